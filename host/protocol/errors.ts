@@ -1,0 +1,119 @@
+// Protocol error codes, mirrored from assembly/protocol/errors.ts (the device's
+// single table; errors.test.ts holds the two together) and the typed error the
+// host raises. Spec: docs/protocol.md §7.
+
+/** Protocol-layer codes (64..127). Codes 1..63 belong to the learner. */
+export const ErrorCode = {
+  BAD_CRC: 64,
+  MALFORMED: 65,
+  UNKNOWN_TYPE: 66,
+  VERSION_MISMATCH: 67,
+  SAMPLE_LENGTH: 68,
+  FRAME_TOO_LARGE: 69,
+  OUT_OF_ORDER: 70,
+  CHECKPOINT_CRC: 71,
+  CHECKPOINT_SEQUENCE: 72,
+  TIMEOUT: 80,
+  LINK_DESYNC: 81,
+} as const;
+
+export type ErrorCodeName = keyof typeof ErrorCode;
+export type ProtocolErrorCode = (typeof ErrorCode)[ErrorCodeName];
+
+export const LEARNER_CODE_MIN = 1;
+export const LEARNER_CODE_MAX = 63;
+export const PROTOCOL_CODE_MIN = 64;
+export const PROTOCOL_CODE_MAX = 127;
+
+const names = new Map<number, ErrorCodeName>(
+  (Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name]),
+);
+
+/** "BAD_CRC" for 64, "LEARNER_12" for a learner code, "CODE_200" otherwise. */
+export function errorName(code: number): string {
+  const name = names.get(code);
+  if (name !== undefined) return name;
+  if (code >= LEARNER_CODE_MIN && code <= LEARNER_CODE_MAX) return `LEARNER_${code}`;
+  return `CODE_${code}`;
+}
+
+/** What the user should do about a code (detail as defined per code in the spec). */
+export function adviceFor(code: number, detail = 0, hostVersion = 1): string {
+  switch (code) {
+    case ErrorCode.BAD_CRC:
+      return 'frame failed its CRC-32 check: the link is noisy or the baud rate is wrong; check the cable and that both ends use the same baud rate';
+    case ErrorCode.MALFORMED:
+      return 'frame or payload is malformed: host and device disagree on the message layout; rebuild both from the same ff-edge version';
+    case ErrorCode.UNKNOWN_TYPE:
+      return `message type 0x${detail.toString(16).padStart(2, '0')} is unknown to the receiver: rebuild the device firmware and the host from the same ff-edge version`;
+    case ErrorCode.VERSION_MISMATCH:
+      if (detail !== 0 && detail < hostVersion) {
+        return `device speaks protocol v${detail}, this host speaks v${hostVersion}: update the device (rebuild and flash build/ff-device.wasm from this ff-edge version)`;
+      }
+      if (detail > hostVersion) {
+        return `device speaks protocol v${detail}, this host speaks v${hostVersion}: update the host (install the ff-edge version the device was built from)`;
+      }
+      return `protocol version mismatch (host v${hostVersion}): rebuild host and device from the same ff-edge version`;
+    case ErrorCode.SAMPLE_LENGTH:
+      return detail > 0
+        ? `sample length is wrong: the device expects ${detail} input values; make the source's feature count match the configured input width`
+        : 'sample length is wrong: payload length does not match count x value width; check the sample encoder';
+    case ErrorCode.FRAME_TOO_LARGE:
+      return detail > 0
+        ? `frame payload exceeds the receiver's limit of ${detail} bytes: send smaller samples or chunks (see HELLO maxPayload)`
+        : "frame payload exceeds the receiver's limit: send smaller samples or chunks (see HELLO maxPayload)";
+    case ErrorCode.OUT_OF_ORDER:
+      return 'a frame arrived with a sequence number outside the window: restart the session (HELLO) to resynchronise';
+    case ErrorCode.CHECKPOINT_CRC:
+      return 'checkpoint blob CRC-32 mismatch, nothing was applied: send the checkpoint again from offset 0';
+    case ErrorCode.CHECKPOINT_SEQUENCE:
+      return 'checkpoint chunks out of order (or blob larger than the device can stage), nothing was applied: send the checkpoint again from offset 0';
+    case ErrorCode.TIMEOUT:
+      return 'the device stopped answering: check that it is powered and connected, the port and baud rate, and whether it crashed (its console)';
+    case ErrorCode.LINK_DESYNC:
+      return 'the device lost track of the session (did it restart?): reconnect so the host sends HELLO and reconfigures the device';
+    default:
+      if (code >= LEARNER_CODE_MIN && code <= LEARNER_CODE_MAX) {
+        return `learner error ${code}: see the learner's error table`;
+      }
+      return `unknown error code ${code}: rebuild host and device from the same ff-edge version`;
+  }
+}
+
+export interface ProtocolErrorOptions {
+  /** Number whose meaning depends on the code (docs/protocol.md §7). */
+  detail?: number;
+  /** The device reported it in an ERROR frame (false: the host detected it). */
+  remote?: boolean;
+  /** Sequence number of the frame concerned, if any. */
+  seq?: number;
+  /** The short ASCII text the device sent, if any. */
+  deviceText?: string;
+  /** What exactly was wrong, for the message ("sample of 3 int8 values needs 15 bytes, got 14"). */
+  context?: string;
+  cause?: unknown;
+}
+
+/** A protocol failure with a stable numeric `code` and a message saying what to do. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly code: number;
+  readonly detail: number;
+  readonly remote: boolean;
+  readonly seq: number | undefined;
+  readonly deviceText: string | undefined;
+
+  constructor(code: number, message?: string, options: ProtocolErrorOptions = {}) {
+    const detail = options.detail ?? 0;
+    const where = options.remote ? 'device reported' : 'host detected';
+    const said = options.deviceText ? ` "${options.deviceText}"` : '';
+    const context = options.context ? `: ${options.context}` : '';
+    super(message ?? `${errorName(code)} (${where}${said}${context}) — ${adviceFor(code, detail)}`,
+      options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = detail;
+    this.remote = options.remote ?? false;
+    this.seq = options.seq;
+    this.deviceText = options.deviceText;
+  }
+}
