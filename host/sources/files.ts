@@ -20,6 +20,7 @@
 
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { parseNumberCell } from './cells.js';
 import { packedSource, UNLABELLED, type PackedSource } from './sample.js';
 
 /** A problem in a sample file's contents, located by file and 1-based line. */
@@ -64,12 +65,7 @@ export interface FileDataset extends PackedSource {
   readonly inputColumns?: readonly string[];
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-function parseNumber(cell: string): number | undefined {
-  const t = cell.trim();
-  return NUMBER.test(t) ? Number(t) : undefined;
-}
+const parseNumber = parseNumberCell;
 
 function checkCommon(options: CommonOptions): void {
   if (options.name !== undefined && typeof options.name !== 'string') {

@@ -113,7 +113,7 @@ test('board lines, normalised like the serial source does, give back the same wi
       assert.equal(cells.length, 7);
       assert.equal(cells[6], s.label);
       for (let c = 0; c < 6; c++) {
-        const v = Math.max(-1, Math.min(1, (cells[c] - IMU_BOARD_NORMALIZE.offset[c]) / IMU_BOARD_NORMALIZE.scale[c]));
+        const v = Math.max(-IMU_BOARD_NORMALIZE.clip, Math.min(IMU_BOARD_NORMALIZE.clip, (cells[c] - IMU_BOARD_NORMALIZE.offset[c]) / IMU_BOARD_NORMALIZE.scale[c]));
         assert.ok(Math.abs(v - s.inputs[t * 6 + c]) < 1e-4, `sample ${i} t ${t} c ${c}: ${v} vs ${s.inputs[t * 6 + c]}`);
       }
     }

@@ -48,6 +48,7 @@ export const IMU_BOARD_NORMALIZE = {
     ACCEL_FULL_SCALE_G, ACCEL_FULL_SCALE_G, ACCEL_FULL_SCALE_G,
     GYRO_FULL_SCALE_DPS, GYRO_FULL_SCALE_DPS, GYRO_FULL_SCALE_DPS,
   ],
+  clip: 1,
 } as const;
 
 export interface ImuGestureOptions {
