@@ -1,0 +1,49 @@
+/*
+ * vectors.c: the Cortex-M vector table and fault handlers. Every fault and
+ * every unexpected interrupt ends in a short report on the UART (see
+ * wasm2c-glue/fatal-report.h) and a halt, never in silence.
+ */
+#include <stdint.h>
+
+#include "board.h"
+#include "fatal-report.h"
+
+extern uint32_t __stack_top;
+void Reset_Handler(void);
+
+static const char* exception_name(uint32_t number) {
+  switch (number) {
+    case 2: return "nmi";
+    case 3: return "hardfault";
+    case 4: return "memmanage";
+    case 5: return "busfault";
+    case 6: return "usagefault";
+    default: return number >= 16 ? "unexpected-irq" : "unexpected-exception";
+  }
+}
+
+static void fatal_handler(void) {
+  uint32_t ipsr;
+  __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+  uint32_t number = ipsr & 0x1FFu;
+  ffedge_report_fatal("fault", number, exception_name(number));
+  board_halt(FFEDGE_EXIT_FATAL);
+}
+
+typedef void (*vector_t)(void);
+
+__attribute__((section(".vectors"), used)) const vector_t vector_table[16 + BOARD_IRQ_COUNT] = {
+    [0] = (vector_t)(uintptr_t)&__stack_top,
+    [1] = Reset_Handler,
+    [2] = fatal_handler,  /* NMI */
+    [3] = fatal_handler,  /* HardFault */
+    [4] = fatal_handler,  /* MemManage */
+    [5] = fatal_handler,  /* BusFault */
+    [6] = fatal_handler,  /* UsageFault */
+    [11] = fatal_handler, /* SVCall: unused */
+    [12] = fatal_handler, /* DebugMon */
+    [14] = fatal_handler, /* PendSV: unused */
+    [15] = systick_handler,
+    [16 ... 16 + BOARD_IRQ_COUNT - 1] = fatal_handler,
+    [16 + BOARD_UART_RX_IRQ] = uart_rx_irq_handler,
+};
