@@ -118,6 +118,30 @@ export function rxPush(byte: u32): i32 {
   return RX_NONE;
 }
 
+let rxLast: i32 = RX_NONE;
+
+/**
+ * Feed a chunk read from the link. Stops after the first byte that completes or
+ * drops a frame, so the caller can handle it before the buffer is reused; returns
+ * the bytes consumed, and rxLastResult() tells what happened at the last one.
+ *
+ *   for (let at = 0; at < n; ) {
+ *     at += rxFeed(chunk + at, n - at);
+ *     if (rxLastResult() == RX_FRAME) handleFrame();
+ *   }
+ */
+export function rxFeed(ptr: usize, length: i32): i32 {
+  rxLast = RX_NONE;
+  for (let i = 0; i < length; i++) {
+    let r = rxPush(load<u8>(ptr + <usize>i));
+    if (r != RX_NONE) { rxLast = r; return i + 1; }
+  }
+  return length > 0 ? length : 0;
+}
+
+/** Result of the last byte rxFeed consumed: RX_NONE, RX_FRAME or a drop's error code. */
+export function rxLastResult(): i32 { return rxLast; }
+
 export function rxVersion(): u32 { return load<u8>(RX_BODY); }
 export function rxType(): u32 { return load<u8>(RX_BODY, 1); }
 export function rxSeq(): u32 { return load<u16>(RX_BODY, 2); }

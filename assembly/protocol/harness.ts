@@ -29,7 +29,7 @@ import {
 import { CHECKPOINT_COMPLETE, CHECKPOINT_MORE, checkpointPutChunk, checkpointReset } from "./checkpoint";
 
 export {
-  rxReset, rxPush, rxVersion, rxType, rxSeq, rxPayload, rxPayloadLength, rxCount,
+  rxReset, rxPush, rxFeed, rxLastResult, rxVersion, rxType, rxSeq, rxPayload, rxPayloadLength, rxCount,
   txBegin, txFinish, txFrame,
 } from "./frame";
 export {

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { adviceFor, ErrorCode, errorName, ProtocolError } from './errors.js';
+import { MessageType } from './messages.js';
+
+// Repo root from dist/host/protocol/.
+const source = (path: string): string => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+
+function constants(text: string, prefix: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const re = new RegExp(`export const ${prefix}([A-Z0-9_]+): [iu]32 = (0x[0-9A-Fa-f]+|\\d+);`, 'g');
+  for (const m of text.matchAll(re)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+test('error codes mirror assembly/protocol/errors.ts exactly', () => {
+  const device = constants(source('assembly/protocol/errors.ts'), 'ERR_');
+  device.delete('NONE');
+  assert.deepEqual(Object.fromEntries(device), { ...ErrorCode });
+});
+
+test('message type numbers mirror assembly/protocol/messages.ts exactly', () => {
+  const device = constants(source('assembly/protocol/messages.ts'), 'MSG_');
+  assert.deepEqual(Object.fromEntries(device), { ...MessageType });
+});
+
+test('protocol codes are in 64..127 and unique', () => {
+  const codes = Object.values(ErrorCode);
+  assert.equal(new Set(codes).size, codes.length);
+  for (const code of codes) assert.ok(code >= 64 && code <= 127, `${code}`);
+});
+
+test('every protocol code has a name and advice that says what to do', () => {
+  for (const [name, code] of Object.entries(ErrorCode)) {
+    assert.equal(errorName(code), name);
+    assert.match(adviceFor(code), /: |; /, `${name} advice`);
+  }
+  assert.equal(errorName(12), 'LEARNER_12');
+  assert.equal(errorName(200), 'CODE_200');
+});
+
+test('ProtocolError carries code, detail, remote, seq and a message naming the fix', () => {
+  const e = new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, { detail: 2, remote: true, seq: 9, deviceText: 'protocol version mismatch' });
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, 'ProtocolError');
+  assert.equal(e.code, 67);
+  assert.equal(e.detail, 2);
+  assert.equal(e.remote, true);
+  assert.equal(e.seq, 9);
+  assert.match(e.message, /device speaks protocol v2, this host speaks v1: update the host/);
+  const old = new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, { detail: 0 });
+  assert.match(old.message, /rebuild host and device/);
+  assert.match(adviceFor(ErrorCode.VERSION_MISMATCH, 1, 2), /update the device/);
+  const sample = new ProtocolError(ErrorCode.SAMPLE_LENGTH, undefined, { detail: 784, context: 'got 10 values' });
+  assert.match(sample.message, /got 10 values/);
+  assert.match(sample.message, /expects 784 input values/);
+});
