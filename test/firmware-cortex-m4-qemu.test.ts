@@ -217,6 +217,19 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
     await link.until((b) => b.includes(fatalText('trap', 1, 'oob')), 'the oob trap report');
   });
 
+  test('under -icount shift=0, clock_time_get differences count instructions', async () => {
+    // The fixture runs 10 x 1000 xorshift32 steps between two clock reads; gcc
+    // makes each step 6 Thumb-2 instructions (3 eor + loop), so ~60000 ns.
+    const { link } = await boot(smallElf, ['-icount', 'shift=0']);
+    const first = (await link.exchange([0xff, 0x09, 10], 12)).readBigUInt64LE(0);
+    const again = (await link.exchange([0xff, 0x09, 10], 12)).readBigUInt64LE(0);
+    const perStep = Number(first) / 10_000;
+    console.log(`# 10000 xorshift32 steps: ${first} ns = instructions under -icount shift=0 (${perStep.toFixed(2)}/step)`);
+    assert.ok(perStep >= 4 && perStep <= 12, `${perStep} instructions per step`);
+    // SysTick at 25 MHz ticks every 40 virtual ns: two runs agree to a tick or two.
+    assert.ok(Math.abs(Number(first - again)) <= 80, `${first} vs ${again}`);
+  });
+
   test('with SEMIHOSTING=1, proc_exit and traps end QEMU with a status', async () => {
     const semihosting = ['-semihosting-config', 'enable=on,target=native'];
     const exiting = await boot(semihostElf, semihosting);
