@@ -1,0 +1,297 @@
+// Goodness log records: the JSONL the host writes while the device trains,
+// one JSON object per line, and a validating parser for them.
+//
+//   {"type":"meta",  "t":..., "config":{...}, "device":{...hello...}, ...}
+//   {"type":"train", "t":..., "seq":s, "step":n, "label":l, "predicted"?:p,
+//                    "layers":[{"gpos":f,"gneg":f,"loss":f,"active":f,"hoyer":f}, ...]}
+//   {"type":"eval",  "t":..., "step":n, "accuracy":a, "n":count, "perClass"?:[a0, a1, ...]}
+//   {"type":"link",  "t":..., "framesDropped":k, "crcErrors":k, "retransmits":k, "duplicates":k}
+//
+// `t` is wall-clock ms since the Unix epoch. Layer metrics follow DESIGN.md:
+// gpos/gneg = goodness of the positive/negative pass, loss = the layer's
+// local loss, active = fraction of active units, hoyer = Hoyer sparseness
+// (sqrt(n) - |x|_1/|x|_2) / (sqrt(n) - 1), both in [0, 1]. A metric a rule
+// does not have (e.g. gneg for ED without negatives) or a non-finite value is
+// written as null. Link counters are cumulative since the session started.
+// Unknown extra fields are kept (forward compatible); an unknown `type` is an
+// error.
+
+import { createReadStream } from 'node:fs';
+
+export const RECORD_TYPES = ['meta', 'train', 'eval', 'link'] as const;
+export type RecordType = (typeof RECORD_TYPES)[number];
+
+/** Per-layer metrics of one training step; null = not measured by this rule / not finite. */
+export interface LayerGoodness {
+  gpos: number | null;
+  gneg: number | null;
+  loss: number | null;
+  active: number | null;
+  hoyer: number | null;
+}
+
+export const LAYER_METRICS = ['gpos', 'gneg', 'loss', 'active', 'hoyer'] as const;
+export type LayerMetric = (typeof LAYER_METRICS)[number];
+
+export interface MetaRecord {
+  type: 'meta';
+  t: number;
+  /** The learner configuration sent with CONFIGURE. */
+  config?: Record<string, unknown>;
+  /** The device's HELLO (runtime, arena bytes, versions). */
+  device?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+export interface TrainRecord {
+  type: 'train';
+  t: number;
+  /** Sequence number of the sample on the link. */
+  seq: number;
+  /** Training step (samples or batches applied so far). */
+  step: number;
+  /** Class of the sample, -1 if unlabelled. */
+  label: number;
+  layers: LayerGoodness[];
+  /** The model's prediction before this step, when the device computed one. */
+  predicted?: number;
+}
+
+export interface EvalRecord {
+  type: 'eval';
+  t: number;
+  step: number;
+  /** Fraction correct in [0, 1]. */
+  accuracy: number;
+  /** Samples evaluated. */
+  n: number;
+  /** Accuracy per class; null for a class with no samples. */
+  perClass?: (number | null)[];
+}
+
+export interface LinkRecord {
+  type: 'link';
+  t: number;
+  framesDropped: number;
+  crcErrors: number;
+  retransmits: number;
+  duplicates: number;
+}
+
+export type LogRecord = MetaRecord | TrainRecord | EvalRecord | LinkRecord;
+
+/** A record that does not follow the schema; `path` names the offending field. */
+export class LogRecordError extends Error {
+  override name = 'LogRecordError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(path ? `${path} ${reason}` : reason);
+  }
+}
+
+/** A line of a log file that is not a valid record. */
+export class LogParseError extends Error {
+  override name = 'LogParseError';
+  constructor(
+    readonly source: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${source}:${line}: ${reason}`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function finite(o: Record<string, unknown>, key: string, path = key): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new LogRecordError(path, `must be a finite number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function integer(o: Record<string, unknown>, key: string, min: number): number {
+  const v = finite(o, key);
+  if (!Number.isInteger(v) || v < min) throw new LogRecordError(key, `must be an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+function fraction(v: unknown, path: string, nullable: boolean): void {
+  if (v === null && nullable) return;
+  // Non-finite numbers are accepted for writing; JSON turns them into null.
+  if (typeof v === 'number' && (Number.isNaN(v) || !Number.isFinite(v)) && nullable) return;
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new LogRecordError(path, `must be a number${nullable ? ' or null' : ''}, got ${JSON.stringify(v)}`);
+  }
+  // Small tolerance for float rounding on the device.
+  if (v < -1e-6 || v > 1 + 1e-6) throw new LogRecordError(path, `must be in [0, 1], got ${v}`);
+}
+
+function metric(v: unknown, path: string): void {
+  if (v === null || typeof v === 'number') return;
+  throw new LogRecordError(path, `must be a number or null, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * Checks that `value` is a well-formed record and returns it typed. Throws
+ * LogRecordError naming the first bad field.
+ */
+export function validateRecord(value: unknown): LogRecord {
+  if (!isObject(value)) throw new LogRecordError('', 'a record must be a JSON object');
+  const type = value.type;
+  if (typeof type !== 'string' || !(RECORD_TYPES as readonly string[]).includes(type)) {
+    throw new LogRecordError('type', `must be one of ${RECORD_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+  }
+  finite(value, 't');
+  switch (type as RecordType) {
+    case 'meta':
+      for (const key of ['config', 'device']) {
+        if (value[key] !== undefined && !isObject(value[key])) throw new LogRecordError(key, 'must be an object when present');
+      }
+      break;
+    case 'train': {
+      integer(value, 'seq', 0);
+      integer(value, 'step', 0);
+      integer(value, 'label', -1);
+      if (value.predicted !== undefined) integer(value, 'predicted', -1);
+      const layers = value.layers;
+      if (!Array.isArray(layers) || layers.length === 0) throw new LogRecordError('layers', 'must be a non-empty array');
+      layers.forEach((layer, i) => {
+        if (!isObject(layer)) throw new LogRecordError(`layers[${i}]`, 'must be an object');
+        metric(layer.gpos, `layers[${i}].gpos`);
+        metric(layer.gneg, `layers[${i}].gneg`);
+        metric(layer.loss, `layers[${i}].loss`);
+        fraction(layer.active, `layers[${i}].active`, true);
+        fraction(layer.hoyer, `layers[${i}].hoyer`, true);
+      });
+      break;
+    }
+    case 'eval': {
+      integer(value, 'step', 0);
+      fraction(value.accuracy, 'accuracy', false);
+      integer(value, 'n', 0);
+      const perClass = value.perClass;
+      if (perClass !== undefined) {
+        if (!Array.isArray(perClass)) throw new LogRecordError('perClass', 'must be an array when present');
+        perClass.forEach((a, i) => fraction(a, `perClass[${i}]`, true));
+      }
+      break;
+    }
+    case 'link':
+      for (const key of ['framesDropped', 'crcErrors', 'retransmits', 'duplicates']) integer(value, key, 0);
+      break;
+    default:
+      throw new LogRecordError('type', `has no validator: ${type}`);
+  }
+  return value as unknown as LogRecord;
+}
+
+/** Parses one line (1-based `line` for the message). Blank lines are not records: the caller skips them. */
+export function parseRecordLine(text: string, line: number, source = '<log>'): LogRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new LogParseError(source, line, `not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    return validateRecord(value);
+  } catch (err) {
+    if (err instanceof LogRecordError) throw new LogParseError(source, line, err.message);
+    throw err;
+  }
+}
+
+export interface ParseLogOptions {
+  /** Name for error messages. */
+  source?: string;
+  /**
+   * A last line with no newline that does not parse is what a crash mid-write
+   * leaves: skip it (default) and tell `onTruncatedTail`, or throw (strict).
+   */
+  strict?: boolean;
+  onTruncatedTail?: (line: number, text: string) => void;
+}
+
+/** Parses a whole log held in memory. */
+export function parseLog(text: string, options: ParseLogOptions = {}): LogRecord[] {
+  const records: LogRecord[] = [];
+  const parser = new LogLineParser(options);
+  parser.feed(text, (r) => records.push(r));
+  parser.end((r) => records.push(r));
+  return records;
+}
+
+/**
+ * Incremental parser for text arriving in arbitrary chunks (file reads, a
+ * tail): splits lines, validates, keeps an unterminated tail for the next chunk.
+ */
+export class LogLineParser {
+  private pending = '';
+  /** Lines consumed so far (1-based number of the last complete line). */
+  line = 0;
+  private readonly source: string;
+
+  constructor(private readonly options: ParseLogOptions = {}) {
+    this.source = options.source ?? '<log>';
+  }
+
+  /** Bytes of text not yet terminated by a newline. */
+  get pendingText(): string {
+    return this.pending;
+  }
+
+  feed(chunk: string, emit: (record: LogRecord) => void): void {
+    let text = this.pending + chunk;
+    let nl: number;
+    while ((nl = text.indexOf('\n')) >= 0) {
+      const lineText = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      this.line++;
+      if (lineText.trim() !== '') emit(parseRecordLine(lineText, this.line, this.source));
+    }
+    this.pending = text;
+  }
+
+  /** End of input: parse or (unless strict) drop a truncated last line. */
+  end(emit: (record: LogRecord) => void): void {
+    const tail = this.pending;
+    this.pending = '';
+    if (tail.trim() === '') return;
+    this.line++;
+    try {
+      emit(parseRecordLine(tail, this.line, this.source));
+    } catch (err) {
+      if (this.options.strict || !(err instanceof LogParseError)) throw err;
+      this.options.onTruncatedTail?.(this.line, tail);
+    }
+  }
+}
+
+/** Streams the records of a log file. */
+export async function* readLog(path: string, options: ParseLogOptions = {}): AsyncGenerator<LogRecord> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
+  const parser = new LogLineParser({ source: path, ...options });
+  const batch: LogRecord[] = [];
+  const push = (r: LogRecord) => batch.push(r);
+  for await (const chunk of createReadStream(path, { encoding: 'utf8' })) {
+    parser.feed(chunk as string, push);
+    yield* batch.splice(0);
+  }
+  parser.end(push);
+  yield* batch.splice(0);
+}
+
+/** Reads a whole log file into memory. */
+export async function loadLog(path: string, options: ParseLogOptions = {}): Promise<LogRecord[]> {
+  const out: LogRecord[] = [];
+  for await (const r of readLog(path, options)) out.push(r);
+  return out;
+}
+
+/** Type guards for filtering. */
+export const isTrain = (r: LogRecord): r is TrainRecord => r.type === 'train';
+export const isEval = (r: LogRecord): r is EvalRecord => r.type === 'eval';
+export const isLink = (r: LogRecord): r is LinkRecord => r.type === 'link';
+export const isMeta = (r: LogRecord): r is MetaRecord => r.type === 'meta';
