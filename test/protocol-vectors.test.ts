@@ -75,6 +75,9 @@ interface Harness {
   encodeError(seq: number, code: number, detail: number, text: number, length: number): number;
   encodeProtocolError(seq: number, code: number, detail: number): number;
   encodePong(seq: number, next: number, ok: number, crc: number, malformed: number, large: number): number;
+  linkReset(nextExpected: number): void; linkAccept(seq: number): number;
+  linkCommit(seq: number, frame: number, length: number): number; linkNextExpected(): number;
+  linkCachedLength(seq: number): number; linkCachedFrame(seq: number): number;
   simReset(firstSeq: number): void; simPush(byte: number): number; simOut(): number;
   simOutLength(): number; simOutClear(): void; simAppliedCount(): number; simApplied(i: number): number;
   simStep(): number; simWeights(): number;
@@ -425,6 +428,55 @@ describe('fuzz', () => {
     }
   });
 });
+
+describe('device sequence filter (assembly/protocol/link.ts)', () => {
+  const APPLY = 0; const RESEND = 1; const GAP = 2; const IGNORE = 3;
+  const reply = (seq: number): number => as.encodeAck(seq, seqAddU16(seq, 1), 0);
+
+  test('applies only the expected seq, once; duplicates get the cached reply back', () => {
+    as.linkReset(65534);
+    assert.equal(as.linkAccept(65534), APPLY);
+    assert.equal(as.linkCommit(65534, as.txFrame(), reply(65534)), 1);
+    assert.equal(as.linkCommit(65534, as.txFrame(), reply(65534)), 0, 'cannot commit the same seq twice');
+    assert.equal(as.linkAccept(65535), APPLY);
+    as.linkCommit(65535, as.txFrame(), reply(65535));
+    assert.equal(as.linkNextExpected(), 0, 'wrapped');
+    assert.equal(as.linkAccept(65534), RESEND);
+    const n = as.linkCachedLength(65534);
+    const [cached] = new Deframer().push(read(as.linkCachedFrame(65534), n));
+    assert.equal(cached!.seq, 65534);
+  });
+
+  test('a gap is reported once per expected value, then ignored until the seq advances', () => {
+    as.linkReset(10);
+    assert.equal(as.linkAccept(12), GAP);
+    assert.equal(as.linkAccept(13), IGNORE);
+    assert.equal(as.linkAccept(11), IGNORE);
+    assert.equal(as.linkAccept(10), APPLY);
+    as.linkCommit(10, as.txFrame(), reply(10));
+    assert.equal(as.linkAccept(13), GAP);
+  });
+
+  test('only the last WINDOW replies are kept; older duplicates get none', () => {
+    const window = as.window();
+    as.linkReset(0);
+    for (let s = 0; s < window + 2; s++) {
+      assert.equal(as.linkAccept(s), APPLY);
+      as.linkCommit(s, as.txFrame(), reply(s));
+    }
+    assert.equal(as.linkCachedLength(0), 0);
+    assert.equal(as.linkCachedLength(1), 0);
+    for (let s = 2; s < window + 2; s++) assert.ok(as.linkCachedLength(s) > 0, `reply ${s} kept`);
+    assert.equal(as.linkCachedLength(window + 2), 0, 'nothing cached for a seq not yet applied');
+    // A reply too large for a cache slot is not kept (the device then answers ACK duplicate-uncached).
+    const big = new Uint8Array(as.cacheSlotBytes());
+    const length = as.encodeCheckpointData(window + 2, 0, big.length, 0, put(big), big.length);
+    as.linkCommit(window + 2, as.txFrame(), length);
+    assert.equal(as.linkCachedLength(window + 2), 0);
+  });
+});
+
+const seqAddU16 = (seq: number, n: number): number => (seq + n) & 0xffff;
 
 // ---- reliability: the TS SendWindow against the AS reference device over a lossy link ----
 

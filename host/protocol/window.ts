@@ -135,7 +135,7 @@ export class SendWindow<T = unknown> {
       case 'ACK':
         if (message.reason === 'gap') {
           this.cumulative(message.nextExpected);
-          this.goBack(message.nextExpected, seq, now, retransmit);
+          this.goBack(message.nextExpected, now, retransmit);
         } else if (message.reason === 'duplicate-uncached') {
           this.cumulative(message.nextExpected);
           this.complete(seq, 'reply-lost', null, now, completed, retransmit);
@@ -245,13 +245,14 @@ export class SendWindow<T = unknown> {
     }
   }
 
-  /** ACK gap: the device still expects `nextExpected`; resend it and everything after, once. */
-  private goBack(nextExpected: number, trigger: number, now: number, out: Uint8Array[]): void {
+  /**
+   * ACK gap: the device still expects `nextExpected` and dropped everything after
+   * it; resend it and every later request in flight, in order (go-back-N). The
+   * device sends one gap ACK per expected value, so this runs once per loss.
+   */
+  private goBack(nextExpected: number, now: number, out: Uint8Array[]): void {
     const start = this.entries.findIndex((e) => e.seq === nextExpected);
     if (start < 0) return;
-    const triggerEntry = this.entries.find((e) => e.seq === trigger);
-    // Already went back after the frame that provoked this ACK was sent: stale complaint.
-    if (triggerEntry && this.entries[start]!.lastSentAt > triggerEntry.lastSentAt) return;
     for (let i = start; i < this.entries.length; i++) this.resend(this.entries[i]!, now, out);
   }
 

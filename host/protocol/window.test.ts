@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode, ProtocolError } from './errors.js';
+import { Deframer } from './frame.js';
+import { decodeMessage, type Message } from './messages.js';
+import { SendWindow, seqAdd, seqDiff, type Request } from './window.js';
+
+const reset: Request = { type: 'RESET' };
+const seqOf = (frame: Uint8Array): number => new Deframer().push(frame)[0]!.seq;
+const typeOf = (frame: Uint8Array): string => decodeMessage(new Deframer().push(frame)[0]!).type;
+const ackApplied = (seq: number): Message => ({ type: 'ACK', nextExpected: seqAdd(seq, 1), reason: 'applied' });
+
+test('seqDiff and seqAdd wrap at 16 bits', () => {
+  assert.equal(seqDiff(2, 65534), 4);
+  assert.equal(seqDiff(65534, 2), -4);
+  assert.equal(seqDiff(5, 5), 0);
+  assert.equal(seqAdd(65535, 1), 0);
+  assert.equal(seqAdd(0, -1), 65535);
+});
+
+test('the window limits the span of unanswered sequence numbers, across the wrap', () => {
+  const w = new SendWindow<number>({ window: 3, firstSeq: 65534 });
+  const seqs = [0, 1, 2].map((i) => w.send(reset, i, 0).seq);
+  assert.deepEqual(seqs, [65534, 65535, 0]);
+  assert.equal(w.canSend(), false);
+  assert.throws(() => w.send(reset, 3, 0), RangeError);
+  // Answering the middle one does not open the window: the oldest still pins it.
+  w.receive(ackApplied(65535), 65535, 5);
+  assert.equal(w.canSend(), false);
+  const { completed } = w.receive(ackApplied(65534), 65534, 6);
+  assert.deepEqual(completed.map((c) => c.tag), [0]);
+  assert.equal(w.canSend(), true);
+  assert.equal(w.deviceNextExpected, 0);
+});
+
+test('replies complete requests once; duplicate replies are counted and ignored', () => {
+  const w = new SendWindow<string>({ window: 4, firstSeq: 10 });
+  w.send({ type: 'CHECKPOINT_GET', offset: 0, maxLength: 8 }, 'get', 0);
+  const reply: Message = { type: 'CHECKPOINT_DATA', offset: 0, total: 1, blobCrc: 0, data: new Uint8Array(1) };
+  const first = w.receive(reply, 10, 20);
+  assert.deepEqual(first.completed.map((c) => [c.tag, c.outcome, c.reply?.type]), [['get', 'replied', 'CHECKPOINT_DATA']]);
+  assert.equal(w.receive(reply, 10, 21).completed.length, 0);
+  assert.equal(w.duplicateReplies, 1);
+  assert.equal(w.inFlight, 0);
+});
+
+test('a reply for a later request re-asks for an earlier one whose reply was lost, once per send', () => {
+  const w = new SendWindow<number>({ window: 4, firstSeq: 0 });
+  for (let i = 0; i < 3; i++) w.send(reset, i, 0);
+  const r1 = w.receive(ackApplied(1), 1, 10);
+  assert.deepEqual(r1.retransmit.map(seqOf), [0]);
+  assert.equal(w.deviceNextExpected, 2, 'request 0 is known applied');
+  // Reply 2 answers a send from before the re-ask: the re-asked reply may still come.
+  assert.deepEqual(w.receive(ackApplied(2), 2, 11).retransmit, []);
+  // A reply to something sent after the re-ask, with 0 still unanswered: lost again.
+  w.send(reset, 3, 12);
+  assert.deepEqual(w.receive(ackApplied(3), 3, 20).retransmit.map(seqOf), [0]);
+});
+
+test('an ACK gap goes back: resends from the expected seq on, in order', () => {
+  const w = new SendWindow<number>({ window: 8, firstSeq: 0 });
+  for (let i = 0; i < 4; i++) w.send(reset, i, 0);
+  w.receive(ackApplied(0), 0, 5);
+  const gap = w.receive({ type: 'ACK', nextExpected: 1, reason: 'gap' }, 2, 6);
+  assert.deepEqual(gap.retransmit.map(seqOf), [1, 2, 3]);
+  assert.equal(w.retransmissions, 3);
+  assert.equal(w.deviceNextExpected, 1);
+});
+
+test('timeouts retransmit with exponential backoff and end in ProtocolError TIMEOUT', () => {
+  const w = new SendWindow<number>({ window: 2, firstSeq: 0, rtoInitialMs: 100, maxRetries: 3 });
+  w.send({ type: 'CONFIGURE', config: new Uint8Array([1]) }, 0, 0);
+  assert.deepEqual(w.poll(99), []);
+  assert.equal(w.nextDeadline(50), 50);
+  const first = w.poll(100);
+  assert.deepEqual(first.map(typeOf), ['CONFIGURE']);
+  assert.deepEqual(w.poll(299), [], 'second timeout is doubled');
+  assert.equal(w.poll(300).length, 1);
+  assert.equal(w.poll(700).length, 1);
+  assert.throws(() => w.poll(1500), (e: unknown) =>
+    e instanceof ProtocolError && e.code === ErrorCode.TIMEOUT && /stopped answering/.test(e.message));
+});
+
+test('a timeout on a request not yet known applied also resends everything after it', () => {
+  const w = new SendWindow<number>({ window: 4, firstSeq: 0, rtoInitialMs: 100 });
+  w.send(reset, 0, 0);
+  w.send(reset, 1, 10);
+  w.send(reset, 2, 20);
+  assert.deepEqual(w.poll(100).map(seqOf), [0, 1, 2]);
+});
+
+test('RTT samples adapt the timeout (Karn: only never-retransmitted requests count)', () => {
+  const w = new SendWindow<number>({ window: 4, firstSeq: 0, rtoInitialMs: 1000, rtoMinMs: 10 });
+  w.send(reset, 0, 0);
+  w.receive(ackApplied(0), 0, 40);
+  assert.equal(w.rtoMs, 40 + 4 * 20);
+  w.send(reset, 1, 100);
+  w.poll(220); // retransmitted
+  w.receive(ackApplied(1), 1, 900);
+  assert.equal(w.rtoMs, 120, 'a retransmitted request gives no RTT sample');
+});
+
+test('ACK duplicate-uncached completes the request as applied with its reply lost', () => {
+  const w = new SendWindow<number>({ window: 4, firstSeq: 7 });
+  w.send(reset, 0, 0);
+  const { completed } = w.receive({ type: 'ACK', nextExpected: 8, reason: 'duplicate-uncached' }, 7, 5);
+  assert.deepEqual(completed.map((c) => [c.seq, c.outcome, c.reply]), [[7, 'reply-lost', null]]);
+});
+
+test('a device acknowledging what was never sent, or going backwards, is LINK_DESYNC', () => {
+  const w = new SendWindow<number>({ window: 4, firstSeq: 100 });
+  w.send(reset, 0, 0);
+  const desync = (e: unknown): boolean => e instanceof ProtocolError && e.code === ErrorCode.LINK_DESYNC;
+  assert.throws(() => w.receive({ type: 'ACK', nextExpected: 105, reason: 'gap' }, 100, 1), desync);
+  assert.throws(() => w.receive(ackApplied(101), 101, 1), desync);
+  assert.throws(() => w.receive({ type: 'PONG', nextExpected: 0, framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 }, 0, 1), desync);
+});
+
+test('VERSION_MISMATCH and UNKNOWN_TYPE errors are delivered but do not count as applied', () => {
+  const w = new SendWindow<number>({ window: 4, firstSeq: 0 });
+  w.send(reset, 0, 0);
+  const { completed } = w.receive({ type: 'ERROR', code: ErrorCode.VERSION_MISMATCH, detail: 2, text: '' }, 0, 1);
+  assert.equal(completed[0]?.reply?.type, 'ERROR');
+  assert.equal(w.deviceNextExpected, 0);
+  assert.equal(w.inFlight, 1);
+  // Any other ERROR reply consumed the request.
+  const other = w.receive({ type: 'ERROR', code: ErrorCode.SAMPLE_LENGTH, detail: 0, text: '' }, 0, 2);
+  assert.equal(other.completed.length, 1);
+  assert.equal(w.deviceNextExpected, 1);
+  assert.equal(w.inFlight, 0);
+});
+
+test('constructor names a bad option', () => {
+  assert.throws(() => new SendWindow({ window: 0, firstSeq: 0 }), /window must be/);
+  assert.throws(() => new SendWindow({ window: 4, firstSeq: 70000 }), /firstSeq must be a u16/);
+});
