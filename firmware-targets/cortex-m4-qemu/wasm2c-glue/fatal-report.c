@@ -7,12 +7,12 @@
  */
 #include "fatal-report.h"
 
-#include <string.h>
-
 #include "platform.h"
 
 static void put_text(const char* text) {
-  ffedge_platform_write(1, (const uint8_t*)text, (uint32_t)strlen(text));
+  uint32_t length = 0;
+  while (text[length] != '\0') length++; /* not strlen: newlib's is 220 bytes of flash */
+  ffedge_platform_write(1, (const uint8_t*)text, length);
 }
 
 void ffedge_report_fatal(const char* kind, uint32_t code, const char* name) {
