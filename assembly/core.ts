@@ -1,0 +1,24 @@
+// build/ff-core.wasm: the learner as a library. No imports at all; every
+// runtime (V8, wasm2c, wasm3, WAMR) can embed it. The host writes a config
+// blob at configPtr() and calls configure(); then writes samples at
+// inputPtr()/labelPtr() and calls train(n) or predict(row, mode). All
+// functions return status codes from learner/errors.ts.
+//
+// Non-goals: no I/O, no allocation after configure, no strings.
+
+export { configure, arenaBytes, setMemoryLimit } from "./learner/configure";
+export { train, predict, weightsLoaded } from "./learner/learner";
+export { errorDetail } from "./learner/errors";
+import { configArea, CONFIG_MAX_BYTES } from "./learner/config";
+import { inputs, labels, params, paramsBytes, stats, scores } from "./learner/arena";
+
+/** ABI version of these exports; bumped on any incompatible change. */
+export function abiVersion(): i32 { return 1; }
+export function configPtr(): usize { return configArea; }
+export function configCapacity(): i32 { return CONFIG_MAX_BYTES; }
+export function inputPtr(): usize { return inputs; }
+export function labelPtr(): usize { return labels; }
+export function paramsPtr(): usize { return params; }
+export function paramsByteLength(): usize { return paramsBytes; }
+export function statsPtr(): usize { return stats; }
+export function scoresPtr(): usize { return scores; }

@@ -1,0 +1,85 @@
+// Dense layer kernels, scalar. These are the reference kernels: plain loops,
+// one accumulator, inputs in order. Shapes: R rows (batch rows), I inputs,
+// O outputs; W is O x I row-major (row j = the weights into unit j).
+
+/** y[r, j] = relu(sum_i W[j, i] x[r, i] + b[j]) for r < R, j < O. */
+export function denseReluForward(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O: i32): void {
+  const rowBytes = <usize>I * sizeof<f32>();
+  for (let j = 0; j < O; j++) {
+    const w = W + <usize>j * rowBytes;
+    const bias = load<f32>(b + <usize>j * sizeof<f32>());
+    for (let r = 0; r < R; r++) {
+      const xr = x + <usize>r * rowBytes;
+      let acc: f32 = 0;
+      for (let i = 0; i < I; i++) {
+        acc += load<f32>(w + <usize>i * sizeof<f32>()) * load<f32>(xr + <usize>i * sizeof<f32>());
+      }
+      store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), max<f32>(acc + bias, 0));
+    }
+  }
+}
+
+/** z[r, j] = sum_i W[j, i] x[r, i] + b[j] (no activation: softmax head). */
+export function denseLinearForward(W: usize, b: usize, x: usize, z: usize, R: i32, I: i32, O: i32): void {
+  const rowBytes = <usize>I * sizeof<f32>();
+  for (let j = 0; j < O; j++) {
+    const w = W + <usize>j * rowBytes;
+    const bias = load<f32>(b + <usize>j * sizeof<f32>());
+    for (let r = 0; r < R; r++) {
+      const xr = x + <usize>r * rowBytes;
+      let acc: f32 = 0;
+      for (let i = 0; i < I; i++) {
+        acc += load<f32>(w + <usize>i * sizeof<f32>()) * load<f32>(xr + <usize>i * sizeof<f32>());
+      }
+      store<f32>(z + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), acc + bias);
+    }
+  }
+}
+
+/**
+ * Gradient of row j of W: g[i] = scale * sum_r dz[r, j] x[r, i], summed
+ * row by row (r outer). Rows with dz[r, j] = 0 (a unit ReLU turned off)
+ * add nothing and are skipped. dz is R x O, x is R x I; g has I entries.
+ */
+export function weightGradientRow(dz: usize, x: usize, g: usize, j: i32, R: i32, I: i32, O: i32, scale: f32): void {
+  memory.fill(g, 0, <usize>I * sizeof<f32>());
+  for (let r = 0; r < R; r++) {
+    const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>()) * scale;
+    if (d == 0) continue;
+    const xr = x + <usize>r * <usize>I * sizeof<f32>();
+    for (let i = 0; i < I; i++) {
+      const at = g + <usize>i * sizeof<f32>();
+      store<f32>(at, load<f32>(at) + d * load<f32>(xr + <usize>i * sizeof<f32>()));
+    }
+  }
+}
+
+/** Bias gradient: g[j] = scale * sum_r dz[r, j]. */
+export function biasGradient(dz: usize, g: usize, R: i32, O: i32, scale: f32): void {
+  for (let j = 0; j < O; j++) {
+    let acc: f32 = 0;
+    for (let r = 0; r < R; r++) acc += load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>());
+    store<f32>(g + <usize>j * sizeof<f32>(), acc * scale);
+  }
+}
+
+/**
+ * Length normalisation of each row (Hinton 2022, sec. 2): x / (rms(x) + eps),
+ * rms(x) = sqrt(mean x^2), so only the direction of a layer's activity
+ * reaches the next layer, not its goodness. src and dst are R x N; may alias.
+ */
+export function normalizeRows(src: usize, dst: usize, R: i32, N: i32): void {
+  for (let r = 0; r < R; r++) {
+    const s = src + <usize>r * <usize>N * sizeof<f32>();
+    const d = dst + <usize>r * <usize>N * sizeof<f32>();
+    let sumSquares: f32 = 0;
+    for (let i = 0; i < N; i++) {
+      const v = load<f32>(s + <usize>i * sizeof<f32>());
+      sumSquares += v * v;
+    }
+    const inv: f32 = 1 / (sqrt<f32>(sumSquares / <f32>N) + 1e-8);
+    for (let i = 0; i < N; i++) {
+      store<f32>(d + <usize>i * sizeof<f32>(), load<f32>(s + <usize>i * sizeof<f32>()) * inv);
+    }
+  }
+}

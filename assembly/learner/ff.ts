@@ -1,0 +1,169 @@
+// One Forward-Forward training step (Hinton 2022) on a batch of n samples:
+// n positive rows (true label) and n negative rows, one forward pass, then
+// each layer updates from its own loss only: no gradient crosses a layer.
+//
+// Per layer l and row r:  G_r = goodness(y_r),  dL/dy_rj = dL/dG_r * s * y_rj
+// (s = dG/dy / y: 2 or 2/width), and ReLU makes dz = dL/dy where y > 0, 0
+// elsewhere, which is the same expression because y = 0 there. Peer
+// normalisation (Hinton 2022, sec. 3.4) adds, on positive rows,
+//   d/dy_rj  lambda * sum_k (m_k - mean(m))^2 = lambda * 2 (m_j - mean(m)) (1 - rho),
+// with m_j <- rho m_j + (1 - rho) mean_r y_rj the running mean activity.
+// The weight gradient is averaged over the n pos/neg pairs.
+
+import { Negatives } from "./config";
+import {
+  layerIn, layerOut, layerW, layerB, layerX, layerY, layerPeer, gradRow, inputs, labels, negLabels, stats,
+  STATS_HEADER, STATS_FIELDS, STAT_GOODNESS_POS, STAT_GOODNESS_NEG, STAT_LOSS, STAT_ACTIVE, STAT_HOYER, STAT_PEER,
+} from "./arena";
+import {
+  layerCount, negativesKind, classes, inputSize, learningRate, peerWeight, peerMomentum, flags, headInputs,
+  steps, setSteps,
+} from "./state";
+import { Flag } from "./config";
+import { weightGradientRow, biasGradient } from "./dense";
+import { applyGradient, beginStep } from "./optimizer";
+import { goodnessOf, goodnessSlope, layerLoss, lossSlope } from "./goodness";
+import { forwardRows } from "./network";
+import { writeLabelledInput, NEUTRAL_LABEL } from "./overlay";
+import { randomWrongLabel, hardWrongLabel, writeHybrid } from "./negatives";
+import { headForward, headTrain } from "./head";
+
+// @ts-ignore: decorator
+@inline function statAt(l: i32, field: i32): usize {
+  return stats + <usize>(STATS_HEADER + l * STATS_FIELDS + field) * sizeof<f32>();
+}
+
+/** Trains on rows 0..n-1 of the input area; labels were checked by the caller. */
+export function trainStep(n: i32): void {
+  const inputBytes = <usize>inputSize * sizeof<f32>();
+  const rowBytes = <usize>layerIn(0) * sizeof<f32>();
+  const x0 = layerX(0);
+  const hybrid = negativesKind == Negatives.HYBRID_IMAGE;
+
+  // Negatives first: hard negatives run the model, which reuses X/Y.
+  if (negativesKind == Negatives.RANDOM_LABEL) {
+    for (let b = 0; b < n; b++) {
+      store<i32>(negLabels + <usize>b * sizeof<i32>(), randomWrongLabel(load<i32>(labels + <usize>b * sizeof<i32>())));
+    }
+  } else if (negativesKind == Negatives.HARD_LABEL) {
+    for (let b = 0; b < n; b++) {
+      const label = load<i32>(labels + <usize>b * sizeof<i32>());
+      store<i32>(negLabels + <usize>b * sizeof<i32>(), hardWrongLabel(inputs + <usize>b * inputBytes, label));
+    }
+  }
+
+  // Rows 0..n-1 positive, n..2n-1 negative.
+  for (let b = 0; b < n; b++) {
+    const input = inputs + <usize>b * inputBytes;
+    const pos = x0 + <usize>b * rowBytes;
+    const neg = x0 + <usize>(n + b) * rowBytes;
+    if (hybrid) {
+      writeLabelledInput(input, pos, NEUTRAL_LABEL);
+      writeHybrid(input, n > 1 ? inputs + <usize>((b + 1) % n) * inputBytes : 0, neg);
+    } else {
+      writeLabelledInput(input, pos, load<i32>(labels + <usize>b * sizeof<i32>()));
+      writeLabelledInput(input, neg, load<i32>(negLabels + <usize>b * sizeof<i32>()));
+    }
+  }
+  forwardRows(2 * n);
+  beginStep();
+
+  const rows = 2 * n;
+  const pairScale: f32 = 1 / <f32>n;
+  for (let l = 0; l < layerCount; l++) {
+    const I = layerIn(l), O = layerOut(l);
+    const Y = layerY(l);
+    const slope = goodnessSlope(O);
+    let gPos: f32 = 0, gNeg: f32 = 0, loss: f32 = 0, active: f32 = 0, hoyer: f32 = 0;
+    const sqrtO = sqrt<f32>(<f32>O);
+    const peer = peerWeight > 0;
+    const penalty: f32 = peer ? peerNormalise(l, n) : 0;
+    for (let r = 0; r < rows; r++) {
+      const y = Y + <usize>r * <usize>O * sizeof<f32>();
+      const positive = r < n;
+      const g = goodnessOf(y, O);
+      loss += layerLoss(g, positive);
+      if (positive) {
+        gPos += g;
+        // Sparsity of positive rows (papers/000): active fraction and Hoyer.
+        let l1: f32 = 0, l2: f32 = 0, on = 0;
+        for (let j = 0; j < O; j++) {
+          const v = load<f32>(y + <usize>j * sizeof<f32>());
+          l1 += v; l2 += v * v;
+          if (v > 0) on++;
+        }
+        active += <f32>on / <f32>O;
+        hoyer += l2 > 0 && O > 1 ? (sqrtO - l1 / sqrt<f32>(l2)) / (sqrtO - 1) : 1;
+      } else {
+        gNeg += g;
+      }
+      // y -> dL/dz in place (peer term only where the unit is active).
+      const c = lossSlope(g, positive) * slope;
+      const withPeer = peer && positive;
+      for (let j = 0; j < O; j++) {
+        const at = y + <usize>j * sizeof<f32>();
+        const v = load<f32>(at);
+        let dz = c * v;
+        if (withPeer && v > 0) dz += load<f32>(gradRow + <usize>j * sizeof<f32>());
+        store<f32>(at, dz);
+      }
+    }
+    const s = statAt(l, 0);
+    store<f32>(s + STAT_GOODNESS_POS * sizeof<f32>(), gPos * pairScale);
+    store<f32>(s + STAT_GOODNESS_NEG * sizeof<f32>(), gNeg * pairScale);
+    store<f32>(s + STAT_LOSS * sizeof<f32>(), loss * pairScale);
+    store<f32>(s + STAT_ACTIVE * sizeof<f32>(), active * pairScale);
+    store<f32>(s + STAT_HOYER * sizeof<f32>(), hoyer * pairScale);
+    store<f32>(s + STAT_PEER * sizeof<f32>(), penalty);
+
+    const W = layerW(l), X = layerX(l);
+    for (let j = 0; j < O; j++) {
+      weightGradientRow(Y, X, gradRow, j, rows, I, O, pairScale);
+      applyGradient(W + <usize>j * <usize>I * sizeof<f32>(), gradRow, I, learningRate);
+    }
+    biasGradient(Y, gradRow, rows, O, pairScale);
+    applyGradient(layerB(l), gradRow, O, learningRate);
+  }
+
+  let headLoss: f32 = 0;
+  if (headInputs > 0 && (flags & Flag.SOFTMAX_HEAD) != 0) {
+    for (let b = 0; b < n; b++) writeLabelledInput(inputs + <usize>b * inputBytes, x0 + <usize>b * rowBytes, NEUTRAL_LABEL);
+    forwardRows(n);
+    headForward(n);
+    headLoss = headTrain(n, labels);
+  }
+  setSteps(steps + 1);
+  store<u32>(stats, steps);
+  store<f32>(stats + sizeof<f32>(), headLoss);
+  store<u32>(stats + 2 * sizeof<f32>(), <u32>layerCount);
+  store<u32>(stats + 3 * sizeof<f32>(), <u32>STATS_FIELDS);
+}
+
+/**
+ * Peer normalisation on layer l, before Y becomes dL/dz: updates the running
+ * mean activity m_j from the positive rows 0..n-1, writes each unit's extra
+ * gradient lambda 2 (m_j - mean(m)) (1 - rho) into gradRow, and returns the
+ * penalty lambda sum_j (m_j - mean(m))^2.
+ */
+function peerNormalise(l: i32, n: i32): f32 {
+  const O = layerOut(l), Y = layerY(l), m = layerPeer(l);
+  const rho = peerMomentum;
+  let total: f32 = 0;
+  for (let j = 0; j < O; j++) {
+    let sum: f32 = 0;
+    for (let r = 0; r < n; r++) sum += load<f32>(Y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>());
+    const at = m + <usize>j * sizeof<f32>();
+    const updated = rho * load<f32>(at) + (1 - rho) * (sum / <f32>n);
+    store<f32>(at, updated);
+    total += updated;
+  }
+  const mean = total / <f32>O;
+  const k: f32 = peerWeight * 2 * (1 - rho);
+  let penalty: f32 = 0;
+  for (let j = 0; j < O; j++) {
+    const d = load<f32>(m + <usize>j * sizeof<f32>()) - mean;
+    penalty += d * d;
+    store<f32>(gradRow + <usize>j * sizeof<f32>(), k * d);
+  }
+  return peerWeight * penalty;
+}

@@ -1,0 +1,86 @@
+// The learner's checked surface: every entry point validates its arguments
+// and returns a status code (errors.ts); the step functions behind it run
+// unchecked. Used by core.ts (the library module) and device.ts (the device
+// program) alike.
+
+import {
+  OK, fail, ERR_NOT_CONFIGURED, ERR_BATCH, ERR_LABEL, ERR_INPUT_NOT_FINITE, ERR_PREDICT_MODE, ERR_WEIGHTS_LENGTH,
+} from "./errors";
+import { Negatives } from "./config";
+import { inputs, labels, paramsBytes, params, stateOffset, scores } from "./arena";
+import { configured, batch, classes, inputSize, negativesKind, headInputs, setSteps } from "./state";
+import { trainStep } from "./ff";
+import { predictByGoodness, predictByHead } from "./predict";
+import { resetOptimizer, optimizerKind, beta1, beta2, weightDecay } from "./optimizer";
+import { Optimizer } from "./config";
+
+export const enum PredictMode {
+  GOODNESS = 0,
+  HEAD = 1,
+}
+
+function checkInputs(first: i32, n: i32): i32 {
+  const start = <usize>first * <usize>inputSize;
+  const count = <usize>n * <usize>inputSize;
+  for (let i: usize = 0; i < count; i++) {
+    const v = load<f32>(inputs + (start + i) * sizeof<f32>());
+    if (v - v != 0) return fail(ERR_INPUT_NOT_FINITE, <i32>(start + i));
+  }
+  return OK;
+}
+
+/**
+ * Trains on rows 0..n-1 of the input area with labels from the label area.
+ * Supervised configs need every label in 0..C-1; unsupervised (hybrid
+ * negatives) accept -1 (the softmax head then skips that row).
+ */
+export function train(n: i32): i32 {
+  if (!configured) return fail(ERR_NOT_CONFIGURED, 0);
+  if (n < 1 || n > batch) return fail(ERR_BATCH, n);
+  const minLabel = negativesKind == Negatives.HYBRID_IMAGE ? -1 : 0;
+  for (let b = 0; b < n; b++) {
+    const label = load<i32>(labels + <usize>b * sizeof<i32>());
+    if (label < minLabel || label >= classes) return fail(ERR_LABEL, b);
+  }
+  const status = checkInputs(0, n);
+  if (status != OK) return status;
+  trainStep(n);
+  return OK;
+}
+
+/**
+ * Predicts input row `row`; returns the label (>= 0) or minus an error code.
+ * The per-class scores are left in the scores area.
+ */
+export function predict(row: i32, mode: i32): i32 {
+  if (!configured) return -fail(ERR_NOT_CONFIGURED, 0);
+  if (<u32>row >= <u32>batch) return -fail(ERR_BATCH, row);
+  const status = checkInputs(row, 1);
+  if (status != OK) return -status;
+  const input = inputs + <usize>row * <usize>inputSize * sizeof<f32>();
+  if (mode == PredictMode.GOODNESS) {
+    if (negativesKind == Negatives.HYBRID_IMAGE) return -fail(ERR_PREDICT_MODE, mode); // no labels in the input
+    return predictByGoodness(input);
+  }
+  if (mode == PredictMode.HEAD) {
+    if (headInputs == 0) return -fail(ERR_PREDICT_MODE, mode);
+    return predictByHead(input);
+  }
+  return -fail(ERR_PREDICT_MODE, mode);
+}
+
+/**
+ * Weights were written into the params area by the host (checkpoint put):
+ * checks the byte count and restarts the optimizer from them.
+ */
+export function weightsLoaded(bytes: i32): i32 {
+  if (!configured) return fail(ERR_NOT_CONFIGURED, 0);
+  if (<usize>bytes != paramsBytes) return fail(ERR_WEIGHTS_LENGTH, <i32>paramsBytes);
+  const copies: usize = optimizerKind == Optimizer.ADAM ? 2 : 1;
+  memory.fill(params + stateOffset, 0, stateOffset * copies);
+  resetOptimizer(optimizerKind, beta1, beta2, weightDecay);
+  setSteps(0);
+  return OK;
+}
+
+export function scoresArea(): usize { return scores; }

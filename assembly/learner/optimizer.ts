@@ -1,0 +1,72 @@
+// Parameter updates. Optimizer state lives at fixed offsets from each
+// parameter (arena.ts: stateOffset), so a step needs only the parameter
+// pointer and its gradient.
+//
+// SGD with momentum:  v = mu v + g;  w -= eta (v + lambda w)
+// Adam (Kingma & Ba 2015) with decoupled weight decay (Loshchilov & Hutter 2019):
+//   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+//   w -= eta_t m / (sqrt(v) + eps_t) + eta lambda w,
+//   eta_t = eta sqrt(1-b2^t)/(1-b1^t), eps_t = eps sqrt(1-b2^t)  (the paper's
+//   "more efficient" ordering of the bias correction).
+
+import { Optimizer } from "./config";
+import { stateOffset } from "./arena";
+
+export let optimizerKind: u32 = Optimizer.ADAM;
+export let beta1: f32 = 0.9;
+export let beta2: f32 = 0.999;
+export let weightDecay: f32 = 0;
+let beta1Power: f32 = 1;
+let beta2Power: f32 = 1;
+let adamScale: f32 = 1; // sqrt(1-b2^t)/(1-b1^t)
+let adamEps: f32 = 1e-8;
+
+// @ts-ignore: decorator
+@inline const EPSILON: f32 = 1e-8;
+
+export function resetOptimizer(kind: u32, b1: f32, b2: f32, decay: f32): void {
+  optimizerKind = kind;
+  beta1 = b1;
+  beta2 = b2;
+  weightDecay = decay;
+  beta1Power = 1;
+  beta2Power = 1;
+}
+
+/** Advances the step count t used by Adam's bias correction; once per train call. */
+export function beginStep(): void {
+  beta1Power *= beta1;
+  beta2Power *= beta2;
+  const c2 = sqrt<f32>(1 - beta2Power);
+  adamScale = c2 / (1 - beta1Power);
+  adamEps = EPSILON * c2;
+}
+
+/** Applies gradient g[0..n) to parameters p[0..n) with learning rate eta. */
+export function applyGradient(p: usize, g: usize, n: i32, eta: f32): void {
+  const decay = eta * weightDecay;
+  if (optimizerKind == Optimizer.ADAM) {
+    const b1 = beta1, b2 = beta2;
+    const c1: f32 = 1 - b1, c2: f32 = 1 - b2;
+    const step = eta * adamScale, eps = adamEps;
+    for (let i = 0; i < n; i++) {
+      const at = p + <usize>i * sizeof<f32>();
+      const grad = load<f32>(g + <usize>i * sizeof<f32>());
+      const m = b1 * load<f32>(at + stateOffset) + c1 * grad;
+      const v = b2 * load<f32>(at + 2 * stateOffset) + c2 * grad * grad;
+      store<f32>(at + stateOffset, m);
+      store<f32>(at + 2 * stateOffset, v);
+      const w = load<f32>(at);
+      store<f32>(at, w - step * m / (sqrt<f32>(v) + eps) - decay * w);
+    }
+  } else {
+    const mu = beta1;
+    for (let i = 0; i < n; i++) {
+      const at = p + <usize>i * sizeof<f32>();
+      const v = mu * load<f32>(at + stateOffset) + load<f32>(g + <usize>i * sizeof<f32>());
+      store<f32>(at + stateOffset, v);
+      const w = load<f32>(at);
+      store<f32>(at, w - eta * v - decay * w);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// The decoded, validated config: what the training step reads. Written only
+// by configure.ts.
+
+export let configured: bool = false;
+export let algorithm: u32 = 0;
+export let goodnessKind: u32 = 0;
+export let negativesKind: u32 = 0;
+export let overlayKind: u32 = 0;
+export let flags: u32 = 0;
+export let classes: i32 = 0;
+export let batch: i32 = 0;
+export let imageWidth: i32 = 0;
+export let imageHeight: i32 = 0;
+export let threshold: f32 = 0;
+export let temperature: f32 = 1;
+export let learningRate: f32 = 0;
+export let peerWeight: f32 = 0;
+export let peerMomentum: f32 = 0;
+export let overlayValue: f32 = 1;
+export let headLearningRate: f32 = 0;
+export let layerCount: i32 = 0;
+export let inputSize: i32 = 0;
+/** Layers from this index on feed goodness prediction and the head. */
+export let firstScoredLayer: i32 = 0;
+/** Sum of widths of the scored layers: the softmax head's inputs (0 = no head). */
+export let headInputs: i32 = 0;
+export let steps: u32 = 0;
+export let hasPrevious: bool = false;
+
+export function setConfigured(value: bool): void { configured = value; }
+export function setSteps(value: u32): void { steps = value; }
+export function setHasPrevious(value: bool): void { hasPrevious = value; }
+
+export function setShape(
+  a: u32, g: u32, n: u32, o: u32, f: u32, c: i32, b: i32, w: i32, h: i32,
+  layers: i32, inputs: i32, first: i32, head: i32,
+): void {
+  algorithm = a; goodnessKind = g; negativesKind = n; overlayKind = o; flags = f;
+  classes = c; batch = b; imageWidth = w; imageHeight = h;
+  layerCount = layers; inputSize = inputs; firstScoredLayer = first; headInputs = head;
+}
+
+export function setRates(
+  theta: f32, t: f32, eta: f32, peer: f32, peerMom: f32, overlay: f32, headEta: f32,
+): void {
+  threshold = theta; temperature = t; learningRate = eta; peerWeight = peer;
+  peerMomentum = peerMom; overlayValue = overlay; headLearningRate = headEta;
+}

@@ -1,0 +1,223 @@
+// The learner config as the host writes it: a blob of 4-byte little-endian
+// slots, mirror of assembly/learner/config.ts (test/config-slots.test.ts
+// holds the two together). The host checks types and names here; the
+// learner checks ranges (one place decides what fits the device).
+
+export const CONFIG_VERSION = 1;
+export const MAX_LAYERS = 8;
+
+export const Slot = {
+  VERSION: 0,
+  ALGORITHM: 1,
+  GOODNESS: 2,
+  OPTIMIZER: 3,
+  NEGATIVES: 4,
+  OVERLAY: 5,
+  FLAGS: 6,
+  CLASSES: 7,
+  BATCH: 8,
+  IMAGE_WIDTH: 9,
+  IMAGE_HEIGHT: 10,
+  SEED: 11,
+  THRESHOLD: 12,
+  TEMPERATURE: 13,
+  LEARNING_RATE: 14,
+  BETA1: 15,
+  BETA2: 16,
+  WEIGHT_DECAY: 17,
+  PEER_WEIGHT: 18,
+  PEER_MOMENTUM: 19,
+  OVERLAY_VALUE: 20,
+  HEAD_LEARNING_RATE: 21,
+  RULE_A: 22,
+  RULE_B: 23,
+  RULE_C: 24,
+  RULE_D: 25,
+  LAYER_COUNT: 26,
+  SIZES: 27,
+} as const;
+
+const SLOT_FIELD: Record<number, string> = {
+  [Slot.VERSION]: "version",
+  [Slot.ALGORITHM]: "algorithm",
+  [Slot.GOODNESS]: "goodness",
+  [Slot.OPTIMIZER]: "optimizer",
+  [Slot.NEGATIVES]: "negatives",
+  [Slot.OVERLAY]: "overlay",
+  [Slot.FLAGS]: "skipFirstLayer/softmaxHead",
+  [Slot.CLASSES]: "classes",
+  [Slot.BATCH]: "batch",
+  [Slot.IMAGE_WIDTH]: "imageWidth",
+  [Slot.IMAGE_HEIGHT]: "imageHeight",
+  [Slot.SEED]: "seed",
+  [Slot.THRESHOLD]: "threshold",
+  [Slot.TEMPERATURE]: "temperature",
+  [Slot.LEARNING_RATE]: "learningRate",
+  [Slot.BETA1]: "beta1",
+  [Slot.BETA2]: "beta2",
+  [Slot.WEIGHT_DECAY]: "weightDecay",
+  [Slot.PEER_WEIGHT]: "peerWeight",
+  [Slot.PEER_MOMENTUM]: "peerMomentum",
+  [Slot.OVERLAY_VALUE]: "overlayValue",
+  [Slot.HEAD_LEARNING_RATE]: "headLearningRate",
+  [Slot.RULE_A]: "rule[0]",
+  [Slot.RULE_B]: "rule[1]",
+  [Slot.RULE_C]: "rule[2]",
+  [Slot.RULE_D]: "rule[3]",
+  [Slot.LAYER_COUNT]: "layers.length",
+};
+
+/** The config field a slot holds, for error messages. */
+export function slotName(slot: number): string {
+  return SLOT_FIELD[slot] ?? (slot >= Slot.SIZES ? `sizes[${slot - Slot.SIZES}]` : `slot ${slot}`);
+}
+
+export const ALGORITHMS = ["ff"] as const;
+export const GOODNESS_FUNCTIONS = ["sum-squares", "mean-squares"] as const;
+export const OPTIMIZERS = ["sgd", "adam"] as const;
+export const NEGATIVES = ["random", "hard", "hybrid"] as const;
+export const OVERLAYS = ["replace", "prepend"] as const;
+
+export type Algorithm = (typeof ALGORITHMS)[number];
+export type GoodnessFunction = (typeof GOODNESS_FUNCTIONS)[number];
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export type NegativesMode = (typeof NEGATIVES)[number];
+export type OverlayMode = (typeof OVERLAYS)[number];
+
+export const FLAG_SKIP_FIRST_LAYER = 1;
+export const FLAG_SOFTMAX_HEAD = 2;
+
+/** A model and its training rule. Ranges are checked by the learner. */
+export interface LearnerConfig {
+  /** Raw input values per sample (before any label overlay). */
+  inputSize: number;
+  /** Hidden layer widths, 1..8 layers. */
+  layers: number[];
+  /** Number of classes C (2..64). */
+  classes: number;
+  algorithm?: Algorithm;
+  /** "sum-squares" (Hinton 2022) or "mean-squares" (threshold independent of width). */
+  goodness?: GoodnessFunction;
+  optimizer?: OptimizerName;
+  /** "random" wrong label, "hard" wrong label from the model, or "hybrid" images (unsupervised). */
+  negatives?: NegativesMode;
+  /** "replace": label one-hot replaces the first C inputs; "prepend": it goes in front. */
+  overlay?: OverlayMode;
+  /** Goodness prediction and the head ignore layer 1 (Hinton 2022). */
+  skipFirstLayer?: boolean;
+  /** Train a softmax head on a neutral-label pass. */
+  softmaxHead?: boolean;
+  /** Samples per train call (1..1024). */
+  batch?: number;
+  imageWidth?: number;
+  imageHeight?: number;
+  seed?: number;
+  /** theta in p = sigmoid((G - theta) / T). */
+  threshold?: number;
+  /** T > 0. */
+  temperature?: number;
+  learningRate?: number;
+  /** Adam beta1 or SGD momentum, in [0, 1). */
+  beta1?: number;
+  beta2?: number;
+  weightDecay?: number;
+  /** Peer normalisation strength (0 = off). */
+  peerWeight?: number;
+  peerMomentum?: number;
+  /** Value of the "on" entry of the label one-hot. */
+  overlayValue?: number;
+  headLearningRate?: number;
+  /** Per-algorithm parameters. */
+  rule?: [number, number, number, number];
+}
+
+export type ResolvedConfig = Required<LearnerConfig>;
+
+export const DEFAULTS: Omit<ResolvedConfig, "inputSize" | "layers" | "classes"> = {
+  algorithm: "ff",
+  goodness: "mean-squares",
+  optimizer: "adam",
+  negatives: "random",
+  overlay: "replace",
+  skipFirstLayer: false,
+  softmaxHead: true,
+  batch: 1,
+  imageWidth: 0,
+  imageHeight: 0,
+  seed: 1,
+  threshold: 2,
+  temperature: 1,
+  learningRate: 0.001,
+  beta1: 0.9,
+  beta2: 0.999,
+  weightDecay: 0,
+  peerWeight: 0,
+  peerMomentum: 0.9,
+  overlayValue: 1,
+  headLearningRate: 0.001,
+  rule: [0, 0, 0, 0],
+};
+
+function enumIndex<T extends string>(name: string, value: T, allowed: readonly T[]): number {
+  const i = allowed.indexOf(value);
+  if (i < 0) throw new TypeError(`config.${name} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}; got ${JSON.stringify(value)}`);
+  return i;
+}
+
+function checkNumber(name: string, v: unknown): number {
+  if (typeof v !== "number") throw new TypeError(`config.${name} must be a number; got ${typeof v}`);
+  return v;
+}
+
+function checkInteger(name: string, v: unknown): number {
+  const n = checkNumber(name, v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new TypeError(`config.${name} must be a non-negative integer; got ${n}`);
+  return n;
+}
+
+/** Fills defaults and checks types (not ranges: the learner does that). */
+export function resolveConfig(config: LearnerConfig): ResolvedConfig {
+  if (config === null || typeof config !== "object") throw new TypeError("config must be an object");
+  const c = { ...DEFAULTS, ...config } as ResolvedConfig;
+  if (!Array.isArray(c.layers)) throw new TypeError("config.layers must be an array of layer widths");
+  if (c.layers.length > MAX_LAYERS) throw new RangeError(`config.layers has ${c.layers.length} layers; at most ${MAX_LAYERS}`);
+  if (!Array.isArray(c.rule) || c.rule.length !== 4) throw new TypeError("config.rule must be an array of 4 numbers");
+  return c;
+}
+
+/** Encodes a config as the learner's blob (also the CONFIGURE payload). */
+export function encodeConfig(config: LearnerConfig): Uint8Array {
+  const c = resolveConfig(config);
+  const count = Slot.SIZES + c.layers.length + 1;
+  const bytes = new Uint8Array(count * 4);
+  const view = new DataView(bytes.buffer);
+  const u32 = (slot: number, v: number) => view.setUint32(slot * 4, v, true);
+  const f32 = (slot: number, name: string, v: unknown) => view.setFloat32(slot * 4, checkNumber(name, v), true);
+  u32(Slot.VERSION, CONFIG_VERSION);
+  u32(Slot.ALGORITHM, enumIndex("algorithm", c.algorithm, ALGORITHMS));
+  u32(Slot.GOODNESS, enumIndex("goodness", c.goodness, GOODNESS_FUNCTIONS));
+  u32(Slot.OPTIMIZER, enumIndex("optimizer", c.optimizer, OPTIMIZERS));
+  u32(Slot.NEGATIVES, enumIndex("negatives", c.negatives, NEGATIVES));
+  u32(Slot.OVERLAY, enumIndex("overlay", c.overlay, OVERLAYS));
+  u32(Slot.FLAGS, (c.skipFirstLayer ? FLAG_SKIP_FIRST_LAYER : 0) | (c.softmaxHead ? FLAG_SOFTMAX_HEAD : 0));
+  u32(Slot.CLASSES, checkInteger("classes", c.classes));
+  u32(Slot.BATCH, checkInteger("batch", c.batch));
+  u32(Slot.IMAGE_WIDTH, checkInteger("imageWidth", c.imageWidth));
+  u32(Slot.IMAGE_HEIGHT, checkInteger("imageHeight", c.imageHeight));
+  u32(Slot.SEED, checkInteger("seed", c.seed));
+  f32(Slot.THRESHOLD, "threshold", c.threshold);
+  f32(Slot.TEMPERATURE, "temperature", c.temperature);
+  f32(Slot.LEARNING_RATE, "learningRate", c.learningRate);
+  f32(Slot.BETA1, "beta1", c.beta1);
+  f32(Slot.BETA2, "beta2", c.beta2);
+  f32(Slot.WEIGHT_DECAY, "weightDecay", c.weightDecay);
+  f32(Slot.PEER_WEIGHT, "peerWeight", c.peerWeight);
+  f32(Slot.PEER_MOMENTUM, "peerMomentum", c.peerMomentum);
+  f32(Slot.OVERLAY_VALUE, "overlayValue", c.overlayValue);
+  f32(Slot.HEAD_LEARNING_RATE, "headLearningRate", c.headLearningRate);
+  c.rule.forEach((v, i) => f32(Slot.RULE_A + i, `rule[${i}]`, v));
+  u32(Slot.LAYER_COUNT, c.layers.length);
+  u32(Slot.SIZES, checkInteger("inputSize", c.inputSize));
+  c.layers.forEach((w, i) => u32(Slot.SIZES + 1 + i, checkInteger(`layers[${i}]`, w)));
+  return bytes;
+}

@@ -1,0 +1,233 @@
+// The host's typed API over build/ff-core.wasm: load, configure, train,
+// predict, stats, export/import weights. The wasm is instantiated raw (it has
+// no imports); its memory is read and written through typed-array views that
+// are re-made whenever configure() may have grown the memory.
+
+import { readFile } from "node:fs/promises";
+import { encodeConfig, resolveConfig, type LearnerConfig, type ResolvedConfig } from "./config.js";
+import { learnerError, LearnerStatus, SampleError, LearnerStateError } from "./errors.js";
+import { wasmPath } from "../paths.js";
+
+/** The raw exports of ff-core.wasm (see assembly/core.ts). */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  abiVersion(): number;
+  configPtr(): number;
+  configCapacity(): number;
+  configure(length: number): number;
+  arenaBytes(): number;
+  setMemoryLimit(bytes: number): void;
+  inputPtr(): number;
+  labelPtr(): number;
+  paramsPtr(): number;
+  paramsByteLength(): number;
+  statsPtr(): number;
+  scoresPtr(): number;
+  train(n: number): number;
+  predict(row: number, mode: number): number;
+  weightsLoaded(bytes: number): number;
+  errorDetail(): number;
+}
+
+export const CORE_ABI_VERSION = 1;
+
+export interface LayerStats {
+  /** Mean goodness of the positive rows. */
+  goodnessPositive: number;
+  /** Mean goodness of the negative rows. */
+  goodnessNegative: number;
+  /** Mean FF loss per pos/neg pair. */
+  loss: number;
+  /** Fraction of units with y > 0 on positive rows. */
+  active: number;
+  /** Hoyer sparseness of positive rows, 0 (dense) .. 1 (one unit). */
+  hoyer: number;
+  /** Peer-normalisation penalty (0 when off). */
+  peerPenalty: number;
+}
+
+export interface StepStats {
+  step: number;
+  headLoss: number;
+  layers: LayerStats[];
+}
+
+export type PredictMode = "goodness" | "head";
+
+export interface Prediction {
+  label: number;
+  /** Goodness sums per label, or softmax probabilities for the head. */
+  scores: Float32Array;
+}
+
+export interface LoadOptions {
+  /** Path of a wasm file, or its bytes. Default: build/ff-core.wasm. */
+  wasm?: string | Uint8Array;
+  /** Linear-memory bytes the learner may use, as a firmware target has (0 = no limit). */
+  memoryLimit?: number;
+}
+
+const STATS_HEADER = 4;
+
+export class Learner {
+  private config: ResolvedConfig | null = null;
+  private f32!: Float32Array;
+  private i32!: Int32Array;
+  private u8!: Uint8Array;
+
+  private constructor(readonly exports: CoreExports) {
+    this.refreshViews();
+  }
+
+  static async load(options: LoadOptions = {}): Promise<Learner> {
+    const source = options.wasm ?? wasmPath("ff-core");
+    const bytes = typeof source === "string" ? await readFile(source) : source;
+    const module = await WebAssembly.compile(new Uint8Array(bytes));
+    const instance = await WebAssembly.instantiate(module, {});
+    const exports = instance.exports as unknown as CoreExports;
+    if (typeof exports.abiVersion !== "function" || exports.abiVersion() !== CORE_ABI_VERSION) {
+      throw new Error(`${typeof source === "string" ? source : "the wasm"} is not an ff-core module of ABI ${CORE_ABI_VERSION}; rebuild it with npm run build:wasm`);
+    }
+    const learner = new Learner(exports);
+    if (options.memoryLimit !== undefined) {
+      if (!Number.isInteger(options.memoryLimit) || options.memoryLimit < 0) throw new TypeError("memoryLimit must be a non-negative integer (bytes)");
+      exports.setMemoryLimit(options.memoryLimit);
+    }
+    return learner;
+  }
+
+  private refreshViews(): void {
+    const buffer = this.exports.memory.buffer;
+    this.f32 = new Float32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.u8 = new Uint8Array(buffer);
+  }
+
+  private check(status: number): void {
+    if (status !== LearnerStatus.OK) throw learnerError(status, this.exports.errorDetail());
+  }
+
+  private requireConfig(): ResolvedConfig {
+    if (!this.config) throw new LearnerStateError("the learner is not configured: call configure() first", LearnerStatus.NOT_CONFIGURED, 0);
+    return this.config;
+  }
+
+  /** The config in force (defaults filled), or null. */
+  get current(): ResolvedConfig | null {
+    return this.config;
+  }
+
+  /** Lays out the arena and initialises the weights; returns the arena size. */
+  configure(config: LearnerConfig): { arenaBytes: number; paramsBytes: number } {
+    const blob = encodeConfig(config);
+    const e = this.exports;
+    if (blob.length > e.configCapacity()) throw new RangeError(`config blob of ${blob.length} bytes exceeds the learner's ${e.configCapacity()}`);
+    this.u8.set(blob, e.configPtr());
+    this.config = null;
+    const status = e.configure(blob.length);
+    this.refreshViews();
+    this.check(status);
+    this.config = resolveConfig(config);
+    return { arenaBytes: e.arenaBytes(), paramsBytes: e.paramsByteLength() };
+  }
+
+  /**
+   * Trains on n = labels.length samples; inputs holds n x inputSize values.
+   * Returns this step's statistics.
+   */
+  train(inputs: Float32Array, labels: ArrayLike<number>): StepStats {
+    this.writeBatch(inputs, labels);
+    this.check(this.exports.train(labels.length));
+    return this.stats();
+  }
+
+  /** As train() without building the stats object (for fast loops). */
+  trainFast(inputs: Float32Array, labels: ArrayLike<number>): void {
+    this.writeBatch(inputs, labels);
+    this.check(this.exports.train(labels.length));
+  }
+
+  private writeBatch(inputs: Float32Array, labels: ArrayLike<number>): void {
+    const c = this.requireConfig();
+    const n = labels.length;
+    if (n < 1 || n > c.batch) throw new SampleError(`batch of ${n} samples: send 1..${c.batch} (the configured batch)`, LearnerStatus.BATCH, n);
+    if (inputs.length !== n * c.inputSize) {
+      throw new SampleError(`inputs has ${inputs.length} values; ${n} samples of inputSize ${c.inputSize} need ${n * c.inputSize}`, LearnerStatus.BATCH, n);
+    }
+    this.f32.set(inputs, this.exports.inputPtr() >>> 2);
+    const at = this.exports.labelPtr() >>> 2;
+    for (let i = 0; i < n; i++) this.i32[at + i] = labels[i];
+  }
+
+  /** Predicts one sample (inputSize values). */
+  predict(input: Float32Array, mode: PredictMode = "goodness"): Prediction {
+    const c = this.requireConfig();
+    if (input.length !== c.inputSize) throw new SampleError(`input has ${input.length} values; inputSize is ${c.inputSize}`, LearnerStatus.BATCH, 0);
+    this.f32.set(input, this.exports.inputPtr() >>> 2);
+    const label = this.exports.predict(0, mode === "goodness" ? 0 : 1);
+    if (label < 0) this.check(-label);
+    const at = this.exports.scoresPtr() >>> 2;
+    return { label, scores: this.f32.slice(at, at + c.classes) };
+  }
+
+  /** Predicts many samples (n x inputSize); returns labels. */
+  predictMany(inputs: Float32Array, mode: PredictMode = "goodness"): Int32Array {
+    const c = this.requireConfig();
+    const n = inputs.length / c.inputSize;
+    if (!Number.isInteger(n)) throw new SampleError(`inputs has ${inputs.length} values, not a multiple of inputSize ${c.inputSize}`, LearnerStatus.BATCH, 0);
+    const out = new Int32Array(n);
+    const base = this.exports.inputPtr() >>> 2;
+    const m = mode === "goodness" ? 0 : 1;
+    for (let i = 0; i < n; i++) {
+      this.f32.set(inputs.subarray(i * c.inputSize, (i + 1) * c.inputSize), base);
+      const label = this.exports.predict(0, m);
+      if (label < 0) this.check(-label);
+      out[i] = label;
+    }
+    return out;
+  }
+
+  /** Statistics of the last training step. */
+  stats(): StepStats {
+    const c = this.requireConfig();
+    const at = this.exports.statsPtr() >>> 2;
+    const fields = this.i32[at + 3] || 8;
+    const layers: LayerStats[] = [];
+    for (let l = 0; l < c.layers.length; l++) {
+      const s = at + STATS_HEADER + l * fields;
+      layers.push({
+        goodnessPositive: this.f32[s],
+        goodnessNegative: this.f32[s + 1],
+        loss: this.f32[s + 2],
+        active: this.f32[s + 3],
+        hoyer: this.f32[s + 4],
+        peerPenalty: this.f32[s + 5],
+      });
+    }
+    return { step: this.i32[at] >>> 0, headLoss: this.f32[at + 1], layers };
+  }
+
+  /** A copy of all parameters (layers, then head), little-endian f32. */
+  exportWeights(): Uint8Array {
+    this.requireConfig();
+    const p = this.exports.paramsPtr();
+    return this.u8.slice(p, p + this.exports.paramsByteLength());
+  }
+
+  /** Loads parameters made by exportWeights() for the same config; resets the optimizer. */
+  importWeights(bytes: Uint8Array): void {
+    this.requireConfig();
+    const size = this.exports.paramsByteLength();
+    if (bytes.length !== size) {
+      throw new LearnerStateError(`weights have ${bytes.length} bytes; this model has ${size} bytes of parameters; load a checkpoint made for the same config`, LearnerStatus.WEIGHTS_LENGTH, size);
+    }
+    this.u8.set(bytes, this.exports.paramsPtr());
+    this.check(this.exports.weightsLoaded(bytes.length));
+  }
+
+  /** Parameters as float32 (a copy). */
+  weights(): Float32Array {
+    const b = this.exportWeights();
+    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  }
+}
