@@ -11,7 +11,7 @@ import { before, describe, test } from 'node:test';
 import {
   cobsDecode, cobsEncode, crc32, decodeMessage, Deframer, encodeFrame, encodeMessage, ErrorCode,
   MAX_PAYLOAD, MessageType, ProtocolError, PROTOCOL_VERSION, sampleToFloat32, SendWindow,
-  type Frame, type Message, type Request, type Sample,
+  type Frame, type Message, type RequestMessage, type Sample,
 } from '../host/protocol/index.js';
 
 // ---- the vectors ----
@@ -559,7 +559,7 @@ function openSession(options: LinkOptions, firstSeq: number): Session {
 }
 
 /** Push requests through the window until all are answered; returns per-tag replies. */
-function run(s: Session, requests: Request[]): void {
+function run(s: Session, requests: RequestMessage[]): void {
   let next = 0;
   for (let guard = 0; guard < 200000; guard++, s.now++) {
     while (next < requests.length && s.window.canSend()) {
@@ -584,7 +584,7 @@ function run(s: Session, requests: Request[]): void {
   throw new Error(`session did not finish: ${s.window.inFlight} in flight`);
 }
 
-const sampleRequest = (i: number): Request => ({
+const sampleRequest = (i: number): RequestMessage => ({
   type: 'SAMPLE', kind: i % 3 === 0 ? 'negative' : 'positive', label: i % 10, encoding: 'int8', scale: 0.01,
   values: Int8Array.from({ length: 16 }, (_, k) => ((i * 7 + k * 13) % 255) - 127),
 });
@@ -605,7 +605,7 @@ describe('reliable delivery against the AS reference device', () => {
       assert.equal(as.simStep(), count);
       for (let i = 0; i < count; i++) {
         const entry = as.simApplied(i) >>> 0;
-        const r = requests[i] as Extract<Request, { type: 'SAMPLE' }>;
+        const r = requests[i] as Extract<RequestMessage, { type: 'SAMPLE' }>;
         assert.equal(entry & 0xffff, (65500 + i) & 0xffff, `sample ${i} seq`);
         assert.equal((entry >>> 16) & 0xff, r.kind === 'negative' ? 1 : 0, `sample ${i} kind`);
         assert.equal((entry >>> 24) - 1, r.label, `sample ${i} label`);
@@ -630,7 +630,7 @@ describe('reliable delivery against the AS reference device', () => {
   test('checkpoint put over a lossy link applies whole; a bad blob CRC applies nothing', () => {
     const s = openSession({ seed: 11, loss: 0.15, corrupt: 0.05, latency: 4 }, 0);
     const blob = Uint8Array.from({ length: 1000 }, (_, i) => (i * 13 + 5) & 0xff);
-    const chunks = (crc: number): Request[] => Array.from({ length: 5 }, (_, k) => ({
+    const chunks = (crc: number): RequestMessage[] => Array.from({ length: 5 }, (_, k) => ({
       type: 'CHECKPOINT_PUT', offset: k * 200, total: blob.length, blobCrc: crc, data: blob.subarray(k * 200, k * 200 + 200),
     }));
     const before = read(as.simWeights(), 1000);
@@ -644,7 +644,7 @@ describe('reliable delivery against the AS reference device', () => {
     assert.equal(hex(read(as.simWeights(), 1000)), hex(blob), 'weights replaced by the new blob');
     // And read it back in chunks: the device cuts each chunk to what its reply cache keeps.
     s.replies.clear();
-    const gets: Request[] = [];
+    const gets: RequestMessage[] = [];
     for (let offset = 0; offset < 1000; offset += 300) gets.push({ type: 'CHECKPOINT_GET', offset, maxLength: 300 });
     run(s, gets);
     const back = new Uint8Array(1000);

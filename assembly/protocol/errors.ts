@@ -17,7 +17,7 @@ export const ERR_VERSION_MISMATCH: i32 = 67;
 export const ERR_SAMPLE_LENGTH: i32 = 68;
 /** Decoded frame longer than header + max payload + CRC: dropped and counted. */
 export const ERR_FRAME_TOO_LARGE: i32 = 69;
-/** Sequence number outside the window (gap on the device, unknown reply on the host). */
+/** Reserved: a sequence number outside the window. Gaps are answered with ACK(gap), not this. */
 export const ERR_OUT_OF_ORDER: i32 = 70;
 /** CHECKPOINT_PUT: CRC-32 of the whole staged blob differs; nothing applied. */
 export const ERR_CHECKPOINT_CRC: i32 = 71;

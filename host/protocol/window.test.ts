@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { Deframer } from './frame.js';
 import { decodeMessage, type Message } from './messages.js';
-import { SendWindow, seqAdd, seqDiff, type Request } from './window.js';
+import { SendWindow, seqAdd, seqDiff, type RequestMessage } from './window.js';
 
-const reset: Request = { type: 'RESET' };
+const reset: RequestMessage = { type: 'RESET' };
 const seqOf = (frame: Uint8Array): number => new Deframer().push(frame)[0]!.seq;
 const typeOf = (frame: Uint8Array): string => decodeMessage(new Deframer().push(frame)[0]!).type;
 const ackApplied = (seq: number): Message => ({ type: 'ACK', nextExpected: seqAdd(seq, 1), reason: 'applied' });

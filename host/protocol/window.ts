@@ -36,7 +36,7 @@ export interface SendWindowOptions {
   maxRetries?: number;
 }
 
-export type Request = Extract<Message, {
+export type RequestMessage = Extract<Message, {
   type: 'CONFIGURE' | 'SAMPLE' | 'INFER' | 'CHECKPOINT_GET' | 'CHECKPOINT_PUT' | 'RESET';
 }>;
 
@@ -109,7 +109,7 @@ export class SendWindow<T = unknown> {
   }
 
   /** Number and encode a request; write the returned frame to the link. */
-  send(message: Request, tag: T, now: number): { seq: number; frame: Uint8Array } {
+  send(message: RequestMessage, tag: T, now: number): { seq: number; frame: Uint8Array } {
     if (!this.canSend()) throw new RangeError('send window is full: wait for replies (canSend() is false)');
     const seq = this.next;
     const frame = encodeFrame(MessageType[message.type], seq, encodePayload(message));
