@@ -9,7 +9,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const builds = [
   ["assembly/core.ts", "core-release"],
   ["assembly/core.ts", "core-debug"],
+  ["assembly/core.ts", "core-simd"],
   ["assembly/learner/harness.ts", "learner-harness"],
+  ["assembly/learner/harness.ts", "learner-harness-simd"],
   ["assembly/device.ts", "device-release"],
   ["assembly/protocol/harness.ts", "protocol-harness"],
 ];

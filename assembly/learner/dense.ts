@@ -1,9 +1,17 @@
-// Dense layer kernels, scalar. These are the reference kernels: plain loops,
-// one accumulator, inputs in order. Shapes: R rows (batch rows), I inputs,
+// Dense layer kernels. The scalar loops here are the reference: plain
+// loops, one accumulator, inputs in order. The SIMD build (ASC_FEATURE_SIMD)
+// hands the hot ones to dense-simd.ts instead; test/learner-simd.test.ts
+// holds the two builds together. Shapes: R rows (batch rows), I inputs,
 // O outputs; W is O x I row-major (row j = the weights into unit j).
+
+import { denseForwardSimd, axpySimd } from "./dense-simd";
 
 /** y[r, j] = relu(sum_i W[j, i] x[r, i] + b[j]) for r < R, j < O. */
 export function denseReluForward(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    denseForwardSimd(W, b, x, y, R, I, O, true);
+    return;
+  }
   const rowBytes = <usize>I * sizeof<f32>();
   for (let j = 0; j < O; j++) {
     const w = W + <usize>j * rowBytes;
@@ -21,6 +29,10 @@ export function denseReluForward(W: usize, b: usize, x: usize, y: usize, R: i32,
 
 /** z[r, j] = sum_i W[j, i] x[r, i] + b[j] (no activation: softmax head). */
 export function denseLinearForward(W: usize, b: usize, x: usize, z: usize, R: i32, I: i32, O: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    denseForwardSimd(W, b, x, z, R, I, O, false);
+    return;
+  }
   const rowBytes = <usize>I * sizeof<f32>();
   for (let j = 0; j < O; j++) {
     const w = W + <usize>j * rowBytes;
@@ -47,6 +59,10 @@ export function weightGradientRow(dz: usize, x: usize, g: usize, j: i32, R: i32,
     const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>()) * scale;
     if (d == 0) continue;
     const xr = x + <usize>r * <usize>I * sizeof<f32>();
+    if (ASC_FEATURE_SIMD) {
+      axpySimd(g, xr, d, I);
+      continue;
+    }
     for (let i = 0; i < I; i++) {
       const at = g + <usize>i * sizeof<f32>();
       store<f32>(at, load<f32>(at) + d * load<f32>(xr + <usize>i * sizeof<f32>()));

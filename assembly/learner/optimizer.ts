@@ -11,6 +11,7 @@
 
 import { Optimizer } from "./config";
 import { stateOffset } from "./arena";
+import { adamSimd } from "./dense-simd";
 
 export let optimizerKind: u32 = Optimizer.ADAM;
 export let beta1: f32 = 0.9;
@@ -49,6 +50,10 @@ export function applyGradient(p: usize, g: usize, n: i32, eta: f32): void {
     const b1 = beta1, b2 = beta2;
     const c1: f32 = 1 - b1, c2: f32 = 1 - b2;
     const step = eta * adamScale, eps = adamEps;
+    if (ASC_FEATURE_SIMD) {
+      adamSimd(p, g, n, stateOffset, b1, b2, step, eps, decay);
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const at = p + <usize>i * sizeof<f32>();
       const grad = load<f32>(g + <usize>i * sizeof<f32>());

@@ -1,0 +1,100 @@
+// f32x4 versions of the hot kernels, for runtimes with SIMD (V8, wasm2c on
+// x86 where the translator supports it). Compiled only into the SIMD build
+// (ASC_FEATURE_SIMD); the scalar kernels in dense.ts / optimizer.ts are the
+// reference, and test/learner-simd.test.ts holds the two together. Sums run
+// in four lanes and are added at the end, so results differ from the scalar
+// order by rounding only. Tails (n % 4) fall back to scalar steps.
+
+/** y[r, j] = relu(W[j] . x[r] + b[j]), dot products in 4 lanes, 2 rows per W load. */
+export function denseForwardSimd(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O: i32, relu: bool): void {
+  const rowBytes = <usize>I * sizeof<f32>();
+  const I4 = I & ~3;
+  for (let j = 0; j < O; j++) {
+    const w = W + <usize>j * rowBytes;
+    const bias = load<f32>(b + <usize>j * sizeof<f32>());
+    let r = 0;
+    for (; r + 1 < R; r += 2) { // two rows share each load of W
+      const x0 = x + <usize>r * rowBytes, x1 = x0 + rowBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let i = 0;
+      for (; i < I4; i += 4) {
+        const off = <usize>i * sizeof<f32>();
+        const wv = v128.load(w + off);
+        a0 = f32x4.add(a0, f32x4.mul(wv, v128.load(x0 + off)));
+        a1 = f32x4.add(a1, f32x4.mul(wv, v128.load(x1 + off)));
+      }
+      let s0 = sumLanes(a0), s1 = sumLanes(a1);
+      for (; i < I; i++) {
+        const wi = load<f32>(w + <usize>i * sizeof<f32>());
+        s0 += wi * load<f32>(x0 + <usize>i * sizeof<f32>());
+        s1 += wi * load<f32>(x1 + <usize>i * sizeof<f32>());
+      }
+      s0 += bias; s1 += bias;
+      store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), relu ? max<f32>(s0, 0) : s0);
+      store<f32>(y + (<usize>(r + 1) * <usize>O + <usize>j) * sizeof<f32>(), relu ? max<f32>(s1, 0) : s1);
+    }
+    if (r < R) {
+      const x0 = x + <usize>r * rowBytes;
+      let a0 = f32x4.splat(0);
+      let i = 0;
+      for (; i < I4; i += 4) {
+        const off = <usize>i * sizeof<f32>();
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(w + off), v128.load(x0 + off)));
+      }
+      let s0 = sumLanes(a0);
+      for (; i < I; i++) s0 += load<f32>(w + <usize>i * sizeof<f32>()) * load<f32>(x0 + <usize>i * sizeof<f32>());
+      s0 += bias;
+      store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), relu ? max<f32>(s0, 0) : s0);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function sumLanes(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** g[i] += d * x[i] for i < n (the weight-gradient row update). */
+export function axpySimd(g: usize, x: usize, d: f32, n: i32): void {
+  const dv = f32x4.splat(d);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const off = <usize>i * sizeof<f32>();
+    v128.store(g + off, f32x4.add(v128.load(g + off), f32x4.mul(dv, v128.load(x + off))));
+  }
+  for (; i < n; i++) {
+    const at = g + <usize>i * sizeof<f32>();
+    store<f32>(at, load<f32>(at) + d * load<f32>(x + <usize>i * sizeof<f32>()));
+  }
+}
+
+/** Adam with decoupled decay on n parameters, 4 at a time (see optimizer.ts). */
+export function adamSimd(p: usize, g: usize, n: i32, stateOffset: usize, b1: f32, b2: f32, step: f32, eps: f32, decay: f32): void {
+  const vb1 = f32x4.splat(b1), vb2 = f32x4.splat(b2);
+  const vc1 = f32x4.splat(1 - b1), vc2 = f32x4.splat(1 - b2);
+  const vstep = f32x4.splat(step), veps = f32x4.splat(eps), vdecay = f32x4.splat(decay);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const at = p + <usize>i * sizeof<f32>();
+    const grad = v128.load(g + <usize>i * sizeof<f32>());
+    const m = f32x4.add(f32x4.mul(vb1, v128.load(at + stateOffset)), f32x4.mul(vc1, grad));
+    const v = f32x4.add(f32x4.mul(vb2, v128.load(at + 2 * stateOffset)), f32x4.mul(f32x4.mul(vc2, grad), grad));
+    v128.store(at + stateOffset, m);
+    v128.store(at + 2 * stateOffset, v);
+    const w = v128.load(at);
+    const update = f32x4.div(f32x4.mul(vstep, m), f32x4.add(f32x4.sqrt(v), veps));
+    v128.store(at, f32x4.sub(f32x4.sub(w, update), f32x4.mul(vdecay, w)));
+  }
+  for (; i < n; i++) {
+    const at = p + <usize>i * sizeof<f32>();
+    const grad = load<f32>(g + <usize>i * sizeof<f32>());
+    const m = b1 * load<f32>(at + stateOffset) + (1 - b1) * grad;
+    const v = b2 * load<f32>(at + 2 * stateOffset) + (1 - b2) * grad * grad;
+    store<f32>(at + stateOffset, m);
+    store<f32>(at + 2 * stateOffset, v);
+    const w = load<f32>(at);
+    store<f32>(at, w - step * m / (sqrt<f32>(v) + eps) - decay * w);
+  }
+}
