@@ -1,6 +1,6 @@
 /*
  * fatal-report.c: plain-text fatal report, the placeholder for an ERROR frame.
- * Protocol hook: once docs/protocol.md defines ERROR (code + short text),
+ * Protocol hook: once the protocol has an ERROR code for "device trapped",
  * emit a pre-encoded ERROR frame here (e.g. a table generated at build time by
  * the host's TypeScript codec, one frame per trap code), so the C side never
  * grows a third implementation of the codec.
@@ -9,29 +9,35 @@
 
 #include "platform.h"
 
-static void put_text(const char* text) {
-  uint32_t length = 0;
-  while (text[length] != '\0') length++; /* not strlen: newlib's is 220 bytes of flash */
-  ffedge_platform_write(1, (const uint8_t*)text, length);
+#define REPORT_MAX 96 /* longest: 0 + "FFEDGE FATAL " + kind + " 4294967295 " + name + "\r\n" + 0 */
+
+static uint32_t append(char* report, uint32_t at, const char* text) {
+  while (*text != '\0' && at < REPORT_MAX - 3) report[at++] = *text++; /* room for "\r\n" 0 */
+  return at;
 }
 
 void ffedge_report_fatal(const char* kind, uint32_t code, const char* name) {
   char digits[11];
-  int at = (int)sizeof digits - 1;
-  digits[at] = '\0';
+  int first = (int)sizeof digits - 1;
+  digits[first] = '\0';
   do {
-    digits[--at] = (char)('0' + code % 10);
+    digits[--first] = (char)('0' + code % 10);
     code /= 10;
   } while (code != 0);
 
-  static const uint8_t delimiter = 0x00;
-  ffedge_platform_write(1, &delimiter, 1);
-  put_text("FFEDGE FATAL ");
-  put_text(kind);
-  put_text(" ");
-  put_text(&digits[at]);
-  put_text(" ");
-  put_text(name);
-  put_text("\r\n");
-  ffedge_platform_write(1, &delimiter, 1);
+  /* One write, so a relay (socat EXEC, a pipe) gets the whole report before it
+   * notices the program has gone. */
+  char report[REPORT_MAX];
+  uint32_t at = 0;
+  report[at++] = '\0'; /* COBS frame delimiter */
+  at = append(report, at, "FFEDGE FATAL ");
+  at = append(report, at, kind);
+  at = append(report, at, " ");
+  at = append(report, at, &digits[first]);
+  at = append(report, at, " ");
+  at = append(report, at, name);
+  report[at++] = '\r';
+  report[at++] = '\n';
+  report[at++] = '\0';
+  ffedge_platform_write(1, (const uint8_t*)report, at);
 }
