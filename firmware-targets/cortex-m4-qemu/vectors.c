@@ -32,6 +32,9 @@ static void fatal_handler(void) {
 
 typedef void (*vector_t)(void);
 
+/* Every IRQ defaults to fatal_handler, then the ones we use are overridden. */
+#pragma GCC diagnostic ignored "-Woverride-init"
+
 __attribute__((section(".vectors"), used)) const vector_t vector_table[16 + BOARD_IRQ_COUNT] = {
     [0] = (vector_t)(uintptr_t)&__stack_top,
     [1] = Reset_Handler,

@@ -54,8 +54,8 @@ static uint32_t check_iovecs(const ffedge_wasi_t* wasi, uint32_t iovs, uint32_t 
 
 /* Reads into the first non-empty buffer only: a short read is allowed and it
  * returns as soon as anything is there, which is what a serial link wants. */
-uint32_t Z_wasi_snapshot_preview1Z_fd_read(ffedge_wasi_t* wasi, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
-                                           uint32_t nread_ptr) {
+uint32_t Z_wasi_snapshot_preview1Z_fd_read(ffedge_wasi_t* wasi, uint32_t fd, uint32_t iovs,
+                                           uint32_t iovs_len, uint32_t nread_ptr) {
   if (fd != 0) return FFEDGE_WASI_EBADF;
   uint32_t err = check_iovecs(wasi, iovs, iovs_len, nread_ptr);
   if (err) return err;
@@ -72,8 +72,8 @@ uint32_t Z_wasi_snapshot_preview1Z_fd_read(ffedge_wasi_t* wasi, uint32_t fd, uin
   return FFEDGE_WASI_ESUCCESS;
 }
 
-uint32_t Z_wasi_snapshot_preview1Z_fd_write(ffedge_wasi_t* wasi, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
-                                            uint32_t nwritten_ptr) {
+uint32_t Z_wasi_snapshot_preview1Z_fd_write(ffedge_wasi_t* wasi, uint32_t fd, uint32_t iovs,
+                                            uint32_t iovs_len, uint32_t nwritten_ptr) {
   if (fd != 1 && fd != 2) return FFEDGE_WASI_EBADF;
   uint32_t err = check_iovecs(wasi, iovs, iovs_len, nwritten_ptr);
   if (err) return err;
@@ -90,8 +90,8 @@ uint32_t Z_wasi_snapshot_preview1Z_fd_write(ffedge_wasi_t* wasi, uint32_t fd, ui
   return FFEDGE_WASI_ESUCCESS;
 }
 
-uint32_t Z_wasi_snapshot_preview1Z_clock_time_get(ffedge_wasi_t* wasi, uint32_t clock_id, uint64_t precision,
-                                                  uint32_t time_ptr) {
+uint32_t Z_wasi_snapshot_preview1Z_clock_time_get(ffedge_wasi_t* wasi, uint32_t clock_id,
+                                                  uint64_t precision, uint32_t time_ptr) {
   (void)precision; /* we always give our best resolution */
   if (!guest_range_ok(wasi, time_ptr, 8)) return FFEDGE_WASI_EFAULT;
   uint64_t ns = 0;
@@ -116,7 +116,7 @@ static uint64_t splitmix64_next(uint64_t* state) {
 uint32_t Z_wasi_snapshot_preview1Z_random_get(ffedge_wasi_t* wasi, uint32_t buf, uint32_t buf_len) {
   if (!guest_range_ok(wasi, buf, buf_len)) return FFEDGE_WASI_EFAULT;
   uint8_t* out = wasi->memory->data + buf;
-  for (uint32_t i = 0; i < buf_len; i += 8) {
+  for (uint64_t i = 0; i < buf_len; i += 8) { /* 64-bit: no wrap near 4 GiB */
     uint64_t word = splitmix64_next(&wasi->random_state);
     for (uint32_t j = 0; j < 8 && i + j < buf_len; j++) out[i + j] = (uint8_t)(word >> (8 * j));
   }
