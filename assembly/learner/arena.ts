@@ -66,7 +66,7 @@ const layerTable: usize = memory.data(MAX_LAYERS * LAYER_FIELDS * sizeof<usize>(
 // @ts-ignore: decorator
 @inline export const STATS_HEADER: i32 = 4; // step (u32), head loss, layer count (u32), fields per layer (u32)
 // @ts-ignore: decorator
-@inline export const STATS_FIELDS: i32 = 8;
+@inline export const STATS_FIELDS: i32 = 6;
 // @ts-ignore: decorator
 @inline export const STAT_GOODNESS_POS: i32 = 0;
 // @ts-ignore: decorator

@@ -36,6 +36,8 @@ export const ERR_INPUT_NOT_FINITE: i32 = 12;
 export const ERR_PREDICT_MODE: i32 = 13;
 /** The options are individually valid but do not go together. detail = slot. */
 export const ERR_OPTION_COMBINATION: i32 = 14;
+/** The sample kind (e.g. an explicit negative) is not one this config trains on. detail = kind. */
+export const ERR_SAMPLE_KIND: i32 = 15;
 
 let detail: i32 = 0;
 

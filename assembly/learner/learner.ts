@@ -8,7 +8,7 @@ import {
 } from "./errors";
 import { Negatives } from "./config";
 import { inputs, labels, paramsBytes, params, stateOffset, scores } from "./arena";
-import { configured, batch, classes, inputSize, negativesKind, headInputs, setSteps } from "./state";
+import { configured, batch, classes, inputSize, negativesKind, headInputs, setSteps, setConfigured } from "./state";
 import { trainStep } from "./ff";
 import { predictByGoodness, predictByHead } from "./predict";
 import { resetOptimizer, optimizerKind, beta1, beta2, weightDecay } from "./optimizer";
@@ -76,11 +76,27 @@ export function predict(row: i32, mode: i32): i32 {
 export function weightsLoaded(bytes: i32): i32 {
   if (!configured) return fail(ERR_NOT_CONFIGURED, 0);
   if (<usize>bytes != paramsBytes) return fail(ERR_WEIGHTS_LENGTH, <i32>paramsBytes);
-  const copies: usize = optimizerKind == Optimizer.ADAM ? 2 : 1;
-  memory.fill(params + stateOffset, 0, stateOffset * copies);
-  resetOptimizer(optimizerKind, beta1, beta2, weightDecay);
+  restartOptimizer();
   setSteps(0);
   return OK;
 }
 
 export function scoresArea(): usize { return scores; }
+
+/** Back to "not configured" (the wire protocol's RESET). */
+export function unconfigure(): void { setConfigured(false); }
+
+/**
+ * Where a whole weights blob can be staged before it is applied: the
+ * optimizer state, which loading weights restarts anyway. Its capacity is
+ * at least the parameters' bytes. Whoever stages there must call
+ * restartOptimizer() (or weightsLoaded()) before the next training step.
+ */
+export function stagingArea(): usize { return params + stateOffset; }
+
+/** Zeroes the optimizer state and its step count (weights unchanged). */
+export function restartOptimizer(): void {
+  const copies: usize = optimizerKind == Optimizer.ADAM ? 2 : 1;
+  memory.fill(params + stateOffset, 0, stateOffset * copies);
+  resetOptimizer(optimizerKind, beta1, beta2, weightDecay);
+}

@@ -20,6 +20,7 @@ export const LearnerStatus = {
   INPUT_NOT_FINITE: 12,
   PREDICT_MODE: 13,
   OPTION_COMBINATION: 14,
+  SAMPLE_KIND: 15,
 } as const;
 
 export type LearnerStatusCode = (typeof LearnerStatus)[keyof typeof LearnerStatus];
@@ -103,6 +104,10 @@ export function learnerError(code: number, detail: number): LearnerError {
     case S.OPTION_COMBINATION:
       return new ConfigError(
         `${slotName(detail)} does not go with the other options (hybrid negatives need imageWidth*imageHeight = inputSize and softmaxHead; overlay "replace" needs inputSize > classes)`,
+        code, detail);
+    case S.SAMPLE_KIND:
+      return new SampleError(
+        `sample kind ${detail} is not trained by this config: send labelled samples (kind "positive"; the device makes its own negatives), or "unlabelled" with negatives: "hybrid"`,
         code, detail);
     default:
       return new LearnerError(`the learner returned unknown status ${code} (detail ${detail}); the host and device builds may differ`, code, detail);

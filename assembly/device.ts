@@ -1,0 +1,242 @@
+// build/ff-device.wasm: the device program. A WASI preview1 command whose
+// fd 0 / fd 1 are the serial link: it reads protocol frames (docs/protocol.md)
+// from fd 0, trains or predicts with the learner, and writes replies to fd 1.
+// Imports only fd_read, fd_write and proc_exit, so a firmware target's C shim
+// provides them over a UART or a tty (firmware-targets/*).
+//
+// Each SAMPLE is trained as it arrives (a batch of one: the on-device case).
+// An embedder may set, before _start:
+//   ram_limit_bytes  linear-memory bytes really available (0 = no limit);
+//                    configs that need more are refused with the numbers;
+//   runtime_kind     which target runs this (names below), for HELLO.
+//
+// Non-goals: buffering more than one request; threads; clocks.
+
+import { configure, arenaBytes, setMemoryLimit } from "./learner/configure";
+import { train, predict, weightsLoaded, unconfigure, stagingArea, restartOptimizer } from "./learner/learner";
+import { errorDetail, ERR_NOT_CONFIGURED, ERR_CONFIG_LENGTH, ERR_SAMPLE_KIND } from "./learner/errors";
+import { configArea, CONFIG_MAX_BYTES, Optimizer } from "./learner/config";
+import { inputs, labels, params, paramsBytes, stateOffset, stats, scores, arenaBase, STATS_HEADER, STATS_FIELDS } from "./learner/arena";
+import { configured, inputSize, classes, layerCount, steps } from "./learner/state";
+import { optimizerKind } from "./learner/optimizer";
+import { crc32Update } from "./protocol/crc32";
+import { ERR_NONE, ERR_UNKNOWN_TYPE, ERR_VERSION_MISMATCH, ERR_SAMPLE_LENGTH } from "./protocol/errors";
+import { MAX_PAYLOAD, PROTOCOL_VERSION, rxCount, rxPayload, rxPayloadLength, rxPush, rxReset, rxSeq, rxType, rxVersion, RX_FRAME, txBegin, txFinish, txFrame } from "./protocol/frame";
+import {
+  ACK_APPLIED, ACK_DUPLICATE_UNCACHED, ACK_GAP, checkHeader, checkRequest, checkpointGetMaxLength, checkpointGetOffset,
+  isSequenced, MSG_ACK, MSG_CHECKPOINT_DATA, MSG_CHECKPOINT_GET, MSG_CHECKPOINT_PUT, MSG_CONFIG_OK, MSG_CONFIGURE,
+  MSG_ERROR, MSG_GOODNESS, MSG_HELLO, MSG_HELLO_REQUEST, MSG_INFER, MSG_PING, MSG_PONG, MSG_PREDICTION, MSG_SAMPLE,
+  SAMPLE_NEGATIVE, SAMPLE_UNLABELLED, sampleCount, sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData,
+  writeConfigOk, writeGoodness, writeHello, writePong, writePrediction, writeProtocolError, writeErrorString,
+} from "./protocol/messages";
+import { CACHE_SLOT_BYTES, linkAccept, linkCachedFrame, linkCachedLength, linkCommit, linkNextExpected, linkReset, LINK_APPLY, LINK_GAP, LINK_RESEND, WINDOW } from "./protocol/link";
+import { CHECKPOINT_COMPLETE, CHECKPOINT_MORE, checkpointPutChunk, checkpointReset } from "./protocol/checkpoint";
+
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "fd_read")
+declare function fd_read(fd: u32, iovs: usize, iovsLength: u32, read: usize): u16;
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "fd_write")
+declare function fd_write(fd: u32, iovs: usize, iovsLength: u32, written: usize): u16;
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "proc_exit")
+declare function proc_exit(code: u32): void;
+
+/** Set by the embedder before _start: usable linear-memory bytes (0 = no limit). */
+export let ram_limit_bytes: u32 = 0;
+/** Set by the embedder before _start: 0 wasi, 1 linux-edge, 2 cortex-m4. */
+export let runtime_kind: u32 = 0;
+
+/** (ABI 1 << 16) | protocol 1: HELLO's buildId names what this program speaks. */
+const BUILD_ID: u32 = 0x00010001;
+const READ_CHUNK: i32 = 256;
+const readBuffer: usize = memory.data(READ_CHUNK, 16);
+const iovec: usize = memory.data(16, 16); // { buf, len } + result word
+const NAME_WASI = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x77, 0x61, 0x73, 0x69]); // "ff-edge/wasi"
+const NAME_LINUX = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x6c, 0x69, 0x6e, 0x75, 0x78, 0x2d, 0x65, 0x64, 0x67, 0x65]); // "ff-edge/linux-edge"
+const NAME_M4 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x63, 0x6f, 0x72, 0x74, 0x65, 0x78, 0x2d, 0x6d, 0x34]); // "ff-edge/cortex-m4"
+
+// Weights CRC is costly for a large model: computed once per weights version.
+let weightsCrc: u32 = 0;
+let weightsCrcValid: bool = false;
+// A CHECKPOINT_PUT stages into the optimizer state (learner.ts: stagingArea).
+let staging: bool = false;
+
+/** Writes all bytes to fd 1 or exits (a link that cannot be written is gone). */
+function writeAll(ptr: usize, length: i32): void {
+  while (length > 0) {
+    store<usize>(iovec, ptr);
+    store<u32>(iovec + sizeof<usize>(), <u32>length);
+    const errno = fd_write(1, iovec, 1, iovec + 8);
+    if (errno != 0) proc_exit(100 + <u32>errno);
+    const n = load<u32>(iovec + 8);
+    ptr += n;
+    length -= <i32>n;
+  }
+}
+
+function memoryLimit(): u32 {
+  return ram_limit_bytes != 0 ? ram_limit_bytes : 0xffff0000;
+}
+
+function arenaFree(): u32 {
+  const used = configured ? <u32>arenaBase + <u32>arenaBytes() : <u32>__heap_base;
+  const limit = memoryLimit();
+  return limit > used ? limit - used : 0;
+}
+
+function hello(seq: u32): i32 {
+  const name = runtime_kind == 1 ? NAME_LINUX : runtime_kind == 2 ? NAME_M4 : NAME_WASI;
+  const length = runtime_kind == 1 ? 18 : runtime_kind == 2 ? 17 : 12;
+  return txFinish(writeHello(txBegin(MSG_HELLO, seq), WINDOW, MAX_PAYLOAD, arenaFree(), BUILD_ID, linkNextExpected(), name, length));
+}
+
+function learnerError(seq: u32, code: i32): i32 {
+  return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), <u32>code, <u32>errorDetail(), "learner refused"));
+}
+
+function endStaging(): void {
+  if (!staging) return;
+  checkpointReset();
+  restartOptimizer();
+  staging = false;
+}
+
+/** Decodes a SAMPLE/INFER payload into input row 0; returns 0 or an error frame length. */
+function loadSample(seq: u32, p: usize): i32 {
+  if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
+  if (<i32>sampleCount(p) != inputSize) return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_SAMPLE_LENGTH, <u32>inputSize));
+  sampleToF32(p, inputs);
+  return 0;
+}
+
+/** Applies the in-order request; returns the reply frame's length. */
+function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
+  const invalid = checkRequest(type, p, length);
+  if (invalid != ERR_NONE) return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>invalid, 0));
+  if (type == MSG_CONFIGURE) {
+    endStaging();
+    weightsCrcValid = false;
+    if (length > CONFIG_MAX_BYTES) {
+      return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_CONFIG_LENGTH, <u32>CONFIG_MAX_BYTES, "config too long"));
+    }
+    memory.copy(configArea, p, <usize>length);
+    const status = configure(length);
+    if (status != 0) return learnerError(seq, status);
+    return txFinish(writeConfigOk(txBegin(MSG_CONFIG_OK, seq), <u32>arenaBytes(), arenaFree()));
+  }
+  if (type == MSG_SAMPLE) {
+    const refused = loadSample(seq, p);
+    if (refused != 0) return refused;
+    const kind = sampleKind(p);
+    if (kind == SAMPLE_NEGATIVE) {
+      return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_SAMPLE_KIND, kind, "explicit negatives not trained"));
+    }
+    endStaging();
+    store<i32>(labels, kind == SAMPLE_UNLABELLED ? -1 : sampleLabel(p));
+    const status = train(1);
+    if (status != 0) return learnerError(seq, status);
+    weightsCrcValid = false;
+    return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, steps, <u32>layerCount, <u32>STATS_FIELDS,
+      stats + <usize>STATS_HEADER * sizeof<f32>()));
+  }
+  if (type == MSG_INFER) {
+    const refused = loadSample(seq, p);
+    if (refused != 0) return refused;
+    const label = predict(0, <i32>sampleKind(p)); // INFER kind: 0 goodness, 1 softmax head
+    if (label < 0) return learnerError(seq, -label);
+    return txFinish(writePrediction(txBegin(MSG_PREDICTION, seq), label, <u32>classes, scores));
+  }
+  if (type == MSG_CHECKPOINT_GET) {
+    if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
+    endStaging();
+    const total = <u32>paramsBytes;
+    let offset = checkpointGetOffset(p);
+    if (offset > total) offset = total;
+    let n = <u32>checkpointGetMaxLength(p);
+    const room = <u32>(CACHE_SLOT_BYTES - 40); // keep the reply cacheable for re-send
+    if (n > room) n = room;
+    if (n > total - offset) n = total - offset;
+    if (!weightsCrcValid) {
+      weightsCrc = crc32Update(0, params, <i32>total);
+      weightsCrcValid = true;
+    }
+    return txFinish(writeCheckpointData(txBegin(MSG_CHECKPOINT_DATA, seq), offset, total, weightsCrc, params + <usize>offset, <i32>n));
+  }
+  if (type == MSG_CHECKPOINT_PUT) {
+    if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
+    const capacity = <u32>stateOffset * (optimizerKind == Optimizer.ADAM ? 2 : 1);
+    staging = true;
+    const result = checkpointPutChunk(p, length, stagingArea(), capacity);
+    if (result == CHECKPOINT_MORE) return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
+    if (result != CHECKPOINT_COMPLETE) {
+      endStaging();
+      return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>result, 0));
+    }
+    const total = load<u32>(p, 4);
+    if (total != <u32>paramsBytes) {
+      endStaging();
+      return learnerError(seq, weightsLoaded(<i32>total)); // ERR_WEIGHTS_LENGTH with the size expected
+    }
+    memory.copy(params, stagingArea(), paramsBytes);
+    staging = false;
+    checkpointReset();
+    weightsLoaded(<i32>total);
+    weightsCrcValid = false;
+    return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
+  }
+  // MSG_RESET
+  endStaging();
+  unconfigure();
+  checkpointReset();
+  weightsCrcValid = false;
+  return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
+}
+
+function onFrame(): void {
+  const type = rxType();
+  const seq = rxSeq();
+  const header = checkHeader(rxVersion(), type);
+  if (header != ERR_NONE) {
+    const detail = header == ERR_VERSION_MISMATCH ? PROTOCOL_VERSION : type;
+    writeAll(txFrame(), txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>header, detail)));
+  } else if (type == MSG_HELLO_REQUEST) {
+    writeAll(txFrame(), hello(seq));
+  } else if (type == MSG_PING) {
+    writeAll(txFrame(), txFinish(writePong(txBegin(MSG_PONG, seq), linkNextExpected(), rxCount(RX_FRAME), rxCount(64), rxCount(65), rxCount(69))));
+  } else if (isSequenced(type)) {
+    const verdict = linkAccept(seq);
+    if (verdict == LINK_APPLY) {
+      const n = apply(type, seq, rxPayload(), rxPayloadLength());
+      linkCommit(seq, txFrame(), n);
+      writeAll(txFrame(), n);
+    } else if (verdict == LINK_RESEND) {
+      const n = linkCachedLength(seq);
+      if (n > 0) writeAll(linkCachedFrame(seq), n);
+      else writeAll(txFrame(), txFinish(writeAck(txBegin(MSG_ACK, seq), linkNextExpected(), ACK_DUPLICATE_UNCACHED)));
+    } else if (verdict == LINK_GAP) {
+      writeAll(txFrame(), txFinish(writeAck(txBegin(MSG_ACK, seq), linkNextExpected(), ACK_GAP)));
+    }
+  } else {
+    writeAll(txFrame(), txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_UNKNOWN_TYPE, type)));
+  }
+}
+
+export function _start(): void {
+  setMemoryLimit(ram_limit_bytes);
+  rxReset();
+  linkReset(0);
+  checkpointReset();
+  writeAll(txFrame(), hello(0)); // unprompted HELLO at boot
+  while (true) {
+    store<usize>(iovec, readBuffer);
+    store<u32>(iovec + sizeof<usize>(), <u32>READ_CHUNK);
+    const errno = fd_read(0, iovec, 1, iovec + 8);
+    if (errno != 0) proc_exit(100 + <u32>errno);
+    const n = load<u32>(iovec + 8);
+    if (n == 0) return; // end of input: the link closed
+    for (let i: u32 = 0; i < n; i++) {
+      if (rxPush(<u32>load<u8>(readBuffer + <usize>i)) == RX_FRAME) onFrame();
+    }
+  }
+}
