@@ -29,6 +29,7 @@ int main(void) {
       .pool = wasm_pool,
       .pool_bytes = FFEDGE_RAM_BYTES,
       .random_seed = FFEDGE_RANDOM_SEED,
+      .runtime_kind = FFEDGE_RUNTIME_CORTEX_M4,
   };
   uint32_t trap = ffedge_embed_run(&options);
   board_halt(trap ? FFEDGE_EXIT_FATAL : 0);

@@ -165,7 +165,10 @@ int main(int argc, char** argv) {
       return EXIT_SETUP;
     }
   }
-  ffedge_embed_options_t options = {.pool = pool, .pool_bytes = (uint32_t)ram, .random_seed = seed};
+  ffedge_embed_options_t options = {.pool = pool,
+                                    .pool_bytes = (uint32_t)ram,
+                                    .random_seed = seed,
+                                    .runtime_kind = FFEDGE_RUNTIME_LINUX_EDGE};
   uint32_t trap = ffedge_embed_run(&options);
   if (trap != 0) {
     fprintf(stderr, "ff-device: wasm trap %" PRIu32 " (%s)\n", trap,

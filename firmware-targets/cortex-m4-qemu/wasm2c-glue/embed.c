@@ -2,8 +2,9 @@
  * embed.c: the embedding of wasm2c output, every step checked.
  * wasm2c 1.0.32 names (with `wasm2c -n ffdevice`): Z_ffdevice_init_module,
  * Z_ffdevice_instantiate(instance, wasi), Z_ffdeviceZ__start,
- * Z_ffdeviceZ_memory, Z_ffdeviceZ_ram_limit_bytes (returns u32*, a pointer
- * into the instance, so the embedder can set the mutable global).
+ * Z_ffdeviceZ_memory, Z_ffdeviceZ_ram_limit_bytes and Z_ffdeviceZ_runtime_kind
+ * (exported mutable globals: each returns a u32* into the instance, so the
+ * embedder can set it).
  */
 #include "embed.h"
 
@@ -14,8 +15,10 @@
 #include "wasi-shim.h"
 #include "wasm-rt-pool.h"
 
-/* A module built without the global still links; then no limit is set. */
+/* A module built without one of these globals still links; that global is
+ * then simply not set. */
 u32* Z_ffdeviceZ_ram_limit_bytes(Z_ffdevice_instance_t* instance) __attribute__((weak));
+u32* Z_ffdeviceZ_runtime_kind(Z_ffdevice_instance_t* instance) __attribute__((weak));
 
 static Z_ffdevice_instance_t instance; /* static: small, and off the C stack */
 static ffedge_wasi_t wasi;
@@ -42,6 +45,9 @@ uint32_t ffedge_embed_run(const ffedge_embed_options_t* options) {
   wasi.memory = Z_ffdeviceZ_memory(&instance);
   if (Z_ffdeviceZ_ram_limit_bytes != NULL) {
     *Z_ffdeviceZ_ram_limit_bytes(&instance) = options->pool_bytes;
+  }
+  if (Z_ffdeviceZ_runtime_kind != NULL) {
+    *Z_ffdeviceZ_runtime_kind(&instance) = options->runtime_kind;
   }
   Z_ffdeviceZ__start(&instance);
 

@@ -1,7 +1,8 @@
 /*
  * embed.h: run the wasm2c-compiled device program (module name "ffdevice")
- * once: instantiate it over a RAM pool, set its `ram_limit_bytes` global,
- * call `_start`, and report a trap on the link if one happens.
+ * once: instantiate it over a RAM pool, set its `ram_limit_bytes` and
+ * `runtime_kind` globals (each only if the module exports it), call `_start`,
+ * and report a trap on the link if one happens.
  */
 #ifndef FFEDGE_EMBED_H
 #define FFEDGE_EMBED_H
@@ -12,7 +13,11 @@ typedef struct {
   uint8_t* pool;        /* RAM that backs linear memory (NULL: hosted growth) */
   uint32_t pool_bytes;  /* its size; also the value given to ram_limit_bytes */
   uint64_t random_seed; /* seed of the deterministic random_get */
+  uint32_t runtime_kind; /* assembly/device.ts: 0 wasi, 1 linux-edge, 2 cortex-m4 (for HELLO) */
 } ffedge_embed_options_t;
+
+#define FFEDGE_RUNTIME_LINUX_EDGE 1u
+#define FFEDGE_RUNTIME_CORTEX_M4 2u
 
 /* 0 when _start returned; otherwise the wasm_rt_trap_t code of the trap,
  * already reported with ffedge_report_fatal(). proc_exit does not come back
