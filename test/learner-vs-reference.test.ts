@@ -28,7 +28,7 @@ const base: LearnerConfig = { inputSize: 30, layers: [20, 16], classes: 5, seed:
 
 const cases: Array<[string, LearnerConfig]> = [
   ["adam, mean-squares, random negatives, batch 1", { ...base }],
-  ["adam, batch 4, skip first layer", { ...base, batch: 4, skipFirstLayer: true }],
+  ["adam, batch 4, skip first layer, learning-rate cooldown", { ...base, batch: 4, skipFirstLayer: true, decaySteps: 8, finalRate: 0.25 }],
   ["sgd with momentum, sum-squares, prepend overlay", { ...base, optimizer: "sgd", beta1: 0.9, goodness: "sum-squares", threshold: 10, overlay: "prepend", learningRate: 0.002 }],
   ["hard negatives, peer normalisation, weight decay", { ...base, batch: 2, negatives: "hard", peerWeight: 0.1, weightDecay: 0.001 }],
   ["unsupervised hybrid negatives", { ...base, inputSize: 30, imageWidth: 6, imageHeight: 5, negatives: "hybrid", batch: 1 }],

@@ -26,8 +26,11 @@
 //   20    OVERLAY_VALUE        f32   value of the "on" label entry (> 0)
 //   21    HEAD_LEARNING_RATE   f32   softmax head's eta > 0
 //   22-25 RULE_A..RULE_D       f32   per-algorithm parameters (unused by FF)
-//   26    LAYER_COUNT          u32   L, 1..MAX_LAYERS
-//   27..  SIZES                u32   input size, then L layer widths
+//   26    DECAY_STEPS          u32   learning rates fall linearly over this many
+//                                    steps (0 = constant) ...
+//   27    FINAL_RATE           f32   ... to this fraction of themselves, in [0, 1]
+//   28    LAYER_COUNT          u32   L, 1..MAX_LAYERS
+//   29..  SIZES                u32   input size, then L layer widths
 
 // @ts-ignore: decorator
 @inline export const CONFIG_VERSION: u32 = 1;
@@ -67,8 +70,10 @@ export const enum Slot {
   RULE_B = 23,
   RULE_C = 24,
   RULE_D = 25,
-  LAYER_COUNT = 26,
-  SIZES = 27,
+  DECAY_STEPS = 26,
+  FINAL_RATE = 27,
+  LAYER_COUNT = 28,
+  SIZES = 29,
 }
 
 // @ts-ignore: decorator

@@ -14,7 +14,7 @@ import {
 import { layout, layerIn, layerOut, layerW, layerB, layerPeer, params, stateOffset, arenaBase, headW, headB } from "./arena";
 import { seedRandom, nextUnit } from "./prng";
 import { resetOptimizer } from "./optimizer";
-import { setConfigured, setShape, setRates, setSteps, setHasPrevious, layerCount, classes, headInputs } from "./state";
+import { setConfigured, setShape, setRates, setSteps, setHasPrevious, setSchedule, layerCount, classes, headInputs } from "./state";
 
 /**
  * Linear-memory bytes the learner may use (addresses below this), as a
@@ -95,6 +95,7 @@ export function configure(length: i32): i32 {
   if (!checkRate(Slot.PEER_MOMENTUM, 0, 1)) return fail(ERR_HYPERPARAMETER, Slot.PEER_MOMENTUM);
   if (!checkRate(Slot.OVERLAY_VALUE, 1e-6, Infinity)) return fail(ERR_HYPERPARAMETER, Slot.OVERLAY_VALUE);
   if (head > 0 && !checkRate(Slot.HEAD_LEARNING_RATE, 1e-12, Infinity)) return fail(ERR_HYPERPARAMETER, Slot.HEAD_LEARNING_RATE);
+  if (!checkRate(Slot.FINAL_RATE, 0, 1.0000001)) return fail(ERR_HYPERPARAMETER, Slot.FINAL_RATE);
   for (let s = Slot.RULE_A; s <= Slot.RULE_D; s++) {
     if (!finite(slotF32(s))) return fail(ERR_HYPERPARAMETER, s);
   }
@@ -131,6 +132,7 @@ export function configure(length: i32): i32 {
     slotF32(Slot.PEER_WEIGHT), slotF32(Slot.PEER_MOMENTUM), slotF32(Slot.OVERLAY_VALUE),
     slotF32(Slot.HEAD_LEARNING_RATE),
   );
+  setSchedule(slotU32(Slot.DECAY_STEPS), slotF32(Slot.FINAL_RATE));
   resetOptimizer(optimizer, slotF32(Slot.BETA1), slotF32(Slot.BETA2), slotF32(Slot.WEIGHT_DECAY));
   initialise(slotU32(Slot.SEED), stateCopies);
   setConfigured(true);

@@ -17,7 +17,7 @@ import {
 } from "./arena";
 import {
   layerCount, negativesKind, classes, inputSize, learningRate, peerWeight, peerMomentum, flags, headInputs,
-  steps, setSteps,
+  steps, setSteps, rateScale,
 } from "./state";
 import { Flag } from "./config";
 import { weightGradientRow, biasGradient } from "./dense";
@@ -67,6 +67,7 @@ export function trainStep(n: i32): void {
   }
   forwardRows(2 * n);
   beginStep();
+  const eta = learningRate * rateScale();
 
   const rows = 2 * n;
   const pairScale: f32 = 1 / <f32>n;
@@ -119,10 +120,10 @@ export function trainStep(n: i32): void {
     const W = layerW(l), X = layerX(l);
     for (let j = 0; j < O; j++) {
       weightGradientRow(Y, X, gradRow, j, rows, I, O, pairScale);
-      applyGradient(W + <usize>j * <usize>I * sizeof<f32>(), gradRow, I, learningRate);
+      applyGradient(W + <usize>j * <usize>I * sizeof<f32>(), gradRow, I, eta);
     }
     biasGradient(Y, gradRow, rows, O, pairScale);
-    applyGradient(layerB(l), gradRow, O, learningRate);
+    applyGradient(layerB(l), gradRow, O, eta);
   }
 
   let headLoss: f32 = 0;
@@ -130,7 +131,7 @@ export function trainStep(n: i32): void {
     for (let b = 0; b < n; b++) writeLabelledInput(inputs + <usize>b * inputBytes, x0 + <usize>b * rowBytes, NEUTRAL_LABEL);
     forwardRows(n);
     headForward(n);
-    headLoss = headTrain(n, labels);
+    headLoss = headTrain(n, labels, rateScale());
   }
   setSteps(steps + 1);
   store<u32>(stats, steps);

@@ -40,7 +40,7 @@ export function softmaxRow(p: usize, C: i32): void {
  * After headForward(R): one cross-entropy step on rows whose label (in
  * `labelRows`, i32) is >= 0. Returns the mean loss over those rows.
  */
-export function headTrain(R: i32, labelRows: usize): f32 {
+export function headTrain(R: i32, labelRows: usize, rate: f32): f32 {
   const C = classes;
   let count = 0;
   let loss: f32 = 0;
@@ -60,12 +60,13 @@ export function headTrain(R: i32, labelRows: usize): f32 {
   }
   if (count == 0) return 0;
   const scale: f32 = 1 / <f32>count;
+  const eta = headLearningRate * rate;
   for (let c = 0; c < C; c++) {
     weightGradientRow(logits, headIn, gradRow, c, R, headInputs, C, scale);
-    applyGradient(headW + <usize>c * <usize>headInputs * sizeof<f32>(), gradRow, headInputs, headLearningRate);
+    applyGradient(headW + <usize>c * <usize>headInputs * sizeof<f32>(), gradRow, headInputs, eta);
   }
   biasGradient(logits, gradRow, R, C, scale);
-  applyGradient(headB, gradRow, C, headLearningRate);
+  applyGradient(headB, gradRow, C, eta);
   return loss * scale;
 }
 

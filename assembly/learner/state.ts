@@ -25,10 +25,23 @@ export let firstScoredLayer: i32 = 0;
 /** Sum of widths of the scored layers: the softmax head's inputs (0 = no head). */
 export let headInputs: i32 = 0;
 export let steps: u32 = 0;
+export let decaySteps: u32 = 0;
+export let finalRate: f32 = 1;
 export let hasPrevious: bool = false;
 
 export function setConfigured(value: bool): void { configured = value; }
 export function setSteps(value: u32): void { steps = value; }
+export function setSchedule(decay: u32, final: f32): void { decaySteps = decay; finalRate = final; }
+
+/**
+ * Learning-rate factor for the step about to run: falls linearly from 1 to
+ * finalRate over decaySteps steps, then stays (a cooldown; constant if 0).
+ */
+export function rateScale(): f32 {
+  if (decaySteps == 0) return 1;
+  if (steps >= decaySteps) return finalRate;
+  return 1 - (1 - finalRate) * (<f32>steps / <f32>decaySteps);
+}
 export function setHasPrevious(value: bool): void { hasPrevious = value; }
 
 export function setShape(

@@ -33,8 +33,10 @@ export const Slot = {
   RULE_B: 23,
   RULE_C: 24,
   RULE_D: 25,
-  LAYER_COUNT: 26,
-  SIZES: 27,
+  DECAY_STEPS: 26,
+  FINAL_RATE: 27,
+  LAYER_COUNT: 28,
+  SIZES: 29,
 } as const;
 
 const SLOT_FIELD: Record<number, string> = {
@@ -64,6 +66,8 @@ const SLOT_FIELD: Record<number, string> = {
   [Slot.RULE_B]: "rule[1]",
   [Slot.RULE_C]: "rule[2]",
   [Slot.RULE_D]: "rule[3]",
+  [Slot.DECAY_STEPS]: "decaySteps",
+  [Slot.FINAL_RATE]: "finalRate",
   [Slot.LAYER_COUNT]: "layers.length",
 };
 
@@ -129,6 +133,10 @@ export interface LearnerConfig {
   headLearningRate?: number;
   /** Per-algorithm parameters. */
   rule?: [number, number, number, number];
+  /** Learning rates fall linearly over this many steps (0 = constant)... */
+  decaySteps?: number;
+  /** ...to this fraction of themselves, in [0, 1]. */
+  finalRate?: number;
 }
 
 export type ResolvedConfig = Required<LearnerConfig>;
@@ -156,6 +164,8 @@ export const DEFAULTS: Omit<ResolvedConfig, "inputSize" | "layers" | "classes"> 
   overlayValue: 1,
   headLearningRate: 0.001,
   rule: [0, 0, 0, 0],
+  decaySteps: 0,
+  finalRate: 1,
 };
 
 function enumIndex<T extends string>(name: string, value: T, allowed: readonly T[]): number {
@@ -216,6 +226,8 @@ export function encodeConfig(config: LearnerConfig): Uint8Array {
   f32(Slot.OVERLAY_VALUE, "overlayValue", c.overlayValue);
   f32(Slot.HEAD_LEARNING_RATE, "headLearningRate", c.headLearningRate);
   c.rule.forEach((v, i) => f32(Slot.RULE_A + i, `rule[${i}]`, v));
+  u32(Slot.DECAY_STEPS, checkInteger("decaySteps", c.decaySteps));
+  f32(Slot.FINAL_RATE, "finalRate", c.finalRate);
   u32(Slot.LAYER_COUNT, c.layers.length);
   u32(Slot.SIZES, checkInteger("inputSize", c.inputSize));
   c.layers.forEach((w, i) => u32(Slot.SIZES + 1 + i, checkInteger(`layers[${i}]`, w)));

@@ -274,6 +274,14 @@ export class ReferenceFF {
     return { dz, stats };
   }
 
+  /** Linear cooldown: 1 -> finalRate over decaySteps completed steps, then flat. */
+  rateScale(): number {
+    const c = this.config;
+    if (c.decaySteps === 0) return 1;
+    if (this.t >= c.decaySteps) return c.finalRate;
+    return 1 - (1 - c.finalRate) * (this.t / c.decaySteps);
+  }
+
   /** One optimizer step on p with gradient g. */
   private apply(p: Float64Array, g: ArrayLike<number>, eta: number): void {
     const c = this.config;
@@ -331,13 +339,14 @@ export class ReferenceFF {
     const c = this.config;
     const n = inputs.length;
     const passes = this.stepRows(inputs, labels).map((r) => this.forward(r));
+    const scale = this.rateScale();
     this.t++;
     this.lastStats = [];
     this.layers.forEach((layer, l) => {
       const { dz, stats } = this.layerGradients(l, passes.map((p) => p.ys[l]), n);
       const { gW, gb } = ReferenceFF.gradients(layer, dz, passes.map((p) => p.xs[l]), n);
-      this.apply(layer.W, gW, c.learningRate);
-      this.apply(layer.b, gb, c.learningRate);
+      this.apply(layer.W, gW, c.learningRate * scale);
+      this.apply(layer.b, gb, c.learningRate * scale);
       this.lastStats.push(stats);
     });
     this.lastHeadLoss = 0;
@@ -355,8 +364,8 @@ export class ReferenceFF {
           dz.push(p); hs.push(h);
         }
         const { gW, gb } = ReferenceFF.gradients(head, dz, hs, labelled.length);
-        this.apply(head.W, gW, c.headLearningRate);
-        this.apply(head.b, gb, c.headLearningRate);
+        this.apply(head.W, gW, c.headLearningRate * scale);
+        this.apply(head.b, gb, c.headLearningRate * scale);
         this.lastHeadLoss = loss / labelled.length;
       }
     }
