@@ -64,6 +64,12 @@ test('null metrics are left out; unlabelled or unpredicted samples do not count 
   assert.equal(s.layers[0].overall.loss, null);
   assert.equal(s.layers[0].lossSlopePer1k, null);
   assert.deepEqual(s.trainAccuracy.overall, { n: 2, accuracy: 0.5 });
+  // Window edges are inclusive: steps 0..10 with 10% windows -> first = steps 0, 1; last = steps 9, 10.
+  const edge = summarize(Array.from({ length: 11 }, (_, k) => rec(k, k, 0)), { windowFraction: 0.1 });
+  assert.equal(edge.layers[0].first.count, 2);
+  assert.equal(edge.layers[0].first.gneg, 0.5);
+  assert.equal(edge.layers[0].last.count, 2);
+  assert.equal(edge.layers[0].last.gneg, 9.5);
   const empty = summarize([]);
   assert.equal(empty.steps, null);
   assert.equal(empty.layers.length, 0);

@@ -104,12 +104,12 @@ test('normalize scales per channel and clips', () => {
 
 afterEach(() => SerialPortMock.binding.reset());
 
-test('through a mock serial port: chunked bytes, windows, break closes the port', async () => {
+test('through a mock serial port: chunked bytes, windows, break closes the port', { timeout: 10_000 }, async () => {
   const path = '/dev/FAKE-IMU';
   SerialPortMock.binding.createPort(path);
   let port: SerialPortMock | undefined;
   const source = new SerialSensorSource({
-    path, baudRate: 115200, channels: 2, window: 2, hop: 1, labelColumn: 'none',
+    path, baudRate: 115200, channels: 2, window: 2, hop: 1, labelColumn: 'none', signal: AbortSignal.timeout(5000),
     openPort: (p, baudRate) => (port = new SerialPortMock({ path: p, baudRate, autoOpen: false })) as unknown as SensorPort,
   });
   await source.open();
@@ -127,7 +127,7 @@ test('through a mock serial port: chunked bytes, windows, break closes the port'
   assert.equal(port!.isOpen, false, 'breaking out of the loop closes the port');
 });
 
-test('through a mock serial port: close() and abort end the iteration normally', async () => {
+test('through a mock serial port: close() and abort end the iteration normally', { timeout: 10_000 }, async () => {
   for (const how of ['close', 'abort'] as const) {
     const path = `/dev/FAKE-${how}`;
     SerialPortMock.binding.createPort(path);
@@ -139,17 +139,22 @@ test('through a mock serial port: close() and abort end the iteration normally',
     });
     const seen: number[] = [];
     const done = (async () => { for await (const s of source.samples()) seen.push(s.inputs[0]); })();
-    while (!port?.isOpen) await new Promise((r) => setTimeout(r, 5));
-    port.port!.emitData('1\n2\n');
-    while (seen.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const until = async (ok: () => boolean) => {
+      for (const deadline = Date.now() + 3000; !ok(); await new Promise((r) => setTimeout(r, 5))) {
+        if (Date.now() > deadline) { await source.close(); assert.fail('timed out waiting'); }
+      }
+    };
+    await until(() => !!port?.isOpen);
+    port!.port!.emitData('1\n2\n');
+    await until(() => seen.length >= 2);
     if (how === 'close') await source.close(); else ac.abort();
     await done;
     assert.deepEqual(seen, [1, 2]);
-    assert.equal(port.isOpen, false);
+    assert.equal(port!.isOpen, false);
   }
 });
 
-test('a silent port times out with advice; idleTimeoutMs 0 waits', async () => {
+test('a silent port times out with advice; idleTimeoutMs 0 waits', { timeout: 10_000 }, async () => {
   for (const idleTimeoutMs of [80, 0]) {
     const path = `/dev/FAKE-silent-${idleTimeoutMs}`;
     SerialPortMock.binding.createPort(path);
@@ -224,6 +229,7 @@ test('over a socat pty pair: synthetic IMU board lines become the generator wind
   const source = new SerialSensorSource({
     path: b, baudRate: 115200, channels: 6, window: 32, labelColumn: 'required',
     normalize: IMU_BOARD_NORMALIZE, classes: GESTURES.length, onBadLine: (x) => badLines.push(x),
+    signal: AbortSignal.timeout(10_000), // a broken source fails the asserts below instead of hanging
   });
   let writer: SerialPort | undefined;
   try {
@@ -242,6 +248,7 @@ test('over a socat pty pair: synthetic IMU board lines become the generator wind
       got.push(s);
       if (got.length === count) break;
     }
+    assert.equal(got.length, count);
     for (let i = 0; i < count; i++) {
       const expected = imuGestureSample({ seed: 21 }, i);
       assert.equal(got[i].label, expected.label, `window ${i}`);
@@ -263,7 +270,9 @@ test('over a socat pty pair: synthetic IMU board lines become the generator wind
 // catches that case. Either way samples() must end with an error, not hang.
 test('over a socat pty pair: the link going away ends samples() with an error', { timeout: 20_000 }, async () => {
   const { a, b, socat, dir } = await ptyPair();
-  const source = new SerialSensorSource({ path: b, baudRate: 9600, channels: 2, window: 1, labelColumn: 'none', idleTimeoutMs: 500 });
+  const source = new SerialSensorSource({
+    path: b, baudRate: 9600, channels: 2, window: 1, labelColumn: 'none', idleTimeoutMs: 500, signal: AbortSignal.timeout(10_000),
+  });
   let writer: SerialPort | undefined;
   try {
     await source.open();
