@@ -1,7 +1,7 @@
 /*
  * vectors.c: the Cortex-M vector table and fault handlers. Every fault and
  * every unexpected interrupt ends in a short report on the UART (see
- * wasm2c-glue/fatal-report.h) and a halt, never in silence.
+ * ../wasm2c-glue/fatal-report.h) and a halt, never in silence.
  */
 #include <stdint.h>
 

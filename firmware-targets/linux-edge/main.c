@@ -2,7 +2,7 @@
  * main.c: ff-device.wasm (through wasm2c) as a native Linux program that
  * speaks the serial link on stdin/stdout or on a tty. Only glue lives here:
  * the WASI shim, the runtime and the embedding are the same files the
- * bare-metal target uses (../cortex-m4-qemu/wasm2c-glue/).
+ * bare-metal target uses (../wasm2c-glue/).
  *
  *   ff-device [--tty PATH [--baud N]] [--ram BYTES] [--seed N]
  *
