@@ -206,7 +206,7 @@ const counts = { train: 0, eval: 0, link: 0, meta: 0 };
 const recent = [];   // last train records, for a short running mean
 let lastEval = null, lastLink = null, dirty = false, lastPlot = 0;
 function render() {
-  $("counts").textContent = counts.train + " train, " + counts.eval + " eval records";
+  $("counts").textContent = "received: " + counts.train + " train, " + counts.eval + " eval records";
   if (lastEval) $("eval").textContent = "eval accuracy " + fmt(lastEval.accuracy) + " at step " + lastEval.step + " (n " + lastEval.n + ")";
   if (lastLink) $("link").textContent = "link: " + lastLink.framesDropped + " dropped, " + lastLink.crcErrors + " CRC errors, " + lastLink.retransmits + " retransmits";
   const body = $("layers").tBodies[0];
@@ -224,7 +224,9 @@ function refreshPlot() {
   const now = Date.now();
   if (!dirty || now - lastPlot < 2000) return;
   dirty = false; lastPlot = now;
-  $("plot").src = "plot.svg?t=" + now;
+  const next = new Image();   // load off-screen, then swap: no flicker
+  next.onload = () => { $("plot").src = next.src; };
+  next.src = "plot.svg?t=" + now;
 }
 setInterval(refreshPlot, 500);
 const events = new EventSource("events");

@@ -128,16 +128,20 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   return out;
 }
 
-/** [lo, hi] widened to nice tick multiples (a flat series gets +-1 or +-10%). */
-function niceDomain(lo: number, hi: number, target: number): [number, number] {
-  if (!(lo <= hi)) return [0, 1];
+/**
+ * [lo, hi] widened to multiples of a nice step, and that step, so the ticks
+ * fall on both ends of the axis (a flat series gets +-1 or +-10%).
+ */
+function niceDomain(lo: number, hi: number, target: number): { domain: [number, number]; step: number } {
+  if (!(lo <= hi)) return { domain: [0, 1], step: niceStep(1, target) };
   if (lo === hi) {
     const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
     lo -= pad;
     hi += pad;
   }
   const step = niceStep(hi - lo, target);
-  return [Math.floor(lo / step + 1e-9) * step, Math.ceil(hi / step - 1e-9) * step];
+  const round = (v: number) => Number(v.toPrecision(12));
+  return { domain: [round(Math.floor(lo / step + 1e-9) * step), round(Math.ceil(hi / step - 1e-9) * step)], step };
 }
 
 function formatTick(v: number, step: number): string {
@@ -306,7 +310,8 @@ export function renderSvg(model: PlotModel, options: PlotOptions = {}): string {
     for (const s of panel.series) for (const v of s.y) if (!Number.isNaN(v)) { ylo = Math.min(ylo, v); yhi = Math.max(yhi, v); }
     for (const h of panel.hlines ?? []) { ylo = Math.min(ylo, h.y); yhi = Math.max(yhi, h.y); }
     const yTarget = Math.max(3, Math.round(plot.h / 40));
-    const [y0, y1] = panel.yDomain ?? niceDomain(ylo, yhi, yTarget);
+    const nice = panel.yDomain ? undefined : niceDomain(ylo, yhi, yTarget);
+    const [y0, y1] = panel.yDomain ?? nice!.domain;
     const sx = (v: number) => plot.x + ((v - x0) / (x1 - x0)) * plot.w;
     const sy = (v: number) => plot.y + plot.h - ((v - y0) / (y1 - y0)) * plot.h;
 
@@ -318,8 +323,9 @@ export function renderSvg(model: PlotModel, options: PlotOptions = {}): string {
     out.push(`<rect x="${px(plot.x)}" y="${px(plot.y)}" width="${px(plot.w)}" height="${px(plot.h)}" fill="#fafafa" stroke="#bbbbbb"/>`);
 
     // Grid, ticks and tick labels.
-    const yTicks = niceTicks(y0, y1, yTarget);
-    const yStep = yTicks.length > 1 ? yTicks[1] - yTicks[0] : niceStep(y1 - y0);
+    const yStep = nice?.step ?? niceStep(y1 - y0, yTarget);
+    const yTicks: number[] = [];
+    for (let k = Math.ceil(y0 / yStep - 1e-9); k * yStep <= y1 + yStep * 1e-9; k++) yTicks.push(Number((k * yStep).toPrecision(12)));
     for (const t of yTicks) {
       const y = px(sy(t));
       out.push(`<line x1="${px(plot.x)}" y1="${y}" x2="${px(plot.x + plot.w)}" y2="${y}" stroke="#e4e4e4"/>`);
