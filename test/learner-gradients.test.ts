@@ -26,7 +26,12 @@ function layerLoss(config: LearnerConfig, layer: DenseLayer, xs: Vector[], n: nu
   const c = { threshold: 2, temperature: 1, goodness: "mean-squares", peerWeight: 0, peerMomentum: 0.9, ...config };
   let loss = 0;
   const ys = xs.map((x) => reluForward(layer, x));
-  ys.forEach((y, r) => { loss += ffLoss(goodness(y, c.goodness as "mean-squares"), r < n, c.threshold, c.temperature) / n; });
+  const gs = ys.map((y) => goodness(y, c.goodness as "mean-squares"));
+  if (config.loss === "symba") { // per pair: softplus(-(G_pos - G_neg)/T)
+    for (let b = 0; b < n; b++) { const d = -(gs[b] - gs[n + b]) / c.temperature; loss += (Math.max(d, 0) + Math.log1p(Math.exp(-Math.abs(d)))) / n; }
+  } else {
+    gs.forEach((g, r) => { loss += ffLoss(g, r < n, c.threshold, c.temperature) / n; });
+  }
   if (c.peerWeight > 0) { // running means start at 0: m = (1 - rho) * batch mean
     const m = new Float64Array(layer.nOut);
     for (let j = 0; j < layer.nOut; j++) for (let r = 0; r < n; r++) m[j] += (1 - c.peerMomentum) * ys[r][j] / n;
@@ -44,6 +49,7 @@ function check(name: string, analytic: number, numeric: number, worst: { diff: n
 
 const cases: Array<[string, LearnerConfig]> = [
   ["mean-squares goodness", { inputSize: 16, layers: [12, 10], classes: 4, batch: 2 }],
+  ["SymBa pair loss", { inputSize: 16, layers: [12, 10], classes: 4, batch: 3, loss: "symba", temperature: 0.5 }],
   ["sum-squares goodness with peer normalisation", { inputSize: 16, layers: [12, 10], classes: 4, batch: 3, goodness: "sum-squares", threshold: 8, temperature: 4, peerWeight: 0.5 }],
 ];
 

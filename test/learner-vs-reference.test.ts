@@ -31,6 +31,7 @@ const cases: Array<[string, LearnerConfig]> = [
   ["adam, batch 4, skip first layer, learning-rate cooldown", { ...base, batch: 4, skipFirstLayer: true, decaySteps: 8, finalRate: 0.25 }],
   ["sgd with momentum, sum-squares, prepend overlay", { ...base, optimizer: "sgd", beta1: 0.9, goodness: "sum-squares", threshold: 10, overlay: "prepend", learningRate: 0.002 }],
   ["hard negatives, peer normalisation, weight decay", { ...base, batch: 2, negatives: "hard", peerWeight: 0.1, weightDecay: 0.001 }],
+  ["SymBa pair loss, peer normalisation, batch 3", { ...base, batch: 3, loss: "symba", temperature: 0.5, peerWeight: 0.05 }],
   ["unsupervised hybrid negatives", { ...base, inputSize: 30, imageWidth: 6, imageHeight: 5, negatives: "hybrid", batch: 1 }],
   ["unsupervised hybrid negatives, batch 3", { ...base, inputSize: 30, imageWidth: 5, imageHeight: 6, negatives: "hybrid", batch: 3 }],
 ];

@@ -119,6 +119,7 @@ export const enum Overlay {
 export const enum Flag {
   SKIP_FIRST_LAYER = 1, // goodness prediction ignores layer 1 (Hinton 2022)
   SOFTMAX_HEAD = 2, // train a softmax head on a neutral-label pass
+  SYMMETRIC_LOSS = 4, // SymBa pair loss instead of the thresholded one (goodness.ts)
 }
 
 /** The config area: written by the host, read by configure(). */

@@ -54,7 +54,7 @@ export function configure(length: i32): i32 {
   const overlay = slotU32(Slot.OVERLAY);
   if (overlay >= OVERLAY_COUNT) return fail(ERR_UNKNOWN_OPTION, Slot.OVERLAY);
   const flags = slotU32(Slot.FLAGS);
-  if ((flags & ~(Flag.SKIP_FIRST_LAYER | Flag.SOFTMAX_HEAD)) != 0) return fail(ERR_UNKNOWN_OPTION, Slot.FLAGS);
+  if ((flags & ~(Flag.SKIP_FIRST_LAYER | Flag.SOFTMAX_HEAD | Flag.SYMMETRIC_LOSS)) != 0) return fail(ERR_UNKNOWN_OPTION, Slot.FLAGS);
 
   // Shapes.
   const classCount = <i32>slotU32(Slot.CLASSES);

@@ -8,7 +8,9 @@
 // normalisation (Hinton 2022, sec. 3.4) adds, on positive rows,
 //   d/dy_rj  lambda * sum_k (m_k - mean(m))^2 = lambda * 2 (m_j - mean(m)) (1 - rho),
 // with m_j <- rho m_j + (1 - rho) mean_r y_rj the running mean activity.
-// The weight gradient is averaged over the n pos/neg pairs.
+// The weight gradient is averaged over the n pos/neg pairs. With the
+// symmetric flag the loss is SymBa's per pair (goodness.ts) instead of the
+// thresholded one per row.
 
 import { Negatives } from "./config";
 import {
@@ -22,7 +24,7 @@ import {
 import { Flag } from "./config";
 import { weightGradientRow, biasGradient } from "./dense";
 import { applyGradient, beginStep } from "./optimizer";
-import { goodnessOf, goodnessSlope, layerLoss, lossSlope } from "./goodness";
+import { goodnessOf, goodnessSlope, layerLoss, lossSlope, pairLoss, pairSlope } from "./goodness";
 import { forwardRows } from "./network";
 import { writeLabelledInput, NEUTRAL_LABEL } from "./overlay";
 import { randomWrongLabel, hardWrongLabel, writeHybrid } from "./negatives";
@@ -79,35 +81,34 @@ export function trainStep(n: i32): void {
     const sqrtO = sqrt<f32>(<f32>O);
     const peer = peerWeight > 0;
     const penalty: f32 = peer ? peerNormalise(l, n) : 0;
-    for (let r = 0; r < rows; r++) {
-      const y = Y + <usize>r * <usize>O * sizeof<f32>();
-      const positive = r < n;
-      const g = goodnessOf(y, O);
-      loss += layerLoss(g, positive);
-      if (positive) {
-        gPos += g;
-        // Sparsity of positive rows (papers/000): active fraction and Hoyer.
-        let l1: f32 = 0, l2: f32 = 0, on = 0;
-        for (let j = 0; j < O; j++) {
-          const v = load<f32>(y + <usize>j * sizeof<f32>());
-          l1 += v; l2 += v * v;
-          if (v > 0) on++;
-        }
-        active += <f32>on / <f32>O;
-        hoyer += l2 > 0 && O > 1 ? (sqrtO - l1 / sqrt<f32>(l2)) / (sqrtO - 1) : 1;
-      } else {
-        gNeg += g;
-      }
-      // y -> dL/dz in place (peer term only where the unit is active).
-      const c = lossSlope(g, positive) * slope;
-      const withPeer = peer && positive;
+    const symmetric = (flags & Flag.SYMMETRIC_LOSS) != 0;
+    for (let b = 0; b < n; b++) { // pair b: positive row b, negative row n + b
+      const yPos = Y + <usize>b * <usize>O * sizeof<f32>();
+      const yNeg = Y + <usize>(n + b) * <usize>O * sizeof<f32>();
+      const gp = goodnessOf(yPos, O), gn = goodnessOf(yNeg, O);
+      gPos += gp;
+      gNeg += gn;
+      // Sparsity of positive rows (papers/000): active fraction and Hoyer.
+      let l1: f32 = 0, l2: f32 = 0, on = 0;
       for (let j = 0; j < O; j++) {
-        const at = y + <usize>j * sizeof<f32>();
-        const v = load<f32>(at);
-        let dz = c * v;
-        if (withPeer && v > 0) dz += load<f32>(gradRow + <usize>j * sizeof<f32>());
-        store<f32>(at, dz);
+        const v = load<f32>(yPos + <usize>j * sizeof<f32>());
+        l1 += v; l2 += v * v;
+        if (v > 0) on++;
       }
+      active += <f32>on / <f32>O;
+      hoyer += l2 > 0 && O > 1 ? (sqrtO - l1 / sqrt<f32>(l2)) / (sqrtO - 1) : 1;
+      let cPos: f32, cNeg: f32;
+      if (symmetric) {
+        loss += pairLoss(gp, gn);
+        cPos = pairSlope(gp, gn);
+        cNeg = -cPos;
+      } else {
+        loss += layerLoss(gp, true) + layerLoss(gn, false);
+        cPos = lossSlope(gp, true);
+        cNeg = lossSlope(gn, false);
+      }
+      toLocalGradient(yPos, O, cPos * slope, peer);
+      toLocalGradient(yNeg, O, cNeg * slope, false);
     }
     const s = statAt(l, 0);
     store<f32>(s + STAT_GOODNESS_POS * sizeof<f32>(), gPos * pairScale);
@@ -138,6 +139,21 @@ export function trainStep(n: i32): void {
   store<f32>(stats + sizeof<f32>(), headLoss);
   store<u32>(stats + 2 * sizeof<f32>(), <u32>layerCount);
   store<u32>(stats + 3 * sizeof<f32>(), <u32>STATS_FIELDS);
+}
+
+/**
+ * Row y of activities -> dL/dz in place: c * y where the unit is active (ReLU
+ * passes no gradient where y = 0, and c * 0 = 0 there), plus the peer term
+ * from gradRow on positive rows.
+ */
+function toLocalGradient(y: usize, O: i32, c: f32, withPeer: bool): void {
+  for (let j = 0; j < O; j++) {
+    const at = y + <usize>j * sizeof<f32>();
+    const v = load<f32>(at);
+    let dz = c * v;
+    if (withPeer && v > 0) dz += load<f32>(gradRow + <usize>j * sizeof<f32>());
+    store<f32>(at, dz);
+  }
 }
 
 /**

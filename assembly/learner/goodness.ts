@@ -34,3 +34,19 @@ export function lossSlope(g: f32, positive: bool): f32 {
   const p = sigmoidf((g - threshold) / temperature);
   return positive ? -(1 - p) / temperature : p / temperature;
 }
+
+// SymBa (Lee & Song 2023, "SymBa: A Symmetric Loss for Forward-Forward"):
+// one loss per pos/neg pair, no threshold:
+//   loss = softplus(-(G_pos - G_neg) / T)
+//   dL/dG_pos = -sigmoid(-(G_pos - G_neg) / T) / T,  dL/dG_neg = -dL/dG_pos
+// Positive and negative goodness are pushed apart with equal force, which the
+// thresholded loss does not do once one side has saturated.
+
+export function pairLoss(gPos: f32, gNeg: f32): f32 {
+  return softplusf(-(gPos - gNeg) / temperature);
+}
+
+/** dL/dG_pos of the pair loss (dL/dG_neg is its negative). */
+export function pairSlope(gPos: f32, gNeg: f32): f32 {
+  return -sigmoidf(-(gPos - gNeg) / temperature) / temperature;
+}

@@ -46,7 +46,7 @@ const SLOT_FIELD: Record<number, string> = {
   [Slot.OPTIMIZER]: "optimizer",
   [Slot.NEGATIVES]: "negatives",
   [Slot.OVERLAY]: "overlay",
-  [Slot.FLAGS]: "skipFirstLayer/softmaxHead",
+  [Slot.FLAGS]: "skipFirstLayer/softmaxHead/loss",
   [Slot.CLASSES]: "classes",
   [Slot.BATCH]: "batch",
   [Slot.IMAGE_WIDTH]: "imageWidth",
@@ -90,6 +90,9 @@ export type OverlayMode = (typeof OVERLAYS)[number];
 
 export const FLAG_SKIP_FIRST_LAYER = 1;
 export const FLAG_SOFTMAX_HEAD = 2;
+export const FLAG_SYMMETRIC_LOSS = 4;
+export const LOSSES = ["threshold", "symba"] as const;
+export type LossName = (typeof LOSSES)[number];
 
 /** A model and its training rule. Ranges are checked by the learner. */
 export interface LearnerConfig {
@@ -111,6 +114,11 @@ export interface LearnerConfig {
   skipFirstLayer?: boolean;
   /** Train a softmax head on a neutral-label pass. */
   softmaxHead?: boolean;
+  /**
+   * "threshold": softplus(-+(G - theta)/T) per row (Hinton 2022); "symba":
+   * softplus(-(G_pos - G_neg)/T) per pos/neg pair (Lee & Song 2023), no theta.
+   */
+  loss?: LossName;
   /** Samples per train call (1..1024). */
   batch?: number;
   imageWidth?: number;
@@ -149,6 +157,7 @@ export const DEFAULTS: Omit<ResolvedConfig, "inputSize" | "layers" | "classes"> 
   overlay: "replace",
   skipFirstLayer: false,
   softmaxHead: true,
+  loss: "threshold",
   batch: 1,
   imageWidth: 0,
   imageHeight: 0,
@@ -209,7 +218,8 @@ export function encodeConfig(config: LearnerConfig): Uint8Array {
   u32(Slot.OPTIMIZER, enumIndex("optimizer", c.optimizer, OPTIMIZERS));
   u32(Slot.NEGATIVES, enumIndex("negatives", c.negatives, NEGATIVES));
   u32(Slot.OVERLAY, enumIndex("overlay", c.overlay, OVERLAYS));
-  u32(Slot.FLAGS, (c.skipFirstLayer ? FLAG_SKIP_FIRST_LAYER : 0) | (c.softmaxHead ? FLAG_SOFTMAX_HEAD : 0));
+  u32(Slot.FLAGS, (c.skipFirstLayer ? FLAG_SKIP_FIRST_LAYER : 0) | (c.softmaxHead ? FLAG_SOFTMAX_HEAD : 0)
+    | (enumIndex("loss", c.loss, LOSSES) === 1 ? FLAG_SYMMETRIC_LOSS : 0));
   u32(Slot.CLASSES, checkInteger("classes", c.classes));
   u32(Slot.BATCH, checkInteger("batch", c.batch));
   u32(Slot.IMAGE_WIDTH, checkInteger("imageWidth", c.imageWidth));

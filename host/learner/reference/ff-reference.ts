@@ -254,10 +254,21 @@ export class ReferenceFF {
       peerPenalty = c.peerWeight * m.reduce((a, v) => a + (v - mean) ** 2, 0);
     }
     const stats: ReferenceStats = { goodnessPositive: 0, goodnessNegative: 0, loss: 0, active: 0, hoyer: 0, peerPenalty };
+    const gs = ys.map((y) => goodness(y, c.goodness));
     const dz = ys.map((y, r) => {
       const positive = r < n;
-      const g = goodness(y, c.goodness);
-      stats.loss += ffLoss(g, positive, c.threshold, c.temperature) / n;
+      const g = gs[r];
+      let dLdG: number;
+      if (c.loss === "symba") { // one loss per pair (Lee & Song 2023)
+        const delta = positive ? g - gs[r + n] : gs[r - n] - g;
+        if (positive) stats.loss += softplus(-delta / c.temperature) / n;
+        const s = sigmoid(-delta / c.temperature) / c.temperature;
+        dLdG = positive ? -s : s;
+      } else {
+        stats.loss += ffLoss(g, positive, c.threshold, c.temperature) / n;
+        const p = sigmoid((g - c.threshold) / c.temperature);
+        dLdG = positive ? -(1 - p) / c.temperature : p / c.temperature;
+      }
       if (positive) {
         stats.goodnessPositive += g / n;
         let l1 = 0, l2 = 0, on = 0;
@@ -267,8 +278,6 @@ export class ReferenceFF {
       } else {
         stats.goodnessNegative += g / n;
       }
-      const p = sigmoid((g - c.threshold) / c.temperature);
-      const dLdG = positive ? -(1 - p) / c.temperature : p / c.temperature;
       return y.map((v, j) => (v > 0 ? dLdG * slope * v + (positive && peerGrad ? peerGrad[j] : 0) : 0));
     });
     return { dz, stats };
