@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// `ffedge`: stream sensor data to an ff-edge device (a board on a serial port,
+// or the virtual device by default), train it on-device, and look at the
+// goodness logs that come back. Each command lives in host/cli/; this file only
+// declares them. Results go to stdout, progress and notices to stderr.
+
+import { Command, CommanderError, Option } from 'commander';
+import { checkpointGetCommand, checkpointPutCommand } from './cli/checkpoint.js';
+import { addDeviceOptions } from './cli/device.js';
+import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeFor } from './cli/errors.js';
+import { logsCsvCommand, logsSummaryCommand } from './cli/logs.js';
+import { portsCommand } from './cli/ports.js';
+import { streamCommand, type StreamFlags } from './cli/stream.js';
+
+const EXAMPLES = `
+Examples:
+  ffedge stream                                   IMU gestures on the virtual device (no hardware)
+  ffedge stream --source mnist --samples 5000 --eval-every 1000
+  ffedge stream --source csv:readings.csv --layers 32,16 --epochs 5
+  ffedge stream --port /dev/ttyACM0 --baud 115200 --source imu --encoding int8
+  ffedge stream --device pty --lossy 0.01         the same over a real tty, with a noisy link
+  ffedge logs summary out/stream-20250101-120000.jsonl
+  ffedge ports`;
+
+function buildProgram(): Command {
+  const program = new Command('ffedge')
+    .description('Train neural networks on an ff-edge device with Forward-Forward, streaming samples over a serial link.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES_HELP}`);
+
+  const stream = program.command('stream')
+    .description('stream samples to the device, train on it, evaluate on held-out samples, log goodness per sample')
+    .addOption(new Option('--source <spec>', 'imu | mnist | csv:FILE | jsonl:FILE | serial-sensor:PORT').default('imu'))
+    .option('--samples <n>', 'stop after this many training samples (default: all epochs)')
+    .option('--epochs <n>', 'passes over the training data', '1')
+    .option('--eval-every <n>', 'evaluate every n samples (default: only at the end)')
+    .option('--eval-samples <n>', 'held-out samples per evaluation (imu 500, mnist 1000, files: all held out)')
+    .option('--eval-file <file>', 'csv/jsonl: evaluate on this file instead of holding out part of the source')
+    .option('--holdout <fraction>', 'csv/jsonl: fraction held out for evaluation (default 0.2)')
+    .option('--train-size <n>', 'imu: gesture windows generated per epoch (default 2000)')
+    .option('--label-column <col>', "csv: label column name or index (default: last; 'none' = unlabelled)")
+    .option('--classes <n>', 'number of classes (default: from the source)')
+    .option('--sensor-baud <n>', 'serial-sensor: baud rate of the sensor board (default 115200)')
+    .option('--channels <n>', 'serial-sensor: numbers per reading (default 6)')
+    .option('--window <n>', 'serial-sensor: readings per sample (default 32)')
+    .option('--seed <n>', 'seed of data order and synthetic data', '1')
+    .addOption(new Option('--predict <mode>', 'evaluate by summed goodness or by the softmax head').choices(['goodness', 'head']).default('goodness'))
+    .option('--config <file.json>', 'model as a JSON LearnerConfig; the flags below override it')
+    .option('--layers <widths>', 'hidden layer widths, e.g. 64,32 (default 64,32; mnist 500,500)')
+    .option('--lr <rate>', 'learning rate')
+    .option('--head-lr <rate>', 'learning rate of the softmax head')
+    .option('--threshold <theta>', 'goodness threshold')
+    .option('--temperature <t>', 'sigmoid temperature')
+    .addOption(new Option('--optimizer <name>').choices(['adam', 'sgd']))
+    .addOption(new Option('--goodness <fn>').choices(['sum-squares', 'mean-squares']))
+    .addOption(new Option('--negatives <mode>', 'how the device makes negatives').choices(['random', 'hard', 'hybrid']))
+    .option('--peer-weight <w>', 'peer normalisation strength')
+    .option('--decay-steps <n>', 'learning rates fall linearly over n steps ...')
+    .option('--final-rate <f>', '... to this fraction')
+    .option('--model-seed <n>', 'seed of the weight initialisation')
+    .option('--skip-first-layer', 'predict without layer 1 (Hinton 2022)')
+    .option('--log <file.jsonl>', 'goodness log (default out/stream-<time>.jsonl)')
+    .option('--plot <file.svg>', 'SVG plot (default: the log path with .svg)')
+    .option('--save-checkpoint <file>', 'download the trained weights to a file at the end')
+    .option('--load-checkpoint <file>', 'load weights from a file before training')
+    .option('-q, --quiet', 'no progress output');
+  addDeviceOptions(stream).action(async (flags: StreamFlags) => streamCommand(flags));
+
+  program.command('ports')
+    .description('list serial ports (to find --port)')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => portsCommand(flags));
+
+  const logs = program.command('logs').description('summaries, plots and CSV of goodness logs');
+  logs.command('summary')
+    .description('per-layer goodness separation, loss, sparsity and accuracy as tables; writes an SVG plot')
+    .argument('<file>', 'goodness log (JSONL)')
+    .option('--svg <file>', 'where to write the plot (default: the log path with .svg)')
+    .option('--no-plot', 'tables only')
+    .action(async (file: string, flags: { svg?: string; plot?: boolean }) => logsSummaryCommand(file, flags));
+  logs.command('csv')
+    .description('export a goodness log as CSV (one row per record and layer)')
+    .argument('<file>', 'goodness log (JSONL)')
+    .option('-o, --out <file>', 'CSV path (default: the log path with .csv)')
+    .option('--meta', 'include meta records')
+    .action(async (file: string, flags: { out?: string; meta?: boolean }) => logsCsvCommand(file, flags));
+
+  const checkpoint = program.command('checkpoint').description("save or load the device's weights");
+  addDeviceOptions(checkpoint.command('get')
+    .description('download the weights of the model on the device to a file')
+    .argument('<file>', 'checkpoint file to write')
+    .option('--config <file.json>', 'the LearnerConfig of the model on the device, stored with the weights')
+    .option('-q, --quiet', 'no progress output'))
+    .action(async (file: string, flags) => checkpointGetCommand(file, flags));
+  addDeviceOptions(checkpoint.command('put')
+    .description('configure the device with the file\'s model and load its weights')
+    .argument('<file>', 'checkpoint file to read')
+    .option('--config <file.json>', 'use this LearnerConfig instead of the one in the file')
+    .option('-q, --quiet', 'no progress output'))
+    .action(async (file: string, flags) => checkpointPutCommand(file, flags));
+
+  // Every command and subcommand: usage errors exit 2, help/version exit 0.
+  const configure = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed the message (or the help) already.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version'
+        ? ExitCode.OK : ExitCode.USAGE;
+    }
+    process.stderr.write(`${describeError(err)}\n`);
+    if (process.env.FFEDGE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;
+// Let stdout drain, but do not wait forever on a handle someone forgot to close.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -1,0 +1,49 @@
+// Exit codes and error printing for `ffedge`. Every failure ends with one line
+// "ffedge: <what went wrong and what to do>" on stderr and a code saying what
+// kind of failure it was, so scripts can branch on it.
+
+import { TransportError } from '../transport/errors.js';
+import { DeviceDisconnectedError, DeviceTimeoutError } from '../session/errors.js';
+import { LearnerError } from '../learner/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
+
+export const ExitCode = {
+  OK: 0,
+  /** The device refused something, or a protocol/learner error. */
+  FAILURE: 1,
+  /** Bad command line, config or input file. */
+  USAGE: 2,
+  /** No link: the port cannot be opened, the device does not answer or went away. */
+  LINK: 3,
+} as const;
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  the device or learner refused (bad config, sample of the wrong length, ...)
+  2  bad command line, config file or input file
+  3  no link to the device (port missing/busy/denied, device not answering, disconnected)`;
+
+/** A problem with what the user asked for (flags, files). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof TransportError || error instanceof DeviceTimeoutError || error instanceof DeviceDisconnectedError) {
+    return ExitCode.LINK;
+  }
+  if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.USAGE;
+  if (error instanceof Error && ['SampleFileError', 'LogParseError', 'CheckpointFileError', 'SyntaxError'].includes(error.name)) return ExitCode.USAGE;
+  if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT') return ExitCode.USAGE;
+  if (error instanceof LearnerError || error instanceof ProtocolError) return ExitCode.FAILURE;
+  return ExitCode.FAILURE;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const kind = error instanceof UsageError || error instanceof TypeError ? '' : `${error.name}: `;
+    return `ffedge: ${kind}${error.message}`;
+  }
+  return `ffedge: ${String(error)}`;
+}

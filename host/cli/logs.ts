@@ -1,0 +1,33 @@
+// `ffedge logs summary FILE` and `ffedge logs csv FILE`: host/logs on a goodness log.
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { exportCsv, renderSummary, summarizeFile, writeGoodnessPlot } from '../logs/index.js';
+import { UsageError } from './errors.js';
+import { plotPathFor } from './stream.js';
+
+function checkLog(file: string): string {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`log ${file} does not exist (ffedge stream writes one under out/, or --log PATH)`);
+  return path;
+}
+
+export async function logsSummaryCommand(file: string, flags: { svg?: string; plot?: boolean }): Promise<void> {
+  const path = checkLog(file);
+  const notes: string[] = [];
+  const summary = await summarizeFile(path, { onTruncatedTail: (line) => notes.push(`note: skipped a truncated last line (${line})`) });
+  process.stdout.write(renderSummary(summary, { title: `Goodness log summary: ${file}` }));
+  for (const n of notes) process.stderr.write(`${n}\n`);
+  if (flags.plot !== false) {
+    const svg = resolve(flags.svg ?? plotPathFor(path));
+    await writeGoodnessPlot(path, svg, { title: file });
+    process.stdout.write(`\nplot: ${svg}\n`);
+  }
+}
+
+export async function logsCsvCommand(file: string, flags: { out?: string; meta?: boolean }): Promise<void> {
+  const path = checkLog(file);
+  const out = resolve(flags.out ?? path.replace(/\.jsonl$/i, '') + '.csv');
+  const { records, rows } = await exportCsv(path, out, { includeMeta: flags.meta ?? false });
+  process.stdout.write(`${out}: ${rows} rows from ${records} records\n`);
+}

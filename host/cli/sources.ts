@@ -1,0 +1,176 @@
+// `--source` for `ffedge stream`: turns the user's words into a training pass
+// per epoch and a held-out set, using host/sources.
+//
+//   imu                 synthetic 6-axis IMU gestures (5 classes), seeded
+//   mnist               MNIST 80/20 split of the `mnist` package (train / test)
+//   csv:FILE            a CSV file (label column by --label-column, default the last)
+//   jsonl:FILE          a JSONL file ({"inputs":[...],"label":k} per line)
+//   serial-sensor:PORT  a sensor board printing CSV readings (live, one pass)
+
+import {
+  IMU_BOARD_NORMALIZE, IMU_CHANNELS, IMU_DEFAULT_STEPS, GESTURES, imuGestureDataset, loadCsv, loadJsonl, mixSeed, mnistSource,
+  MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorSource, shuffledIndices,
+  type FileDataset, type PackedSamples, type Sample,
+} from '../sources/index.js';
+import { UsageError } from './errors.js';
+
+type Samples = Iterable<Sample> | AsyncIterable<Sample>;
+
+export interface CliSource {
+  name: string;
+  inputSize: number;
+  classes: number;
+  classNames?: readonly string[];
+  /** Samples in one pass, null for a live source. */
+  samplesPerEpoch: number | null;
+  train: (epoch: number) => Samples;
+  /** Held-out samples, iterated afresh per evaluation; null when there are none. */
+  evalSet: (() => Samples) | null;
+  evalCount: number;
+  close?: () => Promise<void>;
+}
+
+export interface SourceOptions {
+  seed: number;
+  /** imu: samples generated per epoch. */
+  trainSize?: number;
+  /** Held-out samples to evaluate on (imu/mnist: how many; files: cap). */
+  evalSamples?: number;
+  /** files: fraction held out for evaluation when there is no --eval-file (default 0.2). */
+  holdout?: number;
+  evalFile?: string;
+  /** csv: label column name or index (default: last column; 'none' for unlabelled). */
+  labelColumn?: string;
+  /** imu: readings per window (default 32). */
+  imuSteps?: number;
+  /** serial-sensor */
+  sensorBaud?: number;
+  channels?: number;
+  window?: number;
+  hop?: number;
+  classes?: number;
+  classNames?: readonly string[];
+}
+
+function* take(samples: Iterable<Sample>, n: number): Generator<Sample> {
+  let i = 0;
+  for (const s of samples) {
+    if (i++ >= n) return;
+    yield s;
+  }
+}
+
+/** A packed dataset's rows in a seeded order per epoch. */
+function shuffledPasses(packed: PackedSamples, seed: number, name: string, classes: number, classNames?: readonly string[]) {
+  return (epoch: number): Samples => packedSource(packed, {
+    name, classes, ...(classNames ? { classNames } : {}), order: shuffledIndices(packed.count, mixSeed(seed, epoch)),
+  });
+}
+
+/** Rows [from, to) of a packed dataset as a new packed dataset. */
+function rows(p: PackedSamples, from: number, to: number): PackedSamples {
+  const d = p.inputSize;
+  return { count: to - from, inputSize: d, inputs: p.inputs.slice(from * d, to * d), labels: p.labels.slice(from, to) };
+}
+
+async function loadFile(kind: 'csv' | 'jsonl', file: string, o: SourceOptions): Promise<FileDataset> {
+  if (kind === 'jsonl') return loadJsonl(file, o.classNames ? { classNames: o.classNames } : {});
+  const raw = o.labelColumn;
+  const label = raw === undefined ? -1 : raw === 'none' ? null : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  return loadCsv(file, { label, ...(o.classNames ? { classNames: o.classNames } : {}) });
+}
+
+export async function openSource(spec: string, o: SourceOptions): Promise<CliSource> {
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const arg = colon < 0 ? '' : spec.slice(colon + 1);
+  switch (kind) {
+    case 'imu': {
+      const steps = o.imuSteps ?? IMU_DEFAULT_STEPS;
+      const trainSize = o.trainSize ?? 2000;
+      const evalCount = o.evalSamples ?? 500;
+      const train = imuGestureDataset(trainSize, { seed: o.seed, steps });
+      const held = imuGestureDataset(evalCount, { seed: mixSeed(o.seed, 0x4e1d), steps });
+      return {
+        name: `imu gestures (seed ${o.seed}, ${steps} readings x ${IMU_CHANNELS} axes)`,
+        inputSize: steps * IMU_CHANNELS, classes: GESTURES.length, classNames: GESTURES,
+        samplesPerEpoch: trainSize,
+        train: shuffledPasses(train.packed, o.seed, 'imu', GESTURES.length, GESTURES),
+        evalSet: evalCount > 0 ? () => held : null, evalCount,
+      };
+    }
+    case 'mnist': {
+      const first = mnistSource({ split: 'train', seed: o.seed });
+      const evalCount = Math.min(o.evalSamples ?? 1000, mnistSource({ split: 'test' }).packed.count);
+      const test = mnistSource({ split: 'test', seed: mixSeed(o.seed, 0x7e57) });
+      return {
+        name: 'MNIST (train split; held-out test split)', inputSize: MNIST_INPUT_SIZE, classes: MNIST_CLASSES,
+        classNames: MNIST_CLASS_NAMES, samplesPerEpoch: first.packed.count,
+        train: (epoch) => (epoch === 0 ? first : mnistSource({ split: 'train', seed: o.seed, epoch })),
+        evalSet: evalCount > 0 ? () => take(test, evalCount) : null, evalCount,
+      };
+    }
+    case 'csv':
+    case 'jsonl': {
+      if (!arg) throw new UsageError(`--source ${kind}:FILE needs a file, e.g. --source ${kind}:data.${kind}`);
+      const data = await loadFile(kind, arg, o);
+      const classes = o.classes ?? data.classes;
+      let train: PackedSamples = data.packed;
+      let held: PackedSamples | null = null;
+      if (o.evalFile) {
+        held = (await loadFile(o.evalFile.endsWith('.jsonl') ? 'jsonl' : 'csv', o.evalFile, o)).packed;
+        if (held.inputSize !== train.inputSize) {
+          throw new UsageError(`--eval-file ${o.evalFile} has ${held.inputSize} inputs per sample, ${arg} has ${train.inputSize}`);
+        }
+      } else {
+        const fraction = o.holdout ?? 0.2;
+        if (!(fraction >= 0 && fraction < 1)) throw new UsageError(`--holdout must be in [0, 1), got ${fraction}`);
+        const cut = data.packed.count - Math.round(data.packed.count * fraction);
+        // Held-out rows come from a seeded shuffle, so a file sorted by class still splits fairly.
+        const order = shuffledIndices(data.packed.count, mixSeed(o.seed, 0x5911));
+        const shuffled = packedSource(data.packed, { name: arg, classes: data.classes, order });
+        const all = Array.from(shuffled);
+        const pack = (list: Sample[]): PackedSamples => ({
+          count: list.length, inputSize: data.inputSize,
+          inputs: (() => { const a = new Float32Array(list.length * data.inputSize); list.forEach((s, i) => a.set(s.inputs, i * data.inputSize)); return a; })(),
+          labels: Int32Array.from(list.map((s) => s.label)),
+        });
+        train = pack(all.slice(0, cut));
+        held = cut < data.packed.count ? pack(all.slice(cut)) : null;
+      }
+      if (train.count === 0) throw new UsageError(`${arg} has no training samples left after holding out ${held?.count ?? 0}`);
+      const evalRows = held && o.evalSamples !== undefined ? rows(held, 0, Math.min(held.count, o.evalSamples)) : held;
+      const heldSource = evalRows && evalRows.count > 0 ? packedSource(evalRows, { name: 'held-out', classes }) : null;
+      return {
+        name: `${arg} (${data.packed.count} samples, ${data.inputSize} inputs)`, inputSize: data.inputSize, classes,
+        ...(data.classNames ? { classNames: data.classNames } : {}),
+        samplesPerEpoch: train.count,
+        train: shuffledPasses(train, o.seed, arg, classes, data.classNames),
+        evalSet: heldSource ? () => heldSource : null, evalCount: heldSource?.packed.count ?? 0,
+      };
+    }
+    case 'serial-sensor': {
+      if (!arg) throw new UsageError('--source serial-sensor:PORT needs the sensor board\'s port, e.g. serial-sensor:/dev/ttyUSB0');
+      const channels = o.channels ?? IMU_CHANNELS;
+      const imuLike = channels === IMU_CHANNELS;
+      const classNames = o.classNames ?? (imuLike && o.classes === undefined ? GESTURES : undefined);
+      const sensor = new SerialSensorSource({
+        path: arg, baudRate: o.sensorBaud ?? 115200, channels, window: o.window ?? IMU_DEFAULT_STEPS,
+        ...(o.hop !== undefined ? { hop: o.hop } : {}),
+        ...(imuLike ? { normalize: IMU_BOARD_NORMALIZE } : {}),
+        ...(classNames ? { classNames } : {}),
+        ...(o.classes !== undefined ? { classes: o.classes } : {}),
+      });
+      return {
+        name: sensor.name, inputSize: sensor.inputSize, classes: sensor.classes,
+        ...(sensor.classNames ? { classNames: sensor.classNames } : {}),
+        samplesPerEpoch: null,
+        train: () => sensor.samples(),
+        evalSet: null, evalCount: 0,
+        close: () => sensor.close(),
+      };
+    }
+    default:
+      throw new UsageError(`unknown --source ${JSON.stringify(spec)}: use imu, mnist, csv:FILE, jsonl:FILE or serial-sensor:PORT`);
+  }
+}

@@ -1,0 +1,84 @@
+// The bare-metal Cortex-M4 firmware under QEMU (mps2-an386), UART0 on a pty:
+// firmware-targets/cortex-m4-qemu/qemu-launch.ts starts QEMU and hands back the
+// pty path; this transport opens it with SerialTransport and stops QEMU on close.
+// Build the ELF first: make -C firmware-targets/cortex-m4-qemu (see its README).
+//
+// QEMU's UART delivers bytes one at a time (~6.5 ms per 256-byte round trip,
+// DESIGN.md): fine for checking the firmware, not for throughput. If QEMU ends,
+// the pty closes and the port reports `disconnected: true`.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchQemu, QemuLaunchError, type QemuInstance } from '../../firmware-targets/cortex-m4-qemu/qemu-launch.js';
+import { packageRoot } from '../paths.js';
+import { TransportBase } from './base.js';
+import { TransportError } from './errors.js';
+import { SerialTransport } from './serial.js';
+import type { TransportCloseInfo } from './transport.js';
+
+export const DEFAULT_QEMU_ELF = join(packageRoot, 'firmware-targets', 'cortex-m4-qemu', 'build', 'fw.elf');
+
+export interface QemuTransportOptions {
+  /** Firmware ELF; default firmware-targets/cortex-m4-qemu/build/fw.elf. */
+  elf?: string;
+  /** Extra QEMU arguments, e.g. ['-icount', 'shift=0']. */
+  extraArgs?: readonly string[];
+  startTimeoutMs?: number;
+}
+
+export class QemuTransport extends TransportBase {
+  readonly description: string;
+  private readonly elf: string;
+  private qemu: QemuInstance | undefined;
+  private serial: SerialTransport | undefined;
+
+  constructor(private readonly options: QemuTransportOptions = {}) {
+    super();
+    this.elf = options.elf ?? DEFAULT_QEMU_ELF;
+    this.description = `QEMU mps2-an386 (${this.elf})`;
+  }
+
+  protected async doOpen(): Promise<void> {
+    if (!existsSync(this.elf)) {
+      throw new TransportError('missing-file', `firmware ${this.elf} does not exist: build it with make -C firmware-targets/cortex-m4-qemu (toolchains: scripts/setup-toolchains.sh)`);
+    }
+    let qemu: QemuInstance;
+    try {
+      qemu = await launchQemu({
+        elf: this.elf,
+        ...(this.options.extraArgs ? { extraArgs: this.options.extraArgs } : {}),
+        ...(this.options.startTimeoutMs !== undefined ? { startTimeoutMs: this.options.startTimeoutMs } : {}),
+      });
+    } catch (err) {
+      if (err instanceof QemuLaunchError) {
+        throw new TransportError(err.missing ? 'missing-tool' : 'start-failed', err.message, { cause: err });
+      }
+      throw err;
+    }
+    this.qemu = qemu;
+    const serial = new SerialTransport({ path: qemu.path });
+    try {
+      await serial.open();
+    } catch (err) {
+      await qemu.close();
+      throw err;
+    }
+    this.serial = serial;
+    serial.on('data', (chunk) => this.deliver(chunk));
+    serial.on('close', (info: TransportCloseInfo) => {
+      if (!info.disconnected) return;
+      void qemu.close().then(({ code, signal }) => this.finish({
+        ...info, reason: `QEMU ended (${signal ?? `code ${code}`}): ${qemu.log().trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+      }));
+    });
+  }
+
+  protected async doWrite(bytes: Uint8Array): Promise<void> {
+    await this.serial!.write(bytes);
+  }
+
+  protected async doClose(): Promise<void> {
+    await this.serial?.close();
+    await this.qemu?.close();
+  }
+}
