@@ -23,6 +23,10 @@ export const ERR_OUT_OF_ORDER: i32 = 70;
 export const ERR_CHECKPOINT_CRC: i32 = 71;
 /** CHECKPOINT_PUT: chunk offset not contiguous, total changed, or blob larger than staging. */
 export const ERR_CHECKPOINT_SEQUENCE: i32 = 72;
+/** The device program trapped (or the CPU faulted) and has halted. Sent, unprompted, by
+ *  the firmware glue (firmware-targets/wasm2c-glue/fatal-report.c), never by this program.
+ *  detail = wasm trap code (1..8), or 256 + the CPU exception number for a fault. */
+export const ERR_DEVICE_TRAP: i32 = 73;
 /** Host only: a request got no reply after the last retransmission. */
 export const ERR_TIMEOUT: i32 = 80;
 /** Host only: the device's next-expected sequence is outside the host's window (device restarted?). */
@@ -40,6 +44,7 @@ export function errorText(code: i32): string {
     case ERR_OUT_OF_ORDER: return "out of order";
     case ERR_CHECKPOINT_CRC: return "checkpoint crc mismatch";
     case ERR_CHECKPOINT_SEQUENCE: return "checkpoint chunk out of sequence";
+    case ERR_DEVICE_TRAP: return "device trapped";
     default: return "error";
   }
 }

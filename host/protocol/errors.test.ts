@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { adviceFor, ErrorCode, errorName, ProtocolError } from './errors.js';
+import { adviceFor, describeTrap, ErrorCode, errorName, ProtocolError } from './errors.js';
 import { MessageType } from './messages.js';
 
 // Repo root from dist/host/protocol/.
@@ -55,4 +55,15 @@ test('ProtocolError carries code, detail, remote, seq and a message naming the f
   const sample = new ProtocolError(ErrorCode.SAMPLE_LENGTH, undefined, { detail: 784, context: 'got 10 values' });
   assert.match(sample.message, /got 10 values/);
   assert.match(sample.message, /expects 784 input values/);
+});
+
+test('DEVICE_TRAP names the trap or fault and says to reset the device', () => {
+  assert.equal(ErrorCode.DEVICE_TRAP, 73);
+  assert.equal(describeTrap(5), 'wasm trap 5 (unreachable)');
+  assert.equal(describeTrap(1), 'wasm trap 1 (oob)');
+  assert.equal(describeTrap(256 + 3), 'cpu fault 3 (hardfault)');
+  assert.equal(describeTrap(256 + 16), 'cpu fault 16 (unexpected interrupt)');
+  const e = new ProtocolError(ErrorCode.DEVICE_TRAP, undefined, { detail: 1, remote: true, deviceText: 'wasm trap: oob' });
+  assert.match(e.message, /DEVICE_TRAP .*wasm trap 1 \(oob\).*reset the device.*ffedge budget/);
+  assert.match(adviceFor(ErrorCode.DEVICE_TRAP, 5), /bug in the device program/);
 });

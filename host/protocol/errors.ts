@@ -13,11 +13,36 @@ export const ErrorCode = {
   OUT_OF_ORDER: 70,
   CHECKPOINT_CRC: 71,
   CHECKPOINT_SEQUENCE: 72,
+  DEVICE_TRAP: 73,
   TIMEOUT: 80,
   LINK_DESYNC: 81,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
+
+/** DEVICE_TRAP detail at and above this: a CPU fault, detail - FAULT_DETAIL_BASE = exception number. */
+export const FAULT_DETAIL_BASE = 256;
+
+// wasm_rt_trap_t of wabt 1.0.32 (the firmware glue's trap codes), by number.
+const TRAP_NAMES = ['none', 'oob', 'int-overflow', 'div-by-zero', 'invalid-conversion', 'unreachable',
+  'call-indirect', 'uncaught-exception', 'exhaustion'];
+// Cortex-M exception numbers the glue names.
+const FAULT_NAMES: Record<number, string> = {
+  2: 'nmi', 3: 'hardfault', 4: 'memmanage', 5: 'busfault', 6: 'usagefault', 11: 'svcall', 12: 'debugmon', 14: 'pendsv',
+};
+
+/**
+ * What a DEVICE_TRAP detail means: "wasm trap 5 (unreachable)", "cpu fault 3 (hardfault)",
+ * "cpu fault 16 (unexpected interrupt)".
+ */
+export function describeTrap(detail: number): string {
+  if (detail >= FAULT_DETAIL_BASE) {
+    const exception = detail - FAULT_DETAIL_BASE;
+    const name = FAULT_NAMES[exception] ?? (exception >= 16 ? 'unexpected interrupt' : 'unexpected exception');
+    return `cpu fault ${exception} (${name})`;
+  }
+  return `wasm trap ${detail} (${TRAP_NAMES[detail] ?? 'unknown'})`;
+}
 export type ProtocolErrorCode = (typeof ErrorCode)[ErrorCodeName];
 
 export const LEARNER_CODE_MIN = 1;
@@ -68,6 +93,13 @@ export function adviceFor(code: number, detail = 0, hostVersion = 1): string {
       return 'checkpoint blob CRC-32 mismatch, nothing was applied: send the checkpoint again from offset 0';
     case ErrorCode.CHECKPOINT_SEQUENCE:
       return 'checkpoint chunks out of order (or blob larger than the device can stage), nothing was applied: send the checkpoint again from offset 0';
+    case ErrorCode.DEVICE_TRAP: {
+      const what = describeTrap(detail);
+      const memory = /oob|exhaustion|memmanage|busfault/.test(what)
+        ? '; oob/exhaustion/bus faults usually mean too little RAM or stack for this model: check it with `ffedge budget`'
+        : '; it is a bug in the device program or its runtime: report it with this message';
+      return `the device program stopped on ${what} and has halted: reset the device (or restart the program / QEMU), then reconnect and configure it again${memory}`;
+    }
     case ErrorCode.TIMEOUT:
       return 'the device stopped answering: check that it is powered and connected, the port and baud rate, and whether it crashed (its console)';
     case ErrorCode.LINK_DESYNC:

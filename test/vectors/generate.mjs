@@ -69,6 +69,8 @@ const cases = [
   ['ack: duplicate, reply not kept', 3, { type: 'ACK', nextExpected: 12, reason: 'duplicate-uncached' }],
   ['error: protocol code', 6, { type: 'ERROR', code: ErrorCode.SAMPLE_LENGTH, detail: 0, text: 'sample length wrong' }],
   ['error: learner code', 1, { type: 'ERROR', code: 5, detail: 1200000, text: 'config needs more arena' }],
+  ['error: device trapped (unprompted, seq 0; firmware-targets/wasm2c-glue/fatal-frames.h)', 0,
+    { type: 'ERROR', code: ErrorCode.DEVICE_TRAP, detail: 5, text: 'trap: unreachable' }],
   ['pong', 0xbeef, { type: 'PONG', nextExpected: 12, framesOk: 100, badCrc: 3, malformed: 2, tooLarge: 1 }],
 ];
 
