@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { launchQemu, type QemuInstance } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
+import { deviceTrap } from './firmware-driver.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo
@@ -94,7 +95,8 @@ class Link {
 const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 const probe = (address: number): number[] => [0xff, 0x02, ...u32(address)];
 const grow = (pages: number): number[] => [0xff, 0x04, pages];
-const fatalText = (kind: string, code: number, name: string): string => `FFEDGE FATAL ${kind} ${code} ${name}\r\n`;
+/** The received bytes hold an ERROR(DEVICE_TRAP, detail) frame. */
+const trapped = (detail: number) => (bytes: Buffer): boolean => deviceTrap(bytes)?.detail === detail;
 
 /** splitmix64 from `seed`: the bytes random_get must produce (wasi-shim.c). */
 function splitmix64Bytes(seed: bigint, count: number): number[] {
@@ -187,19 +189,20 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
     assert.ok(first.readBigUInt64LE(1) > 0n, 'the clock runs');
   });
 
-  test('a trap reaches the host as a FATAL report, not silence', async () => {
+  test('a trap reaches the host as an ERROR(DEVICE_TRAP) frame, not silence', async () => {
     const { link } = await boot(smallElf);
     assert.deepEqual([...await link.exchange([0x10], 1)], [0x11]);
     link.port.write(Buffer.from([0xff, 0x01])); // unreachable
-    const text = `\0${fatalText('trap', 5, 'unreachable')}\0`;
-    await link.until((b) => b.includes(text), 'the trap report');
+    const bytes = await link.until(trapped(5), 'the ERROR(DEVICE_TRAP) frame');
+    assert.deepEqual(deviceTrap(bytes), { code: 73, detail: 5, text: 'trap: unreachable', seq: 0 });
+    assert.equal(bytes[1], 0x00, 'a 0x00 ends any half-written frame before the report');
   });
 
   test('an access at or above a sub-page pool traps (oob); just below does not', async () => {
     const { link } = await boot(smallElf);
     assert.deepEqual([...await link.exchange(probe(SMALL_RAM - 1), 1)], [0xa5]);
     link.port.write(Buffer.from(probe(SMALL_RAM)));
-    await link.until((b) => b.includes(fatalText('trap', 1, 'oob')), 'the oob trap report');
+    await link.until(trapped(1), 'ERROR(DEVICE_TRAP, oob)');
   });
 
   test('memory.grow succeeds only inside the pool; the partly backed page ends at the pool', async () => {
@@ -214,7 +217,7 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
     assert.deepEqual([...await link.exchange(probe(ODD_RAM - 1), 1)], [0xa5]);
     assert.equal((await link.exchange(grow(1), 4)).readInt32LE(0), -1);
     link.port.write(Buffer.from(probe(ODD_RAM)));
-    await link.until((b) => b.includes(fatalText('trap', 1, 'oob')), 'the oob trap report');
+    await link.until(trapped(1), 'ERROR(DEVICE_TRAP, oob)');
   });
 
   test('under -icount shift=0, clock_time_get differences count instructions', async () => {

@@ -1,6 +1,6 @@
 /*
  * vectors.c: the Cortex-M vector table and fault handlers. Every fault and
- * every unexpected interrupt ends in a short report on the UART (see
+ * every unexpected interrupt ends in an ERROR(DEVICE_TRAP) frame on the UART (see
  * ../wasm2c-glue/fatal-report.h) and a halt, never in silence.
  */
 #include <stdint.h>
@@ -11,22 +11,11 @@
 extern uint32_t __stack_top;
 void Reset_Handler(void);
 
-static const char* exception_name(uint32_t number) {
-  switch (number) {
-    case 2: return "nmi";
-    case 3: return "hardfault";
-    case 4: return "memmanage";
-    case 5: return "busfault";
-    case 6: return "usagefault";
-    default: return number >= 16 ? "unexpected-irq" : "unexpected-exception";
-  }
-}
-
 static void fatal_handler(void) {
   uint32_t ipsr;
   __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
   uint32_t number = ipsr & 0x1FFu;
-  ffedge_report_fatal("fault", number, exception_name(number));
+  ffedge_report_fault(number);
   board_halt(FFEDGE_EXIT_FATAL);
 }
 

@@ -36,7 +36,7 @@ uint32_t ffedge_embed_run(const ffedge_embed_options_t* options) {
   volatile int trap = setjmp(trap_jmp);
   if (trap != 0) {
     ffedge_rt_trap_target = NULL;
-    ffedge_report_fatal("trap", (uint32_t)trap, ffedge_rt_trap_name((wasm_rt_trap_t)trap));
+    ffedge_report_trap((uint32_t)trap);
     return (uint32_t)trap;
   }
 

@@ -20,7 +20,7 @@ typedef struct {
 #define FFEDGE_RUNTIME_CORTEX_M4 2u
 
 /* 0 when _start returned; otherwise the wasm_rt_trap_t code of the trap,
- * already reported with ffedge_report_fatal(). proc_exit does not come back
+ * already reported with ffedge_report_trap(). proc_exit does not come back
  * here: it goes straight to ffedge_platform_exit(). */
 uint32_t ffedge_embed_run(const ffedge_embed_options_t* options);
 

@@ -1,43 +1,32 @@
 /*
- * fatal-report.c: plain-text fatal report, the placeholder for an ERROR frame.
- * Protocol hook: once the protocol has an ERROR code for "device trapped",
- * emit a pre-encoded ERROR frame here (e.g. a table generated at build time by
- * the host's TypeScript codec, one frame per trap code), so the C side never
- * grows a third implementation of the codec.
+ * fatal-report.c: a trap or a fault becomes an ERROR(DEVICE_TRAP) frame on the
+ * link. The frames come pre-encoded from the host's codec (fatal-frames.h), so
+ * this file only picks one and writes it: no COBS or CRC code on the device.
  */
 #include "fatal-report.h"
 
+#include "fatal-frames.h"
 #include "platform.h"
 
-#define REPORT_MAX 96 /* longest: 0 + "FFEDGE FATAL " + kind + " 4294967295 " + name + "\r\n" + 0 */
-
-static uint32_t append(char* report, uint32_t at, const char* text) {
-  while (*text != '\0' && at < REPORT_MAX - 3) report[at++] = *text++; /* room for "\r\n" 0 */
-  return at;
+static void send(uint32_t index) {
+  const ffedge_fatal_frame_t* frame = &ffedge_fatal_frames[index];
+  /* One write of 0x00 + frame, so a relay (socat EXEC, a pipe) gets the whole
+   * report before it notices the program has gone. */
+  uint8_t report[1 + FFEDGE_FATAL_FRAME_MAX];
+  report[0] = 0x00;
+  for (uint32_t i = 0; i < frame->length; i++) report[1 + i] = ffedge_fatal_bytes[frame->offset + i];
+  ffedge_platform_write(1, report, 1u + frame->length);
 }
 
-void ffedge_report_fatal(const char* kind, uint32_t code, const char* name) {
-  char digits[11];
-  int first = (int)sizeof digits - 1;
-  digits[first] = '\0';
-  do {
-    digits[--first] = (char)('0' + code % 10);
-    code /= 10;
-  } while (code != 0);
+void ffedge_report_trap(uint32_t trap) {
+  send(trap < FFEDGE_FATAL_TRAP_COUNT ? trap : 0);
+}
 
-  /* One write, so a relay (socat EXEC, a pipe) gets the whole report before it
-   * notices the program has gone. */
-  char report[REPORT_MAX];
-  uint32_t at = 0;
-  report[at++] = '\0'; /* COBS frame delimiter */
-  at = append(report, at, "FFEDGE FATAL ");
-  at = append(report, at, kind);
-  at = append(report, at, " ");
-  at = append(report, at, &digits[first]);
-  at = append(report, at, " ");
-  at = append(report, at, name);
-  report[at++] = '\r';
-  report[at++] = '\n';
-  report[at++] = '\0';
-  ffedge_platform_write(1, (const uint8_t*)report, at);
+void ffedge_report_fault(uint32_t exception) {
+  uint32_t wanted = FFEDGE_FATAL_FAULT_BASE + (exception >= 16 ? 16 : exception);
+  uint32_t index = FFEDGE_FATAL_TRAP_COUNT; /* "fault: unknown" (detail 256 + 0) */
+  for (uint32_t i = FFEDGE_FATAL_TRAP_COUNT; i < FFEDGE_FATAL_FRAME_COUNT; i++) {
+    if (ffedge_fatal_frames[i].detail == wanted) index = i;
+  }
+  send(index);
 }
