@@ -30,11 +30,16 @@ typedef struct {
 #error "BOARD_RX_RING_BYTES must be a power of two"
 #endif
 
-/* Single producer (the RX interrupt) and single consumer (fd_read): free-running
- * indices, each written by one side only. */
+/* Free-running indices. Producer: rx_drain(), from the RX interrupt or from
+ * uart_take() (which the caller runs with interrupts masked, so the two never
+ * overlap); consumer: uart_take(). */
 static uint8_t rx_ring[BOARD_RX_RING_BYTES];
-static volatile uint32_t rx_head; /* written by the interrupt */
-static volatile uint32_t rx_tail; /* written by uart_take */
+static volatile uint32_t rx_head;
+static volatile uint32_t rx_tail;
+/* Set when the ring was full: the byte stays in the UART, RX interrupts are off
+ * until uart_take() makes room. On QEMU that holds the sender back (no loss);
+ * on a real UART the next byte overruns and is counted, as before. */
+static volatile uint32_t rx_paused;
 volatile uint32_t uart_rx_dropped;
 
 void uart_init(void) {
@@ -53,13 +58,13 @@ void uart_put(uint8_t byte) {
 
 static void rx_drain(void) {
   while (UART->state & STATE_RX_FULL) {
-    uint8_t byte = (uint8_t)UART->data;
-    if (rx_head - rx_tail < BOARD_RX_RING_BYTES) {
-      rx_ring[rx_head % BOARD_RX_RING_BYTES] = byte;
-      rx_head = rx_head + 1;
-    } else {
-      uart_rx_dropped = uart_rx_dropped + 1;
+    if (rx_head - rx_tail >= BOARD_RX_RING_BYTES) { /* full: leave the byte in the UART */
+      UART->ctrl = CTRL_TX_EN | CTRL_RX_EN;
+      rx_paused = 1;
+      return;
     }
+    rx_ring[rx_head % BOARD_RX_RING_BYTES] = (uint8_t)UART->data;
+    rx_head = rx_head + 1;
   }
   if (UART->state & STATE_RX_OVERRUN) {
     UART->state = STATE_RX_OVERRUN; /* write 1 to clear */
@@ -72,11 +77,19 @@ void uart_rx_irq_handler(void) {
   rx_drain();
 }
 
+/* Call with interrupts masked (main.c does): it may drain the UART itself. */
 uint32_t uart_take(uint8_t* dst, uint32_t max) {
   uint32_t n = 0;
   while (n < max && rx_tail != rx_head) {
     dst[n++] = rx_ring[rx_tail % BOARD_RX_RING_BYTES];
     rx_tail = rx_tail + 1;
+  }
+  if (rx_paused && n != 0) {
+    /* Room again: interrupts back on first, then take the byte that waited in
+     * the UART (and one that arrived while they were off, which raised none). */
+    rx_paused = 0;
+    UART->ctrl = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
+    rx_drain();
   }
   return n;
 }
