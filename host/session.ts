@@ -170,6 +170,10 @@ type DeviceCounters = NonNullable<LinkStats['device']>;
 
 const now = (): number => performance.now();
 
+/** docs/protocol.md §7: DEVICE_TRAP (73), the firmware glue's report that the device halted. */
+const DEVICE_TRAP = 73;
+const FATAL_DEVICE_ERRORS = new Set<number>([ErrorCode.UNKNOWN_TYPE, ErrorCode.VERSION_MISMATCH, DEVICE_TRAP]);
+
 function checkPositive(name: string, v: number | undefined, fallback: number): number {
   const value = v ?? fallback;
   if (!(Number.isFinite(value) && value > 0)) throw new TypeError(`options.${name} must be a positive number of ms, got ${v}`);
@@ -198,6 +202,7 @@ export class Session {
   private readonly pongWaiters = new Map<number, (pong: MessageOf<'PONG'>) => void>();
   private window: SendWindow<Pending> | undefined;
   private readonly queue: Pending[] = [];
+  private readonly outgoing: Uint8Array[] = [];
   private readonly inFlight = new Set<Pending>();
   private readonly waiters: (() => void)[] = [];
   private retransmitTimer: NodeJS.Timeout | undefined;
@@ -426,8 +431,10 @@ export class Session {
         break;
       }
       case 'ERROR':
-        if (message.code === ErrorCode.UNKNOWN_TYPE || message.code === ErrorCode.VERSION_MISMATCH) {
-          this.fail(errorFromMessage(message, frame.seq)); // fatal for the session (docs/protocol.md §6.2)
+        // Fatal for the session: the device did not consume the request (§6.2), or it
+        // halted (DEVICE_TRAP, an unprompted ERROR with seq 0: check it before sequencing, §7).
+        if (FATAL_DEVICE_ERRORS.has(message.code)) {
+          this.fail(errorFromMessage(message, frame.seq));
           return;
         }
         break;
@@ -508,12 +515,32 @@ export class Session {
     });
   }
 
+  /**
+   * Queues bytes for the device. Frames queued in one turn of the event loop
+   * go out in one write (fewer syscalls and wake-ups on both sides), in order.
+   */
   private writeBytes(bytes: Uint8Array): void {
+    this.outgoing.push(bytes);
+    if (this.outgoing.length === 1) queueMicrotask(this.flushOutgoing);
+  }
+
+  private readonly flushOutgoing = (): void => {
+    const parts = this.outgoing.splice(0);
+    if (parts.length === 0 || this.closed) return;
+    let bytes = parts[0]!;
+    if (parts.length > 1) {
+      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+    }
     this.transport.write(bytes).catch((err: Error) => {
       if (this.closed) return;
       this.fail(new DeviceDisconnectedError(`cannot write to ${this.transport.description}: ${err.message}`, { cause: err }));
     });
-  }
+  };
 
   private armRetransmit(): void {
     const window = this.window!;

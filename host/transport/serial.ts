@@ -42,10 +42,10 @@ export function classifyOpenError(path: string, baudRate: number, err: Error): T
   const text = err.message;
   let code: TransportErrorCode = 'open-failed';
   let advice = 'check the path and the cable, then try again';
-  if (/no such file|ENOENT|cannot find|not found/i.test(text)) {
+  if (/no such file|ENOENT|cannot find|not found|does not exist/i.test(text)) {
     code = 'not-found';
     advice = 'the port does not exist: run `ffedge ports` (or ls /dev/serial/by-id /dev/ttyACM* /dev/ttyUSB*) to find the right path, and check that the board is plugged in';
-  } else if (/cannot lock|resource temporarily unavailable|busy|EBUSY|EAGAIN|access denied.*in use/i.test(text)) {
+  } else if (/cannot lock|is locked|resource temporarily unavailable|busy|EBUSY|EAGAIN/i.test(text)) {
     code = 'busy';
     advice = 'another program holds the port (a serial monitor, another ffedge, ModemManager): close it, or find it with `fuser ' + path + '`';
   } else if (/permission denied|EACCES|EPERM|operation not permitted/i.test(text)) {
