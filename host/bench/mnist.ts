@@ -26,6 +26,10 @@ export const MNIST_BENCH_CONFIG: LearnerConfig = {
   overlayValue: 3,
   negatives: "random",
   softmaxHead: true,
+  // SymBa's pair loss: with the thresholded loss this net plateaus near 93.8%
+  // (goodness) in the same budget and its hidden layers go 96% silent.
+  loss: "symba",
+  temperature: 0.25,
   seed: 1,
 };
 
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
   }
   const build = option(args, "build") ?? "simd";
   if (build !== "scalar" && build !== "simd") throw new TypeError("--build must be scalar or simd");
-  const epochs = Number(option(args, "epochs") ?? 12);
+  const epochs = Number(option(args, "epochs") ?? 22);
   const budget = Number(option(args, "budget") ?? 120);
   const overrides = JSON.parse(option(args, "config") ?? "{}") as Partial<LearnerConfig>;
   const data = loadMnist();
