@@ -1,13 +1,14 @@
 // build/ff-core.wasm: the learner as a library. No imports at all; every
 // runtime (V8, wasm2c, wasm3, WAMR) can embed it. The host writes a config
 // blob at configPtr() and calls configure(); then writes samples at
-// inputPtr()/labelPtr() and calls train(n) or predict(row, mode). All
-// functions return status codes from learner/errors.ts.
+// inputPtr()/labelPtr() and calls train(n) or predict(row, mode);
+// represent(row, label) then hiddenPtr(l) shows a sample's activity in each
+// layer. All functions return status codes from learner/errors.ts.
 //
 // Non-goals: no I/O, no allocation after configure, no strings.
 
 export { configure, arenaBytes, setMemoryLimit } from "./learner/configure";
-export { train, predict, weightsLoaded } from "./learner/learner";
+export { train, predict, weightsLoaded, represent, hiddenPtr } from "./learner/learner";
 export { errorDetail } from "./learner/errors";
 import { configArea, CONFIG_MAX_BYTES } from "./learner/config";
 import { inputs, labels, params, paramsBytes, stats, scores } from "./learner/arena";

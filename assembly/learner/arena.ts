@@ -9,20 +9,31 @@
 //   | per layer: X_l [R x in_l]  normalised inputs, pos rows then neg  |
 //   |            Y_l [R x out_l] activities, reused for dL/dz         |
 //   |   (R = max(2B, C): a training batch's pos+neg rows, or the C    |
-//   |    label variants of one sample when predicting by goodness)    |
+//   |    label variants of one sample when predicting by goodness;   |
+//   |    ED: max(2B, C, (B + 2) K) for K noisy copies per sample)     |
 //   |            peer_l [out_l]   running mean activity               |
 //   | head: H [B x Hh] head inputs, logits [B x C]                     |
 //   | scores [C]   gradient row [max width]                           |
 //   | inputs [B x D] f32   labels [B] i32   negative labels [B] i32    |
 //   | hybrid negatives: previous [D], mask [D], mask scratch [D]       |
 //   | stats [STATS_HEADER + L x STATS_FIELDS] f32                      |
+//   | rule regions, each absent (0 bytes) unless the algorithm needs it:|
+//   |   per layer aux_l: feedback B_l [out_l x in_l] (l >= 1, feedback  |
+//   |            alignment) or membrane potentials [R x out_l] (spiking)|
+//   |   feedback F [C x in_0]                       (PEPITA)            |
+//   |   trace [layer params]  eligibility traces    (Hebbian, spiking)  |
+//   |   delta [R x max width] backward rows / currents / ED scratch     |
+//   |   input rates [2 x R x in_0]  analog input, input spike counts    |
+//   |   gram [G]              Gram matrix            (ED)               |
 //   +-----------------------------------------------------------------+
 //   arenaEnd
 //
 // Optimizer state sits at a fixed distance from its parameter
-// (stateOffset, 2 * stateOffset), so one pointer addresses all three.
+// (stateOffset, 2 * stateOffset), so one pointer addresses all three; an
+// eligibility trace likewise at traceOffset. The rule regions come last, so
+// FF's layout is the same whatever the other rules need.
 
-import { MAX_LAYERS } from "./config";
+import { MAX_LAYERS, Algorithm } from "./config";
 
 // @ts-ignore: decorator
 @inline const FIELD_IN: i32 = 0;
@@ -39,7 +50,9 @@ import { MAX_LAYERS } from "./config";
 // @ts-ignore: decorator
 @inline const FIELD_PEER: i32 = 6;
 // @ts-ignore: decorator
-@inline const LAYER_FIELDS: i32 = 7;
+@inline const FIELD_AUX: i32 = 7;
+// @ts-ignore: decorator
+@inline const LAYER_FIELDS: i32 = 8;
 
 const layerTable: usize = memory.data(MAX_LAYERS * LAYER_FIELDS * sizeof<usize>(), 16);
 
@@ -61,6 +74,8 @@ const layerTable: usize = memory.data(MAX_LAYERS * LAYER_FIELDS * sizeof<usize>(
 @inline export function layerY(l: i32): usize { return load<usize>(field(l, FIELD_Y)); }
 // @ts-ignore: decorator
 @inline export function layerPeer(l: i32): usize { return load<usize>(field(l, FIELD_PEER)); }
+// @ts-ignore: decorator
+@inline export function layerAux(l: i32): usize { return load<usize>(field(l, FIELD_AUX)); }
 
 // Stats: a small header, then STATS_FIELDS f32 per layer.
 // @ts-ignore: decorator
@@ -99,11 +114,17 @@ export let previous: usize = 0;
 export let mask: usize = 0;
 export let maskScratch: usize = 0;
 export let stats: usize = 0;
+/** Rows of each X_l / Y_l (R in the drawing). */
+export let rowCapacity: i32 = 0;
+export let feedback: usize = 0;
+export let traceOffset: usize = 0;
+export let delta: usize = 0;
+export let inputRates: usize = 0;
+export let gram: usize = 0;
 
 let cursor: usize = 0;
 
-// @ts-ignore: decorator
-@inline function take(count: i32, size: usize): usize {
+function take(count: i32, size: usize): usize {
   const at = cursor;
   // 16-byte aligned regions: room for f32x4 kernels.
   cursor = (cursor + <usize>count * size + 15) & ~<usize>15;
@@ -113,11 +134,14 @@ let cursor: usize = 0;
 /**
  * Computes the layout for the given shapes at `base` and returns the end
  * address; writes the layer table and region pointers. Sizes were checked by
- * the caller. `headInputs` is 0 when there is no softmax head.
+ * the caller. `headInputs` is 0 when there is no softmax head; `rows` is R
+ * (rules.ts: ruleRows), `trace` whether eligibility traces are kept and
+ * `gramFloats` the Gram matrix's size (0 but for ED).
  */
 export function layout(
   base: usize, sizes: usize, layers: i32, batch: i32, classes: i32,
   firstInputs: i32, headInputs: i32, stateCopies: i32, hybrid: bool,
+  rows: i32, algorithm: u32, trace: bool, gramFloats: i32,
 ): usize {
   arenaBase = (base + 15) & ~<usize>15;
   cursor = arenaBase;
@@ -145,7 +169,7 @@ export function layout(
   cursor = (cursor + 15) & ~<usize>15;
   stateOffset = cursor - params;
   cursor += stateOffset * <usize>stateCopies;
-  const rows = max<i32>(2 * batch, classes);
+  rowCapacity = rows;
   for (let l = 0; l < layers; l++) {
     store<usize>(field(l, FIELD_X), take(rows * layerIn(l), sizeof<f32>()));
     store<usize>(field(l, FIELD_Y), take(rows * layerOut(l), sizeof<f32>()));
@@ -163,6 +187,21 @@ export function layout(
   mask = take(hybridSize, sizeof<f32>());
   maskScratch = take(hybridSize, sizeof<f32>());
   stats = take(STATS_HEADER + layers * STATS_FIELDS, sizeof<f32>());
+  const spiking = algorithm == Algorithm.SPIKING_FF;
+  for (let l = 0; l < layers; l++) {
+    const aux = spiking ? rows * layerOut(l)
+      : algorithm == Algorithm.FEEDBACK_ALIGNMENT && l > 0 ? layerOut(l) * layerIn(l) : 0;
+    store<usize>(field(l, FIELD_AUX), take(aux, sizeof<f32>()));
+  }
+  const pepita = algorithm == Algorithm.PEPITA || algorithm == Algorithm.PEPITA_MIRROR;
+  feedback = take(pepita ? classes * firstInputs : 0, sizeof<f32>());
+  const traceAt = take(trace ? <i32>((headW - params) / sizeof<f32>()) : 0, sizeof<f32>());
+  traceOffset = traceAt - params;
+  const backward = spiking || algorithm == Algorithm.DIMENSION || algorithm == Algorithm.BACKPROP
+    || algorithm == Algorithm.BACKPROP_FF || algorithm == Algorithm.FEEDBACK_ALIGNMENT;
+  delta = take(backward ? rows * widest : 0, sizeof<f32>());
+  inputRates = take(spiking ? 2 * rows * firstInputs : 0, sizeof<f32>());
+  gram = take(gramFloats, sizeof<f32>());
   arenaEnd = cursor;
   return arenaEnd;
 }

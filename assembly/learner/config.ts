@@ -25,7 +25,7 @@
 //   19    PEER_MOMENTUM        f32   running-mean momentum in [0, 1)
 //   20    OVERLAY_VALUE        f32   value of the "on" label entry (> 0)
 //   21    HEAD_LEARNING_RATE   f32   softmax head's eta > 0
-//   22-25 RULE_A..RULE_D       f32   per-algorithm parameters (unused by FF)
+//   22-25 RULE_A..RULE_D       f32   per-algorithm parameters (table below; unused by FF)
 //   26    DECAY_STEPS          u32   learning rates fall linearly over this many
 //                                    steps (0 = constant) ...
 //   27    FINAL_RATE           f32   ... to this fraction of themselves, in [0, 1]
@@ -81,11 +81,35 @@ export const enum Slot {
 // @ts-ignore: decorator
 @inline export const CONFIG_MAX_BYTES: i32 = CONFIG_SLOTS * sizeof<u32>();
 
+// What RULE_A..RULE_D mean for each algorithm (configure.ts: ruleCheck
+// refuses values out of range; "-" = unused, any finite value):
+//
+//   algorithm           RULE_A                  RULE_B               RULE_C               RULE_D
+//   HEBBIAN_FF          trace decay in [0, 1)   -                    -                    -
+//   SPIKING_FF          timesteps T 1..1024     membrane decay [0,1) firing threshold >0  trace decay [0, 1)
+//   PEPITA              feedback scale > 0      -                    -                    -
+//   PEPITA_MIRROR       feedback scale > 0      mirror rate >= 0     mirror noise std >0  -
+//   DIMENSION           noise copies K 2..64    noise std > 0        across weight >= 0   -
+//
+// Layers: the FF family (FF, HEBBIAN_FF, SPIKING_FF, BACKPROP_FF, DIMENSION)
+// has only hidden layers and predicts by goodness, energy or the softmax
+// head. The output family (PEPITA, PEPITA_MIRROR, BACKPROP,
+// FEEDBACK_ALIGNMENT) reads no label overlay and its LAST layer is a linear
+// output layer of C units (its width must equal CLASSES): layers [h1, h2, C]
+// are two ReLU hidden layers and the output.
 export const enum Algorithm {
-  FF = 0, // Hinton 2022
+  FF = 0, // Hinton 2022 (ff.ts)
+  HEBBIAN_FF = 1, // neo-Hebbian FF, papers/001 (hebbian.ts)
+  SPIKING_FF = 2, // LIF neurons, Hebbian rule on spike counts, papers/001 (spiking.ts)
+  PEPITA = 3, // two forward passes, fixed feedback F, papers/002 (pepita.ts)
+  PEPITA_MIRROR = 4, // PEPITA whose F is learned by weight mirroring, papers/002
+  DIMENSION = 5, // effective-dimensionality goodness, no negatives, papers/003 (dimension.ts)
+  BACKPROP = 6, // backprop on softmax cross-entropy, papers/000, 004 (backprop.ts)
+  BACKPROP_FF = 7, // backprop through the FF net on the summed FF losses, papers/000
+  FEEDBACK_ALIGNMENT = 8, // backprop with fixed random feedback (Lillicrap 2016), papers/004
 }
 // @ts-ignore: decorator
-@inline export const ALGORITHM_COUNT: u32 = 1;
+@inline export const ALGORITHM_COUNT: u32 = 9;
 
 export const enum Goodness {
   SUM_SQUARES = 0, // G = sum_j y_j^2 (Hinton 2022)

@@ -5,16 +5,22 @@
 import {
   Slot, CONFIG_VERSION, MAX_LAYERS, MAX_WIDTH, MAX_CLASSES, MAX_BATCH, configArea, configBytes,
   slotU32, slotF32, ALGORITHM_COUNT, GOODNESS_COUNT, OPTIMIZER_COUNT, NEGATIVES_COUNT, OVERLAY_COUNT,
-  Flag, Negatives, Overlay, Optimizer,
+  Flag, Negatives, Overlay, Optimizer, Algorithm,
 } from "./config";
 import {
   OK, fail, ERR_CONFIG_VERSION, ERR_CONFIG_LENGTH, ERR_LAYER_COUNT, ERR_DIMENSION, ERR_HYPERPARAMETER,
   ERR_UNKNOWN_OPTION, ERR_ARENA_TOO_SMALL, ERR_OPTION_COMBINATION,
 } from "./errors";
-import { layout, layerIn, layerOut, layerW, layerB, layerPeer, params, stateOffset, arenaBase, headW, headB } from "./arena";
+import {
+  layout, layerIn, layerOut, layerW, layerB, layerPeer, layerAux, params, stateOffset, arenaBase, headW, headB, feedback, traceOffset,
+} from "./arena";
 import { seedRandom, nextUnit } from "./prng";
 import { resetOptimizer } from "./optimizer";
-import { setConfigured, setShape, setRates, setSteps, setHasPrevious, setSchedule, layerCount, classes, headInputs } from "./state";
+import {
+  setConfigured, setShape, setRates, setSteps, setHasPrevious, setSchedule, setRule, setFeedbackNorm, layerCount, classes, headInputs,
+  algorithm, traceDecay, ruleA,
+} from "./state";
+import { ruleCheck, ruleRows, readsOverlay } from "./rules";
 
 /**
  * Linear-memory bytes the learner may use (addresses below this), as a
@@ -67,6 +73,7 @@ export function configure(length: i32): i32 {
     if (n < 1 || n > MAX_WIDTH) return fail(ERR_DIMENSION, i);
   }
   const inputSize = load<i32>(sizes);
+  const labelled = readsOverlay(algorithm);
   const hybrid = negatives == Negatives.HYBRID_IMAGE;
   const width = <i32>slotU32(Slot.IMAGE_WIDTH);
   const height = <i32>slotU32(Slot.IMAGE_HEIGHT);
@@ -74,10 +81,10 @@ export function configure(length: i32): i32 {
     // Unsupervised: no label overlay, masks need the image shape.
     if (width < 1 || height < 1 || width * height != inputSize) return fail(ERR_OPTION_COMBINATION, Slot.IMAGE_WIDTH);
     if ((flags & Flag.SOFTMAX_HEAD) == 0) return fail(ERR_OPTION_COMBINATION, Slot.FLAGS);
-  } else if (overlay == Overlay.REPLACE && inputSize <= classCount) {
+  } else if (labelled && overlay == Overlay.REPLACE && inputSize <= classCount) {
     return fail(ERR_OPTION_COMBINATION, Slot.OVERLAY);
   }
-  const firstInputs = !hybrid && overlay == Overlay.PREPEND ? inputSize + classCount : inputSize;
+  const firstInputs = labelled && !hybrid && overlay == Overlay.PREPEND ? inputSize + classCount : inputSize;
   const first = (flags & Flag.SKIP_FIRST_LAYER) != 0 && layers > 1 ? 1 : 0;
   let head = 0;
   if ((flags & Flag.SOFTMAX_HEAD) != 0) {
@@ -99,24 +106,44 @@ export function configure(length: i32): i32 {
   for (let s = Slot.RULE_A; s <= Slot.RULE_D; s++) {
     if (!finite(slotF32(s))) return fail(ERR_HYPERPARAMETER, s);
   }
+  const lastWidth = load<i32>(sizes + <usize>layers * sizeof<u32>());
+  const ruleStatus = ruleCheck(algorithm, layers, lastWidth, classCount, negatives, flags);
+  if (ruleStatus != OK) return ruleStatus;
+  const copies = algorithm == Algorithm.DIMENSION ? <i32>slotF32(Slot.RULE_A) : 0;
+  const rows = ruleRows(algorithm, batch, classCount, copies);
+  const traceDecay = algorithm == Algorithm.HEBBIAN_FF ? slotF32(Slot.RULE_A)
+    : algorithm == Algorithm.SPIKING_FF ? slotF32(Slot.RULE_D) : 0;
+  const gramFloats = copies > 0 ? max<i32>(batch, copies) * max<i32>(batch, copies) : 0;
 
   // Size check in 64 bits before laying out (a 65535^2 layer overflows 32).
   const stateCopies = optimizer == Optimizer.ADAM ? 2 : 1;
-  let floats: u64 = 0;
+  let floats: u64 = 0, layerParams: u64 = 0, widths: u64 = 0;
   let prev: u64 = <u64>firstInputs;
+  let widest: u64 = <u64>max<i32>(firstInputs, max<i32>(classCount, head));
   for (let l = 0; l < layers; l++) {
     const n = <u64>load<i32>(sizes + <usize>(l + 1) * sizeof<u32>());
-    floats += (prev + 1) * n * <u64>(1 + stateCopies) + <u64>max<i32>(2 * batch, classCount) * (prev + n) + n;
+    floats += (prev + 1) * n * <u64>(1 + stateCopies) + <u64>rows * (prev + n) + n;
+    layerParams += (prev + 1) * n;
+    widths += n;
+    widest = max<u64>(widest, n);
     prev = n;
   }
   floats += <u64>(head + 1) * <u64>classCount * <u64>(1 + stateCopies) + <u64>batch * <u64>(head + classCount + 2 * inputSize);
+  // Rule regions (arena.ts), at most: feedback B_l or traces, F, delta, spiking's buffers, the Gram matrix.
+  const spiking = algorithm == Algorithm.SPIKING_FF;
+  if (algorithm == Algorithm.FEEDBACK_ALIGNMENT || traceDecay > 0) floats += layerParams;
+  if (algorithm == Algorithm.PEPITA || algorithm == Algorithm.PEPITA_MIRROR) floats += <u64>classCount * <u64>firstInputs;
+  if (algorithm != Algorithm.FF && algorithm != Algorithm.HEBBIAN_FF) floats += <u64>rows * widest;
+  if (spiking) floats += <u64>rows * (widths + 2 * <u64>firstInputs);
+  floats += <u64>gramFloats;
   const base = __heap_base;
   const estimate = <u64>base + floats * sizeof<f32>() + 4096;
   const ceiling: u64 = memoryLimit > 0 ? <u64>memoryLimit : 0xffff0000;
   if (estimate > ceiling) return fail(ERR_ARENA_TOO_SMALL, estimate > 0x7fffffff ? 0x7fffffff : <i32>estimate);
 
   // Lay out and make sure the memory is there.
-  const end = layout(base, sizes, layers, batch, classCount, firstInputs, head, stateCopies, hybrid);
+  const end = layout(base, sizes, layers, batch, classCount, firstInputs, head, stateCopies, hybrid,
+    rows, algorithm, traceDecay > 0, gramFloats);
   const needed = end - arenaBase;
   if (memoryLimit > 0 && end > memoryLimit) return fail(ERR_ARENA_TOO_SMALL, <i32>end);
   const have = <usize>memory.size() << 16;
@@ -133,6 +160,7 @@ export function configure(length: i32): i32 {
     slotF32(Slot.HEAD_LEARNING_RATE),
   );
   setSchedule(slotU32(Slot.DECAY_STEPS), slotF32(Slot.FINAL_RATE));
+  setRule(slotF32(Slot.RULE_A), slotF32(Slot.RULE_B), slotF32(Slot.RULE_C), slotF32(Slot.RULE_D), traceDecay);
   resetOptimizer(optimizer, slotF32(Slot.BETA1), slotF32(Slot.BETA2), slotF32(Slot.WEIGHT_DECAY));
   initialise(slotU32(Slot.SEED), stateCopies);
   setConfigured(true);
@@ -155,8 +183,27 @@ function initialise(seed: u32, stateCopies: i32): void {
     fillUniform(headB, classes, headInputs);
   }
   memory.fill(params + stateOffset, 0, stateOffset * <usize>stateCopies);
+  // Rule regions, drawn after the parameters so those match FF's for a seed.
+  if (algorithm == Algorithm.FEEDBACK_ALIGNMENT) {
+    for (let l = 1; l < layerCount; l++) fillUniform(layerAux(l), layerIn(l) * layerOut(l), layerIn(l));
+  }
+  if (algorithm == Algorithm.PEPITA || algorithm == Algorithm.PEPITA_MIRROR) initialiseFeedback();
+  if (traceDecay > 0) memory.fill(params + traceOffset, 0, headW - params);
   setSteps(0);
   setHasPrevious(false);
+}
+
+/** PEPITA's F = scale * U(-sqrt(6/in_0), sqrt(6/in_0)) (Dellaferrera & Kreiman 2022); remembers |F|_F. */
+function initialiseFeedback(): void {
+  const n = classes * layerIn(0);
+  const a: f32 = ruleA * sqrt<f32>(6 / <f32>layerIn(0));
+  let squares: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const v: f32 = (<f32>2 * nextUnit() - 1) * a;
+    store<f32>(feedback + <usize>i * sizeof<f32>(), v);
+    squares += v * v;
+  }
+  setFeedbackNorm(sqrt<f32>(squares));
 }
 
 function fillUniform(p: usize, n: i32, fanIn: i32): void {

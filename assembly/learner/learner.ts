@@ -7,10 +7,10 @@ import {
   OK, fail, ERR_NOT_CONFIGURED, ERR_BATCH, ERR_LABEL, ERR_INPUT_NOT_FINITE, ERR_PREDICT_MODE, ERR_WEIGHTS_LENGTH,
 } from "./errors";
 import { Negatives } from "./config";
-import { inputs, labels, paramsBytes, params, stateOffset, scores } from "./arena";
-import { configured, batch, classes, inputSize, negativesKind, headInputs, setSteps, setConfigured } from "./state";
-import { trainStep } from "./ff";
-import { predictByGoodness, predictByHead } from "./predict";
+import { inputs, labels, paramsBytes, params, stateOffset, scores, stats, layerY, STATS_HEADER, STATS_FIELDS } from "./arena";
+import { configured, batch, classes, inputSize, negativesKind, setSteps, setConfigured, algorithm, layerCount } from "./state";
+import { Algorithm } from "./config";
+import { runTrain, runPredict, runRepresent } from "./rules";
 import { resetOptimizer, optimizerKind, beta1, beta2, weightDecay } from "./optimizer";
 import { Optimizer } from "./config";
 
@@ -31,20 +31,21 @@ function checkInputs(first: i32, n: i32): i32 {
 
 /**
  * Trains on rows 0..n-1 of the input area with labels from the label area.
- * Supervised configs need every label in 0..C-1; unsupervised (hybrid
- * negatives) accept -1 (the softmax head then skips that row).
+ * Supervised configs need every label in 0..C-1; unsupervised ones (hybrid
+ * negatives, the ED rule) accept -1 (the softmax head then skips that row).
  */
 export function train(n: i32): i32 {
   if (!configured) return fail(ERR_NOT_CONFIGURED, 0);
   if (n < 1 || n > batch) return fail(ERR_BATCH, n);
-  const minLabel = negativesKind == Negatives.HYBRID_IMAGE ? -1 : 0;
+  const minLabel = negativesKind == Negatives.HYBRID_IMAGE || algorithm == Algorithm.DIMENSION ? -1 : 0;
   for (let b = 0; b < n; b++) {
     const label = load<i32>(labels + <usize>b * sizeof<i32>());
     if (label < minLabel || label >= classes) return fail(ERR_LABEL, b);
   }
   const status = checkInputs(0, n);
   if (status != OK) return status;
-  trainStep(n);
+  if (algorithm != Algorithm.FF) memory.fill(stats, 0, <usize>(STATS_HEADER + layerCount * STATS_FIELDS) * sizeof<f32>());
+  runTrain(n);
   return OK;
 }
 
@@ -57,16 +58,28 @@ export function predict(row: i32, mode: i32): i32 {
   if (<u32>row >= <u32>batch) return -fail(ERR_BATCH, row);
   const status = checkInputs(row, 1);
   if (status != OK) return -status;
-  const input = inputs + <usize>row * <usize>inputSize * sizeof<f32>();
-  if (mode == PredictMode.GOODNESS) {
-    if (negativesKind == Negatives.HYBRID_IMAGE) return -fail(ERR_PREDICT_MODE, mode); // no labels in the input
-    return predictByGoodness(input);
-  }
-  if (mode == PredictMode.HEAD) {
-    if (headInputs == 0) return -fail(ERR_PREDICT_MODE, mode);
-    return predictByHead(input);
-  }
-  return -fail(ERR_PREDICT_MODE, mode);
+  return runPredict(inputs + <usize>row * <usize>inputSize * sizeof<f32>(), mode);
+}
+
+/**
+ * Runs input row `row` through the network as the rule does, with label
+ * `label` overlaid where the rule reads one (-1: the neutral label), so
+ * hiddenPtr(l) shows each layer's activity for it (representation
+ * metrics on the host: sparsity, class ensembles, CKA). Returns a status.
+ */
+export function represent(row: i32, label: i32): i32 {
+  if (!configured) return fail(ERR_NOT_CONFIGURED, 0);
+  if (<u32>row >= <u32>batch) return fail(ERR_BATCH, row);
+  if (label < -1 || label >= classes) return fail(ERR_LABEL, label);
+  const status = checkInputs(row, 1);
+  if (status != OK) return status;
+  runRepresent(inputs + <usize>row * <usize>inputSize * sizeof<f32>(), label);
+  return OK;
+}
+
+/** Layer l's activities [layer width f32] after represent(); 0 for no such layer. */
+export function hiddenPtr(l: i32): usize {
+  return configured && <u32>l < <u32>layerCount ? layerY(l) : 0;
 }
 
 /**

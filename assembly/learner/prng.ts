@@ -44,3 +44,15 @@ export function nextUnit(): f32 {
 export function nextBelow(n: u32): u32 {
   return <u32>((<u64>nextU32() * <u64>n) >>> 32);
 }
+
+/**
+ * Copies the generator state to 16 bytes at p, or back from them: prediction
+ * with a stochastic rule draws from its own fixed stream and then restores
+ * training's, so evaluating does not change what training draws next.
+ */
+export function saveRandom(p: usize): void {
+  store<u32>(p, s0); store<u32>(p, s1, 4); store<u32>(p, s2, 8); store<u32>(p, s3, 12);
+}
+export function restoreRandom(p: usize): void {
+  s0 = load<u32>(p); s1 = load<u32>(p, 4); s2 = load<u32>(p, 8); s3 = load<u32>(p, 12);
+}

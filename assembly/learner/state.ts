@@ -59,3 +59,18 @@ export function setRates(
   threshold = theta; temperature = t; learningRate = eta; peerWeight = peer;
   peerMomentum = peerMom; overlayValue = overlay; headLearningRate = headEta;
 }
+
+/** RULE_A..RULE_D as configured (meaning per algorithm: config.ts). */
+export let ruleA: f32 = 0;
+export let ruleB: f32 = 0;
+export let ruleC: f32 = 0;
+export let ruleD: f32 = 0;
+/** Eligibility-trace decay of the Hebbian rules (0 = no trace). */
+export let traceDecay: f32 = 0;
+/** PEPITA's |F|_F at initialisation: weight mirroring keeps F at this norm. */
+export let feedbackNorm: f32 = 0;
+
+export function setRule(a: f32, b: f32, c: f32, d: f32, decay: f32): void {
+  ruleA = a; ruleB = b; ruleC = c; ruleD = d; traceDecay = decay;
+}
+export function setFeedbackNorm(value: f32): void { feedbackNorm = value; }

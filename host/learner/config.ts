@@ -76,13 +76,52 @@ export function slotName(slot: number): string {
   return SLOT_FIELD[slot] ?? (slot >= Slot.SIZES ? `sizes[${slot - Slot.SIZES}]` : `slot ${slot}`);
 }
 
-export const ALGORITHMS = ["ff"] as const;
+/**
+ * The learning rules, in the order of assembly/learner/config.ts's Algorithm
+ * (the index is the ALGORITHM slot). The FF family ("ff", "hebbian-ff",
+ * "spiking-ff", "backprop-ff", "ed") has hidden layers only; the output
+ * family (OUTPUT_LAYER_ALGORITHMS) reads no label overlay and its last layer
+ * is a linear output of `classes` units: layers [h1, h2, classes].
+ */
+export const ALGORITHMS = [
+  "ff", "hebbian-ff", "spiking-ff", "pepita", "pepita-mirror", "ed", "backprop", "backprop-ff", "feedback-alignment",
+] as const;
 export const GOODNESS_FUNCTIONS = ["sum-squares", "mean-squares"] as const;
 export const OPTIMIZERS = ["sgd", "adam"] as const;
 export const NEGATIVES = ["random", "hard", "hybrid"] as const;
 export const OVERLAYS = ["replace", "prepend"] as const;
 
 export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** Rules whose last layer is the output layer (its width must equal `classes`). */
+export const OUTPUT_LAYER_ALGORITHMS: readonly Algorithm[] = ["pepita", "pepita-mirror", "backprop", "feedback-alignment"];
+
+/**
+ * What `rule[0..3]` (the RULE_A..RULE_D slots) mean for each algorithm, with
+ * the defaults used when `rule` is not given. Ranges are the learner's
+ * (assembly/learner/rules.ts: RULE_RANGES).
+ */
+export const RULE_PARAMETERS: Record<Algorithm, { names: string[]; defaults: [number, number, number, number] }> = {
+  "ff": { names: [], defaults: [0, 0, 0, 0] },
+  /** traceDecay in [0, 1): eligibility trace e <- decay e + dW (0 = none). */
+  "hebbian-ff": { names: ["traceDecay"], defaults: [0, 0, 0, 0] },
+  /** timesteps 1..1024, membraneDecay in [0, 1), firingThreshold > 0, traceDecay in [0, 1). */
+  "spiking-ff": { names: ["timesteps", "membraneDecay", "firingThreshold", "traceDecay"], defaults: [8, 0.8, 0.5, 0] },
+  /** feedbackScale > 0: F = scale * U(-sqrt(6/inputs), sqrt(6/inputs)). */
+  "pepita": { names: ["feedbackScale"], defaults: [0.05, 0, 0, 0] },
+  /** feedbackScale > 0, mirrorRate >= 0, mirrorNoise (std) > 0. */
+  "pepita-mirror": { names: ["feedbackScale", "mirrorRate", "mirrorNoise"], defaults: [0.05, 0.01, 0.1, 0] },
+  /** noiseCopies 2..64, noiseStd > 0, acrossWeight >= 0. */
+  "ed": { names: ["noiseCopies", "noiseStd", "acrossWeight"], defaults: [4, 0.2, 1, 0] },
+  "backprop": { names: [], defaults: [0, 0, 0, 0] },
+  "backprop-ff": { names: [], defaults: [0, 0, 0, 0] },
+  "feedback-alignment": { names: [], defaults: [0, 0, 0, 0] },
+};
+
+/** Whether the algorithm trains a softmax head by default (ED needs one; spiking and the output family have none). */
+export function headByDefault(algorithm: Algorithm): boolean {
+  return algorithm !== "spiking-ff" && !OUTPUT_LAYER_ALGORITHMS.includes(algorithm);
+}
 export type GoodnessFunction = (typeof GOODNESS_FUNCTIONS)[number];
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 export type NegativesMode = (typeof NEGATIVES)[number];
@@ -112,7 +151,10 @@ export interface LearnerConfig {
   overlay?: OverlayMode;
   /** Goodness prediction and the head ignore layer 1 (Hinton 2022). */
   skipFirstLayer?: boolean;
-  /** Train a softmax head on a neutral-label pass. */
+  /**
+   * Train a softmax head on a neutral-label pass (ED: on the energy). Default:
+   * true but for "spiking-ff" and the output family, which have none.
+   */
   softmaxHead?: boolean;
   /**
    * "threshold": softplus(-+(G - theta)/T) per row (Hinton 2022); "symba":
@@ -139,7 +181,7 @@ export interface LearnerConfig {
   /** Value of the "on" entry of the label one-hot. */
   overlayValue?: number;
   headLearningRate?: number;
-  /** Per-algorithm parameters. */
+  /** Per-algorithm parameters (RULE_PARAMETERS); default: that algorithm's defaults. */
   rule?: [number, number, number, number];
   /** Learning rates fall linearly over this many steps (0 = constant)... */
   decaySteps?: number;
@@ -198,6 +240,10 @@ function checkInteger(name: string, v: unknown): number {
 export function resolveConfig(config: LearnerConfig): ResolvedConfig {
   if (config === null || typeof config !== "object") throw new TypeError("config must be an object");
   const c = { ...DEFAULTS, ...config } as ResolvedConfig;
+  const rules = RULE_PARAMETERS[c.algorithm];
+  if (!rules) enumIndex("algorithm", c.algorithm, ALGORITHMS);
+  if (config.rule === undefined) c.rule = [...rules.defaults];
+  if (config.softmaxHead === undefined) c.softmaxHead = headByDefault(c.algorithm);
   if (!Array.isArray(c.layers)) throw new TypeError("config.layers must be an array of layer widths");
   if (c.layers.length > MAX_LAYERS) throw new RangeError(`config.layers has ${c.layers.length} layers; at most ${MAX_LAYERS}`);
   if (!Array.isArray(c.rule) || c.rule.length !== 4) throw new TypeError("config.rule must be an array of 4 numbers");

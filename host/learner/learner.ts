@@ -26,6 +26,10 @@ export interface CoreExports {
   train(n: number): number;
   predict(row: number, mode: number): number;
   weightsLoaded(bytes: number): number;
+  /** Runs input row `row` as the rule does (label overlaid where it reads one, -1 neutral); status. */
+  represent(row: number, label: number): number;
+  /** Layer l's activities after represent(); 0 for no such layer. */
+  hiddenPtr(layer: number): number;
   errorDetail(): number;
 }
 
@@ -52,6 +56,11 @@ export interface StepStats {
   layers: LayerStats[];
 }
 
+/**
+ * "goodness": the rule's own prediction (FF family: goodness summed over the
+ * label variants; "ed": its energy head; the output family: its output
+ * layer). "head": the softmax head (the output layer for the output family).
+ */
 export type PredictMode = "goodness" | "head";
 
 export interface Prediction {
@@ -185,6 +194,24 @@ export class Learner {
       out[i] = label;
     }
     return out;
+  }
+
+  /**
+   * One sample's activity in every layer, as the configured rule computes it
+   * (copies, one per layer; for the output family the last is the output
+   * logits). `label` is overlaid where the rule reads a label (the FF family
+   * but ED); -1 (default) overlays the neutral label 1/C.
+   */
+  represent(input: Float32Array, label = -1): Float32Array[] {
+    const c = this.requireConfig();
+    if (input.length !== c.inputSize) throw new SampleError(`input has ${input.length} values; inputSize is ${c.inputSize}`, LearnerStatus.BATCH, 0);
+    if (!Number.isInteger(label) || label < -1 || label >= c.classes) throw new TypeError(`label must be -1 (neutral) or 0..${c.classes - 1}; got ${label}`);
+    this.f32.set(input, this.exports.inputPtr() >>> 2);
+    this.check(this.exports.represent(0, label));
+    return c.layers.map((width, l) => {
+      const at = this.exports.hiddenPtr(l) >>> 2;
+      return this.f32.slice(at, at + width);
+    });
   }
 
   /** Statistics of the last training step. */
