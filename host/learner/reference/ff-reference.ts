@@ -68,10 +68,10 @@ export class ReferenceFF {
   readonly layers: DenseLayer[] = [];
   readonly head: DenseLayer | null = null;
   /** Optimizer state per parameter array: m (or velocity) and v. */
-  private state = new Map<Float64Array, [Float64Array, Float64Array]>();
+  protected state = new Map<Float64Array, [Float64Array, Float64Array]>();
   private peer: Float64Array[] = [];
-  private rng: Xoshiro128;
-  private t = 0;
+  protected rng: Xoshiro128;
+  protected t = 0;
   private previous: Vector | null = null;
   lastStats: ReferenceStats[] = [];
   lastHeadLoss = 0;
@@ -102,7 +102,7 @@ export class ReferenceFF {
     return this.config.skipFirstLayer && this.config.layers.length > 1 ? 1 : 0;
   }
 
-  private uniform(p: Float64Array, fanIn: number): void {
+  protected uniform(p: Float64Array, fanIn: number): void {
     const a = Math.fround(1 / Math.fround(Math.sqrt(fanIn)));
     for (let i = 0; i < p.length; i++) p[i] = Math.fround((2 * this.rng.nextUnit() - 1) * a);
   }
@@ -292,7 +292,7 @@ export class ReferenceFF {
   }
 
   /** One optimizer step on p with gradient g. */
-  private apply(p: Float64Array, g: ArrayLike<number>, eta: number): void {
+  protected apply(p: Float64Array, g: ArrayLike<number>, eta: number): void {
     const c = this.config;
     let s = this.state.get(p);
     if (!s) this.state.set(p, (s = [new Float64Array(p.length), new Float64Array(p.length)]));
