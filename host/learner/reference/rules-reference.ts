@@ -385,6 +385,11 @@ export class ReferenceRules extends ReferenceFF {
 
   // ---- dimensionality compression ----
 
+  /** The first-layer rows of an ED step (K noisy copies of each sample), drawing from this learner's PRNG. */
+  dimensionRows(inputs: ArrayLike<number>[]): Vector[] {
+    return this.noisyCopies(inputs, this.rng);
+  }
+
   /** K noisy copies per sample (rows b*K + k), noise drawn as the wasm draws it. */
   noisyCopies(inputs: ArrayLike<number>[], rng: Xoshiro128): Vector[] {
     const [K, sigma] = [this.config.rule[0], f(this.config.rule[1])];
