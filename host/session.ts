@@ -158,6 +158,10 @@ export interface LinkStats {
   /** CRC-valid frames the host could not use (malformed payload, echoed requests). */
   undecodable: number;
   pingsSent: number;
+  /** Retransmission timeouts, each halving the requests let into flight. */
+  timeouts: number;
+  /** Requests the session currently lets into flight (<= HELLO.window). */
+  congestionWindow: number;
 }
 
 interface Pending {
@@ -204,6 +208,17 @@ export class Session {
   private readonly queue: Pending[] = [];
   private readonly outgoing: Uint8Array[] = [];
   private readonly inFlight = new Set<Pending>();
+  /**
+   * Requests the session lets into flight, <= HELLO.window. A slow device
+   * (QEMU's byte-at-a-time UART, a board at 115200 baud) answers late, not
+   * never: a timeout there resends the whole window, which makes the device
+   * slower still, and the RTO never learns (Karn's rule skips resent
+   * requests). So a timeout halves this and each answer grows it by
+   * 1/congestionWindow (AIMD, as TCP, RFC 5681 §3.1). Gap ACKs (corruption,
+   * not congestion) leave it alone.
+   */
+  private congestionWindow = 1;
+  private congestionEvents = 0;
   private readonly waiters: (() => void)[] = [];
   private retransmitTimer: NodeJS.Timeout | undefined;
   private retransmitAt = Infinity;
@@ -301,6 +316,8 @@ export class Session {
       repliesLost: this.repliesLost,
       undecodable: this.undecodable,
       pingsSent: this.pingsSent,
+      timeouts: this.congestionEvents,
+      congestionWindow: Math.floor(this.congestionWindow),
     };
   }
 
@@ -379,6 +396,7 @@ export class Session {
       ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
     });
     this.hostBaseline = { ...this.deframer.stats };
+    this.congestionWindow = hello.window;
   }
 
   private tag(): number {
@@ -453,6 +471,7 @@ export class Session {
     for (const f of outcome.retransmit) this.writeBytes(f);
     for (const c of outcome.completed) {
       this.inFlight.delete(c.tag);
+      this.congestionWindow = Math.min(this.hello!.window, this.congestionWindow + 1 / this.congestionWindow);
       c.tag.resolve(c);
     }
     this.pump();
@@ -473,7 +492,7 @@ export class Session {
   private pump(): void {
     const window = this.window;
     if (window && !this.failureError) {
-      while (this.queue.length > 0 && window.canSend()) {
+      while (this.queue.length > 0 && this.canSendNow(window)) {
         const pending = this.queue.shift()!;
         let frame: Uint8Array;
         try {
@@ -491,12 +510,16 @@ export class Session {
     for (const w of waiters) w();
   }
 
+  private canSendNow(window: SendWindow<Pending>): boolean {
+    return window.canSend() && this.inFlight.size < Math.floor(this.congestionWindow);
+  }
+
   /** Resolves when a new request would be sent at once (nothing queued, a window slot free). */
   private whenSendable(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const check = (): void => {
         if (this.failureError) reject(this.failureError);
-        else if (this.queue.length === 0 && this.window!.canSend()) resolve();
+        else if (this.queue.length === 0 && this.canSendNow(this.window!)) resolve();
         else this.waiters.push(check);
       };
       check();
@@ -559,7 +582,12 @@ export class Session {
     this.retransmitAt = Infinity;
     if (this.failureError || !this.window) return;
     try {
-      for (const frame of this.window.poll(now())) this.writeBytes(frame);
+      const resent = this.window.poll(now());
+      if (resent.length > 0) {
+        this.congestionEvents++;
+        this.congestionWindow = Math.max(1, Math.min(this.congestionWindow, this.inFlight.size) / 2);
+      }
+      for (const frame of resent) this.writeBytes(frame);
     } catch (err) {
       const silent = now() - this.lastHeard;
       this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT

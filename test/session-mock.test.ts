@@ -292,6 +292,25 @@ describe('session over the mock binding', () => {
     });
   });
 
+  test('DEVICE_TRAP (an unprompted ERROR with seq 0) ends the session before sequencing', async () => {
+    const device = new ScriptedDevice();
+    const session = await Session.connect(mockTransport(device), fast);
+    await session.configure(model);
+    device.silent = true;
+    const pending = session.train(sample());
+    device.silent = false;
+    // docs/protocol.md §7: 0x00, then ERROR(73, detail = trap) with header seq 0; the device halts.
+    device.port!.port!.emitData(Buffer.from([0, ...encodeMessage({ type: 'ERROR', code: 73, detail: 5, text: 'trap: unreachable' }, 0)]));
+    await assert.rejects(pending, (err: unknown) => {
+      assert.ok(err instanceof ProtocolError, String(err));
+      assert.equal(err.code, 73);
+      assert.equal(err.detail, 5);
+      assert.equal(err.deviceText, 'trap: unreachable');
+      return true;
+    });
+    assert.equal(session.failure, await pending.catch((e: unknown) => e));
+  });
+
   test('a port that does not exist is a TransportError not-found with advice', async () => {
     const transport = new SerialTransport({
       path: '/dev/NOPE', openPort: (path, baudRate) => new SerialPortMock({ path, baudRate, autoOpen: false }) as unknown as SerialPortLike,
