@@ -8,29 +8,18 @@ import { denseForwardSimd, axpySimd } from "./dense-simd";
 
 /** y[r, j] = relu(sum_i W[j, i] x[r, i] + b[j]) for r < R, j < O. */
 export function denseReluForward(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O: i32): void {
-  if (ASC_FEATURE_SIMD) {
-    denseForwardSimd(W, b, x, y, R, I, O, true);
-    return;
-  }
-  const rowBytes = <usize>I * sizeof<f32>();
-  for (let j = 0; j < O; j++) {
-    const w = W + <usize>j * rowBytes;
-    const bias = load<f32>(b + <usize>j * sizeof<f32>());
-    for (let r = 0; r < R; r++) {
-      const xr = x + <usize>r * rowBytes;
-      let acc: f32 = 0;
-      for (let i = 0; i < I; i++) {
-        acc += load<f32>(w + <usize>i * sizeof<f32>()) * load<f32>(xr + <usize>i * sizeof<f32>());
-      }
-      store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), max<f32>(acc + bias, 0));
-    }
-  }
+  denseForward(W, b, x, y, R, I, O, true);
 }
 
 /** z[r, j] = sum_i W[j, i] x[r, i] + b[j] (no activation: softmax head). */
 export function denseLinearForward(W: usize, b: usize, x: usize, z: usize, R: i32, I: i32, O: i32): void {
+  denseForward(W, b, x, z, R, I, O, false);
+}
+
+/** Both of the above: j outer so row j of W stays in cache across the R rows. */
+function denseForward(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O: i32, relu: bool): void {
   if (ASC_FEATURE_SIMD) {
-    denseForwardSimd(W, b, x, z, R, I, O, false);
+    denseForwardSimd(W, b, x, y, R, I, O, relu);
     return;
   }
   const rowBytes = <usize>I * sizeof<f32>();
@@ -43,7 +32,8 @@ export function denseLinearForward(W: usize, b: usize, x: usize, z: usize, R: i3
       for (let i = 0; i < I; i++) {
         acc += load<f32>(w + <usize>i * sizeof<f32>()) * load<f32>(xr + <usize>i * sizeof<f32>());
       }
-      store<f32>(z + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), acc + bias);
+      const z = acc + bias;
+      store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), relu ? max<f32>(z, 0) : z);
     }
   }
 }
