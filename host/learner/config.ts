@@ -73,7 +73,8 @@ const SLOT_FIELD: Record<number, string> = {
 
 /** The config field a slot holds, for error messages. */
 export function slotName(slot: number): string {
-  return SLOT_FIELD[slot] ?? (slot >= Slot.SIZES ? `sizes[${slot - Slot.SIZES}]` : `slot ${slot}`);
+  if (slot === Slot.SIZES) return "inputSize";
+  return SLOT_FIELD[slot] ?? (slot > Slot.SIZES ? `layers[${slot - Slot.SIZES - 1}]` : `slot ${slot}`);
 }
 
 /**
