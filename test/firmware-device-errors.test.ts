@@ -22,7 +22,7 @@ import { decodeMessage, encodeMessage, MessageType, quantize } from '../host/pro
 import { ErrorCode, describeTrap } from '../host/protocol/errors.js';
 import { launchQemu } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
 import { fatalFramesHeader, faultFrames, headerPath, trapFrames, FATAL_SEQ } from '../firmware-targets/wasm2c-glue/fatal-frames.js';
-import { SENSOR_DEMO_MODEL } from '../host/budget.js';
+import { budget, SENSOR_DEMO_MODEL } from '../host/budget.js';
 import { DeviceDriver, deviceTrap, expectMessage, missingTools, repoRoot, sensorWindows, serialLink } from './firmware-driver.js';
 
 const run = promisify(execFile);
@@ -123,6 +123,8 @@ describe('ff-device.wasm on cortex-m4-qemu: errors reach the host', { skip: m4Sk
       const error = expectMessage(refused!, 'ERROR');
       assert.equal(error.code, LearnerStatus.ARENA_TOO_SMALL);
       assert.ok(error.detail > RAM, `needs ${error.detail} bytes, more than the ${RAM} it has`);
+      // host/budget.ts predicted exactly this number without asking the device.
+      assert.equal(error.detail, (await budget({ target: 'wasi', config: big })).ram.linearMemory, 'budget() agrees');
       const typed = learnerError(error.code, error.detail);
       assert.ok(typed instanceof ArenaTooSmallError);
       assert.equal(typed.bytesNeeded, error.detail);
