@@ -370,9 +370,8 @@ export class Session {
     this.helloWaiter = undefined;
     this.startHeartbeat();
     // Baseline of the device's drop counters, so link records count this session only.
-    const pong = await this.ping();
+    await this.ping();
     this.deviceBaseline = this.deviceCounters;
-    void pong;
   }
 
   private accept(hello: MessageOf<'HELLO'>): void {
@@ -870,8 +869,9 @@ export class Session {
   }
 
   /**
-   * Accuracy over labelled samples (INFER, pipelined). Waits for training in
-   * flight first, so the result belongs to step `step`. Writes an `eval` record.
+   * Accuracy over labelled samples (INFER, pipelined; unlabelled ones are
+   * skipped). Waits for training in flight first, so the result belongs to
+   * step `step`. Writes an `eval` record unless `log: false`.
    */
   async evaluate(samples: Iterable<Sample> | AsyncIterable<Sample>, options: {
     mode?: PredictMode; limit?: number; onProgress?: (done: number) => void; log?: boolean;
@@ -888,9 +888,10 @@ export class Session {
     const inflight = new Set<Promise<void>>();
     for await (const sample of samples as AsyncIterable<Sample>) {
       if (n >= limit || firstError) break;
+      const label = sample.label;
+      if (!(Number.isInteger(label) && label >= 0)) continue; // accuracy needs a label
       await this.whenSendable();
       n++;
-      const label = sample.label;
       const p = this.infer(sample.inputs, mode).then((prediction) => {
         if (label >= 0 && label < classes) seen[label]!++;
         if (prediction.label === label) {
