@@ -133,14 +133,16 @@ async function main(): Promise<void> {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   console.log(`\nStreaming throughput, batch 1, window 8 (node ${process.version})`);
   console.log(renderTable(
-    ['model', 'link', 'encoding', 'samples', 'seconds', 'samples/s', 'in-process samples/s', 'link share', 'retransmits'],
+    ['model', 'link', 'encoding', 'samples', 'seconds', 'samples/s', 'in-process samples/s', 'ratio', 'retransmits'],
     results.map((r) => [
       r.model, r.link, r.encoding, String(r.samples), r.seconds.toFixed(2), fmt(r.samplesPerSecond), fmt(r.inProcessPerSecond),
-      `${Math.round(100 * (1 - r.samplesPerSecond / r.inProcessPerSecond))}%`, String(r.retransmits),
+      `${(r.samplesPerSecond / r.inProcessPerSecond).toFixed(2)}x`, String(r.retransmits),
     ]),
     ['left', 'left', 'left'],
   ));
-  console.log('\nin-process = the learner (ff-core.wasm) alone on the same samples; link share = time not spent training.');
+  console.log('\nin-process = the learner (ff-core.wasm) alone in this process on the same samples; ratio = streamed / in-process.');
+  console.log('The device runs in its own process, so a compute-bound model can stream at or above the in-process rate;');
+  console.log('on a small model the ratio is the cost of framing, pipes/tty and the host event loop. Expect run-to-run noise on shared machines.');
 }
 
 main().catch((err: unknown) => {
