@@ -39,8 +39,13 @@ function checkRate(slot: i32, lo: f32, hiExclusive: f32): bool {
   return finite(v) && v >= lo && v < hiExclusive;
 }
 
-/** Validates the blob of `length` bytes in the config area and applies it. */
+/**
+ * Validates the blob of `length` bytes in the config area and applies it.
+ * A refused config leaves the learner unconfigured: the layout may already
+ * have been rewritten, so the previous model is gone either way.
+ */
 export function configure(length: i32): i32 {
+  setConfigured(false);
   if (length < configBytes(0)) return fail(ERR_CONFIG_LENGTH, configBytes(0));
   const version = slotU32(Slot.VERSION);
   if (version != CONFIG_VERSION) return fail(ERR_CONFIG_VERSION, <i32>version);
@@ -137,9 +142,10 @@ export function configure(length: i32): i32 {
   if (spiking) floats += <u64>rows * (widths + 2 * <u64>firstInputs);
   floats += <u64>gramFloats;
   const base = __heap_base;
+  // An upper bound, only to keep the 32-bit layout arithmetic from wrapping;
+  // whether the model fits is decided on the exact layout below.
   const estimate = <u64>base + floats * sizeof<f32>() + 4096;
-  const ceiling: u64 = memoryLimit > 0 ? <u64>memoryLimit : 0xffff0000;
-  if (estimate > ceiling) return fail(ERR_ARENA_TOO_SMALL, estimate > 0x7fffffff ? 0x7fffffff : <i32>estimate);
+  if (estimate > 0xffff0000) return fail(ERR_ARENA_TOO_SMALL, estimate > 0x7fffffff ? 0x7fffffff : <i32>estimate);
 
   // Lay out and make sure the memory is there.
   const end = layout(base, sizes, layers, batch, classCount, firstInputs, head, stateCopies, hybrid,

@@ -125,3 +125,15 @@ test("unsupervised hybrid negatives train and predict through the head only", as
   assert.equal(learner.predict(x, "head").scores.length, 3);
   assert.throws(() => learner.predict(x, "goodness"), LearnerStateError);
 });
+
+test("a refused config leaves the learner unconfigured, not half-laid-out", async () => {
+  const learner = await Learner.load({ memoryLimit: 64 * 1024 });
+  learner.configure(small);
+  const x = new Float32Array(24);
+  learner.train(x, [1]);
+  assert.throws(() => learner.configure({ inputSize: 784, layers: [500], classes: 10 }), ArenaTooSmallError);
+  // the wasm itself refuses to train (not just the host wrapper)
+  assert.equal(learner.exports.train(1), 8 /* NOT_CONFIGURED */);
+  learner.configure(small);
+  learner.train(x, [1]);
+});
