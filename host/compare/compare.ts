@@ -19,7 +19,7 @@
 // Non-goals: hyper-parameter search, several seeds, confidence intervals.
 
 import { readFile, stat, mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative, isAbsolute } from "node:path";
 import { Learner } from "../learner/learner.js";
 import { fit, evaluate } from "../learner/fit.js";
 import { ArenaTooSmallError, LearnerError } from "../learner/errors.js";
@@ -29,7 +29,7 @@ import {
 import { loadMnist, MNIST_CLASSES, MNIST_INPUT_SIZE } from "../sources/mnist.js";
 import { generateImuGestures, GESTURES } from "../sources/imu-gestures.js";
 import type { PackedSamples } from "../sources/sample.js";
-import { wasmPath } from "../paths.js";
+import { wasmPath, packageRoot } from "../paths.js";
 import { activity, activeFraction, hoyer, ensembleOverlap, linearCka, type Activity } from "./metrics.js";
 import { niceTicks } from "../logs/plot-svg.js";
 
@@ -43,7 +43,11 @@ export interface CompareOptions {
   algorithms?: Algorithm[];
   /** Epochs per rule; default 4 on MNIST, 10 on IMU (1 and 2 in quick mode). */
   epochs?: number;
-  /** Training seconds per rule and dataset at most; default 40 (10 quick). */
+  /**
+   * Training seconds per rule and dataset at most; default 120 (10 quick): a
+   * safety cap, not a setting. A rule stopped by it has seen fewer samples
+   * (the table says so), which makes the result depend on the machine's load.
+   */
   timeBudgetSeconds?: number;
   /** Small subsets, narrow layers and few epochs: seconds, for tests and smoke runs. */
   quick?: boolean;
@@ -55,6 +59,8 @@ export interface CompareOptions {
   wasm?: string;
   /** Test samples whose hidden activities are measured; default 500 (100 quick). */
   representationSamples?: number;
+  /** The command to record in the result (default: this process's arguments). */
+  command?: string;
   /** Called as each rule starts and ends (for progress output). */
   onProgress?: (event: CompareProgress) => void;
 }
@@ -219,6 +225,12 @@ async function wasmFile(choice: string | undefined): Promise<string> {
   return choice;
 }
 
+/** A path inside the package as relative to its root (results carry no machine paths). */
+function relativeToPackage(path: string): string {
+  const inside = relative(packageRoot, path);
+  return isAbsolute(path) && !inside.startsWith("..") && !isAbsolute(inside) ? inside : path;
+}
+
 async function fileSize(path: string): Promise<number | null> {
   try { return (await stat(path)).size; } catch { return null; }
 }
@@ -235,7 +247,7 @@ export async function compareRules(options: CompareOptions = {}): Promise<Compar
   for (const d of datasets) if (!COMPARE_DATASETS.includes(d)) throw new TypeError(`datasets: unknown dataset ${JSON.stringify(d)}; use ${COMPARE_DATASETS.join(", ")}`);
   for (const a of algorithms) if (!ALGORITHMS.includes(a)) throw new TypeError(`algorithms: unknown rule ${JSON.stringify(a)}; use ${ALGORITHMS.join(", ")}`);
   if (options.epochs !== undefined && !(Number.isInteger(options.epochs) && options.epochs >= 1)) throw new TypeError(`epochs must be a positive integer, got ${options.epochs}`);
-  const budget = options.timeBudgetSeconds ?? (quick ? 10 : 40);
+  const budget = options.timeBudgetSeconds ?? (quick ? 10 : 120);
   if (!(budget > 0)) throw new TypeError(`timeBudgetSeconds must be > 0, got ${budget}`);
   const memoryLimit = options.memoryLimit ?? 16 * 1024 * 1024;
   if (!Number.isInteger(memoryLimit) || memoryLimit < 0) throw new TypeError(`memoryLimit must be a non-negative integer (bytes), got ${memoryLimit}`);
@@ -273,9 +285,9 @@ export async function compareRules(options: CompareOptions = {}): Promise<Compar
   }
   return {
     createdAt: new Date().toISOString(),
-    command: process.argv.slice(1).join(" "),
+    command: options.command ?? process.argv.slice(1).map((a) => relativeToPackage(a)).join(" "),
     node: process.version,
-    wasm: file,
+    wasm: relativeToPackage(file),
     wasmBytes,
     coreWasmBytes: await fileSize(wasmPath("ff-core")),
     memoryLimit,
@@ -349,8 +361,8 @@ const whole = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : "-");
 export function compareMarkdown(result: CompareResult): string {
   const out: string[] = [];
   out.push(`# Learning rules compared${result.quick ? " (quick run)" : ""}`, "");
-  out.push(`${result.createdAt}, Node ${result.node}, \`${result.wasm.replace(/^.*\/build\//, "build/")}\` (${result.wasmBytes} bytes; scalar release ff-core.wasm ${result.coreWasmBytes ?? "not built"} bytes), ` +
-    `memory budget ${result.memoryLimit} bytes per rule, seed ${result.seed}.`, "");
+  out.push(`${result.createdAt}, Node ${result.node}, \`${result.wasm}\` (${result.wasmBytes} bytes; scalar release ff-core.wasm ${result.coreWasmBytes ?? "not built"} bytes), ` +
+    `memory budget ${result.memoryLimit} bytes per rule, seed ${result.seed}. Command: \`${result.command}\`.`, "");
   for (const d of result.datasets) {
     out.push(`## ${d.dataset === "mnist" ? "MNIST" : "IMU gestures"}`, "");
     out.push(`${d.description}: ${d.trainCount} train / ${d.testCount} test, ${d.inputSize} inputs, ${d.classes} classes; hidden layers ${d.hidden.join("-")}, ` +

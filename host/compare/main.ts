@@ -22,7 +22,7 @@ options:
   --datasets LIST      comma-separated: ${COMPARE_DATASETS.join(", ")} (default: both)
   --rules LIST         comma-separated algorithms (default: all)
   --epochs N           epochs per rule (default 4 on MNIST, 10 on IMU)
-  --budget SECONDS     training seconds per rule and dataset at most (default 40)
+  --budget SECONDS     training seconds per rule and dataset at most (default 120)
   --memory BYTES       linear-memory budget of every rule (default 16777216)
   --seed N             weights and epoch-order seed (default 1)
   --build simd|scalar  which ff-core build to run (default simd), or --wasm PATH
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const result = await compareRules({
     ...options,
+    command: ["node dist/host/compare/main.js", ...process.argv.slice(2)].join(" "),
     onProgress: (e) => {
       if (e.phase === "start") process.stderr.write(`[${e.index + 1}/${e.total}] ${e.dataset} ${e.algorithm} ...`);
       else {
