@@ -560,7 +560,11 @@ export class Session {
     }
     this.transport.write(bytes).catch((err: Error) => {
       if (this.closed) return;
-      this.fail(new DeviceDisconnectedError(`cannot write to ${this.transport.description}: ${err.message}`, { cause: err }));
+      // A failed write usually means the link is going away; its `close` event
+      // says why (exit code, unplugged), so give it a moment to arrive first.
+      setTimeout(() => {
+        this.fail(new DeviceDisconnectedError(`cannot write to ${this.transport.description}: ${err.message}`, { cause: err }));
+      }, 300);
     });
   };
 

@@ -113,12 +113,17 @@ export class VirtualDeviceTransport extends TransportBase {
   }
 
   protected async doWrite(bytes: Uint8Array): Promise<void> {
-    const stdin = this.child!.stdin!;
-    await new Promise<void>((resolve, reject) => {
-      stdin.write(bytes, (err) => (err
-        ? reject(new TransportError('not-open', `write to ${this.description} failed: ${err.message}; the device process has exited`, { disconnected: true, cause: err }))
-        : resolve()));
+    const child = this.child!;
+    const failure = await new Promise<Error | null>((resolve) => {
+      child.stdin!.write(bytes, (err) => resolve(err ?? null));
     });
+    if (!failure) return;
+    // EPIPE usually beats the exit event: wait for it briefly, so the
+    // `close` event (with the exit code and stderr) is what reports the loss.
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 500))]);
+    const how = child.exitCode !== null || child.signalCode !== null
+      ? describeExit('the device process', child.exitCode, child.signalCode, this.stderr) : 'the device process is not reading';
+    throw new TransportError('not-open', `write to ${this.description} failed (${failure.message}): ${how}`, { disconnected: true, cause: failure });
   }
 
   protected async doClose(): Promise<void> {
