@@ -122,3 +122,22 @@ test("predicting with a stochastic rule does not change what training draws next
     assert.deepEqual(a.weights(), b.weights(), algorithm);
   }
 });
+
+test("loading weights restarts the eligibility trace with the optimizer", async () => {
+  const config = (decay: number): LearnerConfig => ({ ...taskConfig("hebbian-ff"), optimizer: "sgd", beta1: 0, rule: [decay, 0, 0, 0] });
+  const traced = await Learner.load(), plain = await Learner.load();
+  traced.configure(config(0.8));
+  plain.configure(config(0));
+  const step = (i: number) => [train.x.subarray(i * D, (i + 8) * D), train.y.subarray(i, i + 8)] as const;
+  traced.trainFast(...step(0));
+  plain.trainFast(...step(0));
+  assert.deepEqual(traced.weights(), plain.weights(), "a first step from an empty trace is the plain step");
+  traced.importWeights(traced.exportWeights());
+  plain.importWeights(plain.exportWeights());
+  traced.trainFast(...step(8));
+  plain.trainFast(...step(8));
+  assert.deepEqual(traced.weights(), plain.weights(), "after loading weights the trace starts empty again");
+  traced.trainFast(...step(16));
+  plain.trainFast(...step(16));
+  assert.notDeepEqual(traced.weights(), plain.weights(), "then the trace carries over between steps");
+});

@@ -7,8 +7,10 @@ import {
   OK, fail, ERR_NOT_CONFIGURED, ERR_BATCH, ERR_LABEL, ERR_INPUT_NOT_FINITE, ERR_PREDICT_MODE, ERR_WEIGHTS_LENGTH,
 } from "./errors";
 import { Negatives } from "./config";
-import { inputs, labels, paramsBytes, params, stateOffset, scores, stats, layerY, STATS_HEADER, STATS_FIELDS } from "./arena";
-import { configured, batch, classes, inputSize, negativesKind, setSteps, setConfigured, algorithm, layerCount } from "./state";
+import {
+  inputs, labels, paramsBytes, params, stateOffset, scores, stats, layerY, traceOffset, headW, STATS_HEADER, STATS_FIELDS,
+} from "./arena";
+import { configured, batch, classes, inputSize, negativesKind, setSteps, setConfigured, algorithm, layerCount, traceDecay } from "./state";
 import { Algorithm } from "./config";
 import { runTrain, runPredict, runRepresent } from "./rules";
 import { resetOptimizer, optimizerKind, beta1, beta2, weightDecay } from "./optimizer";
@@ -107,9 +109,10 @@ export function unconfigure(): void { setConfigured(false); }
  */
 export function stagingArea(): usize { return params + stateOffset; }
 
-/** Zeroes the optimizer state and its step count (weights unchanged). */
+/** Zeroes the optimizer state, its step count and any eligibility traces (weights unchanged). */
 export function restartOptimizer(): void {
   const copies: usize = optimizerKind == Optimizer.ADAM ? 2 : 1;
   memory.fill(params + stateOffset, 0, stateOffset * copies);
+  if (traceDecay > 0) memory.fill(params + traceOffset, 0, headW - params);
   resetOptimizer(optimizerKind, beta1, beta2, weightDecay);
 }
