@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { Learner } from '../learner/learner.js';
-import type { LearnerConfig } from '../learner/config.js';
+import { ALGORITHMS, type LearnerConfig } from '../learner/config.js';
+import { ConfigError } from '../learner/errors.js';
 import { wasmPath } from '../paths.js';
 import { arenaLowerBound } from './arena.js';
 
@@ -27,4 +28,27 @@ test('arenaLowerBound <= the learner\'s arena, and within 2x of it for plain mod
     assert.equal(bound.params * 4, learner.exportWeights().length, `${JSON.stringify(config)}: parameter count`);
     if ((config.batch ?? 1) === 1) assert.ok(bound.bytes * 2 >= arenaBytes, `${JSON.stringify(config)}: bound ${bound.bytes} is far below ${arenaBytes}`);
   }
+});
+
+test('arenaLowerBound holds for every learning rule the device accepts', { skip: existsSync(wasmPath('ff-core')) ? false : 'ff-core.wasm not built' }, async () => {
+  let checked = 0;
+  for (const algorithm of ALGORITHMS) {
+    for (const softmaxHead of [true, false]) {
+      for (const optimizer of ['adam', 'sgd'] as const) {
+        const config: LearnerConfig = { inputSize: 64, layers: [32, 5], classes: 5, algorithm, softmaxHead, optimizer };
+        const learner = await Learner.load();
+        let arenaBytes: number;
+        try {
+          ({ arenaBytes } = learner.configure(config));
+        } catch (err) {
+          if (err instanceof ConfigError) continue; // a combination this rule does not take
+          throw err;
+        }
+        const bound = arenaLowerBound(config);
+        assert.ok(bound.bytes <= arenaBytes, `${JSON.stringify(config)}: bound ${bound.bytes} > arena ${arenaBytes}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= ALGORITHMS.length, `only ${checked} configs accepted`);
 });
