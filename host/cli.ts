@@ -5,6 +5,7 @@
 // declares them. Results go to stdout, progress and notices to stderr.
 
 import { Command, CommanderError, Option } from 'commander';
+import { ALGORITHMS } from './learner/config.js';
 import { checkpointGetCommand, checkpointPutCommand } from './cli/checkpoint.js';
 import { addDeviceOptions } from './cli/device.js';
 import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeFor } from './cli/errors.js';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
     .option('--seed <n>', 'seed of data order and synthetic data', '1')
     .addOption(new Option('--predict <mode>', 'evaluate by summed goodness or by the softmax head').choices(['goodness', 'head']).default('goodness'))
     .option('--config <file.json>', 'model as a JSON LearnerConfig; the flags below override it')
+    .addOption(new Option('--algorithm <rule>', 'learning rule (default ff)').choices([...ALGORITHMS]))
     .option('--layers <widths>', 'hidden layer widths, e.g. 64,32 (default 64,32; mnist 500,500)')
     .option('--lr <rate>', 'learning rate')
     .option('--head-lr <rate>', 'learning rate of the softmax head')

@@ -4,11 +4,12 @@
 // device learner's business (it answers with a typed error).
 
 import { readFile } from 'node:fs/promises';
-import { GOODNESS_FUNCTIONS, NEGATIVES, OPTIMIZERS, type LearnerConfig } from '../learner/config.js';
+import { ALGORITHMS, GOODNESS_FUNCTIONS, NEGATIVES, OPTIMIZERS, type LearnerConfig } from '../learner/config.js';
 import { UsageError } from './errors.js';
 
 export interface ModelFlags {
   config?: string;
+  algorithm?: string;
   layers?: string;
   lr?: string;
   headLr?: string;
@@ -80,6 +81,7 @@ export async function buildModel(
   put('decaySteps', number('--decay-steps', flags.decaySteps));
   put('finalRate', number('--final-rate', flags.finalRate));
   put('seed', number('--model-seed', flags.modelSeed));
+  put('algorithm', oneOf('--algorithm', flags.algorithm, ALGORITHMS));
   put('optimizer', oneOf('--optimizer', flags.optimizer, OPTIMIZERS));
   put('goodness', oneOf('--goodness', flags.goodness, GOODNESS_FUNCTIONS));
   put('negatives', oneOf('--negatives', flags.negatives, NEGATIVES));
