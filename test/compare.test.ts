@@ -129,3 +129,16 @@ test("a quick comparison writes one table (markdown + JSON) and an SVG with ever
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("representationMetrics reads any configured learner; unlabelled samples count for sparsity, not ensembles", async () => {
+  const { Learner } = await import("../host/learner/learner.js");
+  const { representationMetrics } = await import("../host/compare/compare.js");
+  const learner = await Learner.load();
+  learner.configure({ inputSize: 12, layers: [10, 8, 3], classes: 3, algorithm: "backprop" });
+  const rnd = random(5);
+  const data = { count: 30, inputSize: 12, inputs: Float32Array.from({ length: 360 }, rnd), labels: Int32Array.from({ length: 30 }, (_, i) => (i === 0 ? -1 : i % 3)) };
+  const { layers, activities } = representationMetrics(learner, data, 3);
+  assert.deepEqual(layers.map((l) => l.width), [10, 8], "hidden layers only");
+  assert.equal(activities[0].count, 30);
+  for (const l of layers) assert.ok(l.active >= 0 && l.active <= 1 && Number.isFinite(l.ensembleOverlap), JSON.stringify(l));
+});

@@ -322,18 +322,8 @@ async function runRule(
   const withHead = learner.current!.softmaxHead && algorithm !== "ed";
   const headAccuracy = withHead ? evaluate(learner, split.test, "head", split.classes).accuracy : undefined;
 
-  const output = OUTPUT_LAYER_ALGORITHMS.includes(algorithm);
-  const hiddenCount = config.layers.length - (output ? 1 : 0);
-  const D = probe.inputSize;
-  const perLayer: number[][][] = Array.from({ length: hiddenCount }, () => []);
-  for (let s = 0; s < probe.count; s++) {
-    const layers = learner.represent(probe.inputs.subarray(s * D, (s + 1) * D), probe.labels[s]);
-    for (let l = 0; l < hiddenCount; l++) perLayer[l].push(Array.from(layers[l]));
-  }
-  const activities = perLayer.map((rows) => activity(rows));
-  const layers = activities.map((a, l) => ({
-    layer: l, width: a.width, active: activeFraction(a), hoyer: hoyer(a), ensembleOverlap: ensembleOverlap(a, probe.labels, split.classes),
-  }));
+  const { layers, activities } = representationMetrics(learner, probe, split.classes);
+  const hiddenCount = layers.length;
   return {
     result: {
       algorithm, accuracy, ...(headAccuracy !== undefined ? { headAccuracy } : {}),
@@ -344,6 +334,35 @@ async function runRule(
     },
     representation: activities[hiddenCount - 1],
   };
+}
+
+/**
+ * The hidden layers' representation of `data` (every sample; the true label
+ * overlaid where the rule reads one): per layer active fraction, Hoyer
+ * sparseness and class-ensemble overlap (metrics.ts), and the activities
+ * themselves for CKA. For any configured learner, e.g. after an evaluation.
+ */
+export function representationMetrics(learner: Learner, data: PackedSamples, classes: number): { layers: LayerRepresentation[]; activities: Activity[] } {
+  const config = learner.current;
+  if (!config) throw new TypeError("representationMetrics: configure the learner first");
+  const hiddenCount = config.layers.length - (OUTPUT_LAYER_ALGORITHMS.includes(config.algorithm) ? 1 : 0);
+  const D = data.inputSize;
+  const perLayer: number[][][] = Array.from({ length: hiddenCount }, () => []);
+  for (let s = 0; s < data.count; s++) {
+    const label = data.labels[s];
+    const layers = learner.represent(data.inputs.subarray(s * D, (s + 1) * D), label >= 0 && label < classes ? label : -1);
+    for (let l = 0; l < hiddenCount; l++) perLayer[l].push(Array.from(layers[l]));
+  }
+  const activities = perLayer.map((rows) => activity(rows));
+  const labelled = Array.from(data.labels, (y) => (y >= 0 && y < classes ? y : -1));
+  const keep = labelled.map((y, i) => (y >= 0 ? i : -1)).filter((i) => i >= 0);
+  const layers = activities.map((a, l) => ({
+    layer: l, width: a.width, active: activeFraction(a), hoyer: hoyer(a),
+    ensembleOverlap: keep.length === a.count
+      ? ensembleOverlap(a, labelled, classes)
+      : ensembleOverlap(activity(keep.map((i) => perLayer[l][i])), keep.map((i) => labelled[i]), classes),
+  }));
+  return { layers, activities };
 }
 
 // ---- output ----
