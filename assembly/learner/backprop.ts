@@ -27,9 +27,8 @@ import { logf } from "./mathf32";
 import { forwardRows } from "./network";
 import { goodnessSlope } from "./goodness";
 import { goodnessFactors } from "./hebbian";
-import {
-  writePairRows, beginUpdate, finishStep, neutralHead, updateLayer, recordSparsity, statAt, bestScore,
-} from "./rules";
+import { beginUpdate, finishStep, updateLayer, recordSparsity, statAt, bestScore } from "./rules";
+import { writePairRows, neutralHead } from "./pairs";
 
 /**
  * The output family's forward pass on rows row0..row0+R-1: X_0 holds the raw

@@ -12,7 +12,6 @@
 // symmetric flag the loss is SymBa's per pair (goodness.ts) instead of the
 // thresholded one per row.
 
-import { Negatives } from "./config";
 import {
   layerIn, layerOut, layerW, layerB, layerX, layerY, layerPeer, gradRow, inputs, labels, negLabels, stats,
   STATS_HEADER, STATS_FIELDS, STAT_GOODNESS_POS, STAT_GOODNESS_NEG, STAT_LOSS, STAT_ACTIVE, STAT_HOYER, STAT_PEER,
@@ -26,9 +25,7 @@ import { weightGradientRow, biasGradient } from "./dense";
 import { applyGradient, beginStep } from "./optimizer";
 import { goodnessOf, goodnessSlope, layerLoss, lossSlope, pairLoss, pairSlope } from "./goodness";
 import { forwardRows } from "./network";
-import { writeLabelledInput, NEUTRAL_LABEL } from "./overlay";
-import { randomWrongLabel, hardWrongLabel, writeHybrid } from "./negatives";
-import { headForward, headTrain } from "./head";
+import { writePairRows, neutralHead } from "./pairs";
 
 // @ts-ignore: decorator
 @inline function statAt(l: i32, field: i32): usize {
@@ -37,36 +34,7 @@ import { headForward, headTrain } from "./head";
 
 /** Trains on rows 0..n-1 of the input area; labels were checked by the caller. */
 export function trainStep(n: i32): void {
-  const inputBytes = <usize>inputSize * sizeof<f32>();
-  const rowBytes = <usize>layerIn(0) * sizeof<f32>();
-  const x0 = layerX(0);
-  const hybrid = negativesKind == Negatives.HYBRID_IMAGE;
-
-  // Negatives first: hard negatives run the model, which reuses X/Y.
-  if (negativesKind == Negatives.RANDOM_LABEL) {
-    for (let b = 0; b < n; b++) {
-      store<i32>(negLabels + <usize>b * sizeof<i32>(), randomWrongLabel(load<i32>(labels + <usize>b * sizeof<i32>())));
-    }
-  } else if (negativesKind == Negatives.HARD_LABEL) {
-    for (let b = 0; b < n; b++) {
-      const label = load<i32>(labels + <usize>b * sizeof<i32>());
-      store<i32>(negLabels + <usize>b * sizeof<i32>(), hardWrongLabel(inputs + <usize>b * inputBytes, label));
-    }
-  }
-
-  // Rows 0..n-1 positive, n..2n-1 negative.
-  for (let b = 0; b < n; b++) {
-    const input = inputs + <usize>b * inputBytes;
-    const pos = x0 + <usize>b * rowBytes;
-    const neg = x0 + <usize>(n + b) * rowBytes;
-    if (hybrid) {
-      writeLabelledInput(input, pos, NEUTRAL_LABEL);
-      writeHybrid(input, n > 1 ? inputs + <usize>((b + 1) % n) * inputBytes : 0, neg);
-    } else {
-      writeLabelledInput(input, pos, load<i32>(labels + <usize>b * sizeof<i32>()));
-      writeLabelledInput(input, neg, load<i32>(negLabels + <usize>b * sizeof<i32>()));
-    }
-  }
+  writePairRows(n); // negatives first (hard ones run the model), then the rows
   forwardRows(2 * n);
   beginStep();
   const eta = learningRate * rateScale();
@@ -127,13 +95,7 @@ export function trainStep(n: i32): void {
     applyGradient(layerB(l), gradRow, O, eta);
   }
 
-  let headLoss: f32 = 0;
-  if (headInputs > 0 && (flags & Flag.SOFTMAX_HEAD) != 0) {
-    for (let b = 0; b < n; b++) writeLabelledInput(inputs + <usize>b * inputBytes, x0 + <usize>b * rowBytes, NEUTRAL_LABEL);
-    forwardRows(n);
-    headForward(n);
-    headLoss = headTrain(n, labels, rateScale());
-  }
+  const headLoss = neutralHead(n); // headInputs > 0 only with the SOFTMAX_HEAD flag
   setSteps(steps + 1);
   store<u32>(stats, steps);
   store<f32>(stats + sizeof<f32>(), headLoss);

@@ -20,7 +20,8 @@ import { goodnessOf, layerLoss } from "./goodness";
 import { sigmoidf } from "./mathf32";
 import { forwardRows } from "./network";
 import { scaleVector } from "./vector";
-import { writePairRows, beginUpdate, finishStep, neutralHead, updateLayer, recordSparsity, statAt } from "./rules";
+import { beginUpdate, finishStep, updateLayer, recordSparsity, statAt } from "./rules";
+import { writePairRows, neutralHead } from "./pairs";
 
 export function hebbianStep(n: i32): void {
   writePairRows(n);

@@ -29,6 +29,7 @@ import { randomWrongLabel, hardWrongLabel, writeHybrid } from "./negatives";
 import { headForward, headTrain, argmax } from "./head";
 import { seedRandom, nextUnit, saveRandom, restoreRandom } from "./prng";
 import { trainStep } from "./ff";
+import { writePairRows, neutralHead } from "./pairs";
 import { predictByGoodness, predictByHead } from "./predict";
 import { hebbianStep } from "./hebbian";
 import { spikingStep, spikingPredict, spikingRepresent } from "./spiking";
@@ -217,47 +218,6 @@ export function finishStep(headLoss: f32): void {
   store<f32>(stats + sizeof<f32>(), headLoss);
   store<u32>(stats + 2 * sizeof<f32>(), <u32>layerCount);
   store<u32>(stats + 3 * sizeof<f32>(), <u32>STATS_FIELDS);
-}
-
-/**
- * First-layer rows of an FF-style step, as ff.ts builds them: rows 0..n-1
- * positive (true label), n..2n-1 negative (wrong label, or a hybrid image).
- */
-export function writePairRows(n: i32): void {
-  const inputBytes = <usize>inputSize * sizeof<f32>();
-  const rowBytes = <usize>layerIn(0) * sizeof<f32>();
-  const x0 = layerX(0);
-  const hybrid = negativesKind == Negatives.HYBRID_IMAGE;
-  for (let b = 0; b < n; b++) { // negatives first: hard ones run the model
-    const label = load<i32>(labels + <usize>b * sizeof<i32>());
-    let wrong = 0;
-    if (negativesKind == Negatives.RANDOM_LABEL) wrong = randomWrongLabel(label);
-    else if (!hybrid) wrong = hardWrongLabel(inputs + <usize>b * inputBytes, label);
-    store<i32>(negLabels + <usize>b * sizeof<i32>(), wrong);
-  }
-  for (let b = 0; b < n; b++) {
-    const input = inputs + <usize>b * inputBytes;
-    const pos = x0 + <usize>b * rowBytes;
-    const neg = x0 + <usize>(n + b) * rowBytes;
-    if (hybrid) {
-      writeLabelledInput(input, pos, NEUTRAL_LABEL);
-      writeHybrid(input, n > 1 ? inputs + <usize>((b + 1) % n) * inputBytes : 0, neg);
-    } else {
-      writeLabelledInput(input, pos, load<i32>(labels + <usize>b * sizeof<i32>()));
-      writeLabelledInput(input, neg, load<i32>(negLabels + <usize>b * sizeof<i32>()));
-    }
-  }
-}
-
-/** The softmax head's step on a neutral-label pass (as ff.ts); 0 without a head. */
-export function neutralHead(n: i32): f32 {
-  if (headInputs == 0) return 0;
-  const inputBytes = <usize>inputSize * sizeof<f32>();
-  const rowBytes = <usize>layerIn(0) * sizeof<f32>();
-  for (let b = 0; b < n; b++) writeLabelledInput(inputs + <usize>b * inputBytes, layerX(0) + <usize>b * rowBytes, NEUTRAL_LABEL);
-  forwardRows(n);
-  headForward(n);
-  return headTrain(n, labels, rateScale());
 }
 
 const savedRandom: usize = memory.data(16, 16);

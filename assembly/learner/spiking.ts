@@ -25,7 +25,8 @@ import { writeLabelledInput } from "./overlay";
 import { rowGoodness } from "./network";
 import { hebbianLayer } from "./hebbian";
 import { scaleVector } from "./vector";
-import { writePairRows, beginUpdate, finishStep, beginEvaluation, endEvaluation, bestScore } from "./rules";
+import { beginUpdate, finishStep, beginEvaluation, endEvaluation, bestScore } from "./rules";
+import { writePairRows } from "./pairs";
 
 export function spikingStep(n: i32): void {
   writePairRows(n);
