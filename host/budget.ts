@@ -217,7 +217,7 @@ async function learnerFigures(config: LearnerConfig, coreWasm: string): Promise<
   const unlimited = await Learner.load({ wasm, memoryLimit: 0 });
   const { arenaBytes, paramsBytes } = unlimited.configure(config); // ConfigError etc. propagate
   const coreBase = unlimited.exports.paramsPtr();
-  // With a 1-byte limit the learner refuses before laying out, naming what it needs.
+  // With a 1-byte limit the learner refuses, naming the linear-memory end its layout needs.
   const starved = await Learner.load({ wasm, memoryLimit: 1 });
   try {
     starved.configure(config);

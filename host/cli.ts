@@ -12,6 +12,10 @@ import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeFor } from './cli/err
 import { logsCsvCommand, logsSummaryCommand } from './cli/logs.js';
 import { portsCommand } from './cli/ports.js';
 import { streamCommand, type StreamFlags } from './cli/stream.js';
+import { budgetCommand, type BudgetFlags } from './cli/budget.js';
+import { compareCommand } from './cli/compare.js';
+import { BUDGET_TARGETS } from './budget.js';
+import { LOSSES } from './learner/config.js';
 
 const EXAMPLES = `
 Examples:
@@ -21,6 +25,8 @@ Examples:
   ffedge stream --port /dev/ttyACM0 --baud 115200 --source imu --encoding int8
   ffedge stream --device pty --lossy 0.01         the same over a real tty, with a noisy link
   ffedge logs summary out/stream-20250101-120000.jsonl
+  ffedge budget --target cortex-m4-qemu --layers 32,32 --inputs 64 --ram 65536
+  ffedge compare --quick
   ffedge ports`;
 
 function buildProgram(): Command {
@@ -57,6 +63,7 @@ function buildProgram(): Command {
     .addOption(new Option('--optimizer <name>').choices(['adam', 'sgd']))
     .addOption(new Option('--goodness <fn>').choices(['sum-squares', 'mean-squares']))
     .addOption(new Option('--negatives <mode>', 'how the device makes negatives').choices(['random', 'hard', 'hybrid']))
+    .addOption(new Option('--loss <name>', 'threshold: FF per row (Hinton 2022); symba: per pos/neg pair (Lee & Song 2023)').choices([...LOSSES]))
     .option('--peer-weight <w>', 'peer normalisation strength')
     .option('--decay-steps <n>', 'learning rates fall linearly over n steps ...')
     .option('--final-rate <f>', '... to this fraction')
@@ -68,6 +75,36 @@ function buildProgram(): Command {
     .option('--load-checkpoint <file>', 'load weights from a file before training')
     .option('-q, --quiet', 'no progress output');
   addDeviceOptions(stream).action(async (flags: StreamFlags) => streamCommand(flags));
+
+  program.command('budget')
+    .description('flash and RAM of a model on a firmware target; exits 1 (with the numbers) when it does not fit')
+    .addOption(new Option('--target <target>', 'firmware target').choices([...BUDGET_TARGETS]).makeOptionMandatory())
+    .option('--layers <widths>', 'hidden layer widths (default 32,32)')
+    .option('--inputs <n>', 'input values per sample (default 64)')
+    .option('--classes <n>', 'classes (default 5)')
+    .option('--config <file.json>', 'model as a JSON LearnerConfig; the flags override it')
+    .addOption(new Option('--algorithm <rule>').choices([...ALGORITHMS]))
+    .addOption(new Option('--optimizer <name>').choices(['adam', 'sgd']))
+    .option('--ram <bytes>', 'RAM of the part (cortex-m4-qemu) or linear-memory limit (linux-edge, wasi)')
+    .option('--stack <bytes>', 'cortex-m4-qemu: main stack of the build (default 16384)')
+    .option('--json', 'print JSON')
+    .action(async (flags: BudgetFlags) => { process.exitCode = await budgetCommand(flags); });
+
+  program.command('compare')
+    .description('train every learning rule on the same data, seed and memory budget; one table (markdown + JSON), CKA, plot')
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .argument('[options...]', 'as `node dist/host/compare/main.js --help`: --quick, --datasets, --rules, --epochs, --budget, --memory, --seed, --build, --out')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (args: string[], flags: { quiet?: boolean }) => {
+      if (args.includes('--help') || args.includes('-h')) {
+        console.log('usage: ffedge compare [--quick] [--datasets mnist,imu] [--rules ff,backprop,...] [--epochs N] [--budget SECONDS]\n' +
+          '                      [--memory BYTES] [--seed N] [--build simd|scalar] [--samples N] [--out DIR]\n' +
+          'Trains every learning rule on the same split, seed and memory budget and writes compare.md/.json/.svg (default out/compare).');
+        return;
+      }
+      await compareCommand(args, flags.quiet === true);
+    });
 
   program.command('ports')
     .description('list serial ports (to find --port)')
@@ -115,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return ExitCode.OK;
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK; // a command may set it (budget: does not fit)
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has printed the message (or the help) already.

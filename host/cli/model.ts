@@ -4,7 +4,7 @@
 // device learner's business (it answers with a typed error).
 
 import { readFile } from 'node:fs/promises';
-import { ALGORITHMS, GOODNESS_FUNCTIONS, NEGATIVES, OPTIMIZERS, type LearnerConfig } from '../learner/config.js';
+import { ALGORITHMS, GOODNESS_FUNCTIONS, LOSSES, NEGATIVES, OPTIMIZERS, type LearnerConfig } from '../learner/config.js';
 import { UsageError } from './errors.js';
 
 export interface ModelFlags {
@@ -18,6 +18,7 @@ export interface ModelFlags {
   optimizer?: string;
   goodness?: string;
   negatives?: string;
+  loss?: string;
   peerWeight?: string;
   decaySteps?: string;
   finalRate?: string;
@@ -85,6 +86,7 @@ export async function buildModel(
   put('optimizer', oneOf('--optimizer', flags.optimizer, OPTIMIZERS));
   put('goodness', oneOf('--goodness', flags.goodness, GOODNESS_FUNCTIONS));
   put('negatives', oneOf('--negatives', flags.negatives, NEGATIVES));
+  put('loss', oneOf('--loss', flags.loss, LOSSES));
   if (flags.skipFirstLayer) set.skipFirstLayer = true;
   const config = { inputSize: source.inputSize, classes: source.classes, ...defaults, ...file, ...set } as LearnerConfig;
   if (!Array.isArray(config.layers)) throw new UsageError('the model needs layers: pass --layers 64,32 or "layers" in --config');

@@ -1,0 +1,52 @@
+// `ffedge budget` and `ffedge compare` as a user runs them: the compiled CLI
+// in a child process, its exit code and what it prints and writes.
+
+import test from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packageRoot } from "../host/paths.js";
+
+const cli = join(packageRoot, "dist", "host", "cli.js");
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", cwd: packageRoot, timeout: 120_000 });
+const hasArmGcc = spawnSync("arm-none-eabi-gcc", ["--version"]).status === 0 && spawnSync("wasm2c", ["--version"]).status === 0;
+
+test("ffedge budget on wasi: fits without a limit, refused with the numbers under a small one", () => {
+  const ok = run("budget", "--target", "wasi", "--layers", "32,32", "--inputs", "64");
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /64-32-32 on wasi/);
+  assert.match(ok.stdout, /^fits: /m);
+  const small = run("budget", "--target", "wasi", "--layers", "32,32", "--inputs", "64", "--ram", "40000");
+  assert.equal(small.status, 1, small.stdout + small.stderr);
+  assert.match(small.stdout, /DOES NOT FIT: .* needs \d+ bytes .* 40000/);
+});
+
+test("ffedge budget on the M4: 64-32-32 with SGD fits 64 KiB with a 4 KiB stack; Adam does not", { skip: hasArmGcc ? false : "arm-none-eabi-gcc or wasm2c missing: sudo bash scripts/setup-toolchains.sh" }, () => {
+  const sgd = run("budget", "--target", "cortex-m4-qemu", "--layers", "32,32", "--inputs", "64", "--ram", "65536", "--stack", "4096", "--optimizer", "sgd", "--json");
+  assert.equal(sgd.status, 0, sgd.stderr);
+  const figures = JSON.parse(sgd.stdout);
+  assert.equal(figures.fits, true);
+  assert.ok(figures.ram.total <= 65536, `total ${figures.ram.total}`);
+  const adam = run("budget", "--target", "cortex-m4-qemu", "--layers", "32,32", "--inputs", "64", "--ram", "65536", "--stack", "4096");
+  assert.equal(adam.status, 1);
+  assert.match(adam.stdout, /bytes short/);
+});
+
+test("ffedge budget: a bad target is a usage error", () => {
+  const bad = run("budget", "--target", "esp32");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /Allowed choices are cortex-m4-qemu, linux-edge, wasi/);
+});
+
+test("ffedge compare --quick writes the table, JSON and plot", () => {
+  const out = mkdtempSync(join(tmpdir(), "ffedge-compare-"));
+  const r = run("compare", "--quick", "--rules", "ff,backprop", "--datasets", "imu", "--out", out, "-q");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\| ff \| .*\|\n\| backprop \|/);
+  const json = JSON.parse(readFileSync(join(out, "compare.json"), "utf8"));
+  assert.ok(JSON.stringify(json).includes("backprop"));
+  assert.match(readFileSync(join(out, "compare.svg"), "utf8"), /^<svg/);
+  assert.match(readFileSync(join(out, "compare.md"), "utf8"), /Linear CKA/);
+});
