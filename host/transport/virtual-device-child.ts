@@ -8,10 +8,41 @@
 // to non-blocking mode and the device's blocking fd_read would fail with
 // EAGAIN (DESIGN.md, measured facts). Diagnostics go to stderr only.
 // Exit codes: what the device program returns (0 when the link closes),
-// 2 for bad arguments, 3 when the wasm cannot be loaded.
+// 2 for bad arguments, 3 when the wasm cannot be loaded, 4 after a trap.
+//
+// A trap does not end in silence: like the firmware targets' fatal report
+// (firmware-targets/wasm2c-glue), the child writes ERROR(DEVICE_TRAP, detail =
+// the wabt trap code) to fd 1 before it exits, so the host sees why.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { WASI } from 'node:wasi';
+import { encodeMessage } from '../protocol/messages.js';
+import { ErrorCode } from '../protocol/errors.js';
+
+/** V8's trap messages -> wabt's wasm_rt_trap_t codes (the DEVICE_TRAP detail on every target). */
+const TRAPS: Array<[RegExp, number, string]> = [
+  [/out of bounds|memory access/i, 1, 'oob'],
+  [/integer overflow|divide result unrepresentable/i, 2, 'int-overflow'],
+  [/divide by zero|remainder by zero/i, 3, 'div-by-zero'],
+  [/float unrepresentable|invalid conversion/i, 4, 'invalid-conversion'],
+  [/unreachable/i, 5, 'unreachable'],
+  [/indirect call|table index|function signature/i, 6, 'call-indirect'],
+  [/call stack size exceeded/i, 8, 'exhaustion'],
+];
+
+function reportTrap(error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  const [, detail, name] = TRAPS.find(([pattern]) => pattern.test(message)) ?? [null, 0, 'unknown'];
+  const frame = encodeMessage({ type: 'ERROR', code: ErrorCode.DEVICE_TRAP, detail, text: `trap: ${name}` }, 0);
+  try {
+    writeSync(1, new Uint8Array([0])); // end any half-written frame first
+    writeSync(1, frame);
+  } catch {
+    // the link is gone too: stderr still says why
+  }
+  process.stderr.write(`ff-device: trapped (${message})\n`);
+  process.exit(4);
+}
 
 function fail(code: number, message: string): never {
   process.stderr.write(`ff-device: ${message}\n`);
@@ -44,5 +75,10 @@ const setGlobal = (name: string, value: number): void => {
 };
 setGlobal('ram_limit_bytes', ramLimit);
 setGlobal('runtime_kind', runtimeKind);
-const code = wasi.start(instance);
+let code: number;
+try {
+  code = wasi.start(instance);
+} catch (error) {
+  reportTrap(error);
+}
 process.exitCode = code;
