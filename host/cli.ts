@@ -9,7 +9,7 @@ import { ALGORITHMS } from './learner/config.js';
 import { checkpointGetCommand, checkpointPutCommand } from './cli/checkpoint.js';
 import { addDeviceOptions } from './cli/device.js';
 import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeFor } from './cli/errors.js';
-import { logsCsvCommand, logsSummaryCommand } from './cli/logs.js';
+import { logsCsvCommand, logsLiveCommand, logsSummaryCommand } from './cli/logs.js';
 import { portsCommand } from './cli/ports.js';
 import { streamCommand, type StreamFlags } from './cli/stream.js';
 import { budgetCommand, type BudgetFlags } from './cli/budget.js';
@@ -25,6 +25,7 @@ Examples:
   ffedge stream --port /dev/ttyACM0 --baud 115200 --source imu --encoding int8
   ffedge stream --device pty --lossy 0.01         the same over a real tty, with a noisy link
   ffedge logs summary out/stream-20250101-120000.jsonl
+  ffedge logs live out/stream.jsonl --port 8080     then: ffedge stream --log out/stream.jsonl
   ffedge budget --target cortex-m4-qemu --layers 32,32 --inputs 64 --ram 65536
   ffedge compare --quick
   ffedge ports`;
@@ -124,6 +125,12 @@ function buildProgram(): Command {
     .option('-o, --out <file>', 'CSV path (default: the log path with .csv)')
     .option('--meta', 'include meta records')
     .action(async (file: string, flags: { out?: string; meta?: boolean }) => logsCsvCommand(file, flags));
+
+  logs.command('live')
+    .description('a live view of a goodness log in the browser (127.0.0.1), following it as it grows')
+    .argument('<file>', 'goodness log (JSONL); may not exist yet')
+    .option('--port <n>', 'port on 127.0.0.1 (default 8080; 0 = any free port)')
+    .action(async (file: string, flags: { port?: string }) => logsLiveCommand(file, flags));
 
   const checkpoint = program.command('checkpoint').description("save or load the device's weights");
   addDeviceOptions(checkpoint.command('get')

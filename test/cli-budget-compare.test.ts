@@ -50,3 +50,29 @@ test("ffedge compare --quick writes the table, JSON and plot", () => {
   assert.match(readFileSync(join(out, "compare.svg"), "utf8"), /^<svg/);
   assert.match(readFileSync(join(out, "compare.md"), "utf8"), /Linear CKA/);
 });
+
+test("ffedge logs live serves the page and the summary of a log on 127.0.0.1, and stops on SIGINT", async () => {
+  const { spawn } = await import("node:child_process");
+  const { writeFileSync } = await import("node:fs");
+  const { exampleLog } = await import("../host/logs/example-log.js");
+  const dir = mkdtempSync(join(tmpdir(), "ffedge-live-"));
+  const log = join(dir, "run.jsonl");
+  writeFileSync(log, exampleLog({ steps: 200 }).map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const child = spawn(process.execPath, [cli, "logs", "live", log, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    child.stdout.on("data", (c: Buffer) => {
+      text += c.toString();
+      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(text);
+      if (m) resolve(m[0]);
+    });
+    child.on("exit", () => reject(new Error(`exited early: ${text}`)));
+  });
+  const page = await (await fetch(url)).text();
+  assert.match(page, /<html/);
+  const summary = await (await fetch(`${url}summary.txt`)).text();
+  assert.match(summary, /records: 200 train/);
+  child.kill("SIGINT");
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  assert.equal(code, 0);
+});

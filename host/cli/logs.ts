@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { exportCsv, renderSummary, summarizeFile, writeGoodnessPlot } from '../logs/index.js';
+import { exportCsv, renderSummary, serveDashboard, summarizeFile, writeGoodnessPlot } from '../logs/index.js';
 import { UsageError } from './errors.js';
 import { plotPathFor } from './stream.js';
 
@@ -30,4 +30,20 @@ export async function logsCsvCommand(file: string, flags: { out?: string; meta?:
   const out = resolve(flags.out ?? path.replace(/\.jsonl$/i, '') + '.csv');
   const { records, rows } = await exportCsv(path, out, { includeMeta: flags.meta ?? false });
   process.stdout.write(`${out}: ${rows} rows from ${records} records\n`);
+}
+
+/**
+ * `ffedge logs live FILE`: serves a page on 127.0.0.1 that follows the log as
+ * it grows (plot, summary, newest records) until Ctrl-C. The file may not
+ * exist yet: start it before `ffedge stream --log FILE`.
+ */
+export async function logsLiveCommand(file: string, flags: { port?: string }): Promise<void> {
+  const port = flags.port === undefined ? 8080 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got ${JSON.stringify(flags.port)}`);
+  const server = await serveDashboard(resolve(file), port);
+  process.stdout.write(`live view of ${file}: ${server.url}  (Ctrl-C to stop)\n`);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', () => void server.close().then(done));
+    process.once('SIGTERM', () => void server.close().then(done));
+  });
 }
