@@ -4,7 +4,7 @@
 // holds the two builds together. Shapes: R rows (batch rows), I inputs,
 // O outputs; W is O x I row-major (row j = the weights into unit j).
 
-import { denseForwardSimd, axpySimd } from "./dense-simd";
+import { denseForwardSimd, weightGradientRowSimd } from "./dense-simd";
 
 /** y[r, j] = relu(sum_i W[j, i] x[r, i] + b[j]) for r < R, j < O. */
 export function denseReluForward(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O: i32): void {
@@ -44,15 +44,15 @@ function denseForward(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O:
  * add nothing and are skipped. dz is R x O, x is R x I; g has I entries.
  */
 export function weightGradientRow(dz: usize, x: usize, g: usize, j: i32, R: i32, I: i32, O: i32, scale: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    weightGradientRowSimd(dz, x, g, j, R, I, O, scale);
+    return;
+  }
   memory.fill(g, 0, <usize>I * sizeof<f32>());
   for (let r = 0; r < R; r++) {
     const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>()) * scale;
     if (d == 0) continue;
     const xr = x + <usize>r * <usize>I * sizeof<f32>();
-    if (ASC_FEATURE_SIMD) {
-      axpySimd(g, xr, d, I);
-      continue;
-    }
     for (let i = 0; i < I; i++) {
       const at = g + <usize>i * sizeof<f32>();
       store<f32>(at, load<f32>(at) + d * load<f32>(xr + <usize>i * sizeof<f32>()));
