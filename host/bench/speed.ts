@@ -225,8 +225,8 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
   const log = options.log ?? (() => {});
   const sizes = options.sizes ?? (quick ? ['32-16'] : SPEED_SIZES);
   const models = sizes.map(benchModel);
-  const rounds = options.rounds ?? (quick ? 1 : 7);
-  const repeats = options.repeats ?? 3;
+  const rounds = options.rounds ?? (quick ? 1 : 11);
+  const repeats = options.repeats ?? (quick ? 3 : 2);
   const fixedSteps = options.steps ?? (quick ? 5 : null);
   const targetMs = fixedSteps === null ? options.targetMs ?? 30 : null;
   const buildDir = options.buildDir ?? join(referenceDir, 'build');
@@ -248,7 +248,7 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
       if (fixedSteps !== null) { plan.set(rt, { steps: fixedSteps, warmup: 2 }); continue; }
       const probe = await rt.run(model, { steps: 2, repeats: 1, warmup: 1 });
       const ns = Math.max(50, probe.nsPerStep[0]!);
-      plan.set(rt, { steps: clamp(Math.ceil((targetMs! * 1e6) / ns), 1, 1_000_000), warmup: clamp(Math.ceil(30e6 / ns), 2, 1_000_000) });
+      plan.set(rt, { steps: clamp(Math.ceil((targetMs! * 1e6) / ns), 1, 1_000_000), warmup: clamp(Math.ceil(20e6 / ns), 2, 1_000_000) });
     }
     const samples = new Map<Runtime, number[][]>(active.map((rt) => [rt, []]));
     for (let round = 0; round < rounds; round++) {
@@ -353,7 +353,7 @@ const USAGE = `usage: node dist/host/bench/speed.js [options]     (npm run bench
   --quick               smoke run: model 32-16, 1 round of 3 x 5 steps, no M4
   --sizes A,B           models as inputs-width[-width...] (default ${SPEED_SIZES.join(',')})
   --runtimes A,B        subset of ${RUNTIMES.map((r) => r.id).join(', ')}
-  --rounds N            rounds of turns (default 7)   --repeats N   timed runs per turn (default 3)
+  --rounds N            rounds of turns (default 11)  --repeats N   timed runs per turn (default 2)
   --target-ms MS        length of one timed run (default 30)   --steps N   fixed steps instead
   --no-m4 / --m4        Cortex-M4 instruction counts under QEMU (default on, off with --quick)
   --out DIR             where speed.json/.md/.svg go (default out/bench)
