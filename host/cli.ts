@@ -14,6 +14,7 @@ import { portsCommand } from './cli/ports.js';
 import { streamCommand, type StreamFlags } from './cli/stream.js';
 import { budgetCommand, type BudgetFlags } from './cli/budget.js';
 import { compareCommand } from './cli/compare.js';
+import { benchCommand, BENCHES } from './cli/bench.js';
 import { BUDGET_TARGETS } from './budget.js';
 import { LOSSES } from './learner/config.js';
 
@@ -105,6 +106,17 @@ function buildProgram(): Command {
         return;
       }
       await compareCommand(args, flags.quiet === true);
+    });
+
+  program.command('bench')
+    .description(`benchmarks: ${BENCHES.join(', ')} (default all = speed + stream); options as npm run bench:<name> -- --help`)
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .argument('[which]', BENCHES.join(' | '), 'all')
+    .argument('[options...]', 'passed to the benchmark, e.g. --quick')
+    .action((which: string, args: string[]) => {
+      if (which.startsWith('-')) { args = [which, ...args]; which = 'all'; }
+      process.exitCode = benchCommand(which, args);
     });
 
   program.command('ports')

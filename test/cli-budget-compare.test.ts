@@ -76,3 +76,12 @@ test("ffedge logs live serves the page and the summary of a log on 127.0.0.1, an
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   assert.equal(code, 0);
 });
+
+test("ffedge bench runs a named benchmark with its own options; an unknown one is a usage error", () => {
+  const help = run("bench", "speed", "--help");
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /usage: node dist\/host\/bench\/speed\.js/);
+  const bad = run("bench", "nope");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /bench must be one of all, speed, stream, mnist, firmware/);
+});
