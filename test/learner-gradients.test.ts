@@ -10,16 +10,11 @@ import assert from "node:assert/strict";
 import { Learner } from "../host/learner/learner.js";
 import { ReferenceFF, reluForward, goodness, ffLoss, type DenseLayer, type Vector } from "../host/learner/reference/ff-reference.js";
 import type { LearnerConfig } from "../host/learner/config.js";
+import { classBlobs } from "./learner-data.js";
 
 const eta = 0.01;
 
-function samples(n: number, size: number, classes: number) {
-  let s = 99;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const labels = Array.from({ length: n }, () => Math.floor(next() * classes));
-  const inputs = labels.map((y) => Float32Array.from({ length: size }, (_, i) => (i % classes === y ? 1 : 0) + 0.5 * next()));
-  return { inputs, labels };
-}
+const samples = (n: number, size: number, classes: number) => classBlobs(n, size, classes, 99, 1, 0.5);
 
 /** The layer's own loss as the learner defines it, for W, b perturbed. */
 function layerLoss(config: LearnerConfig, layer: DenseLayer, xs: Vector[], n: number): number {

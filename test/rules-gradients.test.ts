@@ -18,17 +18,12 @@ import { Learner } from "../host/learner/learner.js";
 import { ReferenceRules, softmax, effectiveDimensionality } from "../host/learner/reference/rules-reference.js";
 import { reluForward, goodness, ffLoss, type Vector } from "../host/learner/reference/ff-reference.js";
 import type { LearnerConfig } from "../host/learner/config.js";
+import { classBlobs } from "./learner-data.js";
 
 const eta = 0.01;
 const h = 1e-4;
 
-function samples(n: number, size: number, classes: number) {
-  let s = 99;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const labels = Array.from({ length: n }, () => Math.floor(next() * classes));
-  const inputs = labels.map((y) => Float32Array.from({ length: size }, (_, i) => (i % classes === y ? 1 : 0) + 0.5 * next()));
-  return { inputs, labels };
-}
+const samples = (n: number, size: number, classes: number) => classBlobs(n, size, classes, 99, 1, 0.5);
 
 function flatten(inputs: Float32Array[], size: number): Float32Array {
   const flat = new Float32Array(inputs.length * size);

@@ -9,21 +9,9 @@ import assert from "node:assert/strict";
 import { Learner } from "../host/learner/learner.js";
 import { ReferenceRules } from "../host/learner/reference/rules-reference.js";
 import type { LearnerConfig } from "../host/learner/config.js";
+import { classBlobs, maxDiff } from "./learner-data.js";
 
-function dataset(n: number, size: number, classes: number, seed: number) {
-  let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const labels = Array.from({ length: n }, () => Math.floor(next() * classes));
-  const inputs = labels.map((y) => Float32Array.from({ length: size }, (_, i) => (i % classes === y ? 0.8 : 0) + 0.4 * next()));
-  return { inputs, labels };
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+const dataset = (n: number, size: number, classes: number, seed: number) => classBlobs(n, size, classes, seed, 0.8, 0.4);
 
 const base: LearnerConfig = { inputSize: 30, layers: [20, 16], classes: 5, seed: 11, learningRate: 0.01, headLearningRate: 0.01, threshold: 1 };
 const output: LearnerConfig = { ...base, layers: [20, 16, 5] };
