@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { launchQemu, type QemuInstance } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
-import { deviceTrap } from './firmware-driver.js';
+import { deviceTrap, splitmix64Bytes } from './firmware-driver.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo
@@ -97,22 +97,6 @@ const probe = (address: number): number[] => [0xff, 0x02, ...u32(address)];
 const grow = (pages: number): number[] => [0xff, 0x04, pages];
 /** The received bytes hold an ERROR(DEVICE_TRAP, detail) frame. */
 const trapped = (detail: number) => (bytes: Buffer): boolean => deviceTrap(bytes)?.detail === detail;
-
-/** splitmix64 from `seed`: the bytes random_get must produce (wasi-shim.c). */
-function splitmix64Bytes(seed: bigint, count: number): number[] {
-  const mask = (1n << 64n) - 1n;
-  let state = seed;
-  const out: number[] = [];
-  while (out.length < count) {
-    state = (state + 0x9e3779b97f4a7c15n) & mask;
-    let z = state;
-    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & mask;
-    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & mask;
-    z ^= z >> 31n;
-    for (let i = 0n; i < 8n && out.length < count; i++) out.push(Number((z >> (8n * i)) & 0xffn));
-  }
-  return out;
-}
 
 describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386)', { skip }, () => {
   const SMALL_RAM = 16384;   // less than one 64 KiB wasm page

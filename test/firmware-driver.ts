@@ -298,3 +298,19 @@ export function sensorWindows(count: number, seed: number, inputs = 64, classes 
   }
   return out;
 }
+
+/** splitmix64 from `seed`: the bytes random_get must produce (wasi-shim.c). */
+export function splitmix64Bytes(seed: bigint, count: number): number[] {
+  const mask = (1n << 64n) - 1n;
+  let state = seed;
+  const out: number[] = [];
+  while (out.length < count) {
+    state = (state + 0x9e3779b97f4a7c15n) & mask;
+    let z = state;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & mask;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & mask;
+    z ^= z >> 31n;
+    for (let i = 0n; i < 8n && out.length < count; i++) out.push(Number((z >> (8n * i)) & 0xffn));
+  }
+  return out;
+}
