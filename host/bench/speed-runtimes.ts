@@ -134,16 +134,22 @@ class V8Runtime implements Runtime {
       status |= e.train(1);
       k++;
     };
-    for (let w = 0; w < request.warmup; w++) step();
-    const nsPerStep: number[] = [];
-    for (let r = 0; r < request.repeats; r++) {
-      const started = process.hrtime.bigint();
-      for (let s = 0; s < request.steps; s++) step();
-      nsPerStep.push(Number(process.hrtime.bigint() - started) / request.steps);
-    }
+    const nsPerStep = timeSteps(step, request);
     if (status !== 0) throw new Error(`${this.info.id}: train() returned status ${status} on ${model.name}`);
     return { nsPerStep, weightsFnv: fnv1a(this.learner!.exportWeights()) };
   }
+}
+
+/** Runs `step` warmup times, then `repeats` timed runs of `steps`: ns per step of each run. */
+function timeSteps(step: () => void, request: RunRequest): number[] {
+  for (let w = 0; w < request.warmup; w++) step();
+  const nsPerStep: number[] = [];
+  for (let r = 0; r < request.repeats; r++) {
+    const started = process.hrtime.bigint();
+    for (let s = 0; s < request.steps; s++) step();
+    nsPerStep.push(Number(process.hrtime.bigint() - started) / request.steps);
+  }
+  return nsPerStep;
 }
 
 // ---- the TypeScript reference -------------------------------------------
@@ -161,13 +167,7 @@ class ReferenceRuntime implements Runtime {
       reference.train([samples[k % samples.length]!], [k % SPEED_OPTIONS.classes]);
       k++;
     };
-    for (let w = 0; w < request.warmup; w++) step();
-    const nsPerStep: number[] = [];
-    for (let r = 0; r < request.repeats; r++) {
-      const started = process.hrtime.bigint();
-      for (let s = 0; s < request.steps; s++) step();
-      nsPerStep.push(Number(process.hrtime.bigint() - started) / request.steps);
-    }
+    const nsPerStep = timeSteps(step, request);
     return { nsPerStep, weightsFnv: null };
   }
 }
