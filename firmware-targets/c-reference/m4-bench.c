@@ -121,12 +121,12 @@ static void bench(void) {
 
 #else
 
-static uint8_t pool[BENCH_RAM_BYTES] __attribute__((section(".wasm_pool"), aligned(16)));
+uint8_t ffedge_linear_memory[BENCH_RAM_BYTES] __attribute__((section(".wasm_pool"), aligned(16)));
 static Z_ffcore_instance_t core;
 static jmp_buf trap_jmp;
 
 static void bench(void) {
-  ffedge_rt_use_pool(pool, sizeof pool);
+  ffedge_rt_use_pool(ffedge_linear_memory, sizeof ffedge_linear_memory);
   wasm_rt_init();
   ffedge_rt_trap_target = &trap_jmp;
   ffedge_rt_save_depth();

@@ -1,6 +1,6 @@
 /*
  * main.c: bare-metal entry for the wasm2c-compiled device program. Sets up
- * the UART and the clock, hands a static RAM pool of FFEDGE_RAM_BYTES to the
+ * the UART and the clock, hands the static linear memory of FFEDGE_RAM_BYTES to the
  * runtime and runs the program; implements platform.h for the glue.
  */
 #include <stdint.h>
@@ -15,8 +15,9 @@
 
 extern const void* const vector_table[];
 
-/* The learner's RAM: linear memory lives here and nowhere else. */
-static uint8_t wasm_pool[FFEDGE_RAM_BYTES] __attribute__((section(".wasm_pool"), aligned(16)));
+/* The learner's RAM: linear memory lives here and nowhere else. The generated
+ * C addresses it by this name (../wasm2c-glue/static-memory.h). */
+uint8_t ffedge_linear_memory[FFEDGE_RAM_BYTES] __attribute__((section(".wasm_pool"), aligned(16)));
 
 int main(void) {
   SCB_VTOR = (uint32_t)(uintptr_t)vector_table; /* a bootloader may have moved it */
@@ -26,7 +27,7 @@ int main(void) {
   __asm volatile("cpsie i" ::: "memory");
 
   ffedge_embed_options_t options = {
-      .pool = wasm_pool,
+      .pool = ffedge_linear_memory,
       .pool_bytes = FFEDGE_RAM_BYTES,
       .random_seed = FFEDGE_RANDOM_SEED,
       .runtime_kind = FFEDGE_RUNTIME_CORTEX_M4,

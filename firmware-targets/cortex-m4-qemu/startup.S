@@ -20,6 +20,14 @@ Reset_Handler:
   str r1, [r0]
   dsb
   isb
+  /* IEEE mode, as wasm requires: round to nearest, no flush-to-zero, and
+   * DN = 0 so a NaN operand comes back quieted with its payload (what wasm2c's
+   * NaN handling computes; ../wasm2c-glue/use-static-memory.sh relies on it
+   * for sqrt). These are the reset values; a vendor startup may change them. */
+  movs r1, #0
+  vmsr fpscr, r1
+  ldr r0, =0xE000EF3C        /* FPDSCR: the same for exception handlers */
+  str r1, [r0]
 
   ldr r0, =__data_start
   ldr r1, =__data_end

@@ -4,6 +4,9 @@
  * Written for ff-edge; follows the contract documented in wabt's wasm-rt.h.
  */
 #include "wasm-rt-pool.h"
+#ifdef FFEDGE_RT_STATIC_MEMORY
+#include "static-memory.h"
+#endif
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -60,31 +63,37 @@ void wasm_rt_free(void) {}
 
 /* ---- function types: interned in a static array ---------------------- */
 
-typedef struct {
-  uint8_t param_count, result_count;
-  uint8_t types[FFEDGE_RT_MAX_TYPE_ARITY];
-} func_type_t;
+/* A signature packed into 64 bits: param count (5 bits), result count (5 bits),
+ * then 3 bits per value type (wasm_rt_type_t is 0..5). Equal keys are equal
+ * signatures; 8 bytes a type instead of 2 + FFEDGE_RT_MAX_TYPE_ARITY. */
+#define TYPE_BITS 3u
+#define COUNT_BITS 5u
+_Static_assert(FFEDGE_RT_MAX_TYPE_ARITY < (1u << COUNT_BITS) &&
+                   2 * COUNT_BITS + TYPE_BITS * FFEDGE_RT_MAX_TYPE_ARITY <= 64,
+               "a signature must pack into 64 bits");
 
-static func_type_t func_types[FFEDGE_RT_MAX_FUNC_TYPES];
+static uint64_t func_types[FFEDGE_RT_MAX_FUNC_TYPES];
 static uint32_t func_type_count;
 
 uint32_t wasm_rt_register_func_type(uint32_t param_count, uint32_t result_count, ...) {
   if (param_count + result_count > FFEDGE_RT_MAX_TYPE_ARITY) wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
-  func_type_t wanted;
-  memset(&wanted, 0, sizeof wanted);
-  wanted.param_count = (uint8_t)param_count;
-  wanted.result_count = (uint8_t)result_count;
+  uint64_t key = (uint64_t)param_count | (uint64_t)result_count << COUNT_BITS;
   va_list args;
   va_start(args, result_count);
   for (uint32_t i = 0; i < param_count + result_count; i++) {
-    wanted.types[i] = (uint8_t)va_arg(args, int); /* enums promote to int */
+    uint32_t type = (uint32_t)va_arg(args, int); /* enums promote to int */
+    if (type >= (1u << TYPE_BITS)) {
+      va_end(args);
+      wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION); /* a value type this runtime does not know */
+    }
+    key |= (uint64_t)type << (2 * COUNT_BITS + TYPE_BITS * i);
   }
   va_end(args);
   for (uint32_t i = 0; i < func_type_count; i++) {
-    if (memcmp(&func_types[i], &wanted, sizeof wanted) == 0) return i + 1;
+    if (func_types[i] == key) return i + 1;
   }
   if (func_type_count == FFEDGE_RT_MAX_FUNC_TYPES) wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
-  func_types[func_type_count] = wanted;
+  func_types[func_type_count] = key;
   return ++func_type_count; /* indices start at 1, as in the stock runtime */
 }
 
@@ -93,6 +102,14 @@ uint32_t wasm_rt_register_func_type(uint32_t param_count, uint32_t result_count,
 static uint8_t* pool_base;
 static uint32_t pool_bytes;
 static bool pool_taken;
+
+uint32_t ffedge_rt_access_end[9];
+
+/* The pool's memory now has `size` addressable bytes: record, per access width,
+ * the first address at which such an access no longer fits (static-memory.h). */
+static void set_access_ends(uint32_t size) {
+  for (uint32_t width = 1; width <= 8; width++) ffedge_rt_access_end[width] = size >= width ? size - width + 1 : 0;
+}
 
 void ffedge_rt_use_pool(uint8_t* base, uint32_t bytes) {
   pool_base = base;
@@ -126,8 +143,13 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, u
   if (pool_base == NULL || pool_taken) wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
   pool_taken = true;
   memset(pool_base, 0, pool_bytes); /* wasm memory starts zeroed, also on re-instantiation */
+#ifdef FFEDGE_RT_STATIC_MEMORY
+  /* The rewritten generated C addresses ffedge_linear_memory directly. */
+  if (pool_base != ffedge_linear_memory) wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
+#endif
   memory->data = pool_base;
   memory->size = addressable_bytes(initial_pages);
+  set_access_ends(memory->size);
 }
 
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
@@ -152,6 +174,7 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
   if (new_pages > pool_pages() && delta != 0) return UINT32_MAX;
   memory->pages = (uint32_t)new_pages;
   memory->size = addressable_bytes(memory->pages);
+  if (memory->data == pool_base) set_access_ends(memory->size);
   return old_pages;
 }
 
@@ -159,7 +182,10 @@ void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
 #ifdef FFEDGE_RT_HOSTED
   if (memory->data != pool_base) free(memory->data);
 #endif
-  if (memory->data == pool_base) pool_taken = false;
+  if (memory->data == pool_base) {
+    pool_taken = false;
+    set_access_ends(0);
+  }
   memory->data = NULL;
   memory->size = 0;
 }
