@@ -18,6 +18,9 @@ interface Harness {
   nextBelow(n: number): number;
   scratch(bytes: number): number;
   denseReluForward(W: number, b: number, x: number, y: number, R: number, I: number, O: number): void;
+  denseReluForwardPlain(W: number, b: number, x: number, y: number, R: number, I: number, O: number): void;
+  weightGradientRow(dz: number, x: number, g: number, j: number, R: number, I: number, O: number, scale: number): void;
+  weightGradientRowPlain(dz: number, x: number, g: number, j: number, R: number, I: number, O: number, scale: number): void;
   normalizeRows(src: number, dst: number, R: number, N: number): void;
 }
 
@@ -86,3 +89,35 @@ test("dense ReLU forward and row normalisation match plain loops", async () => {
   console.log(`# dense/normalise max |difference| ${worst.toExponential(2)}`);
   assert.ok(worst < 1e-5);
 });
+
+// The scalar kernels share loads between rows (two rows per pass over W; the
+// first two live rows of a gradient in one pass over g). Each output still sums
+// its terms one by one in the plain loop's order, so the bytes must be equal.
+for (const [R, I, O, dead] of [[1, 7, 3, []], [2, 64, 32, []], [3, 37, 11, [1]], [4, 5, 6, [0, 3]], [5, 33, 4, [0, 1, 2, 3, 4]], [6, 16, 2, [2]]] as Array<[number, number, number, number[]]>) {
+  test(`row-sharing kernels equal the plain loops bit for bit: R=${R} I=${I} O=${O}, dead rows [${dead}]`, async () => {
+    const h = await harness();
+    const rng = new Xoshiro128(R * 97 + I);
+    const W = Float32Array.from({ length: O * I }, () => rng.nextUnit() * 2 - 1);
+    const b = Float32Array.from({ length: O }, () => rng.nextUnit() - 0.5);
+    const x = Float32Array.from({ length: R * I }, (_, k) => (k % 5 === 0 ? 0 : rng.nextUnit() * 2 - 1));
+    x[0] = -0; // 0 + d * -0 must come out as +0 in both
+    const dz = Float32Array.from({ length: R * O }, (_, k) => (dead.includes(Math.floor(k / O)) ? 0 : rng.nextUnit() * 2 - 1));
+    const values = [W, b, x, dz];
+    const base = h.scratch((O * I + O + 2 * R * I + R * O + 2 * R * O + 2 * I) * 4);
+    const f32 = new Float32Array(h.memory.buffer);
+    let at = base;
+    const place = (v: Float32Array): number => { f32.set(v, at / 4); const p = at; at += v.length * 4; return p; };
+    const [pW, pb, px, pdz] = values.map(place) as [number, number, number, number];
+    const yFast = at, yPlain = yFast + R * O * 4, gFast = yPlain + R * O * 4, gPlain = gFast + I * 4;
+    const bytes = (p: number, n: number): Uint8Array => new Uint8Array(h.memory.buffer).slice(p, p + n * 4);
+    h.denseReluForward(pW, pb, px, yFast, R, I, O);
+    h.denseReluForwardPlain(pW, pb, px, yPlain, R, I, O);
+    assert.deepEqual(bytes(yFast, R * O), bytes(yPlain, R * O), 'forward');
+    for (let j = 0; j < O; j++) {
+      f32.fill(Number.NaN, gFast / 4, gFast / 4 + 2 * I); // stale values must not leak through
+      h.weightGradientRow(pdz, px, gFast, j, R, I, O, 0.5);
+      h.weightGradientRowPlain(pdz, px, gPlain, j, R, I, O, 0.5);
+      assert.deepEqual(bytes(gFast, I), bytes(gPlain, I), `gradient row ${j}`);
+    }
+  });
+}

@@ -73,54 +73,37 @@ export function denseForwardSimd(W: usize, b: usize, x: usize, y: usize, R: i32,
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-/**
- * dense.ts weightGradientRow in one pass over g for the first two rows with
- * dz != 0 (batch 1 has exactly two rows): g = (0 + d0 x0) + d1 x1, the scalar
- * loop's operations in its order, so the result is bit-identical to it; no
- * memory.fill, no reload of g. Further rows are added with axpySimd.
- * Measured in V8 on 784-500-500: ~35% less time than fill + two axpy passes.
- */
-export function weightGradientRowSimd(dz: usize, x: usize, g: usize, j: i32, R: i32, I: i32, O: i32, scale: f32): void {
-  const rowBytes = <usize>I * sizeof<f32>();
-  let r = 0, r0 = -1, r1 = -1;
-  let d0: f32 = 0, d1: f32 = 0;
-  for (; r < R && r1 < 0; r++) {
-    const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>()) * scale;
-    if (d == 0) continue;
-    if (r0 < 0) { r0 = r; d0 = d; } else { r1 = r; d1 = d; }
-  }
-  if (r0 < 0) {
-    memory.fill(g, 0, rowBytes);
-    return;
-  }
-  const x0 = x + <usize>r0 * rowBytes;
-  const zero = f32x4.splat(0), v0 = f32x4.splat(d0);
-  const I4 = I & ~3;
+/** dense.ts scaledRow: g[i] = 0 + d x[i], the scalar operations in order (bit-identical). */
+export function scaledRowSimd(g: usize, x: usize, d: f32, n: i32): void {
+  const zero = f32x4.splat(0), v = f32x4.splat(d);
+  const n4 = n & ~3;
   let i = 0;
-  if (r1 < 0) {
-    for (; i < I4; i += 4) {
-      const off = <usize>i * sizeof<f32>();
-      v128.store(g + off, f32x4.add(zero, f32x4.mul(v0, v128.load(x0 + off))));
-    }
-    for (; i < I; i++) {
-      const off = <usize>i * sizeof<f32>();
-      store<f32>(g + off, <f32>0 + d0 * load<f32>(x0 + off));
-    }
-    return;
+  for (; i < n4; i += 4) {
+    const off = <usize>i * sizeof<f32>();
+    v128.store(g + off, f32x4.add(zero, f32x4.mul(v, v128.load(x + off))));
   }
-  const x1 = x + <usize>r1 * rowBytes;
-  const v1 = f32x4.splat(d1);
-  for (; i < I4; i += 4) {
+  for (; i < n; i++) {
+    const off = <usize>i * sizeof<f32>();
+    store<f32>(g + off, <f32>0 + d * load<f32>(x + off));
+  }
+}
+
+/**
+ * dense.ts scaledRowPair: g[i] = (0 + d0 x0[i]) + d1 x1[i], bit-identical to the
+ * scalar loop. Measured in V8 on 784-500-500: with scaledRowSimd, ~35% less time
+ * for the weight-gradient rows than fill + two axpy passes.
+ */
+export function scaledRowPairSimd(g: usize, x0: usize, d0: f32, x1: usize, d1: f32, n: i32): void {
+  const zero = f32x4.splat(0), v0 = f32x4.splat(d0), v1 = f32x4.splat(d1);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
     const off = <usize>i * sizeof<f32>();
     v128.store(g + off, f32x4.add(f32x4.add(zero, f32x4.mul(v0, v128.load(x0 + off))), f32x4.mul(v1, v128.load(x1 + off))));
   }
-  for (; i < I; i++) {
+  for (; i < n; i++) {
     const off = <usize>i * sizeof<f32>();
     store<f32>(g + off, (<f32>0 + d0 * load<f32>(x0 + off)) + d1 * load<f32>(x1 + off));
-  }
-  for (; r < R; r++) {
-    const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>()) * scale;
-    if (d != 0) axpySimd(g, x + <usize>r * rowBytes, d, I);
   }
 }
 

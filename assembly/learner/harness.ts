@@ -4,9 +4,9 @@
 
 import { expf, logf, sigmoidf, softplusf } from "./mathf32";
 import { seedRandom, nextU32, nextUnit, nextBelow } from "./prng";
-import { denseReluForward, normalizeRows, weightGradientRow } from "./dense";
+import { denseReluForward, denseReluForwardPlain, normalizeRows, weightGradientRow, weightGradientRowPlain } from "./dense";
 
-export { expf, logf, sigmoidf, softplusf, seedRandom, nextU32, nextUnit, nextBelow, denseReluForward, normalizeRows, weightGradientRow };
+export { expf, logf, sigmoidf, softplusf, seedRandom, nextU32, nextUnit, nextBelow, denseReluForward, denseReluForwardPlain, normalizeRows, weightGradientRow, weightGradientRowPlain };
 
 /** Scratch memory for kernel tests: grows the memory to `bytes` and returns the base. */
 export function scratch(bytes: i32): usize {

@@ -54,22 +54,26 @@ export function applyGradient(p: usize, g: usize, n: i32, eta: f32): void {
       adamSimd(p, g, n, stateOffset, b1, b2, step, eps, decay);
       return;
     }
+    // State offsets in locals: a global re-read after every store costs a load
+    // per element where the translator cannot tell memory from globals (wasm2c).
+    const mAt = p + stateOffset, vAt = p + 2 * stateOffset;
     for (let i = 0; i < n; i++) {
-      const at = p + <usize>i * sizeof<f32>();
-      const grad = load<f32>(g + <usize>i * sizeof<f32>());
-      const m = b1 * load<f32>(at + stateOffset) + c1 * grad;
-      const v = b2 * load<f32>(at + 2 * stateOffset) + c2 * grad * grad;
-      store<f32>(at + stateOffset, m);
-      store<f32>(at + 2 * stateOffset, v);
-      const w = load<f32>(at);
-      store<f32>(at, w - step * m / (sqrt<f32>(v) + eps) - decay * w);
+      const off = <usize>i * sizeof<f32>();
+      const grad = load<f32>(g + off);
+      const m = b1 * load<f32>(mAt + off) + c1 * grad;
+      const v = b2 * load<f32>(vAt + off) + c2 * grad * grad;
+      store<f32>(mAt + off, m);
+      store<f32>(vAt + off, v);
+      const w = load<f32>(p + off);
+      store<f32>(p + off, w - step * m / (sqrt<f32>(v) + eps) - decay * w);
     }
   } else {
     const mu = beta1;
+    const vAt = p + stateOffset;
     for (let i = 0; i < n; i++) {
       const at = p + <usize>i * sizeof<f32>();
-      const v = mu * load<f32>(at + stateOffset) + load<f32>(g + <usize>i * sizeof<f32>());
-      store<f32>(at + stateOffset, v);
+      const v = mu * load<f32>(vAt + <usize>i * sizeof<f32>()) + load<f32>(g + <usize>i * sizeof<f32>());
+      store<f32>(vAt + <usize>i * sizeof<f32>(), v);
       const w = load<f32>(at);
       store<f32>(at, w - eta * v - decay * w);
     }
