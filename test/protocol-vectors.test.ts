@@ -6,6 +6,7 @@
 // Build first: npx asc assembly/protocol/harness.ts --config asconfig.json --target protocol-harness
 
 import assert from 'node:assert/strict';
+import { Xoshiro128 } from '../host/learner/reference/prng.js';
 import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import {
@@ -287,6 +288,24 @@ describe('shared vectors', () => {
         assert.equal(hex(asEncode(message, v.seq)!), v.frame, 'AS message writer');
       } else {
         assertAsReads(message);
+      }
+    });
+  }
+
+  // txFinish COBS-encodes the body in place, towards the start of the one transmit
+  // buffer: the output must never overtake the input, at any length and zero pattern.
+  for (const pattern of ['no zeros', 'all zeros', 'random', 'a zero every 254']) {
+    test(`AS in-place frame encoding equals the TS encoder up to MAX_PAYLOAD: ${pattern}`, () => {
+      const rng = new Xoshiro128(pattern.length);
+      for (const length of [0, 1, 245, 246, 247, 250, 253, 254, 255, 500, 501, 1000, 4087, 4088, 4089, 4095, 4096]) {
+        const payload = Uint8Array.from({ length }, (_, i) => {
+          if (pattern === 'no zeros') return 1 + (i % 255);
+          if (pattern === 'all zeros') return 0;
+          if (pattern === 'random') return rng.nextBelow(256);
+          return i % 254 === 253 ? 0 : 0x5a;
+        });
+        memory().set(payload, as.txBegin(0x82, length & 0xffff));
+        assert.equal(hex(txBytes(as.txFinish(length))), hex(encodeFrame(0x82, length & 0xffff, payload)), `${length} bytes`);
       }
     });
   }
@@ -647,17 +666,17 @@ describe('reliable delivery against the AS reference device', () => {
     const gets: RequestMessage[] = [];
     for (let offset = 0; offset < 1000; offset += 300) gets.push({ type: 'CHECKPOINT_GET', offset, maxLength: 300 });
     run(s, gets);
-    const back = new Uint8Array(1000);
-    let received = 0;
-    gets.forEach((_, k) => {
+    let cut = 0;
+    gets.forEach((g, k) => {
       const r = s.replies.get(k)![0]!.reply;
-      assert.ok(r?.type === 'CHECKPOINT_DATA');
+      assert.ok(r?.type === 'CHECKPOINT_DATA' && g.type === 'CHECKPOINT_GET');
       assert.equal(r.blobCrc, crc32(blob));
-      back.set(r.data, r.offset);
-      received += r.data.length;
+      assert.equal(r.offset, g.offset);
+      assert.ok(r.data.length > 0 && r.data.length <= Math.min(300, 1000 - g.offset), `chunk at ${g.offset}: ${r.data.length} bytes`);
+      assert.equal(hex(r.data), hex(blob.subarray(r.offset, r.offset + r.data.length)), `chunk at ${g.offset}`);
+      if (r.data.length < Math.min(300, 1000 - g.offset)) cut++;
     });
-    assert.ok(received > 0);
-    assert.equal(hex(back.subarray(0, received)), hex(blob.subarray(0, received)));
+    assert.equal(cut > 0, as.cacheSlotBytes() < 300 + 32, 'chunks are cut to the reply cache exactly when 300 bytes would not fit it');
   });
 
   test('a chunk out of sequence is refused with CHECKPOINT_SEQUENCE', () => {

@@ -34,10 +34,18 @@ export const RX_FRAME: i32 = 1;
 // Static buffers, 16-byte aligned so payload fields at 4-aligned offsets are aligned.
 // @ts-ignore: decorator
 @lazy const RX_BODY: usize = memory.data(MAX_BODY, 16);
+// One transmit buffer, encoded in place: txBegin builds the body TX_LEAD bytes in,
+// txFinish COBS-encodes it towards the start of the buffer. Encoding byte i writes
+// at most 2 + i + (i / 254) bytes from the start (one code byte per block), so it
+// never overtakes the unread input while TX_LEAD > 1 + MAX_BODY / 254. 28 keeps the
+// payload (4 bytes after the body's start) 16-byte aligned. Half the RAM of a
+// separate body and frame buffer: it is what lets a 64 KiB part train with Adam.
 // @ts-ignore: decorator
-@lazy const TX_BODY: usize = memory.data(MAX_BODY, 16);
+@inline const TX_LEAD: i32 = 28;
 // @ts-ignore: decorator
-@lazy const TX_FRAME: usize = memory.data(MAX_FRAME, 16);
+@lazy const TX: usize = memory.data(TX_LEAD + MAX_BODY, 16);
+// @ts-ignore: decorator
+@lazy const TX_BODY: usize = TX + <usize>TX_LEAD;
 
 // ---- receive: incremental COBS decoder (Cheshire & Baker, IEEE/ACM ToN 1999) ----
 
@@ -164,6 +172,8 @@ export function rxCount(cause: i32): u32 {
  * COBS-encode `length` bytes at `src` into `dst` and append the 0x00 delimiter.
  * dst needs length + length / 254 + 2 bytes. Returns the bytes written.
  * A 254-byte run that ends the input gets no extra 0x01 code byte.
+ * dst may lie before src in the same buffer when src - dst > 1 + length / 254
+ * (each byte is read before anything is written at or past it).
  */
 export function cobsEncode(src: usize, length: i32, dst: usize): i32 {
   let codeAt: usize = dst;   // where the current block's code byte goes
@@ -207,8 +217,8 @@ export function txFinish(payloadLength: i32): i32 {
   if (<u32>payloadLength > <u32>MAX_PAYLOAD) return 0;
   let bodyLength = HEADER_BYTES + payloadLength;
   store<u32>(TX_BODY + <usize>bodyLength, crc32Update(0, TX_BODY, bodyLength));
-  return cobsEncode(TX_BODY, bodyLength + CRC_BYTES, TX_FRAME);
+  return cobsEncode(TX_BODY, bodyLength + CRC_BYTES, TX);
 }
 
-/** The encoded frame produced by the last txFinish. */
-export function txFrame(): usize { return TX_FRAME; }
+/** The encoded frame produced by the last txFinish (valid until the next txBegin). */
+export function txFrame(): usize { return TX; }

@@ -15,8 +15,14 @@
 
 /** Requests the host may keep in flight; advertised in HELLO. Power of two. */
 export const WINDOW: i32 = 8;
-/** Largest encoded reply kept for re-sending (larger replies are answered by ACK_DUPLICATE_UNCACHED). */
-export const CACHE_SLOT_BYTES: i32 = 384;
+/**
+ * Largest encoded reply kept for re-sending (larger replies are answered by
+ * ACK_DUPLICATE_UNCACHED). Holds every GOODNESS record: MAX_LAYERS (8) layers x 6
+ * fields encode to 211 bytes (header 4 + 8 + 192 + CRC 4, COBS 2, delimiter 1);
+ * CHECKPOINT_DATA chunks are cut to fit. 256, not more: the cache is WINDOW slots
+ * of static RAM, and 1 KiB decides whether Adam fits a 64 KiB part.
+ */
+export const CACHE_SLOT_BYTES: i32 = 256;
 
 /** linkAccept results. */
 export const LINK_APPLY: i32 = 0;   // seq == expected: validate, apply, reply, linkCommit
