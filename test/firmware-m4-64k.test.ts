@@ -15,6 +15,7 @@ import { encodeConfig, type LearnerConfig } from '../host/learner/config.js';
 import { quantize } from '../host/protocol/messages.js';
 import { launchQemu } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
 import { budget, SENSOR_DEMO_MODEL } from '../host/budget.js';
+import { M4_SMALL_STACK } from '../host/bench/firmware.js';
 import { DeviceDriver, expectMessage, missingTools, repoRoot, sensorWindows, serialLink } from './firmware-driver.js';
 
 const run = promisify(execFile);
@@ -22,8 +23,8 @@ const deviceWasm = join(repoRoot, 'build', 'ff-device.wasm');
 const skip = (existsSync(deviceWasm) ? false : 'build/ff-device.wasm not built (npm run build:wasm)')
   || missingTools(['wasm2c', 'arm-none-eabi-gcc', 'arm-none-eabi-size', 'qemu-system-arm', 'make']);
 const RAM_TOTAL = 64 * 1024;
-const STACK = 4096;
-const CALL_DEPTH = 16; // the device program needs 8 (measured, firmware README)
+// 4 KiB stack, calls limited to 16 deep: the device program needs 8 (measured, firmware README).
+const { stackBytes: STACK, callDepth: CALL_DEPTH } = M4_SMALL_STACK;
 const model: LearnerConfig = SENSOR_DEMO_MODEL;
 
 let work = '';
