@@ -7,7 +7,9 @@
 //   configure encode the LearnerConfig; refuse on the host a model that cannot
 //             fit HELLO.arenaFree; a device ERROR becomes the learner's error
 //   train     SAMPLE -> GOODNESS, up to W in flight (SendWindow): retransmit
-//             on timeout, go-back-N on a gap ACK, duplicates answered from the
+//             on timeout, go-back-N on a gap ACK, a probe PING behind every
+//             retransmission whose PONG shows what was lost (no waiting out a
+//             timer while the device answers), duplicates answered from the
 //             device's reply cache, so every sample is trained exactly once
 //             and the host knows which were
 //   evaluate  INFER -> PREDICTION over a held-out set (accuracy, per class)
@@ -38,10 +40,10 @@ import {
 } from './protocol/index.js';
 import type { Sample } from './sources/sample.js';
 import { arenaLowerBound } from './session/arena.js';
-import { DeviceDisconnectedError, DeviceTimeoutError, SessionClosedError } from './session/errors.js';
+import { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError, SessionClosedError } from './session/errors.js';
 import type { Transport, TransportCloseInfo } from './transport/transport.js';
 
-export { DeviceDisconnectedError, DeviceTimeoutError, SessionClosedError } from './session/errors.js';
+export { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError, SessionClosedError } from './session/errors.js';
 export { arenaLowerBound } from './session/arena.js';
 
 /** Where records go; a JsonlWriter (host/logs) fits. */
@@ -67,6 +69,8 @@ export interface SessionOptions {
   rtoMinMs?: number;
   rtoMaxMs?: number;
   maxRetries?: number;
+  /** Proven losses of one request in a row before LinkTooLossyError (default 100). */
+  maxLosses?: number;
 }
 
 /** What the device said in HELLO. */
@@ -158,6 +162,8 @@ export interface LinkStats {
   /** CRC-valid frames the host could not use (malformed payload, echoed requests). */
   undecodable: number;
   pingsSent: number;
+  /** Requests found lost by a probe's PONG and resent at once (no timeout waited for). */
+  probedLosses: number;
   /** Retransmission timeouts, each halving the requests let into flight. */
   timeouts: number;
   /** Requests the session currently lets into flight (<= HELLO.window). */
@@ -226,6 +232,10 @@ export class Session {
   private lastHeard = now();
   private lastPingAt = 0;
   private missedPings = 0;
+  /** PING tag -> SendWindow.probeMark() when it was written: its PONG proves what was lost. */
+  private readonly probeMarks = new Map<number, number>();
+  /** Tag of the PING sent right after retransmissions, until its PONG (one at a time). */
+  private probeTag: number | undefined;
   private failureError: Error | undefined;
   private closed = false;
   private hello: DeviceInfo | undefined;
@@ -316,6 +326,7 @@ export class Session {
       repliesLost: this.repliesLost,
       undecodable: this.undecodable,
       pingsSent: this.pingsSent,
+      probedLosses: this.window?.probedLosses ?? 0,
       timeouts: this.congestionEvents,
       congestionWindow: Math.floor(this.congestionWindow),
     };
@@ -393,6 +404,7 @@ export class Session {
       ...(o.rtoMinMs !== undefined ? { rtoMinMs: o.rtoMinMs } : {}),
       ...(o.rtoMaxMs !== undefined ? { rtoMaxMs: o.rtoMaxMs } : {}),
       ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
+      ...(o.maxLosses !== undefined ? { maxLosses: o.maxLosses } : {}),
     });
     this.hostBaseline = { ...this.deframer.stats };
     this.congestionWindow = hello.window;
@@ -468,6 +480,8 @@ export class Session {
       return;
     }
     for (const f of outcome.retransmit) this.writeBytes(f);
+    if (message.type === 'PONG' && !this.onProbeAnswered(window, frame.seq)) return;
+    if (outcome.retransmit.length > 0) this.sendProbe();
     for (const c of outcome.completed) {
       this.inFlight.delete(c.tag);
       this.congestionWindow = Math.min(this.hello!.window, this.congestionWindow + 1 / this.congestionWindow);
@@ -591,6 +605,10 @@ export class Session {
         this.congestionWindow = Math.max(1, Math.min(this.congestionWindow, this.inFlight.size) / 2);
       }
       for (const frame of resent) this.writeBytes(frame);
+      if (resent.length > 0) {
+        this.probeTag = undefined; // a timer ran out: the last probe (or its PONG) was lost too
+        this.sendProbe();
+      }
     } catch (err) {
       const silent = now() - this.lastHeard;
       this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
@@ -625,8 +643,46 @@ export class Session {
     const tag = this.tag();
     this.lastPingAt = now();
     this.pingsSent++;
+    if (this.window) {
+      this.probeMarks.set(tag, this.window.probeMark());
+      if (this.probeMarks.size > 64) this.probeMarks.delete(this.probeMarks.keys().next().value!); // PONGs lost long ago
+    }
     this.writeBytes(encodeMessage({ type: 'PING' }, tag));
     return tag;
+  }
+
+  /**
+   * A PING right behind retransmitted frames: its PONG (the device's next expected
+   * seq, after everything before it) tells within one round trip whether they got
+   * through, instead of a retransmission timeout (SendWindow.probed). One at a time;
+   * a lost probe leaves the timers to recover.
+   */
+  private sendProbe(): void {
+    if (this.probeTag !== undefined || this.failureError || this.closed) return;
+    this.probeTag = this.sendPing();
+  }
+
+  /** Resend what a PONG proves lost. False when that ended the session. */
+  private onProbeAnswered(window: SendWindow<Pending>, tag: number): boolean {
+    const mark = this.probeMarks.get(tag);
+    this.probeMarks.delete(tag);
+    if (tag === this.probeTag) this.probeTag = undefined;
+    if (mark === undefined) return true;
+    let resent: Uint8Array[];
+    try {
+      resent = window.probed(mark, now());
+    } catch (err) {
+      this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
+        ? new LinkTooLossyError(`the link to ${this.transport.description} loses too many frames: ${err.message}. `
+          + 'The device answers, so it is the link: check the cable and baud rate, or send smaller frames (--encoding int8)',
+          err.seq ?? -1, window.lossLimit, { cause: err })
+        : err as Error);
+      return false;
+    }
+    for (const f of resent) this.writeBytes(f);
+    if (resent.length > 0) this.sendProbe();
+    this.armRetransmit();
+    return true;
   }
 
   // ---- failure and close ----

@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { Session, type RecordSink } from '../host/session.js';
+import { LinkTooLossyError, Session, type RecordSink } from '../host/session.js';
 import { LossyTransport, VirtualDeviceTransport } from '../host/transport/index.js';
 import type { LogRecord, TrainRecord } from '../host/logs/records.js';
 import { imuGestureDataset } from '../host/sources/index.js';
@@ -64,4 +64,52 @@ describe('lossy link', { skip }, () => {
       }
     });
   }
+
+  // MNIST-sized samples: a 3 KB frame crosses ~50-100 damaged-or-not pieces, so at
+  // these rates most copies of it die on the way. The session must keep going while
+  // the device answers (probe PINGs find the loss within a round trip, no backoff),
+  // not time out as it did when every loss waited out a doubling timer.
+  test('3 KB frames, most of them lost: every sample still trained exactly once', { timeout: 120_000 }, async () => {
+    const N = 120;
+    const link = new LossyTransport(new VirtualDeviceTransport(), { seed: 1, flipProbability: 0.01, dropProbability: 0.005, maxPiece: 64 });
+    const session = await Session.connect(link, { log: { append() {} }, rtoInitialMs: 100, rtoMinMs: 20, heartbeatIdleMs: 500 });
+    try {
+      await session.configure({ inputSize: 784, layers: [64], classes: 10 });
+      const samples = Array.from({ length: N }, (_, i) => ({
+        inputs: Float32Array.from({ length: 784 }, (_, k) => ((i * 7 + k) % 13) / 13), label: i % 10,
+      }));
+      const started = Date.now();
+      const summary = await session.trainStream(samples);
+      assert.equal(summary.trained, N);
+      assert.equal(session.step, N, 'nothing lost, nothing trained twice');
+      const stats = session.linkStats;
+      console.log(`# ${N} samples in ${Date.now() - started} ms; ${stats.retransmits} retransmits, ${stats.probedLosses} losses found by probes, ${stats.timeouts} timeouts; device dropped ${JSON.stringify(stats.device)}`);
+      assert.ok(stats.probedLosses > N / 2, 'the link really lost many frames and probes found them');
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('a link that never delivers one frame size while the device answers ends in LinkTooLossyError', async () => {
+    // Every write over 1000 bytes (each SAMPLE of 784 f32) arrives with one bit flipped;
+    // PINGs and the CONFIGURE get through, so the device keeps answering.
+    class BigFramesDamaged extends VirtualDeviceTransport {
+      override write(bytes: Uint8Array): Promise<void> {
+        if (bytes.length <= 1000) return super.write(bytes);
+        const damaged = Uint8Array.from(bytes);
+        damaged[500] = (damaged[500]! ^ 0x10) || 1;
+        return super.write(damaged);
+      }
+    }
+    const session = await Session.connect(new BigFramesDamaged(), { log: { append() {} }, maxLosses: 20 });
+    try {
+      await session.configure({ inputSize: 784, layers: [16], classes: 10 });
+      const sample = { inputs: new Float32Array(784).fill(0.5), label: 3 };
+      await assert.rejects(session.trainStream([sample, sample]), (e: unknown) =>
+        e instanceof LinkTooLossyError && e.losses === 20 && /lost 20 times in a row while the device kept answering/.test(e.message)
+        && /--encoding int8/.test(e.message));
+    } finally {
+      await session.close();
+    }
+  });
 });

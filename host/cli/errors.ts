@@ -3,7 +3,7 @@
 // kind of failure it was, so scripts can branch on it.
 
 import { TransportError } from '../transport/errors.js';
-import { DeviceDisconnectedError, DeviceTimeoutError } from '../session/errors.js';
+import { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError } from '../session/errors.js';
 import { LearnerError } from '../learner/errors.js';
 import { ProtocolError } from '../protocol/errors.js';
 
@@ -13,7 +13,7 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad command line, config or input file. */
   USAGE: 2,
-  /** No link: the port cannot be opened, the device does not answer or went away. */
+  /** No link: the port cannot be opened, the device does not answer or went away, or the link loses too much. */
   LINK: 3,
 } as const;
 
@@ -22,7 +22,8 @@ Exit codes:
   0  success
   1  the device or learner refused (bad config, sample of the wrong length, ...)
   2  bad command line, config file or input file
-  3  no link to the device (port missing/busy/denied, device not answering, disconnected)`;
+  3  no link to the device (port missing/busy/denied, device not answering, disconnected,
+     or a link that loses too many frames)`;
 
 /** A problem with what the user asked for (flags, files). */
 export class UsageError extends Error {
@@ -30,7 +31,8 @@ export class UsageError extends Error {
 }
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof TransportError || error instanceof DeviceTimeoutError || error instanceof DeviceDisconnectedError) {
+  if (error instanceof TransportError || error instanceof DeviceTimeoutError || error instanceof DeviceDisconnectedError
+    || error instanceof LinkTooLossyError) {
     return ExitCode.LINK;
   }
   if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.USAGE;

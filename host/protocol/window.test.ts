@@ -89,6 +89,52 @@ test('a timeout on a request not yet known applied also resends everything after
   assert.deepEqual(w.poll(100).map(seqOf), [0, 1, 2]);
 });
 
+const pong = (nextExpected: number): Message => ({ type: 'PONG', nextExpected, framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 });
+
+test('a probe PONG proves what was lost before it: go back from the first request not applied, at once', () => {
+  const w = new SendWindow<number>({ window: 8, firstSeq: 0, rtoInitialMs: 100 });
+  for (let i = 0; i < 3; i++) w.send(reset, i, 0);
+  const mark = w.probeMark();
+  w.send(reset, 3, 1); // written after the probe: still in flight, but behind the gap at 1
+  w.receive(ackApplied(0), 0, 2);
+  w.receive(pong(1), 7, 3); // the device got 0, then lost 1 (and dropped 2)
+  assert.deepEqual(w.probed(mark, 3).map(seqOf), [1, 2, 3]);
+  assert.equal(w.probedLosses, 2, '1 and 2 were proven lost; 3 only follows the gap');
+  assert.deepEqual(w.poll(50), [], 'resent now: their timers restart');
+});
+
+test('a probe PONG re-asks for replies lost behind it and leaves later requests alone', () => {
+  const w = new SendWindow<number>({ window: 8, firstSeq: 0 });
+  w.send(reset, 0, 0);
+  w.send(reset, 1, 0);
+  const mark = w.probeMark();
+  w.send(reset, 2, 1);
+  w.receive(pong(2), 9, 2); // 0 and 1 applied, their replies lost; 2 not seen yet, no gap
+  assert.deepEqual(w.probed(mark, 2).map(seqOf), [0, 1]);
+  assert.deepEqual(w.probed(w.probeMark(), 3).map(seqOf), [0, 1, 2], 'a later probe covers everything written before it');
+  assert.equal(w.probed(0, 4).length, 0, 'a probe older than every write proves nothing');
+});
+
+test('proven losses do not back off, and restart the silent-timeout count; too many in a row is TIMEOUT', () => {
+  const w = new SendWindow<number>({ window: 2, firstSeq: 0, rtoInitialMs: 100, maxRetries: 2, maxLosses: 3 });
+  w.send(reset, 0, 0);
+  assert.equal(w.poll(100).length, 1);
+  assert.equal(w.poll(300).length, 1, 'second silent timeout: doubled');
+  let t = 300;
+  for (let k = 0; k < 3; k++) {
+    const mark = w.probeMark();
+    w.receive(pong(0), 100 + k, t + 1);
+    assert.equal(w.probed(mark, t + 1).length, 1);
+    t += 1;
+    assert.equal(w.nextDeadline(t), 100, 'timer back to the base RTO after a proven loss');
+  }
+  assert.equal(w.poll(t + 100).length, 1, 'silent timeouts count again from zero: no TIMEOUT after maxRetries in all');
+  const mark = w.probeMark();
+  w.receive(pong(0), 200, t + 101);
+  assert.throws(() => w.probed(mark, t + 101), (e: unknown) =>
+    e instanceof ProtocolError && e.code === ErrorCode.TIMEOUT && /lost 3 times in a row while the device kept answering/.test(e.message));
+});
+
 test('RTT samples adapt the timeout (Karn: only never-retransmitted requests count)', () => {
   const w = new SendWindow<number>({ window: 4, firstSeq: 0, rtoInitialMs: 1000, rtoMinMs: 10 });
   w.send(reset, 0, 0);

@@ -34,6 +34,12 @@ export interface SendWindowOptions {
   rtoMaxMs?: number;
   /** Timeouts of one request before ProtocolError TIMEOUT (default 8). */
   maxRetries?: number;
+  /**
+   * Losses of one request in a row, each proven by a probe the device answered
+   * (probed()), before ProtocolError TIMEOUT (default 100): the device is alive
+   * but the link delivers too few frames of that size.
+   */
+  maxLosses?: number;
 }
 
 export type RequestMessage = Extract<Message, {
@@ -58,7 +64,12 @@ interface Entry<T> {
   frame: Uint8Array;
   firstSentAt: number;
   lastSentAt: number;
+  /** Order of its last write among everything this window wrote (probed() compares it). */
+  lastSentSerial: number;
+  /** Timer expiries in a row without word from the device: backoff and maxRetries. */
   timeouts: number;
+  /** Losses proven by probes in a row (the device answered, this never arrived). */
+  losses: number;
   retransmitted: boolean;
 }
 
@@ -67,6 +78,8 @@ export class SendWindow<T = unknown> {
   private readonly rtoMin: number;
   private readonly rtoMax: number;
   private readonly maxRetries: number;
+  private readonly maxLosses: number;
+  private sendSerial = 0;
   private readonly entries: Entry<T>[] = []; // unanswered, ascending seq
   private next: number;
   private acked: number; // device's next expected, as far as we know
@@ -76,6 +89,8 @@ export class SendWindow<T = unknown> {
   /** Replies for requests already completed (harmless duplicates), for diagnostics. */
   duplicateReplies = 0;
   retransmissions = 0;
+  /** Requests a probe proved lost (probed()). */
+  probedLosses = 0;
 
   constructor(options: SendWindowOptions) {
     if (!Number.isInteger(options.window) || options.window < 1 || options.window > 255) {
@@ -91,6 +106,7 @@ export class SendWindow<T = unknown> {
     this.rtoMin = options.rtoMinMs ?? 200;
     this.rtoMax = options.rtoMaxMs ?? 10000;
     this.maxRetries = options.maxRetries ?? 8;
+    this.maxLosses = options.maxLosses ?? 100;
   }
 
   /** Sequence number the next send() gets. */
@@ -99,6 +115,8 @@ export class SendWindow<T = unknown> {
   get deviceNextExpected(): number { return this.acked; }
   /** Requests sent and not yet answered. */
   get inFlight(): number { return this.entries.length; }
+  /** Proven losses of one request in a row before probed() gives up (maxLosses). */
+  get lossLimit(): number { return this.maxLosses; }
   /** Current retransmission timeout (before backoff). */
   get rtoMs(): number { return this.rto; }
 
@@ -113,7 +131,9 @@ export class SendWindow<T = unknown> {
     if (!this.canSend()) throw new RangeError('send window is full: wait for replies (canSend() is false)');
     const seq = this.next;
     const frame = encodeFrame(MessageType[message.type], seq, encodePayload(message));
-    this.entries.push({ seq, tag, frame, firstSentAt: now, lastSentAt: now, timeouts: 0, retransmitted: false });
+    this.entries.push({
+      seq, tag, frame, firstSentAt: now, lastSentAt: now, lastSentSerial: ++this.sendSerial, timeouts: 0, losses: 0, retransmitted: false,
+    });
     this.next = seqAdd(seq, 1);
     return { seq, frame };
   }
@@ -164,6 +184,43 @@ export class SendWindow<T = unknown> {
   }
 
   /**
+   * Mark for a probe: a PING written now follows every frame this window has
+   * written so far. Pass it to probed() with the PING's PONG.
+   */
+  probeMark(): number { return this.sendSerial; }
+
+  /**
+   * The PONG to a PING written at `mark` (probeMark()) arrived. The device answers
+   * in order, so every request written before that PING and still unanswered was
+   * lost, or its reply was: resend those now, with every later request if one of
+   * them was not applied (the device dropped what followed it: go-back-N). Loss
+   * with a device that answers is the link's, not slowness: no backoff, and the
+   * silent-timeout count restarts. Feed the PONG to receive() first. Throws
+   * ProtocolError TIMEOUT when one request was lost maxLosses times in a row.
+   */
+  probed(mark: number, now: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const lost = this.entries.findIndex((e) => e.lastSentSerial <= mark);
+    if (lost < 0) return out;
+    const goBack = this.entries.findIndex((e) => seqDiff(e.seq, this.acked) >= 0 && e.lastSentSerial <= mark);
+    for (let i = lost; i < this.entries.length; i++) {
+      const entry = this.entries[i]!;
+      const wasLost = entry.lastSentSerial <= mark;
+      if (!wasLost && (goBack < 0 || i < goBack)) continue; // in flight after the probe, nothing lost before it
+      if (wasLost) this.probedLosses++;
+      if (wasLost && ++entry.losses > this.maxLosses) {
+        throw new ProtocolError(ErrorCode.TIMEOUT, undefined, {
+          seq: entry.seq,
+          context: `request ${entry.seq} (${entry.frame.length} bytes on the wire) was lost ${this.maxLosses} times in a row while the device kept answering: the link delivers too few frames of this size`,
+        });
+      }
+      entry.timeouts = 0;
+      this.resend(entry, now, out);
+    }
+    return out;
+  }
+
+  /**
    * Frames whose timer expired, to write now (oldest first). A request whose
    * timer expires maxRetries times throws ProtocolError TIMEOUT.
    */
@@ -203,6 +260,7 @@ export class SendWindow<T = unknown> {
 
   private resend(entry: Entry<T>, now: number, out: Uint8Array[]): void {
     entry.lastSentAt = now;
+    entry.lastSentSerial = ++this.sendSerial;
     entry.retransmitted = true;
     this.retransmissions++;
     out.push(entry.frame);

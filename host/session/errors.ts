@@ -2,7 +2,8 @@
 // types: learner codes 1..63 become host/learner's LearnerError subclasses
 // (ConfigError, ArenaTooSmallError, SampleError, ...), protocol codes become
 // host/protocol's ProtocolError. What is defined here is what only the session
-// can see: the device went quiet, went away, or the session was closed.
+// can see: the device went quiet, went away, the link lost too much, or the
+// session was closed.
 
 /** The device stopped answering: no HELLO in time, no reply to PINGs, or a request retried to the limit. */
 export class DeviceTimeoutError extends Error {
@@ -15,6 +16,26 @@ export class DeviceTimeoutError extends Error {
     readonly phase: 'handshake' | 'heartbeat' | 'request' | 'ping',
     /** Milliseconds since the last valid frame from the device. */
     readonly silentMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The device answers (PINGs come back) but one request never arrived intact, over
+ * and over: the link loses too many frames of that size for the session to go on.
+ */
+export class LinkTooLossyError extends Error {
+  override readonly name = 'LinkTooLossyError';
+  readonly timedOut = false;
+  readonly disconnected = false;
+  constructor(
+    message: string,
+    /** The request that kept getting lost. */
+    readonly seq: number,
+    /** Times it was lost in a row. */
+    readonly losses: number,
     options?: { cause?: unknown },
   ) {
     super(message, options);
