@@ -236,6 +236,8 @@ export class Session {
   private readonly probeMarks = new Map<number, number>();
   /** Tag of the PING sent right after retransmissions, until its PONG (one at a time). */
   private probeTag: number | undefined;
+  /** Frames were re-sent behind the outstanding probe: probe again when it is answered. */
+  private probeWanted = false;
   private failureError: Error | undefined;
   private closed = false;
   private hello: DeviceInfo | undefined;
@@ -658,15 +660,25 @@ export class Session {
    * a lost probe leaves the timers to recover.
    */
   private sendProbe(): void {
-    if (this.probeTag !== undefined || this.failureError || this.closed) return;
+    if (this.failureError || this.closed) return;
+    if (this.probeTag !== undefined) {
+      this.probeWanted = true; // its PONG cannot speak for frames written after it
+      return;
+    }
+    this.probeWanted = false;
     this.probeTag = this.sendPing();
   }
 
-  /** Resend what a PONG proves lost. False when that ended the session. */
+  /**
+   * Resend what a PONG proves lost; a proven loss halves the requests let into
+   * flight, as a timeout does (a real UART overruns its RX ring on bursts), but
+   * without the timeout's backoff. False when that ended the session.
+   */
   private onProbeAnswered(window: SendWindow<Pending>, tag: number): boolean {
     const mark = this.probeMarks.get(tag);
     this.probeMarks.delete(tag);
-    if (tag === this.probeTag) this.probeTag = undefined;
+    const wasProbe = tag === this.probeTag;
+    if (wasProbe) this.probeTag = undefined;
     if (mark === undefined) return true;
     let resent: Uint8Array[];
     try {
@@ -675,12 +687,15 @@ export class Session {
       this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
         ? new LinkTooLossyError(`the link to ${this.transport.description} loses too many frames: ${err.message}. `
           + 'The device answers, so it is the link: check the cable and baud rate, or send smaller frames (--encoding int8)',
-          err.seq ?? -1, window.lossLimit, { cause: err })
+          err.seq ?? -1, err.detail, { cause: err })
         : err as Error);
       return false;
     }
     for (const f of resent) this.writeBytes(f);
-    if (resent.length > 0) this.sendProbe();
+    if (resent.length > 0) {
+      this.congestionWindow = Math.max(1, Math.min(this.congestionWindow, this.inFlight.size) / 2);
+    }
+    if (resent.length > 0 || (wasProbe && this.probeWanted)) this.sendProbe();
     this.armRetransmit();
     return true;
   }

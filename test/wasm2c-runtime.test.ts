@@ -161,11 +161,14 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
   }
 
   test('call_indirect: only the exact signature calls; one differing value type, or a missing entry, traps', async () => {
-    const probes: Probe[] = [0, 1, 2, 3, 4].flatMap((address) => [
-      { name: 'call_probe', address, value: 40n }, { name: 'call_wide', address, value: 0n }]);
+    const probes: Probe[] = [0, 1, 2, 3, 4, 5, 6].flatMap((address) => [
+      { name: 'call_probe', address, value: 40n }, { name: 'call_wide', address, value: 0n }, { name: 'call_sink', address, value: 0n }]);
     const trap = 'trap call-indirect';
-    // table: 0 (i32, i64) -> i64, 1 (f32, i64) -> i64, 2 the 11-parameter type, 3 the same but f64 last; 4 is past the end
-    const expected = ['ok 41', trap, trap, trap, trap, 'ok 7', trap, trap, trap, trap];
+    // table: 0 (i32, i64) -> i64, 1 (f32, i64) -> i64, 2 the 11-parameter type, 3 the same but f64 last,
+    // 4 (i32) -> (), 5 () -> (i32); 6 is past the end
+    const expected = [ // per address: call_probe, call_wide, call_sink
+      'ok 41', trap, trap, /* 1 */ trap, trap, trap, /* 2 */ trap, 'ok 7', trap, /* 3 */ trap, trap, trap,
+      /* 4 */ trap, trap, 'ok 9', /* 5 */ trap, trap, trap, /* 6 */ trap, trap, trap];
     for (const kind of ['plain', 'static']) {
       assert.deepEqual(runDriver(drivers.get(`${kind}-${PAGE * 2}`)!, probes), await runV8(wasmFile, probes), kind);
     }

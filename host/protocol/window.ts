@@ -115,8 +115,6 @@ export class SendWindow<T = unknown> {
   get deviceNextExpected(): number { return this.acked; }
   /** Requests sent and not yet answered. */
   get inFlight(): number { return this.entries.length; }
-  /** Proven losses of one request in a row before probed() gives up (maxLosses). */
-  get lossLimit(): number { return this.maxLosses; }
   /** Current retransmission timeout (before backoff). */
   get rtoMs(): number { return this.rto; }
 
@@ -196,7 +194,8 @@ export class SendWindow<T = unknown> {
    * them was not applied (the device dropped what followed it: go-back-N). Loss
    * with a device that answers is the link's, not slowness: no backoff, and the
    * silent-timeout count restarts. Feed the PONG to receive() first. Throws
-   * ProtocolError TIMEOUT when one request was lost maxLosses times in a row.
+   * ProtocolError TIMEOUT (detail: the losses) when one request was lost
+   * maxLosses times in a row.
    */
   probed(mark: number, now: number): Uint8Array[] {
     const out: Uint8Array[] = [];
@@ -208,10 +207,10 @@ export class SendWindow<T = unknown> {
       const wasLost = entry.lastSentSerial <= mark;
       if (!wasLost && (goBack < 0 || i < goBack)) continue; // in flight after the probe, nothing lost before it
       if (wasLost) this.probedLosses++;
-      if (wasLost && ++entry.losses > this.maxLosses) {
+      if (wasLost && ++entry.losses >= this.maxLosses) {
         throw new ProtocolError(ErrorCode.TIMEOUT, undefined, {
-          seq: entry.seq,
-          context: `request ${entry.seq} (${entry.frame.length} bytes on the wire) was lost ${this.maxLosses} times in a row while the device kept answering: the link delivers too few frames of this size`,
+          seq: entry.seq, detail: entry.losses,
+          context: `request ${entry.seq} (${entry.frame.length} bytes on the wire) was lost ${entry.losses} times in a row while the device kept answering: the link delivers too few frames of this size`,
         });
       }
       entry.timeouts = 0;
