@@ -141,3 +141,33 @@ test("loading weights restarts the eligibility trace with the optimizer", async 
   plain.trainFast(...step(16));
   assert.notDeepEqual(traced.weights(), plain.weights(), "then the trace carries over between steps");
 });
+
+test("pepita-mirror's learned feedback F travels in a checkpoint; fixed PEPITA's does not need to", async () => {
+  const a = await Learner.load(), b = await Learner.load(), fixed = await Learner.load();
+  const { paramsBytes } = a.configure(taskConfig("pepita-mirror"));
+  const fBytes = C * D * 4; // F: classes x first-layer inputs (output rules take the raw input, no overlay)
+  assert.equal(paramsBytes, fixed.configure(taskConfig("pepita")).paramsBytes + fBytes, "F sits after the parameters");
+  const initialF = a.exportWeights().slice(paramsBytes - fBytes);
+  for (let i = 0; i < 64; i += 8) a.trainFast(train.x.subarray(i * D, (i + 8) * D), train.y.subarray(i, i + 8));
+  const blob = a.exportWeights();
+  const learnedF = blob.slice(paramsBytes - fBytes);
+  assert.notDeepEqual(learnedF, initialF, "mirroring changed F");
+  b.configure(taskConfig("pepita-mirror"));
+  assert.deepEqual(b.exportWeights().slice(paramsBytes - fBytes), initialF, "a fresh configure draws the initial F");
+  b.importWeights(blob);
+  assert.deepEqual(b.exportWeights(), blob, "the restore brings back every layer and the learned F");
+  // Training reads F from there: from the same fresh state (same draws), the restored
+  // F and the initial F move the layers differently; the same blob twice, identically.
+  const withInitialF = Uint8Array.from(blob);
+  withInitialF.set(initialF, paramsBytes - fBytes);
+  const layersAfterStep = async (weights: Uint8Array): Promise<Uint8Array> => {
+    const l = await Learner.load();
+    l.configure(taskConfig("pepita-mirror"));
+    l.importWeights(weights);
+    l.trainFast(train.x.subarray(64 * D, 72 * D), train.y.subarray(64, 72));
+    return l.exportWeights().slice(0, paramsBytes - fBytes);
+  };
+  const restored = await layersAfterStep(blob);
+  assert.deepEqual(await layersAfterStep(blob), restored, "deterministic");
+  assert.notDeepEqual(await layersAfterStep(withInitialF), restored, "the step used the restored F");
+});

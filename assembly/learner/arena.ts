@@ -4,6 +4,7 @@
 //   arenaBase (16-aligned, above static data)
 //   +-----------------------------------------------------------------+
 //   | params    W_0 b_0 | W_1 b_1 | ... | W_head b_head    (P f32)    |  <- checkpoint = this region
+//   |           [F: C x in_0, PEPITA_MIRROR only: learned, so saved]  |
 //   | opt state 1       (P f32: SGD velocity / Adam first moment)     |
 //   | opt state 2       (P f32: Adam second moment; absent for SGD)   |
 //   | per layer: X_l [R x in_l]  normalised inputs, pos rows then neg  |
@@ -165,6 +166,14 @@ export function layout(
   headB = cursor;
   cursor += headInputs > 0 ? <usize>classes * sizeof<f32>() : 0;
   widest = max<i32>(widest, headInputs);
+  // Weight mirroring learns F: it belongs to the checkpoint, so it sits with the
+  // parameters (its optimizer-state twins stay unused). PEPITA's F is fixed, drawn
+  // again by configure from the seed, and goes with the rule regions below.
+  const mirrored = algorithm == Algorithm.PEPITA_MIRROR;
+  if (mirrored) {
+    feedback = cursor;
+    cursor += <usize>classes * <usize>firstInputs * sizeof<f32>();
+  }
   paramsBytes = cursor - params;
   cursor = (cursor + 15) & ~<usize>15;
   stateOffset = cursor - params;
@@ -193,8 +202,8 @@ export function layout(
       : algorithm == Algorithm.FEEDBACK_ALIGNMENT && l > 0 ? layerOut(l) * layerIn(l) : 0;
     store<usize>(field(l, FIELD_AUX), take(aux, sizeof<f32>()));
   }
-  const pepita = algorithm == Algorithm.PEPITA || algorithm == Algorithm.PEPITA_MIRROR;
-  feedback = take(pepita ? classes * firstInputs : 0, sizeof<f32>());
+  const fixedFeedback = take(algorithm == Algorithm.PEPITA ? classes * firstInputs : 0, sizeof<f32>());
+  if (!mirrored) feedback = fixedFeedback;
   const traceAt = take(trace ? <i32>((headW - params) / sizeof<f32>()) : 0, sizeof<f32>());
   traceOffset = traceAt - params;
   const backward = spiking || algorithm == Algorithm.DIMENSION || algorithm == Algorithm.BACKPROP

@@ -137,7 +137,8 @@ export function configure(length: i32): i32 {
   // Rule regions (arena.ts), at most: feedback B_l or traces, F, delta, spiking's buffers, the Gram matrix.
   const spiking = algorithm == Algorithm.SPIKING_FF;
   if (algorithm == Algorithm.FEEDBACK_ALIGNMENT || traceDecay > 0) floats += layerParams;
-  if (algorithm == Algorithm.PEPITA || algorithm == Algorithm.PEPITA_MIRROR) floats += <u64>classCount * <u64>firstInputs;
+  if (algorithm == Algorithm.PEPITA) floats += <u64>classCount * <u64>firstInputs;
+  if (algorithm == Algorithm.PEPITA_MIRROR) floats += <u64>classCount * <u64>firstInputs * <u64>(1 + stateCopies); // with the parameters
   if (algorithm != Algorithm.FF && algorithm != Algorithm.HEBBIAN_FF) floats += <u64>rows * widest;
   if (spiking) floats += <u64>rows * (widths + 2 * <u64>firstInputs);
   floats += <u64>gramFloats;

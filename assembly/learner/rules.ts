@@ -9,8 +9,9 @@
 // linear layer of C units and predicts by its softmax.
 //
 // Non-goals: batch statistics across train calls (ED sees one batch at a
-// time), checkpointing the rule regions (feedback matrices and traces are
-// redrawn or zeroed by configure; only parameters are a checkpoint).
+// time), checkpointing the rule regions (fixed feedback matrices and traces
+// are redrawn or zeroed by configure; a checkpoint is the parameters, which
+// for pepita-mirror include its learned F: arena.ts).
 
 import { Algorithm, Negatives, Flag, Slot, slotF32 } from "./config";
 import {

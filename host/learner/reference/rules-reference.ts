@@ -101,6 +101,17 @@ export class ReferenceRules extends ReferenceFF {
     }
   }
 
+  /** The wasm's checkpoint: the parameters, then pepita-mirror's learned F (arena.ts). */
+  override parameters(): Float64Array {
+    const p = super.parameters();
+    if (this.config.algorithm !== "pepita-mirror") return p;
+    const F = this.feedback[0]!;
+    const out = new Float64Array(p.length + F.length);
+    out.set(p);
+    out.set(F, p.length);
+    return out;
+  }
+
   get outputFamily(): boolean {
     return OUTPUT_LAYER_ALGORITHMS.includes(this.config.algorithm);
   }
