@@ -6,35 +6,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { launchQemu, type QemuInstance } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
-import { deviceTrap, splitmix64Bytes } from './firmware-driver.js';
+import { buildEchoFixture, deviceTrap, missingTools, splitmix64Bytes } from './firmware-driver.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo
 const targetDir = join(root, 'firmware-targets', 'cortex-m4-qemu');
 
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try { accessSync(join(dir, tool), constants.X_OK); return true; } catch { return false; }
-  });
-}
-const missing = ['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make'].filter((t) => !onPath(t));
-const skip = missing.length > 0
-  ? `toolchain missing: ${missing.join(', ')} (install with: sudo scripts/setup-toolchains.sh)`
-  : false;
+const skip = missingTools(['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make']);
 
-/** Compile the AssemblyScript echo fixture to `out`. */
-async function buildFixture(out: string): Promise<void> {
-  const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-  await run(process.execPath, [asc, 'firmware-targets/fixtures/echo.ts',
-    '--runtime', 'stub', '--use', 'abort=', '-O3', '-o', out], { cwd: root });
-}
 
 /** make the firmware for `wasm` into `build`; returns the ELF path. */
 async function buildFirmware(wasm: string, build: string, vars: Record<string, string | number>): Promise<string> {
@@ -111,7 +97,7 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'ffedge-m4-'));
     const wasm = join(work, 'echo.wasm');
-    await buildFixture(wasm);
+    await buildEchoFixture(wasm);
     [smallElf, oddElf, semihostElf] = await Promise.all([
       buildFirmware(wasm, join(work, 'small'), { RAM_BYTES: SMALL_RAM }),
       buildFirmware(wasm, join(work, 'odd'), { RAM_BYTES: ODD_RAM }),

@@ -7,10 +7,11 @@
 // Non-goals: loss recovery beyond what SendWindow does by itself, heartbeats,
 // reconnects. Links in these tests do not lose bytes.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { Deframer, encodeFrame, type Frame } from '../host/protocol/frame.js';
 import { decodeMessage, MessageType, type Message, type MessageOf } from '../host/protocol/messages.js';
@@ -23,6 +24,13 @@ export function onPath(tool: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => {
     try { accessSync(join(dir, tool), constants.X_OK); return true; } catch { return false; }
   });
+}
+
+/** Compile the AssemblyScript echo fixture (firmware-targets/fixtures/echo.ts) to `out`. */
+export async function buildEchoFixture(out: string): Promise<void> {
+  const asc = join(repoRoot, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
+  await promisify(execFile)(process.execPath, [asc, 'firmware-targets/fixtures/echo.ts',
+    '--runtime', 'stub', '--use', 'abort=', '-O3', '-o', out], { cwd: repoRoot });
 }
 
 /** A skip reason naming the missing tools, or false when all are installed. */

@@ -7,35 +7,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
-import { deviceTrap, splitmix64Bytes } from './firmware-driver.js';
+import { buildEchoFixture, deviceTrap, missingTools, splitmix64Bytes } from './firmware-driver.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo
 const targetDir = join(root, 'firmware-targets', 'linux-edge');
 
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try { accessSync(join(dir, tool), constants.X_OK); return true; } catch { return false; }
-  });
-}
-function skipUnless(tools: string[]): string | false {
-  const missing = tools.filter((t) => !onPath(t));
-  return missing.length > 0
-    ? `toolchain missing: ${missing.join(', ')} (install with: sudo scripts/setup-toolchains.sh)`
-    : false;
-}
-
-async function buildFixture(out: string): Promise<void> {
-  const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-  await run(process.execPath, [asc, 'firmware-targets/fixtures/echo.ts',
-    '--runtime', 'stub', '--use', 'abort=', '-O3', '-o', out], { cwd: root });
-}
 
 interface Outcome { code: number | null; stdout: Buffer; stderr: string }
 
@@ -101,12 +84,12 @@ let wasm = '';
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'ffedge-linux-'));
   wasm = join(work, 'echo.wasm');
-  await buildFixture(wasm);
+  await buildEchoFixture(wasm);
 });
 after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
 
 for (const variant of variants) {
-  describe(`linux-edge ${variant.name}`, { skip: skipUnless(variant.tools) }, () => {
+  describe(`linux-edge ${variant.name}`, { skip: missingTools(variant.tools) }, () => {
     let device: string[] = [];
     before(async () => {
       const build = join(work, variant.cross || 'native');
@@ -181,7 +164,7 @@ for (const variant of variants) {
       assert.match(help.stdout.toString(), /--tty PATH/);
     });
 
-    test('--tty: raw mode on a pty, all 256 byte values through serialport', { skip: skipUnless(['socat']) }, async () => {
+    test('--tty: raw mode on a pty, all 256 byte values through serialport', { skip: missingTools(['socat']) }, async () => {
       const pair = await ptyPair();
       const child = spawn(device[0]!, [...device.slice(1), '--tty', pair.device, '--baud', '115200'], { stdio: ['ignore', 'ignore', 'pipe'] });
       const port = new SerialPort({ path: pair.host, baudRate: 115200, autoOpen: false });
