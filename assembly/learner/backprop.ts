@@ -15,6 +15,7 @@
 // and go through the configured optimizer, as FF's do.
 
 import { Algorithm } from "./config";
+import { cell } from "./matrix";
 import {
   layerIn, layerOut, layerW, layerB, layerX, layerY, layerAux, delta, inputs, labels, scores,
   STAT_LOSS,
@@ -84,7 +85,7 @@ function backDelta(M: usize, dz: usize, out: usize, R: i32, I: i32, O: i32): voi
   memory.fill(out, 0, <usize>R * <usize>I * sizeof<f32>());
   for (let r = 0; r < R; r++) {
     for (let j = 0; j < O; j++) {
-      const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>());
+      const d = load<f32>(cell(dz, r, j, O));
       if (d != 0) addScaled(out + <usize>r * <usize>I * sizeof<f32>(), M + <usize>j * <usize>I * sizeof<f32>(), d, I);
     }
   }

@@ -7,6 +7,8 @@
 // row, axpy, Adam) do the scalar operations in the scalar order and agree bit
 // for bit. Tails (n % 4) fall back to scalar steps.
 
+import { storeUnit } from "./matrix";
+
 /**
  * y[r, j] = relu(W[j] . x[r] + b[j]). Two rows share each load of W; each row
  * sums in two f32x4 accumulators (8 products per iteration), so consecutive
@@ -44,8 +46,8 @@ export function denseForwardSimd(W: usize, b: usize, x: usize, y: usize, R: i32,
         s1 += wi * load<f32>(x1 + <usize>i * sizeof<f32>());
       }
       s0 += bias; s1 += bias;
-      store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), relu ? max<f32>(s0, 0) : s0);
-      store<f32>(y + (<usize>(r + 1) * <usize>O + <usize>j) * sizeof<f32>(), relu ? max<f32>(s1, 0) : s1);
+      storeUnit(y, r, j, O, s0, relu);
+      storeUnit(y, r + 1, j, O, s1, relu);
     }
     if (r < R) {
       const x0 = x + <usize>r * rowBytes;
@@ -63,7 +65,7 @@ export function denseForwardSimd(W: usize, b: usize, x: usize, y: usize, R: i32,
       let s0 = sumLanes(f32x4.add(a0, c0));
       for (; i < I; i++) s0 += load<f32>(w + <usize>i * sizeof<f32>()) * load<f32>(x0 + <usize>i * sizeof<f32>());
       s0 += bias;
-      store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), relu ? max<f32>(s0, 0) : s0);
+      storeUnit(y, r, j, O, s0, relu);
     }
   }
 }

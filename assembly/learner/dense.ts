@@ -6,6 +6,7 @@
 
 import { denseForwardSimd, scaledRowSimd, scaledRowPairSimd } from "./dense-simd";
 import { addScaled } from "./vector";
+import { cell, storeUnit } from "./matrix";
 
 /** y[r, j] = relu(sum_i W[j, i] x[r, i] + b[j]) for r < R, j < O. */
 export function denseReluForward(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O: i32): void {
@@ -57,11 +58,6 @@ function denseForward(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O:
   }
 }
 
-// @ts-ignore: decorator
-@inline function storeUnit(y: usize, r: i32, j: i32, O: i32, z: f32, relu: bool): void {
-  store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), relu ? max<f32>(z, 0) : z);
-}
-
 /** The plain loop denseReluForward must equal bit for bit (test/learner-kernels.test.ts, via the harness). */
 export function denseReluForwardPlain(W: usize, b: usize, x: usize, y: usize, R: i32, I: i32, O: i32): void {
   const rowBytes = <usize>I * sizeof<f32>();
@@ -74,7 +70,7 @@ export function denseReluForwardPlain(W: usize, b: usize, x: usize, y: usize, R:
       for (let i = 0; i < I; i++) {
         acc += load<f32>(w + <usize>i * sizeof<f32>()) * load<f32>(xr + <usize>i * sizeof<f32>());
       }
-      store<f32>(y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>(), max<f32>(acc + bias, 0));
+      storeUnit(y, r, j, O, acc + bias, true);
     }
   }
 }
@@ -92,7 +88,7 @@ export function weightGradientRow(dz: usize, x: usize, g: usize, j: i32, R: i32,
   let r = 0, r0 = -1, r1 = -1;
   let d0: f32 = 0, d1: f32 = 0;
   for (; r < R && r1 < 0; r++) {
-    const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>()) * scale;
+    const d = load<f32>(cell(dz, r, j, O)) * scale;
     if (d == 0) continue;
     if (r0 < 0) { r0 = r; d0 = d; } else { r1 = r; d1 = d; }
   }
@@ -104,7 +100,7 @@ export function weightGradientRow(dz: usize, x: usize, g: usize, j: i32, R: i32,
   if (r1 < 0) scaledRow(g, x0, d0, I);
   else scaledRowPair(g, x0, d0, x + <usize>r1 * rowBytes, d1, I);
   for (; r < R; r++) {
-    const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>()) * scale;
+    const d = load<f32>(cell(dz, r, j, O)) * scale;
     if (d != 0) addScaled(g, x + <usize>r * rowBytes, d, I);
   }
 }
@@ -137,7 +133,7 @@ function scaledRowPair(g: usize, x0: usize, d0: f32, x1: usize, d1: f32, n: i32)
 export function weightGradientRowPlain(dz: usize, x: usize, g: usize, j: i32, R: i32, I: i32, O: i32, scale: f32): void {
   memory.fill(g, 0, <usize>I * sizeof<f32>());
   for (let r = 0; r < R; r++) {
-    const d = load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>()) * scale;
+    const d = load<f32>(cell(dz, r, j, O)) * scale;
     if (d == 0) continue;
     const xr = x + <usize>r * <usize>I * sizeof<f32>();
     for (let i = 0; i < I; i++) {
@@ -151,7 +147,7 @@ export function weightGradientRowPlain(dz: usize, x: usize, g: usize, j: i32, R:
 export function biasGradient(dz: usize, g: usize, R: i32, O: i32, scale: f32): void {
   for (let j = 0; j < O; j++) {
     let acc: f32 = 0;
-    for (let r = 0; r < R; r++) acc += load<f32>(dz + (<usize>r * <usize>O + <usize>j) * sizeof<f32>());
+    for (let r = 0; r < R; r++) acc += load<f32>(cell(dz, r, j, O));
     store<f32>(g + <usize>j * sizeof<f32>(), acc * scale);
   }
 }

@@ -21,6 +21,7 @@ import {
   steps, setSteps, rateScale,
 } from "./state";
 import { Flag } from "./config";
+import { cell } from "./matrix";
 import { weightGradientRow, biasGradient } from "./dense";
 import { applyGradient, beginStep } from "./optimizer";
 import { goodnessOf, goodnessSlope, layerLoss, lossSlope, pairLoss, pairSlope } from "./goodness";
@@ -130,7 +131,7 @@ function peerNormalise(l: i32, n: i32): f32 {
   let total: f32 = 0;
   for (let j = 0; j < O; j++) {
     let sum: f32 = 0;
-    for (let r = 0; r < n; r++) sum += load<f32>(Y + (<usize>r * <usize>O + <usize>j) * sizeof<f32>());
+    for (let r = 0; r < n; r++) sum += load<f32>(cell(Y, r, j, O));
     const at = m + <usize>j * sizeof<f32>();
     const updated = rho * load<f32>(at) + (1 - rho) * (sum / <f32>n);
     store<f32>(at, updated);
