@@ -1,6 +1,6 @@
 // `npm start`: the whole path end to end with no hardware and no system
-// packages. The virtual device (build/ff-device.wasm under node:wasi in a
-// child process) learns synthetic IMU gestures with Forward-Forward, one
+// packages. The virtual device (build/ff-device.wasm in a Node child
+// process) learns synthetic IMU gestures with Forward-Forward, one
 // sample at a time as a sensor would deliver them, while the host streams
 // samples, evaluates on held-out windows via INFER, and logs every goodness
 // record. Prints the per-layer goodness separation and accuracy, and writes

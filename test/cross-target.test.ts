@@ -1,6 +1,6 @@
 // The same ff-device.wasm on every target, bit for bit: one stream of sensor samples
 // goes through
-//   (a) the virtual device: ff-device.wasm under node:wasi in a child process (V8),
+//   (a) the virtual device: ff-device.wasm in a Node child process (V8),
 //   (b) the bare-metal Cortex-M4F firmware under qemu-system-arm (wasm2c + arm-none-eabi-gcc),
 //   (c) the linux-edge program, x86-64 native and ARM under qemu-arm (wasm2c + gcc),
 // and every GOODNESS record (every f32 field of every layer) and the final weights
@@ -140,7 +140,7 @@ describe('cross-target: one ff-device.wasm, bit-identical training on every targ
 
     after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
 
-    test(`virtual device (node:wasi) trains ${SAMPLES} samples and matches ff-core.wasm in V8`, async () => {
+    test(`virtual device (V8) trains ${SAMPLES} samples and matches ff-core.wasm in V8`, async () => {
       assert.equal(reference.runtime, 'ff-edge/wasi');
       assert.equal(reference.goodness.length, SAMPLES);
       console.log(`# wasi: ${SAMPLES} samples + checkpoint in ${reference.ms} ms; arenaUsed ${reference.configOk.arenaUsed}`);

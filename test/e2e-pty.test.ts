@@ -1,5 +1,5 @@
 // End to end through a real pseudo-terminal: socat exposes the virtual device
-// (ff-device.wasm under node:wasi) on a pty, and the host opens it with the
+// (ff-device.wasm in a Node child process) on a pty, and the host opens it with the
 // real `serialport`, exactly as it opens a board. Skipped without socat.
 
 import { after, describe, test } from 'node:test';

@@ -1,5 +1,6 @@
-// The virtual device's process: runs build/ff-device.wasm under node:wasi with
-// this process's fd 0/1 as the serial link. Started by virtual-device.ts (over
+// The virtual device's process: runs build/ff-device.wasm with this process's
+// fd 0/1 as the serial link, through our own WASI imports (wasi-imports.ts:
+// node:wasi crashes after the arena grows memory). Started by virtual-device.ts (over
 // pipes) and by pty.ts (under socat, over a pseudo-terminal).
 //
 //   node virtual-device-child.js WASM_PATH [RAM_LIMIT_BYTES] [RUNTIME_KIND]
@@ -15,9 +16,9 @@
 // the wabt trap code) to fd 1 before it exits, so the host sees why.
 
 import { readFileSync, writeSync } from 'node:fs';
-import { WASI } from 'node:wasi';
 import { encodeMessage } from '../protocol/messages.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { wasiImports, WasiExit } from './wasi-imports.js';
 
 /** V8's trap messages -> wabt's wasm_rt_trap_t codes (the DEVICE_TRAP detail on every target). */
 const TRAPS: Array<[RegExp, number, string]> = [
@@ -63,10 +64,19 @@ try {
   fail(3, `cannot read ${wasmPath}: ${(err as Error).message} (build it with npm run build:wasm)`);
 }
 
-const wasi = new WASI({ version: 'preview1', stdin: 0, stdout: 1, stderr: 2, returnOnExit: true, args: [], env: {} });
-const module = await WebAssembly.compile(new Uint8Array(bytes));
-const instance = await WebAssembly.instantiate(module, wasi.getImportObject() as WebAssembly.Imports);
+let memory: WebAssembly.Memory | undefined;
+const imports = { wasi_snapshot_preview1: wasiImports(() => memory!) };
+let instance: WebAssembly.Instance;
+try {
+  instance = await WebAssembly.instantiate(new Uint8Array(bytes), imports as unknown as WebAssembly.Imports).then((r) => r.instance);
+} catch (err) {
+  fail(3, `cannot load ${wasmPath}: ${(err as Error).message} (a device program may import only fd_read, fd_write, clock_time_get, random_get and proc_exit)`);
+}
 const exports = instance.exports as Record<string, unknown>;
+if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports._start !== 'function') {
+  fail(3, `${wasmPath} is not a WASI command (it must export memory and _start); rebuild it with npm run build:wasm`);
+}
+memory = exports.memory;
 // The embedder may emulate a small MCU: the device refuses configs above this.
 const setGlobal = (name: string, value: number): void => {
   const g = exports[name];
@@ -75,10 +85,11 @@ const setGlobal = (name: string, value: number): void => {
 };
 setGlobal('ram_limit_bytes', ramLimit);
 setGlobal('runtime_kind', runtimeKind);
-let code: number;
+let code = 0;
 try {
-  code = wasi.start(instance);
+  (exports._start as () => void)();
 } catch (error) {
-  reportTrap(error);
+  if (error instanceof WasiExit) code = error.code;
+  else reportTrap(error);
 }
 process.exitCode = code;

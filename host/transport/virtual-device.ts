@@ -1,5 +1,5 @@
-// The embedded default: build/ff-device.wasm under node:wasi in a child
-// process, its fd 0/1 on pipes to this process. No hardware, no system
+// The embedded default: build/ff-device.wasm in a child process
+// (virtual-device-child.ts, our own WASI imports), its fd 0/1 on pipes to this process. No hardware, no system
 // packages. The same device program a board runs, speaking the same bytes.
 //
 // The device exiting (crash, trap, kill) is a disconnect: `close` with
@@ -82,7 +82,7 @@ export class VirtualDeviceTransport extends TransportBase {
     this.args = deviceChildArgs(options);
     this.killAfterMs = options.killAfterMs ?? 1000;
     const ram = options.ramLimitBytes ? `, ${options.ramLimitBytes} B RAM` : '';
-    this.description = `virtual device (ff-device.wasm under node:wasi${ram})`;
+    this.description = `virtual device (ff-device.wasm in Node${ram})`;
   }
 
   /** The device process id while it runs (tests kill it to emulate a crash). */
