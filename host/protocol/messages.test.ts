@@ -103,6 +103,26 @@ test('other malformed payloads throw MALFORMED; unknown types UNKNOWN_TYPE', () 
   expectCode(() => decodePayload(0x42, new Uint8Array()), ErrorCode.UNKNOWN_TYPE);
 });
 
+test('HELLO runtime names over 32 bytes and ERROR texts over 64 are MALFORMED (docs/protocol.md limits)', () => {
+  const expectMalformed = (type: number, payload: Uint8Array): void => {
+    assert.throws(() => decodePayload(type, payload), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED);
+  };
+  const hello = encodePayload({ type: 'HELLO', protocolVersion: 1, window: 8, maxPayload: 4096, arenaFree: 1, buildId: 1, nextExpected: 0, runtime: 'x'.repeat(32) });
+  assert.equal((decodePayload(MessageType.HELLO, hello) as { runtime: string }).runtime.length, 32);
+  const longHello = new Uint8Array(hello.length + 1);
+  longHello.set(hello);
+  longHello[14] = 33;
+  longHello[hello.length] = 0x78;
+  expectMalformed(MessageType.HELLO, longHello);
+  const error = encodePayload({ type: 'ERROR', code: 1, detail: 0, text: 'e'.repeat(64) });
+  assert.equal((decodePayload(MessageType.ERROR, error) as { text: string }).text.length, 64);
+  const longError = new Uint8Array(error.length + 1);
+  longError.set(error);
+  longError[6] = 65;
+  longError[error.length] = 0x65;
+  expectMalformed(MessageType.ERROR, longError);
+});
+
 test('a frame of another version is VERSION_MISMATCH, except ERROR which always decodes', () => {
   const [v2] = new Deframer().push(encodeFrame(MessageType.PING, 1, new Uint8Array(), 2));
   assert.throws(() => decodeMessage(v2!), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.VERSION_MISMATCH && e.detail === 2);

@@ -414,6 +414,7 @@ export function decodePayload(type: number, payload: Uint8Array, seq?: number): 
       need(HELLO_FIXED, name);
       const nameLength = view.getUint8(14);
       if (payload.length < HELLO_FIXED + nameLength) fail(ErrorCode.MALFORMED, seq, 'HELLO runtime name cut short');
+      if (nameLength > MAX_RUNTIME_NAME) fail(ErrorCode.MALFORMED, seq, `HELLO runtime name of ${nameLength} bytes (at most ${MAX_RUNTIME_NAME})`);
       return {
         type: name,
         protocolVersion: view.getUint8(0),
@@ -476,6 +477,7 @@ export function decodePayload(type: number, payload: Uint8Array, seq?: number): 
       need(ERROR_FIXED, name);
       const textLength = view.getUint8(6);
       if (payload.length < ERROR_FIXED + textLength) fail(ErrorCode.MALFORMED, seq, 'ERROR text cut short');
+      if (textLength > MAX_ERROR_TEXT) fail(ErrorCode.MALFORMED, seq, `ERROR text of ${textLength} bytes (at most ${MAX_ERROR_TEXT})`);
       return {
         type: name,
         code: view.getUint16(0, true),
