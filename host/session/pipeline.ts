@@ -13,9 +13,11 @@ export interface Sendable {
 /**
  * For each item, once a slot is free: `send(item)`, which must put its
  * request on the link before it first awaits. Resolves when every send
- * has settled; rejects with the first send that rejected (a send that should
- * not stop the others catches its own error) or at once when the link ends.
- * The source's iterator is returned (closed) in every case.
+ * started has settled. A send catches the errors that should not stop the
+ * others (and sets what `stop()` reads); one it lets through rejects the
+ * pipeline only if it is still running when the items end, so an error that
+ * ends the link must also end whenSendable(), which rejects at once. The
+ * source's iterator is returned (closed) in every case.
  */
 export async function pipeline<T>(
   link: Sendable,
