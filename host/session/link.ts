@@ -67,7 +67,7 @@ export type RequestCompletion = Completion<PendingRequest>;
 /** ERRORs that end the session (docs/protocol.md §6.2, §7): the device did not consume the request, or it halted. */
 const FATAL_DEVICE_ERRORS = new Set<number>([ErrorCode.UNKNOWN_TYPE, ErrorCode.VERSION_MISMATCH, ErrorCode.DEVICE_TRAP]);
 
-export function checkPositive(name: string, v: number | undefined, fallback: number): number {
+function checkPositive(name: string, v: number | undefined, fallback: number): number {
   const value = v ?? fallback;
   if (!(Number.isFinite(value) && value > 0)) throw new TypeError(`options.${name} must be a positive number of ms, got ${v}`);
   return value;
