@@ -17,7 +17,7 @@ import { openSource } from './cli/sources.js';
 import type { LearnerConfig } from './learner/config.js';
 import { openJsonlWriter } from './logs/index.js';
 import { packageRoot } from './paths.js';
-import { Session } from './session.js';
+import { Session } from './session/index.js';
 import { VirtualDeviceTransport } from './transport/virtual-device.js';
 
 const SAMPLES = 6000;

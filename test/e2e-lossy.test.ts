@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { LinkTooLossyError, Session, type RecordSink } from '../host/session.js';
+import { LinkTooLossyError, Session, type RecordSink } from '../host/session/index.js';
 import { LossyTransport, VirtualDeviceTransport } from '../host/transport/index.js';
 import type { LogRecord, TrainRecord } from '../host/logs/records.js';
 import { imuGestureDataset } from '../host/sources/index.js';

@@ -12,7 +12,7 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { Session } from '../host/session.js';
+import { Session } from '../host/session/index.js';
 import { QemuTransport } from '../host/transport/qemu.js';
 import { packageRoot, wasmPath } from '../host/paths.js';
 import { imuGestureDataset } from '../host/sources/index.js';

@@ -1,7 +1,7 @@
 // Test helper for the firmware and cross-target tests: reach a device program over
 // a byte link (child process pipes, or a pty through serialport) and drive it with
 // host/protocol directly: HELLO, CONFIGURE, a window of SAMPLEs, CHECKPOINT_GET.
-// Deliberately not the host's session engine (host/session.ts): these tests pin the
+// Deliberately not the host's session engine (host/session/): these tests pin the
 // device side, so the driver is small, strict and fails loudly on anything odd.
 //
 // Non-goals: loss recovery beyond what SendWindow does by itself, heartbeats,

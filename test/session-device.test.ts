@@ -5,7 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { Session, DeviceDisconnectedError, SessionClosedError, type RecordSink, type SessionOptions } from '../host/session.js';
+import { Session, DeviceDisconnectedError, SessionClosedError, type RecordSink, type SessionOptions } from '../host/session/index.js';
 import { VirtualDeviceTransport, type VirtualDeviceOptions } from '../host/transport/index.js';
 import { encodeFrame, ErrorCode, MessageType, ProtocolError } from '../host/protocol/index.js';
 import { ArenaTooSmallError, ConfigError, LearnerStateError } from '../host/learner/errors.js';

@@ -11,7 +11,7 @@ import { SerialPortMock } from 'serialport';
 // serialport's own instance of @serialport/binding-mock (importing the package
 // directly would give the ESM copy, a different registry of mock ports).
 const MockBinding = SerialPortMock.binding;
-import { Session, DeviceDisconnectedError, DeviceTimeoutError, type RecordSink } from '../host/session.js';
+import { Session, DeviceDisconnectedError, DeviceTimeoutError, type RecordSink } from '../host/session/index.js';
 import { SerialTransport, classifyOpenError, TransportError, type SerialPortLike } from '../host/transport/index.js';
 import { Deframer, decodeMessage, encodeFrame, encodeMessage, encodePayload, ErrorCode, MessageType, ProtocolError, type Message } from '../host/protocol/index.js';
 import { ArenaTooSmallError, ConfigError } from '../host/learner/errors.js';

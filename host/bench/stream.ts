@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import type { LearnerConfig } from '../learner/config.js';
 import { Learner } from '../learner/learner.js';
 import { renderTable } from '../logs/summary.js';
-import { Session, type SessionOptions } from '../session.js';
+import { Session, type SessionOptions } from '../session/index.js';
 import { generateImuGestures, loadMnist, type PackedSamples } from '../sources/index.js';
 import { PtyDeviceTransport, VirtualDeviceTransport, type Transport } from '../transport/index.js';
 import type { SampleEncoding } from '../protocol/index.js';

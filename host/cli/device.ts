@@ -2,7 +2,7 @@
 // session from them.
 
 import type { Command } from 'commander';
-import { Session, type RecordSink, type SessionOptions } from '../session.js';
+import { Session, type RecordSink, type SessionOptions } from '../session/index.js';
 import { createTransport, DEVICE_KINDS, LossyTransport, type DeviceKind, type Transport } from '../transport/index.js';
 import type { SampleEncoding } from '../protocol/index.js';
 import { UsageError } from './errors.js';

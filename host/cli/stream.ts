@@ -8,7 +8,7 @@ import type { LearnerConfig } from '../learner/config.js';
 import { packageRoot } from '../paths.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
 import { runStream, type RunResult } from '../session/run.js';
-import type { PredictMode, Session } from '../session.js';
+import type { PredictMode, Session } from '../session/index.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
 import { buildModel, type ModelFlags } from './model.js';

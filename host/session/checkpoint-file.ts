@@ -18,6 +18,8 @@ import { crc32 } from '../protocol/crc32.js';
 
 const MAGIC = 0x4b434646; // "FFCK" little-endian
 const FORMAT_VERSION = 1;
+/** Magic, format version and header length: the fixed part before the JSON header. */
+const FIXED_BYTES = 12;
 
 export interface CheckpointFile {
   /** The model the weights belong to, when known. */
@@ -49,7 +51,7 @@ export async function writeCheckpointFile(path: string, checkpoint: CheckpointFi
     savedAt: checkpoint.savedAt ?? new Date().toISOString(),
     ...(checkpoint.device ? { device: checkpoint.device } : {}),
   }), 'utf8');
-  const fixed = Buffer.alloc(12);
+  const fixed = Buffer.alloc(FIXED_BYTES);
   fixed.writeUInt32LE(MAGIC, 0);
   fixed.writeUInt32LE(FORMAT_VERSION, 4);
   fixed.writeUInt32LE(header.length, 8);
@@ -60,20 +62,20 @@ export async function writeCheckpointFile(path: string, checkpoint: CheckpointFi
 
 export async function readCheckpointFile(path: string): Promise<CheckpointFile> {
   const bytes = await readFile(path);
-  if (bytes.length < 12 || bytes.readUInt32LE(0) !== MAGIC) {
+  if (bytes.length < FIXED_BYTES || bytes.readUInt32LE(0) !== MAGIC) {
     throw new CheckpointFileError(path, 'not an ff-edge checkpoint (no FFCK header); make one with `ffedge checkpoint get` or `ffedge stream --save-checkpoint`');
   }
   const version = bytes.readUInt32LE(4);
   if (version !== FORMAT_VERSION) throw new CheckpointFileError(path, `checkpoint format v${version}; this ffedge reads v${FORMAT_VERSION}`);
   const headerLength = bytes.readUInt32LE(8);
-  if (12 + headerLength > bytes.length) throw new CheckpointFileError(path, 'truncated header');
+  if (FIXED_BYTES + headerLength > bytes.length) throw new CheckpointFileError(path, 'truncated header');
   let header: { config?: LearnerConfig; configBlob?: string; crc?: number; weightsBytes?: number; savedAt?: string; device?: Record<string, unknown> };
   try {
-    header = JSON.parse(bytes.subarray(12, 12 + headerLength).toString('utf8'));
+    header = JSON.parse(bytes.subarray(FIXED_BYTES, FIXED_BYTES + headerLength).toString('utf8'));
   } catch (err) {
     throw new CheckpointFileError(path, `header is not JSON (${(err as Error).message})`);
   }
-  const weights = new Uint8Array(bytes.subarray(12 + headerLength));
+  const weights = new Uint8Array(bytes.subarray(FIXED_BYTES + headerLength));
   if (header.weightsBytes !== weights.length) {
     throw new CheckpointFileError(path, `holds ${weights.length} weight bytes, its header says ${header.weightsBytes}: the file is truncated`);
   }

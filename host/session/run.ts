@@ -7,7 +7,8 @@
 
 import type { LinkRecord } from '../logs/records.js';
 import type { Sample } from '../sources/sample.js';
-import type { EvalResult, PredictMode, Session, TrainResult } from '../session.js';
+import type { Session } from './session.js';
+import type { EvalResult, PredictMode, TrainResult } from './types.js';
 
 type Samples = Iterable<Sample> | AsyncIterable<Sample>;
 

@@ -1,0 +1,640 @@
+// The reliable link under the session: handshake, windowed send, receive,
+// retransmission, heartbeat, probes, and the one way it ends. It knows frames
+// and sequence numbers, not what a request means (session.ts does).
+// Spec: docs/protocol.md §6 (reliable delivery) and §6.4 (host timeouts).
+//
+//   open      open the transport, flush with 0x00, HELLO_REQUEST every 500 ms
+//             until HELLO; check the protocol version; window W from HELLO
+//   request   up to W in flight (SendWindow): retransmit on timeout, go-back-N
+//             on a gap ACK, a probe PING behind every retransmission whose
+//             PONG shows what was lost (no waiting out a timer while the
+//             device answers), duplicates answered from the device's reply
+//             cache, so every request is applied exactly once and the host
+//             knows which were
+//   heartbeat PING after `heartbeatIdleMs` of silence; `heartbeatMisses`
+//             unanswered PINGs = the device is gone (DeviceTimeoutError)
+//
+// A fatal problem (timeout, disconnect, version mismatch, desync) ends the
+// link: every pending and later request rejects with that error and the
+// transport is closed. end() is the one place that rejects what is pending,
+// for a failure and for close() alike. Time and timers come from a Clock, so
+// tests drive the link without waiting (link.test.ts).
+//
+// Non-goals: reconnecting by itself (a fatal error ends the link), several
+// links on one transport.
+
+import {
+  decodeMessage, Deframer, encodeMessage, ErrorCode, errorFromMessage, MAX_PAYLOAD, PROTOCOL_VERSION, ProtocolError,
+  SendWindow, type Completion, type Frame, type Message, type MessageOf, type RequestMessage,
+} from '../protocol/index.js';
+import type { Transport, TransportCloseInfo } from '../transport/transport.js';
+import { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError, SessionClosedError } from './errors.js';
+import type { DeviceCounters, DeviceInfo, LinkStats, SessionOptions } from './types.js';
+
+/** A timer handle of a Clock. */
+export type Timer = object;
+
+/** Time (ms, monotonic) and timers of the link; tests pass a fake one. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): Timer;
+  clearTimeout(timer: Timer | undefined): void;
+  setInterval(callback: () => void, ms: number): Timer;
+  clearInterval(timer: Timer | undefined): void;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout | undefined),
+  setInterval: (callback, ms) => setInterval(callback, ms),
+  clearInterval: (timer) => clearInterval(timer as NodeJS.Timeout | undefined),
+};
+
+/** The link's share of SessionOptions: timeouts and retries. */
+export type LinkOptions = Omit<SessionOptions, 'log' | 'encoding'>;
+
+/** A request waiting for a window slot or for its reply. */
+export interface PendingRequest {
+  message: RequestMessage;
+  resolve: (completion: RequestCompletion) => void;
+  reject: (error: Error) => void;
+}
+
+/** How a request ended: its reply, or 'reply-lost' (applied, reply no longer cached). */
+export type RequestCompletion = Completion<PendingRequest>;
+
+/** ERRORs that end the session (docs/protocol.md §6.2, §7): the device did not consume the request, or it halted. */
+const FATAL_DEVICE_ERRORS = new Set<number>([ErrorCode.UNKNOWN_TYPE, ErrorCode.VERSION_MISMATCH, ErrorCode.DEVICE_TRAP]);
+
+function checkPositive(name: string, v: number | undefined, fallback: number): number {
+  const value = v ?? fallback;
+  if (!(Number.isFinite(value) && value > 0)) throw new TypeError(`options.${name} must be a positive number of ms, got ${v}`);
+  return value;
+}
+
+export class Link {
+  readonly transport: Transport;
+  private readonly options: LinkOptions;
+  private readonly clock: Clock;
+  private readonly deframer = new Deframer();
+  private readonly helloTags = new Set<number>();
+  private nextTag = 1 + Math.floor(Math.random() * 0xfffe);
+  private helloWaiter: ((hello: MessageOf<'HELLO'>) => void) | undefined;
+  private readonly pongWaiters = new Map<number, (pong: MessageOf<'PONG'>) => void>();
+  private window: SendWindow<PendingRequest> | undefined;
+  private readonly queue: PendingRequest[] = [];
+  private readonly outgoing: Uint8Array[] = [];
+  private readonly inFlight = new Set<PendingRequest>();
+  /**
+   * Requests the link lets into flight, <= HELLO.window. A slow device
+   * (QEMU's byte-at-a-time UART, a board at 115200 baud) answers late, not
+   * never: a timeout there resends the whole window, which makes the device
+   * slower still, and the RTO never learns (Karn's rule skips resent
+   * requests). So a timeout halves this and each answer grows it by
+   * 1/congestionWindow (AIMD, as TCP, RFC 5681 §3.1). Gap ACKs (corruption,
+   * not congestion) leave it alone.
+   */
+  private congestionWindow = 1;
+  private congestionEvents = 0;
+  private readonly waiters: (() => void)[] = [];
+  private retransmitTimer: Timer | undefined;
+  private retransmitAt = Infinity;
+  private heartbeatTimer: Timer | undefined;
+  private lastHeard: number;
+  private lastPingAt = 0;
+  private missedPings = 0;
+  /** PING tag -> SendWindow.probeMark() when it was written: its PONG proves what was lost. */
+  private readonly probeMarks = new Map<number, number>();
+  /** Tag of the PING sent right after retransmissions, until its PONG (one at a time). */
+  private probeTag: number | undefined;
+  /** Frames were re-sent behind the outstanding probe: probe again when it is answered. */
+  private probeWanted = false;
+  private failureError: Error | undefined;
+  private closed = false;
+  private hello: DeviceInfo | undefined;
+  private repliesLost = 0;
+  private undecodable = 0;
+  private pingsSent = 0;
+  private deviceCounters: DeviceCounters | null = null;
+  private deviceBaseline: DeviceCounters | null = null;
+  private hostBaseline = { frames: 0, badCrc: 0, malformed: 0, tooLarge: 0 };
+  private readonly onData = (chunk: Uint8Array): void => {
+    for (const frame of this.deframer.push(chunk)) this.onFrame(frame);
+  };
+  private readonly onClose = (info: TransportCloseInfo): void => {
+    if (this.closed) return;
+    const why = info.reason ?? info.error?.message ?? 'no reason given';
+    this.fail(info.disconnected
+      ? new DeviceDisconnectedError(`the link to the device went away (${this.transport.description}): ${why}. Check the device and the cable, then connect again`, { cause: info.error })
+      : new SessionClosedError(`the transport was closed under the session (${this.transport.description})`));
+  };
+
+  constructor(transport: Transport, options: LinkOptions = {}, clock: Clock = realClock) {
+    this.transport = transport;
+    this.options = options;
+    this.clock = clock;
+    this.lastHeard = clock.now();
+  }
+
+  /** What the device reported in HELLO (undefined before open() resolves). */
+  get device(): DeviceInfo | undefined {
+    return this.hello;
+  }
+
+  /** The fatal error (or SessionClosedError) that ended the link, if any. */
+  get failure(): Error | undefined {
+    return this.failureError;
+  }
+
+  get stats(): LinkStats {
+    const s = this.deframer.stats;
+    const b = this.hostBaseline;
+    const d = this.deviceCounters;
+    const db = this.deviceBaseline ?? { framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 };
+    return {
+      host: { frames: s.frames - b.frames, badCrc: s.badCrc - b.badCrc, malformed: s.malformed - b.malformed, tooLarge: s.tooLarge - b.tooLarge },
+      device: d && {
+        framesOk: d.framesOk - db.framesOk, badCrc: d.badCrc - db.badCrc, malformed: d.malformed - db.malformed, tooLarge: d.tooLarge - db.tooLarge,
+      },
+      retransmits: this.window?.retransmissions ?? 0,
+      duplicates: this.window?.duplicateReplies ?? 0,
+      repliesLost: this.repliesLost,
+      undecodable: this.undecodable,
+      pingsSent: this.pingsSent,
+      probedLosses: this.window?.probedLosses ?? 0,
+      timeouts: this.congestionEvents,
+      congestionWindow: Math.floor(this.congestionWindow),
+    };
+  }
+
+  // ---- handshake ----
+
+  /**
+   * Opens the transport (if it is not open yet) and shakes hands with the
+   * device. Rejects with a TransportError (cannot open), DeviceTimeoutError
+   * (no HELLO), ProtocolError VERSION_MISMATCH, or DeviceDisconnectedError.
+   */
+  async open(): Promise<void> {
+    const o = this.options;
+    const helloInterval = checkPositive('helloIntervalMs', o.helloIntervalMs, 500);
+    const handshakeTimeout = checkPositive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10000);
+    checkPositive('heartbeatIdleMs', o.heartbeatIdleMs, 1000);
+    this.transport.on('data', this.onData);
+    this.transport.on('close', this.onClose);
+    if (!this.transport.isOpen) {
+      try {
+        await this.transport.open();
+      } catch (err) {
+        this.detach();
+        throw err;
+      }
+    }
+    const started = this.clock.now();
+    let timer: Timer | undefined;
+    try {
+      const hello = await new Promise<MessageOf<'HELLO'>>((resolve, reject) => {
+        this.helloWaiter = resolve;
+        this.waiters.push(() => { if (this.failureError) reject(this.failureError); });
+        // One 0x00 ends any partial frame the device holds (docs/protocol.md §2).
+        this.writeBytes(new Uint8Array([0]));
+        const ask = (): void => {
+          if (this.clock.now() - started >= handshakeTimeout) {
+            reject(new DeviceTimeoutError(
+              `no HELLO from the device within ${handshakeTimeout} ms on ${this.transport.description}: check that it runs the ff-edge device program, that the port and baud rate are right, and that nothing else uses the port`,
+              'handshake', this.clock.now() - this.lastHeard));
+            return;
+          }
+          const tag = this.tag();
+          this.helloTags.add(tag);
+          this.writeBytes(encodeMessage({ type: 'HELLO_REQUEST' }, tag));
+          timer = this.clock.setTimeout(ask, helloInterval);
+        };
+        ask();
+      });
+      this.accept(hello);
+    } catch (err) {
+      this.clock.clearTimeout(timer);
+      this.fail(err as Error);
+      throw err;
+    }
+    this.clock.clearTimeout(timer);
+    this.helloWaiter = undefined;
+    this.startHeartbeat();
+    // Baseline of the device's drop counters, so link records count this session only.
+    await this.ping();
+    this.deviceBaseline = this.deviceCounters;
+  }
+
+  private accept(hello: MessageOf<'HELLO'>): void {
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      throw new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, {
+        detail: hello.protocolVersion, context: `HELLO from ${hello.runtime} announces protocol v${hello.protocolVersion}`,
+      });
+    }
+    if (hello.window < 1) throw new ProtocolError(ErrorCode.MALFORMED, undefined, { context: 'HELLO window is 0' });
+    this.hello = {
+      protocolVersion: hello.protocolVersion, window: hello.window, maxPayload: Math.min(hello.maxPayload, MAX_PAYLOAD),
+      arenaFree: hello.arenaFree, buildId: hello.buildId, runtime: hello.runtime,
+    };
+    const o = this.options;
+    this.window = new SendWindow<PendingRequest>({
+      window: hello.window,
+      firstSeq: hello.nextExpected,
+      ...(o.rtoInitialMs !== undefined ? { rtoInitialMs: o.rtoInitialMs } : {}),
+      ...(o.rtoMinMs !== undefined ? { rtoMinMs: o.rtoMinMs } : {}),
+      ...(o.rtoMaxMs !== undefined ? { rtoMaxMs: o.rtoMaxMs } : {}),
+      ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
+      ...(o.maxLosses !== undefined ? { maxLosses: o.maxLosses } : {}),
+    });
+    this.hostBaseline = { ...this.deframer.stats };
+    this.congestionWindow = hello.window;
+  }
+
+  private tag(): number {
+    const tag = this.nextTag;
+    this.nextTag = tag >= 0xffff ? 1 : tag + 1; // never 0: the boot HELLO carries seq 0
+    return tag;
+  }
+
+  // ---- receive ----
+
+  private onFrame(frame: Frame): void {
+    if (this.failureError) return;
+    this.lastHeard = this.clock.now();
+    this.missedPings = 0;
+    let message: Message;
+    try {
+      message = decodeMessage(frame);
+    } catch (err) {
+      if (err instanceof ProtocolError && err.code === ErrorCode.VERSION_MISMATCH) {
+        this.fail(new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, {
+          detail: frame.version, seq: frame.seq, context: `the device sent a v${frame.version} frame (type 0x${frame.type.toString(16)})`,
+        }));
+      } else {
+        this.undecodable++;
+      }
+      return;
+    }
+    if ((frame.type & 0x80) === 0) {
+      this.undecodable++; // our own request came back: a port with echo on
+      return;
+    }
+    switch (message.type) {
+      case 'HELLO':
+        if (this.helloWaiter) {
+          if (this.helloTags.has(frame.seq)) this.helloWaiter(message);
+          return; // a boot HELLO before our reply: ours follows
+        }
+        if (this.helloTags.has(frame.seq)) return; // a late reply to a repeated HELLO_REQUEST
+        this.fail(new ProtocolError(ErrorCode.LINK_DESYNC, undefined, {
+          detail: message.nextExpected, context: `unprompted HELLO from ${message.runtime} mid-session`,
+        }));
+        return;
+      case 'PONG': {
+        this.deviceCounters = {
+          framesOk: message.framesOk, badCrc: message.badCrc, malformed: message.malformed, tooLarge: message.tooLarge,
+        };
+        const waiter = this.pongWaiters.get(frame.seq);
+        this.pongWaiters.delete(frame.seq);
+        waiter?.(message);
+        break;
+      }
+      case 'ERROR':
+        // Fatal for the session: the device did not consume the request (§6.2), or it
+        // halted (DEVICE_TRAP, an unprompted ERROR with seq 0: check it before sequencing, §7).
+        if (FATAL_DEVICE_ERRORS.has(message.code)) {
+          this.fail(errorFromMessage(message, frame.seq));
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    const window = this.window;
+    if (!window || this.helloWaiter) return; // stale replies from before this session
+    let outcome: ReturnType<SendWindow<PendingRequest>['receive']>;
+    try {
+      outcome = window.receive(message, frame.seq, this.clock.now());
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    for (const f of outcome.retransmit) this.writeBytes(f);
+    if (message.type === 'PONG' && !this.onProbeAnswered(window, frame.seq)) return;
+    if (outcome.retransmit.length > 0) this.sendProbe();
+    for (const c of outcome.completed) {
+      this.inFlight.delete(c.tag);
+      this.congestionWindow = Math.min(this.hello!.window, this.congestionWindow + 1 / this.congestionWindow);
+      if (c.outcome === 'reply-lost') this.repliesLost++;
+      c.tag.resolve(c);
+    }
+    this.pump();
+  }
+
+  // ---- send ----
+
+  /** Sends a sequenced request once a window slot is free; resolves with its completion. */
+  request(message: RequestMessage): Promise<RequestCompletion> {
+    if (this.failureError) return Promise.reject(this.failureError);
+    if (this.closed) return Promise.reject(new SessionClosedError());
+    return new Promise<RequestCompletion>((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const window = this.window;
+    if (window && !this.failureError) {
+      while (this.queue.length > 0 && this.canSendNow(window)) {
+        const pending = this.queue.shift()!;
+        let frame: Uint8Array;
+        try {
+          frame = window.send(pending.message, pending, this.clock.now()).frame;
+        } catch (err) {
+          pending.reject(err as Error); // a bad field (TypeError): only this request fails
+          continue;
+        }
+        this.inFlight.add(pending);
+        this.writeBytes(frame);
+      }
+      this.armRetransmit();
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  private canSendNow(window: SendWindow<PendingRequest>): boolean {
+    return window.canSend() && this.inFlight.size < Math.floor(this.congestionWindow);
+  }
+
+  /** Resolves when a new request would be sent at once (nothing queued, a window slot free). */
+  whenSendable(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (this.failureError) reject(this.failureError);
+        else if (this.queue.length === 0 && this.canSendNow(this.window!)) resolve();
+        else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** Resolves when every request sent so far is answered. */
+  async drain(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (this.failureError) reject(this.failureError);
+        else if (this.queue.length === 0 && this.inFlight.size === 0) resolve();
+        else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /**
+   * Queues bytes for the device. Frames queued in one turn of the event loop
+   * go out in one write (fewer syscalls and wake-ups on both sides), in order.
+   */
+  private writeBytes(bytes: Uint8Array): void {
+    this.outgoing.push(bytes);
+    if (this.outgoing.length === 1) queueMicrotask(this.flushOutgoing);
+  }
+
+  private readonly flushOutgoing = (): void => {
+    const parts = this.outgoing.splice(0);
+    if (parts.length === 0 || this.closed) return;
+    let bytes = parts[0]!;
+    if (parts.length > 1) {
+      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+    }
+    this.transport.write(bytes).catch((err: Error) => {
+      if (this.closed) return;
+      // A failed write usually means the link is going away; its `close` event
+      // says why (exit code, unplugged), so give it a moment to arrive first.
+      this.clock.setTimeout(() => {
+        this.fail(new DeviceDisconnectedError(`cannot write to ${this.transport.description}: ${err.message}`, { cause: err }));
+      }, 300);
+    });
+  };
+
+  // ---- retransmit ----
+
+  private armRetransmit(): void {
+    const window = this.window!;
+    const t = this.clock.now();
+    const wait = window.nextDeadline(t);
+    if (wait === Infinity) return;
+    const at = t + wait;
+    if (this.retransmitTimer !== undefined && this.retransmitAt <= at) return; // fires early and re-arms
+    this.clock.clearTimeout(this.retransmitTimer);
+    this.retransmitAt = at;
+    this.retransmitTimer = this.clock.setTimeout(() => this.onRetransmitTimer(), Math.max(1, Math.ceil(wait)));
+  }
+
+  private onRetransmitTimer(): void {
+    this.retransmitTimer = undefined;
+    this.retransmitAt = Infinity;
+    if (this.failureError || !this.window) return;
+    try {
+      const resent = this.window.poll(this.clock.now());
+      if (resent.length > 0) {
+        this.congestionEvents++;
+        this.congestionWindow = Math.max(1, Math.min(this.congestionWindow, this.inFlight.size) / 2);
+      }
+      for (const frame of resent) this.writeBytes(frame);
+      if (resent.length > 0) {
+        this.probeTag = undefined; // a timer ran out: the last probe (or its PONG) was lost too
+        this.sendProbe();
+      }
+    } catch (err) {
+      const silent = this.clock.now() - this.lastHeard;
+      this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
+        ? new DeviceTimeoutError(`the device stopped answering on ${this.transport.description}: ${err.message}`, 'request', silent, { cause: err })
+        : err as Error);
+      return;
+    }
+    this.armRetransmit();
+  }
+
+  // ---- heartbeat and probes ----
+
+  private startHeartbeat(): void {
+    const idle = checkPositive('heartbeatIdleMs', this.options.heartbeatIdleMs, 1000);
+    const misses = this.options.heartbeatMisses ?? 3;
+    if (!Number.isInteger(misses) || misses < 1) throw new TypeError(`options.heartbeatMisses must be a positive integer, got ${misses}`);
+    const tick = Math.max(5, Math.min(250, idle / 4));
+    this.heartbeatTimer = this.clock.setInterval(() => {
+      if (this.failureError || this.closed) return;
+      const t = this.clock.now();
+      if (t - this.lastHeard < idle || t - this.lastPingAt < idle) return;
+      if (this.missedPings >= misses) {
+        this.fail(new DeviceTimeoutError(
+          `the device stopped answering on ${this.transport.description}: nothing received for ${Math.round(t - this.lastHeard)} ms and ${misses} PINGs unanswered. Check that it is powered and connected, and whether it crashed`,
+          'heartbeat', t - this.lastHeard));
+        return;
+      }
+      this.missedPings++;
+      this.sendPing();
+    }, tick);
+  }
+
+  private sendPing(): number {
+    const tag = this.tag();
+    this.lastPingAt = this.clock.now();
+    this.pingsSent++;
+    if (this.window) {
+      this.probeMarks.set(tag, this.window.probeMark());
+      if (this.probeMarks.size > 64) this.probeMarks.delete(this.probeMarks.keys().next().value!); // PONGs lost long ago
+    }
+    this.writeBytes(encodeMessage({ type: 'PING' }, tag));
+    return tag;
+  }
+
+  /**
+   * PING until a PONG arrives (re-sent every heartbeat interval); resolves with
+   * the device's frame counters. Rejects with DeviceTimeoutError after
+   * heartbeatMisses + 1 tries.
+   */
+  async ping(): Promise<DeviceCounters> {
+    if (this.failureError) throw this.failureError;
+    const idle = this.options.heartbeatIdleMs ?? 1000;
+    const tries = (this.options.heartbeatMisses ?? 3) + 1;
+    for (let i = 0; i < tries; i++) {
+      const tag = this.sendPing();
+      const pong = await new Promise<MessageOf<'PONG'> | null>((resolve, reject) => {
+        let settled = false;
+        const settle = (value: MessageOf<'PONG'> | null, error?: Error): void => {
+          if (settled) return;
+          settled = true;
+          this.clock.clearTimeout(timer);
+          this.pongWaiters.delete(tag);
+          if (error) reject(error);
+          else resolve(value);
+        };
+        const timer = this.clock.setTimeout(() => settle(null), idle);
+        this.pongWaiters.set(tag, (m) => settle(m));
+        const onFail = (): void => {
+          if (settled) return;
+          if (this.failureError) settle(null, this.failureError);
+          else this.waiters.push(onFail);
+        };
+        this.waiters.push(onFail);
+      });
+      if (pong) return this.deviceCounters!;
+    }
+    const error = new DeviceTimeoutError(`the device did not answer ${tries} PINGs on ${this.transport.description}`, 'ping', this.clock.now() - this.lastHeard);
+    this.fail(error);
+    throw error;
+  }
+
+  /**
+   * A PING right behind retransmitted frames: its PONG (the device's next expected
+   * seq, after everything before it) tells within one round trip whether they got
+   * through, instead of a retransmission timeout (SendWindow.probed). One at a time;
+   * a lost probe leaves the timers to recover.
+   */
+  private sendProbe(): void {
+    if (this.failureError || this.closed) return;
+    if (this.probeTag !== undefined) {
+      this.probeWanted = true; // its PONG cannot speak for frames written after it
+      return;
+    }
+    this.probeWanted = false;
+    this.probeTag = this.sendPing();
+  }
+
+  /**
+   * Resend what a PONG proves lost; a proven loss halves the requests let into
+   * flight, as a timeout does (a real UART overruns its RX ring on bursts), but
+   * without the timeout's backoff. False when that ended the session.
+   */
+  private onProbeAnswered(window: SendWindow<PendingRequest>, tag: number): boolean {
+    const mark = this.probeMarks.get(tag);
+    this.probeMarks.delete(tag);
+    const wasProbe = tag === this.probeTag;
+    if (wasProbe) this.probeTag = undefined;
+    if (mark === undefined) return true;
+    let resent: Uint8Array[];
+    try {
+      resent = window.probed(mark, this.clock.now());
+    } catch (err) {
+      this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
+        ? new LinkTooLossyError(`the link to ${this.transport.description} loses too many frames: ${err.message}. `
+          + 'The device answers, so it is the link: check the cable and baud rate, or send smaller frames (--encoding int8)',
+          err.seq ?? -1, err.detail, { cause: err })
+        : err as Error);
+      return false;
+    }
+    for (const f of resent) this.writeBytes(f);
+    if (resent.length > 0) {
+      this.congestionWindow = Math.max(1, Math.min(this.congestionWindow, this.inFlight.size) / 2);
+    }
+    if (resent.length > 0 || (wasProbe && this.probeWanted)) this.sendProbe();
+    this.armRetransmit();
+    return true;
+  }
+
+  // ---- failure and close ----
+
+  /**
+   * The one place the link ends: stops the timers, and every queued and
+   * in-flight request, waiter and PING rejects with `error`. Later calls
+   * reject with it too (failureError).
+   */
+  private end(error: Error): void {
+    this.failureError = error;
+    this.stopTimers();
+    const pending = [...this.queue.splice(0), ...this.inFlight];
+    this.inFlight.clear();
+    for (const p of pending) p.reject(error);
+    this.wake();
+    this.pongWaiters.clear();
+  }
+
+  /** A fatal error: ends the link with it and closes the transport. */
+  private fail(error: Error): void {
+    if (this.failureError) return;
+    this.end(error);
+    if (!this.closed) {
+      this.closed = true;
+      this.detach();
+      void this.transport.close().catch(() => undefined);
+    }
+  }
+
+  private stopTimers(): void {
+    this.clock.clearTimeout(this.retransmitTimer);
+    this.retransmitTimer = undefined;
+    this.clock.clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  private detach(): void {
+    this.transport.off('data', this.onData);
+    this.transport.off('close', this.onClose);
+  }
+
+  /**
+   * Ends the link and closes the transport. Pending requests reject with
+   * SessionClosedError; call drain() first to let them finish. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Not closed yet means not failed yet either: fail() closes.
+    this.end(new SessionClosedError('the session was closed while this request was pending'));
+    this.detach();
+    await this.transport.close();
+  }
+}

@@ -1,0 +1,55 @@
+// What the session writes to its log (host/logs/records.ts): a `meta` record
+// per configure, a `train` record per trained sample (timestamp, sample seq,
+// device step, per-layer goodness), an `eval` record per evaluation and a
+// `link` record of the link's counters. Building only; session.ts appends.
+
+import type { LayerGoodness, LinkRecord, LogRecord, MetaRecord, TrainRecord } from '../logs/records.js';
+import type { GoodnessLayer } from '../protocol/index.js';
+import type { DeviceInfo, EvalResult, LinkStats, TrainResult } from './types.js';
+
+/** One GOODNESS layer record (docs/protocol.md §5.8) as a log layer. */
+export function layerRecord(layer: GoodnessLayer): LayerGoodness {
+  const record: LayerGoodness & { peer?: number } = {
+    gpos: layer.goodnessPositive, gneg: layer.goodnessNegative, loss: layer.loss,
+    active: layer.activeFraction, hoyer: layer.hoyer,
+  };
+  // Field 5 (protocol "extra" 0) of this device is the peer-normalisation penalty.
+  if (layer.extra && layer.extra.length > 0) record.peer = layer.extra[0]!;
+  return record;
+}
+
+export function metaRecord(config: Record<string, unknown>, device: DeviceInfo, transport: string, arenaUsed: number | null): MetaRecord {
+  return { type: 'meta', t: Date.now(), config, device: { ...device, transport }, arenaUsed };
+}
+
+/** The `train` record of a trained sample; null when its GOODNESS reply was lost (nothing to record). */
+export function trainRecord(result: TrainResult): (TrainRecord & { sample: number }) | null {
+  if (!result.layers) return null;
+  return {
+    type: 'train', t: Date.now(), seq: result.seq, step: result.step!, label: result.label,
+    layers: result.layers.map(layerRecord), sample: result.index,
+  };
+}
+
+export function evalRecord(result: EvalResult): LogRecord {
+  return {
+    type: 'eval', t: Date.now(), step: result.step, accuracy: result.accuracy, n: result.n, perClass: result.perClass, mode: result.mode,
+  } as LogRecord;
+}
+
+/** The link counters as a `link` record (cumulative since connect). */
+export function linkRecord(s: LinkStats): LinkRecord {
+  const d = s.device ?? { badCrc: 0, malformed: 0, tooLarge: 0 };
+  return {
+    type: 'link', t: Date.now(),
+    framesDropped: s.host.badCrc + s.host.malformed + s.host.tooLarge + d.badCrc + d.malformed + d.tooLarge,
+    crcErrors: s.host.badCrc + d.badCrc,
+    retransmits: s.retransmits,
+    duplicates: s.duplicates,
+  };
+}
+
+/** A `link` record with the details the log keeps beside it: lost replies and drops by side and cause. */
+export function linkLogRecord(record: LinkRecord, s: LinkStats): LogRecord {
+  return { ...record, repliesLost: s.repliesLost, hostDropped: s.host, deviceDropped: s.device } as LogRecord;
+}
