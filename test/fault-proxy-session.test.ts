@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Session } from '../host/session.js';
+import { Session } from '../host/session/index.js';
 import { FaultProxy, damagedFraction, type LinkFaults } from '../host/transport/fault-proxy.js';
 import { SerialTransport } from '../host/transport/index.js';
 import { imuGestureDataset } from '../host/sources/index.js';
