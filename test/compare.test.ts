@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { activity, activeFraction, hoyer, ensembleOverlap, linearCka } from "../host/compare/metrics.js";
 import { compareRules, compareMarkdown, compareSvg, writeCompare, ruleConfig, parseArgs } from "../host/compare/index.js";
 import { ALGORITHMS, OUTPUT_LAYER_ALGORITHMS } from "../host/learner/config.js";
-import { parseXml, findAll } from "../host/logs/xml-check.js";
+import { parseXml, findAll } from "./support/xml-check.js";
 
 const run = promisify(execFile);
 const main = fileURLToPath(new URL("../host/compare/main.js", import.meta.url));

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { Deframer, encodeFrame } from '../host/protocol/frame.js';
 import { decodeMessage, MessageType, type Message } from '../host/protocol/messages.js';
-import { launchQemu } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
+import { launchQemu } from '../host/transport/qemu-launch.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo

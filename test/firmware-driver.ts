@@ -26,10 +26,10 @@ export function onPath(tool: string): boolean {
   });
 }
 
-/** Compile the AssemblyScript echo fixture (firmware-targets/fixtures/echo.ts) to `out`. */
+/** Compile the AssemblyScript echo fixture (test/fixtures/echo.ts) to `out`. */
 export async function buildEchoFixture(out: string): Promise<void> {
   const asc = join(repoRoot, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-  await promisify(execFile)(process.execPath, [asc, 'firmware-targets/fixtures/echo.ts',
+  await promisify(execFile)(process.execPath, [asc, 'test/fixtures/echo.ts',
     '--runtime', 'stub', '--use', 'abort=', '-O3', '-o', out], { cwd: repoRoot });
 }
 

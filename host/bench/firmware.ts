@@ -7,12 +7,12 @@
 //   node dist/host/bench/firmware.js --config-header   # the C header of the demo config blob
 //
 // Flash/RAM: host/budget.ts for each target (built firmware, device statics, learner
-// arena). Instructions: firmware-targets/c-reference/m4-bench.c runs N training steps
+// arena). Instructions: host/bench/c-reference/m4-bench.c runs N training steps
 // between two SysTick reads under `qemu-system-arm -icount shift=0`, where one virtual
 // nanosecond is one executed instruction: instruction counts, NOT cycles (QEMU models
 // no pipeline, caches or flash wait states). Three builds of that harness: ff-core.wasm
 // through wasm2c with bounds checks (the default firmware), without them
-// (BOUNDS_CHECKS=0), and the plain C reference (firmware-targets/c-reference/ff-ref.c);
+// (BOUNDS_CHECKS=0), and the plain C reference (host/bench/c-reference/ff-ref.c);
 // all three must end with the same weights (FNV-1a printed by the firmware).
 //
 // Non-goals: timing over the UART (QEMU's UART is byte-at-a-time; see the READMEs).
@@ -27,7 +27,7 @@ import { budget, formatBudget, SENSOR_DEMO_MODEL, type Budget, type BudgetTarget
 import { packageRoot, wasmPath } from '../paths.js';
 
 const run = promisify(execFile);
-const referenceDir = join(packageRoot, 'firmware-targets', 'c-reference');
+const referenceDir = join(packageRoot, 'host', 'bench', 'c-reference');
 
 /** The C header m4-bench.c includes: the learner config blob of `config`. */
 export function benchConfigHeader(config: LearnerConfig = SENSOR_DEMO_MODEL): string {
@@ -75,7 +75,7 @@ export interface BenchRun {
 
 export interface BuildOptions { steps?: number; boundsChecks?: boolean; config?: LearnerConfig; build?: string }
 
-/** Build the two M4 bench ELFs of firmware-targets/c-reference; returns their paths. */
+/** Build the two M4 bench ELFs of host/bench/c-reference; returns their paths. */
 export async function buildM4Bench(options: BuildOptions = {}): Promise<{ cref: string; wasm2c: string }> {
   const checks = options.boundsChecks ?? true;
   const build = options.build ?? join(referenceDir, 'build', checks ? 'bench' : 'bench-unchecked');

@@ -47,7 +47,7 @@ export const SPEED_SIZES = ['32-16', '64-64', '96-96', '128-128-64', '256-256', 
 export const TARGET_MODEL = '784-500-500';
 /** ts-reference (float64 arrays, allocation per step) only up to this many parameters. */
 export const TS_REFERENCE_MAX_PARAMS = 50_000;
-/** The M4 bench harness's linear-memory pool (firmware-targets/c-reference/Makefile BENCH_RAM_BYTES). */
+/** The M4 bench harness's linear-memory pool (host/bench/c-reference/Makefile BENCH_RAM_BYTES). */
 const M4_POOL_BYTES = 131072;
 
 export interface SpeedOptions {
@@ -65,7 +65,7 @@ export interface SpeedOptions {
   steps?: number;
   /** Smoke run: one tiny model, 1 round, 3 repeats of 5 steps, no M4, one compile timing. */
   quick?: boolean;
-  /** Where native builds go; default firmware-targets/c-reference/build. */
+  /** Where native builds go; default host/bench/c-reference/build. */
   buildDir?: string;
   /** Write speed.json, speed.md, speed.svg here; default out/bench (null: write nothing). */
   outDir?: string | null;
@@ -234,7 +234,7 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
   for (const id of wanted) if (!RUNTIMES.some((r) => r.id === id)) throw new TypeError(`unknown runtime "${id}"; one of ${RUNTIMES.map((r) => r.id).join(', ')}`);
   if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(repeats) || repeats < 1) throw new TypeError('rounds and repeats must be positive integers');
 
-  log(`building the native runtimes (make -C firmware-targets/c-reference speed)...`);
+  log(`building the native runtimes (make -C host/bench/c-reference speed)...`);
   const made = await makeRuntimes(wanted, buildDir);
   const byId = new Map(made.runtimes.map((r) => [r.info.id, r] as const));
   const results: SpeedResult[] = [];

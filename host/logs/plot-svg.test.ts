@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGoodnessPlot, goodnessPlotSvg, movingAverage, niceTicks, thinIndices, writeGoodnessPlot } from './plot-svg.js';
-import { findAll, parseXml, type XmlElement } from './xml-check.js';
-import { exampleLog } from './example-log.js';
+import { findAll, parseXml, type XmlElement } from '../../test/support/xml-check.js';
+import { exampleLog } from '../../test/support/example-log.js';
 import type { LogRecord, TrainRecord } from './records.js';
 
 test('the XML checker accepts well-formed documents and rejects broken ones', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   LogLineParser, LogParseError, loadLog, parseLog, parseRecordLine, validateRecord, type LogRecord,
 } from './records.js';
-import { exampleLog } from './example-log.js';
+import { exampleLog } from '../../test/support/example-log.js';
 
 const train = {
   type: 'train', t: 1700000000000, seq: 5, step: 4, label: 3, predicted: 3,
