@@ -17,18 +17,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { encodeMessage } from '../host/protocol/messages.js';
-import { ErrorCode, FAULT_DETAIL_BASE } from '../host/protocol/errors.js';
+import { ErrorCode, FAULT_DETAIL_BASE, FAULT_NAMES, TRAP_NAMES } from '../host/protocol/errors.js';
 import { packageRoot } from '../host/paths.js';
-
-/** Index = wabt 1.0.32 `wasm_rt_trap_t`; entry 0 also stands for any code not listed. */
-export const TRAP_NAMES = ['unknown', 'oob', 'int-overflow', 'div-by-zero', 'invalid-conversion',
-  'unreachable', 'call-indirect', 'uncaught-exception', 'exhaustion'] as const;
-
-/** Cortex-M exceptions vectors.c routes to the fatal handler; 16 = any external interrupt. */
-export const FAULTS: ReadonlyArray<readonly [number, string]> = [
-  [0, 'unknown'], [2, 'nmi'], [3, 'hardfault'], [4, 'memmanage'], [5, 'busfault'], [6, 'usagefault'],
-  [11, 'svcall'], [12, 'debugmon'], [14, 'pendsv'], [16, 'unexpected-irq'],
-];
 
 /** The header seq of every fatal frame (it answers no request). */
 export const FATAL_SEQ = 0;
@@ -40,7 +30,7 @@ export function trapFrames(): FatalFrame[] {
 }
 
 export function faultFrames(): FatalFrame[] {
-  return FAULTS.map(([exception, name]) => frame(FAULT_DETAIL_BASE + exception, `fault: ${name}`));
+  return FAULT_NAMES.map(([exception, name]) => frame(FAULT_DETAIL_BASE + exception, `fault: ${name}`));
 }
 
 function frame(detail: number, text: string): FatalFrame {

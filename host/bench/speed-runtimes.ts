@@ -15,7 +15,7 @@
 //
 // Non-goals: the M4 (host/bench/firmware.ts counts its instructions), statistics.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import { encodeConfig, type LearnerConfig } from '../learner/config.js';
 import { Learner } from '../learner/learner.js';
 import { ReferenceFF } from '../learner/reference/ff-reference.js';
-import { packageRoot, wasmPath } from '../paths.js';
+import { onPath, packageRoot, wasmPath } from '../paths.js';
 import { benchSamples, fnv1a } from './firmware.js';
 
 const run = promisify(execFile);
@@ -102,11 +102,6 @@ export interface Runtime {
   prepare(model: BenchModel): Promise<void>;
   /** Trains a fresh model (initial weights from the seed): warmup, then repeats x steps. */
   run(model: BenchModel, request: RunRequest): Promise<RunResult>;
-}
-
-/** Whether a program is on PATH. */
-export function onPath(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 }
 
 // ---- V8, in this process ------------------------------------------------

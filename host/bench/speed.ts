@@ -31,10 +31,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Learner } from '../learner/learner.js';
-import { packageRoot, wasmPath } from '../paths.js';
+import { onPath, packageRoot, wasmPath } from '../paths.js';
 import { buildM4Bench, runM4Bench } from './firmware.js';
 import {
-  benchModel, makeRuntimes, onPath, referenceDir, RUNTIMES, SPEED_OPTIONS,
+  benchModel, makeRuntimes, referenceDir, RUNTIMES, SPEED_OPTIONS,
   type BenchModel, type Runtime, type RuntimeId,
 } from './speed-runtimes.js';
 import { speedMarkdown, speedSvg } from './speed-report.js';
