@@ -23,6 +23,26 @@ test('valid records of every type pass and keep their fields', () => {
   assert.equal((validateRecord(meta) as { note?: string }).note, 'extra fields are kept');
 });
 
+test('the fields the session adds are declared and checked when present', () => {
+  const session = [
+    { ...train, sample: 12 },
+    { ...evalRec, mode: 'head' },
+    { ...link, repliesLost: 1, hostDropped: { frames: 40, badCrc: 1, malformed: 0, tooLarge: 0 }, deviceDropped: null },
+    { ...link, repliesLost: 0, hostDropped: { frames: 40, badCrc: 0, malformed: 0, tooLarge: 0 }, deviceDropped: { framesOk: 39, badCrc: 2, malformed: 0, tooLarge: 1 } },
+    { ...meta, arenaUsed: 43824 },
+  ];
+  for (const r of session) assert.deepEqual(validateRecord(JSON.parse(JSON.stringify(r))), r);
+  const cases: [unknown, RegExp][] = [
+    [{ ...train, sample: -1 }, /^sample must be an integer >= 0/],
+    [{ ...evalRec, mode: 'vote' }, /^mode must be one of goodness, head when present, got "vote"/],
+    [{ ...link, repliesLost: 0.5 }, /^repliesLost must be an integer >= 0/],
+    [{ ...link, hostDropped: null }, /^hostDropped must be an object when present/],
+    [{ ...link, hostDropped: { frames: 1, badCrc: 0, malformed: 0 } }, /^hostDropped\.tooLarge must be an integer >= 0/],
+    [{ ...link, deviceDropped: { framesOk: 1, badCrc: -1, malformed: 0, tooLarge: 0 } }, /^deviceDropped\.badCrc must be an integer >= 0/],
+  ];
+  for (const [value, message] of cases) assert.throws(() => validateRecord(value), { name: 'LogRecordError', message });
+});
+
 test('invalid records name the bad field', () => {
   const cases: [unknown, RegExp][] = [
     [[1], /must be a JSON object/],
