@@ -18,6 +18,7 @@
 // Non-goals: timing over the UART (QEMU's UART is byte-at-a-time; see the READMEs).
 
 import { execFile } from 'node:child_process';
+import { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,7 @@ import { promisify } from 'node:util';
 import { encodeConfig, type LearnerConfig } from '../learner/config.js';
 import { budget, formatBudget, SENSOR_DEMO_MODEL, type Budget, type BudgetTarget } from '../budget.js';
 import { packageRoot, wasmPath } from '../paths.js';
+import { positiveInteger } from '../command-line.js';
 
 const run = promisify(execFile);
 const referenceDir = join(packageRoot, 'host', 'bench', 'c-reference');
@@ -158,18 +160,19 @@ export function formatFirmwareBench(b: FirmwareBench): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = process.argv.slice(2);
-  const value = (flag: string): number | undefined => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  if (args.includes('--help')) {
-    console.log('usage: node dist/host/bench/firmware.js [--steps N] [--ram BYTES] [--json] | --config-header');
-  } else if (args.includes('--config-header')) {
+  const flags = new Command('node dist/host/bench/firmware.js')
+    .description('Flash and RAM of the demo sensor model on each firmware target, and instructions per training step on the Cortex-M4 (QEMU -icount) against the plain C reference.')
+    .option('--steps <n>', 'training steps between the two clock reads (default 20)', positiveInteger)
+    .option('--ram <bytes>', 'RAM limit of the budgets (default 65536)', positiveInteger)
+    .option('--json', 'print JSON instead of the tables')
+    .option('--config-header', 'print the C header of the demo config blob (bench-config.h) and stop')
+    .parse()
+    .opts<{ steps?: number; ram?: number; json?: boolean; configHeader?: boolean }>();
+  if (flags.configHeader) {
     process.stdout.write(benchConfigHeader());
   } else {
-    const result = await benchFirmware({ steps: value('--steps'), ram: value('--ram') });
-    console.log(args.includes('--json') ? JSON.stringify(result, null, 2) : formatFirmwareBench(result));
+    const result = await benchFirmware({ steps: flags.steps, ram: flags.ram });
+    console.log(flags.json ? JSON.stringify(result, null, 2) : formatFirmwareBench(result));
     if (!result.runs.every((r) => r.weightsFnv === result.runs[0]!.weightsFnv)) process.exitCode = 1;
   }
 }
