@@ -56,7 +56,7 @@ test("ffedge compare --quick writes the table, JSON and plot", () => {
 test("ffedge logs live serves the page and the summary of a log on 127.0.0.1, and stops on SIGINT", async () => {
   const { spawn } = await import("node:child_process");
   const { writeFileSync } = await import("node:fs");
-  const { exampleLog } = await import("../host/logs/example-log.js");
+  const { exampleLog } = await import("./support/example-log.js");
   const dir = mkdtempSync(join(tmpdir(), "ffedge-live-"));
   const log = join(dir, "run.jsonl");
   writeFileSync(log, exampleLog({ steps: 200 }).map((r) => JSON.stringify(r)).join("\n") + "\n");
@@ -82,7 +82,18 @@ test("ffedge logs live serves the page and the summary of a log on 127.0.0.1, an
 test("ffedge bench runs a named benchmark with its own options; an unknown one is a usage error", () => {
   const help = run("bench", "speed", "--help");
   assert.equal(help.status, 0, help.stderr);
-  assert.match(help.stdout, /usage: node dist\/host\/bench\/speed\.js/);
+  assert.match(help.stdout, /^Usage: node dist\/host\/bench\/speed\.js \[options\]/);
+  // --help of every bench prints its options and runs nothing (issue 12: bench stream ran).
+  for (const which of ["stream", "mnist", "firmware", "all"]) {
+    const h = run("bench", which, "--help");
+    assert.equal(h.status, 0, `${which}: ${h.stderr}`);
+    assert.match(h.stdout, new RegExp(`^Usage: node dist/host/bench/${which}\\.js \\[options\\]`), which);
+    // What each bench prints once it runs (mnist: its config; firmware: the model; speed: the build; stream: a link).
+    assert.doesNotMatch(h.stdout + h.stderr, /^config \{|^Demo sensor model|building the native runtimes|via virtual \(pipes\)|Streaming throughput/m, which);
+  }
+  const unknown = run("bench", "stream", "--fast");
+  assert.notEqual(unknown.status, 0);
+  assert.match(unknown.stderr, /unknown option '--fast'/);
   const bad = run("bench", "nope");
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /bench must be one of all, speed, stream, mnist, firmware/);

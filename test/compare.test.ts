@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { activity, activeFraction, hoyer, ensembleOverlap, linearCka } from "../host/compare/metrics.js";
 import { compareRules, compareMarkdown, compareSvg, writeCompare, ruleConfig, parseArgs } from "../host/compare/index.js";
 import { ALGORITHMS, OUTPUT_LAYER_ALGORITHMS } from "../host/learner/config.js";
-import { parseXml, findAll } from "../host/logs/xml-check.js";
+import { parseXml, findAll } from "./support/xml-check.js";
 
 const run = promisify(execFile);
 const main = fileURLToPath(new URL("../host/compare/main.js", import.meta.url));
@@ -79,14 +79,16 @@ test("command line: defaults, lists, and mistakes named", () => {
   assert.equal(d.options.wasm, "simd");
   const q = parseArgs(["--quick", "--datasets", "imu", "--rules", "ff,backprop", "--epochs", "3", "--build", "scalar", "--out", "x"]);
   assert.deepEqual([q.options.quick, q.options.datasets, q.options.algorithms, q.options.epochs, q.options.wasm, q.out], [true, ["imu"], ["ff", "backprop"], 3, "scalar", "x"]);
-  assert.throws(() => parseArgs(["--fast"]), /unknown option --fast/);
-  assert.throws(() => parseArgs(["--build", "gpu"]), /--build must be simd or scalar/);
-  assert.throws(() => parseArgs(["--epochs"]), /--epochs needs a value/);
+  assert.throws(() => parseArgs(["--fast"]), { name: "TypeError", message: /unknown option '--fast' \(see --help\)/ });
+  assert.throws(() => parseArgs(["--build", "gpu"]), { name: "TypeError", message: /--build <build>' argument 'gpu' is invalid. Allowed choices are simd, scalar/ });
+  assert.throws(() => parseArgs(["--epochs"]), { name: "TypeError", message: /--epochs <n>' argument missing/ });
+  assert.throws(() => parseArgs(["--epochs", "-1"]), { name: "TypeError", message: /--epochs <n>' argument '-1' is invalid. It must be an integer >= 0/ });
+  assert.equal(parseArgs(["--help"]).help, true);
 });
 
 test("node dist/host/compare/main.js --help prints the usage", async () => {
   const { stdout } = await run(process.execPath, [main, "--help"]);
-  assert.match(stdout, /usage: node dist\/host\/compare\/main.js/);
+  assert.match(stdout, /^Usage: node dist\/host\/compare\/main.js \[options\]/);
   assert.match(stdout, /--quick/);
 });
 

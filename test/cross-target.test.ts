@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { encodeConfig } from '../host/learner/config.js';
 import { Learner } from '../host/learner/learner.js';
 import { quantize, sampleToFloat32, type MessageOf, type Sample } from '../host/protocol/messages.js';
-import { launchQemu, type QemuInstance } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
+import { launchQemu, type QemuInstance } from '../host/transport/qemu-launch.js';
 import { SENSOR_DEMO_MODEL } from '../host/budget.js';
 import {
   childLink, DeviceDriver, expectMessage, missingTools, repoRoot, sensorWindows, serialLink, wasiLink,

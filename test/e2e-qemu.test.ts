@@ -8,20 +8,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Session } from '../host/session/index.js';
 import { QemuTransport } from '../host/transport/qemu.js';
-import { packageRoot, wasmPath } from '../host/paths.js';
+import { onPath, packageRoot, wasmPath } from '../host/paths.js';
 import { imuGestureDataset } from '../host/sources/index.js';
 import { ArenaTooSmallError } from '../host/learner/errors.js';
 
 const run = promisify(execFile);
-const onPath = (tool: string): boolean => (process.env.PATH ?? '').split(delimiter).some((dir) => {
-  try { accessSync(join(dir, tool), constants.X_OK); return true; } catch { return false; }
-});
 const missing = ['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make'].filter((t) => !onPath(t));
 const skip = !existsSync(wasmPath('ff-device')) ? 'build/ff-device.wasm not built (npm run build:wasm)'
   : missing.length > 0 ? `toolchain missing: ${missing.join(', ')} (sudo scripts/setup-toolchains.sh)` : false;

@@ -1,4 +1,4 @@
-// The plain C reference of one FF training step (firmware-targets/c-reference/ff-ref.c)
+// The plain C reference of one FF training step (host/bench/c-reference/ff-ref.c)
 // against the learner (ff-core.wasm):
 //  * natively (gcc -O2 -ffp-contract=off): after 300 steps its weights and every
 //    step's per-layer stats are bit-identical to ff-core.wasm in V8;
@@ -22,7 +22,7 @@ import { benchSamples, buildM4Bench, fnv1a, runM4Bench } from '../host/bench/fir
 import { missingTools, repoRoot, sensorWindows } from './firmware-driver.js';
 
 const run = promisify(execFile);
-const referenceDir = join(repoRoot, 'firmware-targets', 'c-reference');
+const referenceDir = join(repoRoot, 'host', 'bench', 'c-reference');
 const coreBuilt = existsSync(join(repoRoot, 'build', 'ff-core.wasm')) ? false : 'build/ff-core.wasm not built (npm run build:wasm)';
 const STEPS = 300;
 

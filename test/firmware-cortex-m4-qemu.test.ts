@@ -1,4 +1,4 @@
-// Bare-metal target end to end: the echo fixture (firmware-targets/fixtures/echo.ts)
+// Bare-metal target end to end: the echo fixture (test/fixtures/echo.ts)
 // through wasm2c into Cortex-M4F firmware, run under QEMU mps2-an386, reached over
 // UART0's pty with `serialport` exactly as the host reaches a real board.
 // Skipped (not failed) only when a toolchain binary is missing.
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
-import { launchQemu, type QemuInstance } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
+import { launchQemu, type QemuInstance } from '../host/transport/qemu-launch.js';
 import { buildEchoFixture, deviceTrap, missingTools, splitmix64Bytes } from './firmware-driver.js';
 
 const run = promisify(execFile);

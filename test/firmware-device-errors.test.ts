@@ -20,8 +20,8 @@ import { ArenaTooSmallError, LearnerStatus, learnerError } from '../host/learner
 import { Deframer, encodeFrame } from '../host/protocol/frame.js';
 import { decodeMessage, encodeMessage, MessageType, quantize } from '../host/protocol/messages.js';
 import { ErrorCode, describeTrap } from '../host/protocol/errors.js';
-import { launchQemu } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
-import { fatalFramesHeader, faultFrames, headerPath, trapFrames, FATAL_SEQ } from '../firmware-targets/wasm2c-glue/fatal-frames.js';
+import { launchQemu } from '../host/transport/qemu-launch.js';
+import { fatalFramesHeader, faultFrames, headerPath, trapFrames, FATAL_SEQ } from '../scripts/fatal-frames.js';
 import { budget, SENSOR_DEMO_MODEL } from '../host/budget.js';
 import { DeviceDriver, deviceTrap, expectMessage, missingTools, repoRoot, sensorWindows, serialLink } from './firmware-driver.js';
 
@@ -34,7 +34,7 @@ const linuxSkip = noDevice || missingTools(['wasm2c', 'gcc', 'make']);
 const TRAP_DEPTH = 5; // enough for boot and HELLO, too little for configure() (measured)
 
 describe('fatal-frames.h: the ERROR(DEVICE_TRAP) frames the C glue sends', () => {
-  test('is what the host codec generates now (regenerate: node dist/firmware-targets/wasm2c-glue/fatal-frames.js)', () => {
+  test('is what the host codec generates now (regenerate: node dist/scripts/fatal-frames.js)', () => {
     assert.equal(readFileSync(headerPath(), 'utf8'), fatalFramesHeader());
   });
 

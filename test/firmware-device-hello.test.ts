@@ -8,15 +8,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { Deframer, encodeFrame } from '../host/protocol/frame.js';
 import { decodeMessage, MessageType, type Message } from '../host/protocol/messages.js';
-import { launchQemu } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
+import { launchQemu } from '../host/transport/qemu-launch.js';
+import { onPath } from '../host/paths.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo
@@ -24,11 +25,6 @@ const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ ->
 const deviceWasm = process.env.FFEDGE_DEVICE_WASM ?? join(root, 'build', 'ff-device.wasm');
 const RAM = 65536;
 
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try { accessSync(join(dir, tool), constants.X_OK); return true; } catch { return false; }
-  });
-}
 function skipUnless(tools: string[]): string | false {
   if (!existsSync(deviceWasm)) return `${deviceWasm} not built yet (npm run build:wasm)`;
   const missing = tools.filter((t) => !onPath(t));

@@ -8,8 +8,7 @@
 // reconnects. Links in these tests do not lose bytes.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
@@ -17,19 +16,14 @@ import { Deframer, encodeFrame, type Frame } from '../host/protocol/frame.js';
 import { decodeMessage, MessageType, type Message, type MessageOf } from '../host/protocol/messages.js';
 import { SendWindow, type RequestMessage } from '../host/protocol/window.js';
 import { ErrorCode } from '../host/protocol/errors.js';
+import { onPath } from '../host/paths.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo
 
-export function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try { accessSync(join(dir, tool), constants.X_OK); return true; } catch { return false; }
-  });
-}
-
-/** Compile the AssemblyScript echo fixture (firmware-targets/fixtures/echo.ts) to `out`. */
+/** Compile the AssemblyScript echo fixture (test/fixtures/echo.ts) to `out`. */
 export async function buildEchoFixture(out: string): Promise<void> {
   const asc = join(repoRoot, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-  await promisify(execFile)(process.execPath, [asc, 'firmware-targets/fixtures/echo.ts',
+  await promisify(execFile)(process.execPath, [asc, 'test/fixtures/echo.ts',
     '--runtime', 'stub', '--use', 'abort=', '-O3', '-o', out], { cwd: repoRoot });
 }
 

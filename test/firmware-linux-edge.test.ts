@@ -1,4 +1,4 @@
-// Linux edge target end to end: the echo fixture (firmware-targets/fixtures/echo.ts)
+// Linux edge target end to end: the echo fixture (test/fixtures/echo.ts)
 // through wasm2c into a native program, built for x86-64 with gcc and for ARM with
 // arm-linux-gnueabihf-gcc (run under qemu-arm), talking on stdin/stdout and on a
 // tty (a socat pty pair opened with `serialport` on the host side).

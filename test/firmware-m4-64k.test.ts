@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodeConfig, type LearnerConfig } from '../host/learner/config.js';
 import { quantize } from '../host/protocol/messages.js';
-import { launchQemu } from '../firmware-targets/cortex-m4-qemu/qemu-launch.js';
+import { launchQemu } from '../host/transport/qemu-launch.js';
 import { budget, SENSOR_DEMO_MODEL } from '../host/budget.js';
 import { M4_SMALL_STACK } from '../host/bench/firmware.js';
 import { DeviceDriver, expectMessage, missingTools, repoRoot, sensorWindows, serialLink } from './firmware-driver.js';

@@ -14,7 +14,7 @@ import { Deframer, decodeMessage, ErrorCode } from "../host/protocol/index.js";
 test("a trapping device program sends ERROR(DEVICE_TRAP, unreachable) and exits 4", async () => {
   const wasm = join(mkdtempSync(join(tmpdir(), "ffedge-trap-")), "echo.wasm");
   const asc = join(packageRoot, "node_modules", "assemblyscript", "bin", "asc.js");
-  const built = spawnSync(process.execPath, [asc, "firmware-targets/fixtures/echo.ts", "--runtime", "stub", "--use", "abort=", "-O3", "-o", wasm], { cwd: packageRoot, encoding: "utf8" });
+  const built = spawnSync(process.execPath, [asc, "test/fixtures/echo.ts", "--runtime", "stub", "--use", "abort=", "-O3", "-o", wasm], { cwd: packageRoot, encoding: "utf8" });
   assert.equal(built.status, 0, built.stderr);
   const child = spawn(process.execPath, [join(packageRoot, "dist", "host", "transport", "virtual-device-child.js"), wasm], { stdio: ["pipe", "pipe", "pipe"] });
   const chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
 // Our wasm2c runtime (firmware-targets/wasm2c-glue) against wasm2c's own code and
-// the spec, through firmware-targets/fixtures/rt-probe.wat:
+// the spec, through test/fixtures/rt-probe.wat:
 // * the static-memory bounds checks (static-memory.h, applied by use-static-memory.sh
 //   to every Cortex-M4 build): one export per access kind (widths 1/2/4/8, offsets up
 //   to one that carries past 2^32); the same probes run through
@@ -26,7 +26,7 @@ import { promisify } from 'node:util';
 import { missingTools, repoRoot } from './firmware-driver.js';
 
 const run = promisify(execFile);
-const fixtures = join(repoRoot, 'firmware-targets', 'fixtures');
+const fixtures = join(repoRoot, 'test', 'fixtures');
 const glue = join(repoRoot, 'firmware-targets', 'wasm2c-glue');
 const skip = missingTools(['wat2wasm', 'wasm2c', 'gcc']);
 const PAGE = 65536;

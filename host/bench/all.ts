@@ -7,17 +7,19 @@
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { speedOptions } from './speed.js';
 
 const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
+const program = new Command('node dist/host/bench/all.js')
+  .description('speed.js with these options, then stream.js with --quick and --json (npm run bench builds first).');
+for (const option of speedOptions()) program.addOption(option);
+// Parsed here so a mistake or --help stops before any bench runs; speed.js parses the same words again.
 const args = process.argv.slice(2);
-if (args.includes('--help')) {
-  console.log('npm run bench -- [--quick] [--json] [speed options]: speed.js, then stream.js (--quick/--json only)\n');
-  spawnSync(process.execPath, [here('speed.js'), '--help'], { stdio: 'inherit' });
-  process.exit(0);
-}
+const { quick, json } = program.parse().opts<{ quick?: boolean; json?: boolean }>();
 const benches: Array<[string, string[]]> = [
   ['speed.js', args],
-  ['stream.js', args.filter((a) => a === '--quick' || a === '--json')],
+  ['stream.js', [...(quick ? ['--quick'] : []), ...(json ? ['--json'] : [])]],
 ];
 let failed = 0;
 for (const [file, flags] of benches) {

@@ -7,17 +7,18 @@
 //   node dist/host/bench/firmware.js --config-header   # the C header of the demo config blob
 //
 // Flash/RAM: host/budget.ts for each target (built firmware, device statics, learner
-// arena). Instructions: firmware-targets/c-reference/m4-bench.c runs N training steps
+// arena). Instructions: host/bench/c-reference/m4-bench.c runs N training steps
 // between two SysTick reads under `qemu-system-arm -icount shift=0`, where one virtual
 // nanosecond is one executed instruction: instruction counts, NOT cycles (QEMU models
 // no pipeline, caches or flash wait states). Three builds of that harness: ff-core.wasm
 // through wasm2c with bounds checks (the default firmware), without them
-// (BOUNDS_CHECKS=0), and the plain C reference (firmware-targets/c-reference/ff-ref.c);
+// (BOUNDS_CHECKS=0), and the plain C reference (host/bench/c-reference/ff-ref.c);
 // all three must end with the same weights (FNV-1a printed by the firmware).
 //
 // Non-goals: timing over the UART (QEMU's UART is byte-at-a-time; see the READMEs).
 
 import { execFile } from 'node:child_process';
+import { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +26,10 @@ import { promisify } from 'node:util';
 import { encodeConfig, type LearnerConfig } from '../learner/config.js';
 import { budget, formatBudget, SENSOR_DEMO_MODEL, type Budget, type BudgetTarget } from '../budget.js';
 import { packageRoot, wasmPath } from '../paths.js';
+import { positiveInteger } from '../command-line.js';
 
 const run = promisify(execFile);
-const referenceDir = join(packageRoot, 'firmware-targets', 'c-reference');
+const referenceDir = join(packageRoot, 'host', 'bench', 'c-reference');
 
 /** The C header m4-bench.c includes: the learner config blob of `config`. */
 export function benchConfigHeader(config: LearnerConfig = SENSOR_DEMO_MODEL): string {
@@ -75,7 +77,7 @@ export interface BenchRun {
 
 export interface BuildOptions { steps?: number; boundsChecks?: boolean; config?: LearnerConfig; build?: string }
 
-/** Build the two M4 bench ELFs of firmware-targets/c-reference; returns their paths. */
+/** Build the two M4 bench ELFs of host/bench/c-reference; returns their paths. */
 export async function buildM4Bench(options: BuildOptions = {}): Promise<{ cref: string; wasm2c: string }> {
   const checks = options.boundsChecks ?? true;
   const build = options.build ?? join(referenceDir, 'build', checks ? 'bench' : 'bench-unchecked');
@@ -158,18 +160,19 @@ export function formatFirmwareBench(b: FirmwareBench): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = process.argv.slice(2);
-  const value = (flag: string): number | undefined => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  if (args.includes('--help')) {
-    console.log('usage: node dist/host/bench/firmware.js [--steps N] [--ram BYTES] [--json] | --config-header');
-  } else if (args.includes('--config-header')) {
+  const flags = new Command('node dist/host/bench/firmware.js')
+    .description('Flash and RAM of the demo sensor model on each firmware target, and instructions per training step on the Cortex-M4 (QEMU -icount) against the plain C reference.')
+    .option('--steps <n>', 'training steps between the two clock reads (default 20)', positiveInteger)
+    .option('--ram <bytes>', 'RAM limit of the budgets (default 65536)', positiveInteger)
+    .option('--json', 'print JSON instead of the tables')
+    .option('--config-header', 'print the C header of the demo config blob (bench-config.h) and stop')
+    .parse()
+    .opts<{ steps?: number; ram?: number; json?: boolean; configHeader?: boolean }>();
+  if (flags.configHeader) {
     process.stdout.write(benchConfigHeader());
   } else {
-    const result = await benchFirmware({ steps: value('--steps'), ram: value('--ram') });
-    console.log(args.includes('--json') ? JSON.stringify(result, null, 2) : formatFirmwareBench(result));
+    const result = await benchFirmware({ steps: flags.steps, ram: flags.ram });
+    console.log(flags.json ? JSON.stringify(result, null, 2) : formatFirmwareBench(result));
     if (!result.runs.every((r) => r.weightsFnv === result.runs[0]!.weightsFnv)) process.exitCode = 1;
   }
 }

@@ -1,4 +1,4 @@
-// npm run bench:mnist -- [--build scalar|simd] [--epochs N] [--budget SECONDS] [--config JSON]
+// npm run bench:mnist -- [--build scalar|simd] [--epochs N] [--budget SECONDS] [--config JSON]   (--help)
 //
 // Trains the FF learner in-process on the fixed MNIST split (7,996 train /
 // 2,004 test; host/sources/mnist.ts) and prints test accuracy by goodness and
@@ -6,11 +6,14 @@
 // Speed figures belong here, not in tests.
 
 import { stat } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { Learner } from "../learner/learner.js";
 import { fit, evaluate } from "../learner/fit.js";
 import { loadMnist, MNIST_INPUT_SIZE, MNIST_CLASSES } from "../sources/mnist.js";
 import { wasmPath } from "../paths.js";
 import type { LearnerConfig } from "../learner/config.js";
+import { positiveInteger, positiveNumber } from "../command-line.js";
 
 /** The configuration the README's MNIST result was measured with. */
 export const MNIST_BENCH_CONFIG: LearnerConfig = {
@@ -33,26 +36,24 @@ export const MNIST_BENCH_CONFIG: LearnerConfig = {
   seed: 1,
 };
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith("--")) throw new TypeError(`--${name} needs a value`);
-  return value;
+function configJson(value: string): Partial<LearnerConfig> {
+  try {
+    return JSON.parse(value) as Partial<LearnerConfig>;
+  } catch (e) {
+    throw new InvalidArgumentError(`It must be a JSON LearnerConfig (${(e as Error).message}).`);
+  }
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes("--help")) {
-    console.log("usage: npm run bench:mnist -- [--build scalar|simd] [--epochs N] [--budget SECONDS] [--config JSON]\n" +
-      "Trains on the MNIST split and prints accuracy, training seconds, samples/s and arena bytes.");
-    return;
-  }
-  const build = option(args, "build") ?? "simd";
-  if (build !== "scalar" && build !== "simd") throw new TypeError("--build must be scalar or simd");
-  const epochs = Number(option(args, "epochs") ?? 22);
-  const budget = Number(option(args, "budget") ?? 120);
-  const overrides = JSON.parse(option(args, "config") ?? "{}") as Partial<LearnerConfig>;
+  const flags = new Command("node dist/host/bench/mnist.js")
+    .description("Trains on the MNIST split and prints accuracy, training seconds, samples/s and arena bytes (npm run bench:mnist builds first).")
+    .addOption(new Option("--build <build>", "ff-core build").choices(["scalar", "simd"]).default("simd"))
+    .option("--epochs <n>", "epochs at most", positiveInteger, 22)
+    .option("--budget <seconds>", "training seconds at most", positiveNumber, 120)
+    .option("--config <json>", "LearnerConfig fields overriding MNIST_BENCH_CONFIG", configJson, {})
+    .parse()
+    .opts<{ build: "scalar" | "simd"; epochs: number; budget: number; config: Partial<LearnerConfig> }>();
+  const { build, epochs, budget, config: overrides } = flags;
   const data = loadMnist();
   const batch = overrides.batch ?? MNIST_BENCH_CONFIG.batch!;
   const stepsPerEpoch = Math.ceil(data.train.count / batch);
@@ -81,7 +82,9 @@ async function main(): Promise<void> {
     `${result.stoppedByBudget ? " (stopped by the time budget)" : ""}; arena ${arenaBytes} bytes`);
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

@@ -3,7 +3,7 @@
 // return nanoseconds per step of each repeat. Every runtime trains the same
 // model on the same samples in the same order: step k (warmup included) uses
 // benchSamples()[k % 5] with label k % classes, as m4-bench.c and
-// firmware-targets/c-reference/speed-bench.h do.
+// host/bench/c-reference/speed-bench.h do.
 //
 //   v8-simd / v8-scalar  build/ff-core(.simd).wasm in this process (V8), through its raw
 //                        exports exactly as the native driver calls them: copy the
@@ -15,7 +15,7 @@
 //
 // Non-goals: the M4 (host/bench/firmware.ts counts its instructions), statistics.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,11 +23,11 @@ import { promisify } from 'node:util';
 import { encodeConfig, type LearnerConfig } from '../learner/config.js';
 import { Learner } from '../learner/learner.js';
 import { ReferenceFF } from '../learner/reference/ff-reference.js';
-import { packageRoot, wasmPath } from '../paths.js';
+import { onPath, packageRoot, wasmPath } from '../paths.js';
 import { benchSamples, fnv1a } from './firmware.js';
 
 const run = promisify(execFile);
-export const referenceDir = join(packageRoot, 'firmware-targets', 'c-reference');
+export const referenceDir = join(packageRoot, 'host', 'bench', 'c-reference');
 
 export type RuntimeId =
   | 'v8-simd' | 'v8-scalar' | 'wasm2c' | 'wasm2c-checked' | 'c-strict' | 'c-fast-math' | 'c-fast-math-exact' | 'c-simd128'
@@ -104,11 +104,6 @@ export interface Runtime {
   run(model: BenchModel, request: RunRequest): Promise<RunResult>;
 }
 
-/** Whether a program is on PATH. */
-export function onPath(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
-}
-
 // ---- V8, in this process ------------------------------------------------
 
 class V8Runtime implements Runtime {
@@ -172,7 +167,7 @@ class ReferenceRuntime implements Runtime {
   }
 }
 
-// ---- native drivers (firmware-targets/c-reference/speed-bench.h) ---------
+// ---- native drivers (host/bench/c-reference/speed-bench.h) ---------
 
 const LINE = /ffedge-speed impl=(\S+) params=(\d+) warmup=(\d+) steps=(\d+) repeats=(\d+) ns_per_step=([\d.]+) ns=([\d.,]+) weights_fnv=0x([0-9a-f]+) status=(\d+)/;
 
@@ -224,7 +219,7 @@ export interface MadeRuntimes {
 }
 
 /**
- * Builds what `wanted` needs (make -C firmware-targets/c-reference speed) and returns
+ * Builds what `wanted` needs (make -C host/bench/c-reference speed) and returns
  * the runtimes that can run; the others are listed in `skipped` with the reason.
  */
 export async function makeRuntimes(wanted: readonly RuntimeId[], buildDir: string): Promise<MadeRuntimes> {

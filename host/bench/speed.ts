@@ -25,16 +25,18 @@
 // Non-goals: batches > 1, the other learning rules, the wire protocol (bench:stream).
 
 import { execFile } from 'node:child_process';
+import { Command, Option } from 'commander';
 import { cpus } from 'node:os';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Learner } from '../learner/learner.js';
-import { packageRoot, wasmPath } from '../paths.js';
+import { onPath, packageRoot, wasmPath } from '../paths.js';
+import { commaList, positiveInteger, positiveNumber } from '../command-line.js';
 import { buildM4Bench, runM4Bench } from './firmware.js';
 import {
-  benchModel, makeRuntimes, onPath, referenceDir, RUNTIMES, SPEED_OPTIONS,
+  benchModel, makeRuntimes, referenceDir, RUNTIMES, SPEED_OPTIONS,
   type BenchModel, type Runtime, type RuntimeId,
 } from './speed-runtimes.js';
 import { speedMarkdown, speedSvg } from './speed-report.js';
@@ -47,7 +49,7 @@ export const SPEED_SIZES = ['32-16', '64-64', '96-96', '128-128-64', '256-256', 
 export const TARGET_MODEL = '784-500-500';
 /** ts-reference (float64 arrays, allocation per step) only up to this many parameters. */
 export const TS_REFERENCE_MAX_PARAMS = 50_000;
-/** The M4 bench harness's linear-memory pool (firmware-targets/c-reference/Makefile BENCH_RAM_BYTES). */
+/** The M4 bench harness's linear-memory pool (host/bench/c-reference/Makefile BENCH_RAM_BYTES). */
 const M4_POOL_BYTES = 131072;
 
 export interface SpeedOptions {
@@ -65,7 +67,7 @@ export interface SpeedOptions {
   steps?: number;
   /** Smoke run: one tiny model, 1 round, 3 repeats of 5 steps, no M4, one compile timing. */
   quick?: boolean;
-  /** Where native builds go; default firmware-targets/c-reference/build. */
+  /** Where native builds go; default host/bench/c-reference/build. */
   buildDir?: string;
   /** Write speed.json, speed.md, speed.svg here; default out/bench (null: write nothing). */
   outDir?: string | null;
@@ -234,7 +236,7 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
   for (const id of wanted) if (!RUNTIMES.some((r) => r.id === id)) throw new TypeError(`unknown runtime "${id}"; one of ${RUNTIMES.map((r) => r.id).join(', ')}`);
   if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(repeats) || repeats < 1) throw new TypeError('rounds and repeats must be positive integers');
 
-  log(`building the native runtimes (make -C firmware-targets/c-reference speed)...`);
+  log(`building the native runtimes (make -C host/bench/c-reference speed)...`);
   const made = await makeRuntimes(wanted, buildDir);
   const byId = new Map(made.runtimes.map((r) => [r.info.id, r] as const));
   const results: SpeedResult[] = [];
@@ -349,41 +351,53 @@ export async function readSpeedReport(file: string): Promise<SpeedReport> {
   return JSON.parse(await readFile(file, 'utf8')) as SpeedReport;
 }
 
-const USAGE = `usage: node dist/host/bench/speed.js [options]     (npm run bench builds first)
-  --quick               smoke run: model 32-16, 1 round of 3 x 5 steps, no M4
-  --sizes A,B           models as inputs-width[-width...] (default ${SPEED_SIZES.join(',')})
-  --runtimes A,B        subset of ${RUNTIMES.map((r) => r.id).join(', ')}
-  --rounds N            rounds of turns (default 11)  --repeats N   timed runs per turn (default 2)
-  --target-ms MS        length of one timed run (default 30)   --steps N   fixed steps instead
-  --no-m4 / --m4        Cortex-M4 instruction counts under QEMU (default on, off with --quick)
-  --out DIR             where speed.json/.md/.svg go (default out/bench)
-  --json                print the JSON report instead of the tables`;
+interface SpeedFlags {
+  quick?: boolean;
+  sizes?: string[];
+  runtimes?: string[];
+  rounds?: number;
+  repeats?: number;
+  targetMs?: number;
+  steps?: number;
+  m4?: boolean;
+  out?: string;
+  json?: boolean;
+}
+
+/** The options of this script (commander); `npm run bench` (all.ts) accepts the same. */
+export function speedOptions(): Option[] {
+  return [
+    new Option('--quick', 'smoke run: model 32-16, 1 round of 3 x 5 steps, no M4'),
+    new Option('--sizes <list>', `models as inputs-width[-width...] (default ${SPEED_SIZES.join(',')})`).argParser(commaList),
+    new Option('--runtimes <list>', `subset of ${RUNTIMES.map((r) => r.id).join(', ')}`).argParser(commaList),
+    new Option('--rounds <n>', 'rounds of turns (default 11)').argParser(positiveInteger),
+    new Option('--repeats <n>', 'timed runs per turn (default 2)').argParser(positiveInteger),
+    new Option('--target-ms <ms>', 'length of one timed run (default 30)').argParser(positiveNumber),
+    new Option('--steps <n>', 'fixed steps per timed run instead of --target-ms').argParser(positiveInteger),
+    new Option('--m4', 'Cortex-M4 instruction counts under QEMU (default on, off with --quick)'),
+    new Option('--no-m4', 'no Cortex-M4 instruction counts'),
+    new Option('--out <dir>', 'where speed.json/.md/.svg go (default out/bench)'),
+    new Option('--json', 'print the JSON report instead of the tables'),
+  ];
+}
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help')) { console.log(USAGE); return; }
-  const value = (flag: string): string | undefined => {
-    const i = args.indexOf(flag);
-    if (i < 0) return undefined;
-    const v = args[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new TypeError(`${flag} needs a value`);
-    return v;
-  };
-  const number = (flag: string) => (value(flag) === undefined ? undefined : Number(value(flag)));
-  const known = new Set(['--quick', '--sizes', '--runtimes', '--rounds', '--repeats', '--target-ms', '--steps', '--no-m4', '--m4', '--out', '--json']);
-  for (const a of args) if (a.startsWith('--') && !known.has(a)) throw new TypeError(`unknown option ${a}\n${USAGE}`);
-  const json = args.includes('--json');
+  const program = new Command('node dist/host/bench/speed.js')
+    .description('Training-step speed of the FF learner per runtime and model size, as ratios to the plain C reference (npm run bench builds first).');
+  for (const option of speedOptions()) program.addOption(option);
+  const flags = program.parse().opts<SpeedFlags>();
+  const json = flags.json === true;
   const report = await runSpeedBench({
-    quick: args.includes('--quick'),
-    sizes: value('--sizes')?.split(','),
-    runtimes: value('--runtimes')?.split(',') as RuntimeId[] | undefined,
-    rounds: number('--rounds'), repeats: number('--repeats'), targetMs: number('--target-ms'), steps: number('--steps'),
-    m4: args.includes('--no-m4') ? false : args.includes('--m4') ? true : undefined,
-    outDir: value('--out'),
+    quick: flags.quick === true,
+    sizes: flags.sizes,
+    runtimes: flags.runtimes as RuntimeId[] | undefined,
+    rounds: flags.rounds, repeats: flags.repeats, targetMs: flags.targetMs, steps: flags.steps,
+    m4: flags.m4,
+    outDir: flags.out,
     log: json ? undefined : (line) => console.error(line),
   });
   console.log(json ? JSON.stringify(report, null, 2) : speedMarkdown(report));
-  if (!json) console.error(`wrote ${join(value('--out') ?? 'out/bench', 'speed.{json,md,svg}')} in ${report.seconds.toFixed(0)} s`);
+  if (!json) console.error(`wrote ${join(flags.out ?? 'out/bench', 'speed.{json,md,svg}')} in ${report.seconds.toFixed(0)} s`);
   if (report.results.some((r) => r.sameWeightsAsCStrict === false) || report.m4.some((m) => !m.sameWeights)) process.exitCode = 1;
 }
 

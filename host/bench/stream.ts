@@ -9,6 +9,8 @@
 // Numbers only; nothing is asserted (tests do not depend on timing).
 
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import type { LearnerConfig } from '../learner/config.js';
 import { Learner } from '../learner/learner.js';
 import { renderTable } from '../logs/summary.js';
@@ -34,9 +36,6 @@ interface Row {
   inProcessPerSecond: number;
   retransmits: number;
 }
-
-const quick = process.argv.includes('--quick');
-const json = process.argv.includes('--json');
 
 function socatAvailable(): boolean {
   try {
@@ -86,7 +85,16 @@ async function throughLink(w: Workload, transport: Transport, encoding: SampleEn
   }
 }
 
+/** The options of this script (commander); all.ts passes these two on. */
+export function streamProgram(): Command {
+  return new Command('node dist/host/bench/stream.js')
+    .description('Samples per second streamed through the session to the device program (pipes, pty), against the learner alone in this process.')
+    .option('--quick', 'fewer samples (seconds instead of a minute)')
+    .option('--json', 'print JSON instead of the table');
+}
+
 async function main(): Promise<void> {
+  const { quick = false, json = false } = streamProgram().parse().opts<{ quick?: boolean; json?: boolean }>();
   const imu = generateImuGestures(2000, { seed: 1 });
   const mnist = loadMnist().train;
   const workloads: Workload[] = [
@@ -145,7 +153,10 @@ async function main(): Promise<void> {
   console.log('on a small model the ratio is the cost of framing, pipes/tty and the host event loop. Expect run-to-run noise on shared machines.');
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench:stream failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+// Run only as the entry point, so all.ts can import streamProgram.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(`bench:stream failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  });
+}

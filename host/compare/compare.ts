@@ -31,7 +31,7 @@ import { generateImuGestures, GESTURES } from "../sources/imu-gestures.js";
 import type { PackedSamples } from "../sources/sample.js";
 import { wasmPath, packageRoot } from "../paths.js";
 import { activity, activeFraction, hoyer, ensembleOverlap, linearCka, type Activity } from "./metrics.js";
-import { niceTicks } from "../logs/plot-svg.js";
+import { escapeXml, niceTicks } from "../logs/plot-svg.js";
 
 export const COMPARE_DATASETS = ["mnist", "imu"] as const;
 export type CompareDataset = (typeof COMPARE_DATASETS)[number];
@@ -402,7 +402,6 @@ export function compareMarkdown(result: CompareResult): string {
   return out.join("\n");
 }
 
-const escapeXml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const num = (v: number) => (Math.round(v * 10) / 10).toString();
 
 /** Per dataset: test accuracy bars, sparsity bars (active, Hoyer) and the CKA heatmap, as one SVG. */

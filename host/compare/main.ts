@@ -6,78 +6,70 @@
 
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { Command, Option } from "commander";
 import { compareRules, compareMarkdown, writeCompare, COMPARE_DATASETS, type CompareDataset, type CompareOptions } from "./compare.js";
 import { ALGORITHMS, type Algorithm } from "../learner/config.js";
+import { commaList, nonNegativeInteger, parseOptions, positiveNumber } from "../command-line.js";
 
-const USAGE = `usage: node dist/host/compare/main.js [options]
-
-Trains every learning rule (${ALGORITHMS.join(", ")})
-on the same data split, seed and memory budget, and writes one table (markdown +
-JSON) and an SVG plot: test accuracy, training seconds, samples/s, arena bytes,
-wasm bytes, sparsity of the hidden layers (active fraction, Hoyer, class-ensemble
-overlap) and a linear-CKA matrix between the rules' hidden representations.
-
-options:
-  --quick              small subsets, 32-32 layers, 1-2 epochs (seconds, for smoke tests)
-  --datasets LIST      comma-separated: ${COMPARE_DATASETS.join(", ")} (default: both)
-  --rules LIST         comma-separated algorithms (default: all)
-  --epochs N           epochs per rule (default 4 on MNIST, 10 on IMU)
-  --budget SECONDS     training seconds per rule and dataset at most (default 120)
-  --memory BYTES       linear-memory budget of every rule (default 16777216)
-  --seed N             weights and epoch-order seed (default 1)
-  --build simd|scalar  which ff-core build to run (default simd), or --wasm PATH
-  --samples N          test samples for the representation metrics (default 500)
-  --out DIR            where to write compare.md/.json/.svg (default out/compare)
-  --help               this text
-
-The default run takes a few minutes on a 2-core machine.`;
-
-function value(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith("--")) throw new TypeError(`--${name} needs a value; see --help`);
-  return v;
+interface CompareFlags {
+  quick?: boolean;
+  datasets?: string[];
+  rules?: string[];
+  epochs?: number;
+  budget?: number;
+  memory?: number;
+  seed?: number;
+  build?: "simd" | "scalar";
+  wasm?: string;
+  samples?: number;
+  out: string;
+  help?: boolean;
 }
 
-function integer(args: string[], name: string): number | undefined {
-  const v = value(args, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new TypeError(`--${name} must be a non-negative integer, got ${v}`);
-  return n;
+/** The command line of the comparison (commander), declared once for this script and `ffedge compare`. */
+export function compareProgram(name = "node dist/host/compare/main.js"): Command {
+  return new Command(name)
+    .description(`Trains every learning rule (${ALGORITHMS.join(", ")}) on the same data split, seed and memory budget, ` +
+      "and writes one table (markdown + JSON) and an SVG plot: test accuracy, training seconds, samples/s, arena bytes, " +
+      "wasm bytes, sparsity of the hidden layers (active fraction, Hoyer, class-ensemble overlap) and a linear-CKA " +
+      "matrix between the rules' hidden representations.")
+    .helpOption(false)
+    .option("--quick", "small subsets, 32-32 layers, 1-2 epochs (seconds, for smoke tests)")
+    .option("--datasets <list>", `comma-separated: ${COMPARE_DATASETS.join(", ")} (default: both)`, commaList)
+    .option("--rules <list>", "comma-separated algorithms (default: all)", commaList)
+    .option("--epochs <n>", "epochs per rule (default 4 on MNIST, 10 on IMU)", nonNegativeInteger)
+    .option("--budget <seconds>", "training seconds per rule and dataset at most (default 120)", positiveNumber)
+    .option("--memory <bytes>", "linear-memory budget of every rule (default 16777216)", nonNegativeInteger)
+    .option("--seed <n>", "weights and epoch-order seed (default 1)", nonNegativeInteger)
+    .addOption(new Option("--build <build>", "which ff-core build to run (default simd), or --wasm PATH").choices(["simd", "scalar"]))
+    .option("--wasm <path>", "an ff-core build to run instead of --build")
+    .option("--samples <n>", "test samples for the representation metrics (default 500)", nonNegativeInteger)
+    .option("--out <dir>", "where to write compare.md/.json/.svg", "out/compare")
+    .option("-h, --help", "this text")
+    .addHelpText("after", "\nThe default run takes a few minutes on a 2-core machine.");
 }
 
 /** Parses the command line into compare options and the output directory. */
 export function parseArgs(args: string[]): { options: CompareOptions; out: string; help: boolean } {
-  const known = new Set(["quick", "datasets", "rules", "epochs", "budget", "memory", "seed", "build", "wasm", "samples", "out", "help"]);
-  for (const a of args) {
-    if (a.startsWith("--") && !known.has(a.slice(2))) throw new TypeError(`unknown option ${a}; see --help`);
-  }
-  const list = (name: string) => value(args, name)?.split(",").map((s) => s.trim()).filter(Boolean);
-  const datasets = list("datasets") as CompareDataset[] | undefined;
-  const algorithms = list("rules") as Algorithm[] | undefined;
-  const budget = value(args, "budget");
-  const build = value(args, "build");
-  if (build !== undefined && build !== "simd" && build !== "scalar") throw new TypeError(`--build must be simd or scalar, got ${build}`);
+  const flags = parseOptions<CompareFlags>(compareProgram(), args);
   const options: CompareOptions = {
-    quick: args.includes("--quick"),
-    ...(datasets ? { datasets } : {}),
-    ...(algorithms ? { algorithms } : {}),
-    ...(integer(args, "epochs") !== undefined ? { epochs: integer(args, "epochs") } : {}),
-    ...(budget !== undefined ? { timeBudgetSeconds: Number(budget) } : {}),
-    ...(integer(args, "memory") !== undefined ? { memoryLimit: integer(args, "memory") } : {}),
-    ...(integer(args, "seed") !== undefined ? { seed: integer(args, "seed") } : {}),
-    ...(integer(args, "samples") !== undefined ? { representationSamples: integer(args, "samples") } : {}),
-    wasm: value(args, "wasm") ?? build ?? "simd",
+    quick: flags.quick === true,
+    ...(flags.datasets ? { datasets: flags.datasets as CompareDataset[] } : {}),
+    ...(flags.rules ? { algorithms: flags.rules as Algorithm[] } : {}),
+    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    ...(flags.budget !== undefined ? { timeBudgetSeconds: flags.budget } : {}),
+    ...(flags.memory !== undefined ? { memoryLimit: flags.memory } : {}),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(flags.samples !== undefined ? { representationSamples: flags.samples } : {}),
+    wasm: flags.wasm ?? flags.build ?? "simd",
   };
-  return { options, out: value(args, "out") ?? "out/compare", help: args.includes("--help") || args.includes("-h") };
+  return { options, out: flags.out, help: flags.help === true };
 }
 
 async function main(): Promise<void> {
   const { options, out, help } = parseArgs(process.argv.slice(2));
   if (help) {
-    console.log(USAGE);
+    console.log(compareProgram().helpInformation());
     return;
   }
   const started = performance.now();

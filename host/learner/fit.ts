@@ -6,6 +6,7 @@
 import type { Learner, PredictMode, StepStats } from "./learner.js";
 import type { PackedSamples } from "../sources/sample.js";
 import { Xoshiro128 } from "./reference/prng.js";
+import { permutation } from "../sources/prng.js";
 
 export interface FitOptions {
   epochs: number;
@@ -27,14 +28,9 @@ export interface FitResult {
   stoppedByBudget: boolean;
 }
 
-/** Fisher-Yates with the project PRNG: the same order for the same seed. */
+/** An epoch's order: the host's shuffle drawing from the learner's PRNG (same seed, same order). */
 export function shuffledOrder(count: number, rng: Xoshiro128): Uint32Array {
-  const order = Uint32Array.from({ length: count }, (_, i) => i);
-  for (let i = count - 1; i > 0; i--) {
-    const j = rng.nextBelow(i + 1);
-    const t = order[i]; order[i] = order[j]; order[j] = t;
-  }
-  return order;
+  return permutation(count, (bound) => rng.nextBelow(bound));
 }
 
 export async function fit(learner: Learner, data: PackedSamples, options: FitOptions): Promise<FitResult> {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSV_COLUMNS, csvCell, exportCsv, recordsToCsv } from './export-csv.js';
-import { exampleLog } from './example-log.js';
+import { exampleLog } from '../../test/support/example-log.js';
 import type { EvalRecord, LinkRecord, MetaRecord, TrainRecord } from './records.js';
 
 /** A small RFC 4180 reader written for the test (quotes, doubled quotes, commas and newlines in quotes). */

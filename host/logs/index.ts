@@ -5,4 +5,3 @@ export * from './export-csv.js';
 export * from './summary.js';
 export * from './plot-svg.js';
 export * from './live-dashboard.js';
-export { exampleLog, type ExampleLogOptions } from './example-log.js';

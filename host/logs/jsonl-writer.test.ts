@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JsonlWriter, openJsonlWriter } from './jsonl-writer.js';
 import { loadLog, type LogRecord, type TrainRecord } from './records.js';
-import { exampleLog } from './example-log.js';
+import { exampleLog } from '../../test/support/example-log.js';
 
 let dir = '';
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'ffedge-writer-')); });

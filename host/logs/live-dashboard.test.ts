@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveDashboard, type DashboardServer } from './live-dashboard.js';
 import { openJsonlWriter } from './jsonl-writer.js';
-import { exampleLog } from './example-log.js';
-import { parseXml } from './xml-check.js';
+import { exampleLog } from '../../test/support/example-log.js';
+import { parseXml } from '../../test/support/xml-check.js';
 import type { LogRecord } from './records.js';
 
 let dir = '';

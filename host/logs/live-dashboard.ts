@@ -29,7 +29,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { open, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { LogParseError, parseRecordLine, readLog, type LogRecord } from './records.js';
-import { goodnessPlotSvg, type PlotOptions } from './plot-svg.js';
+import { escapeXml, goodnessPlotSvg, type PlotOptions } from './plot-svg.js';
 import { renderSummary, summarize } from './summary.js';
 
 export interface DashboardOptions {
@@ -173,12 +173,11 @@ async function tailStart(path: string, backlogBytes: number): Promise<number> {
 }
 
 function page(title: string): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${esc(title)}</title>
+<title>${escapeXml(title)}</title>
 <style>
   body { font: 14px/1.4 Helvetica, Arial, sans-serif; margin: 16px 24px; color: #222; }
   h1 { font-size: 19px; margin: 0 0 4px; }
@@ -193,7 +192,7 @@ function page(title: string): string {
 </style>
 </head>
 <body>
-<h1>${esc(title)}</h1>
+<h1>${escapeXml(title)}</h1>
 <div id="status" class="down">connecting...</div>
 <div id="facts"><span id="counts"></span><span id="eval"></span><span id="link"></span></div>
 <table id="layers"><thead><tr><th>layer</th><th>gpos</th><th>gneg</th><th>gpos - gneg</th><th>loss</th><th>active</th><th>Hoyer</th></tr></thead><tbody></tbody></table>

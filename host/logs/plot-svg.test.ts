@@ -3,10 +3,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildGoodnessPlot, goodnessPlotSvg, movingAverage, niceTicks, thinIndices, writeGoodnessPlot } from './plot-svg.js';
-import { findAll, parseXml, type XmlElement } from './xml-check.js';
-import { exampleLog } from './example-log.js';
+import { buildGoodnessPlot, escapeXml, goodnessPlotSvg, movingAverage, niceTicks, thinIndices, writeGoodnessPlot } from './plot-svg.js';
+import { findAll, parseXml, type XmlElement } from '../../test/support/xml-check.js';
+import { exampleLog } from '../../test/support/example-log.js';
 import type { LogRecord, TrainRecord } from './records.js';
+
+test('escapeXml: the five predefined entities, so text and quoted attributes stay well-formed', () => {
+  assert.equal(escapeXml(`a < b && c > "d" 'e'`), 'a &lt; b &amp;&amp; c &gt; &quot;d&quot; &apos;e&apos;');
+  const doc = parseXml(`<a t="${escapeXml(`"'<&>`)}" u='${escapeXml(`"'<&>`)}'>${escapeXml('<b>&amp;</b>')}</a>`);
+  assert.deepEqual([doc.attrs.t, doc.attrs.u, doc.text], [`"'<&>`, `"'<&>`, '<b>&amp;</b>']);
+});
 
 test('the XML checker accepts well-formed documents and rejects broken ones', () => {
   const ok = parseXml('<?xml version="1.0"?>\n<!-- c --><a x="1" y=\'&lt;2&gt;\'><b/>t &amp; &#65;&#x42;<![CDATA[<raw>]]></a>\n');

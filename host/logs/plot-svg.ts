@@ -150,7 +150,8 @@ function formatTick(v: number, step: number): string {
   return v.toFixed(Math.min(decimals, 6));
 }
 
-const escapeXml = (s: string) =>
+/** Text safe in XML/HTML content and quoted attribute values (the five predefined entities). */
+export const escapeXml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 const px = (v: number) => (Math.round(v * 100) / 100).toString();

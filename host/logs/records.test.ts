@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   LogLineParser, LogParseError, loadLog, parseLog, parseRecordLine, validateRecord, type LogRecord,
 } from './records.js';
-import { exampleLog } from './example-log.js';
+import { exampleLog } from '../../test/support/example-log.js';
 
 const train = {
   type: 'train', t: 1700000000000, seq: 5, step: 4, label: 3, predicted: 3,
@@ -21,6 +21,26 @@ test('valid records of every type pass and keep their fields', () => {
     assert.deepEqual(validateRecord(JSON.parse(JSON.stringify(r))), r);
   }
   assert.equal((validateRecord(meta) as { note?: string }).note, 'extra fields are kept');
+});
+
+test('the fields the session adds are declared and checked when present', () => {
+  const session = [
+    { ...train, sample: 12 },
+    { ...evalRec, mode: 'head' },
+    { ...link, repliesLost: 1, hostDropped: { frames: 40, badCrc: 1, malformed: 0, tooLarge: 0 }, deviceDropped: null },
+    { ...link, repliesLost: 0, hostDropped: { frames: 40, badCrc: 0, malformed: 0, tooLarge: 0 }, deviceDropped: { framesOk: 39, badCrc: 2, malformed: 0, tooLarge: 1 } },
+    { ...meta, arenaUsed: 43824 },
+  ];
+  for (const r of session) assert.deepEqual(validateRecord(JSON.parse(JSON.stringify(r))), r);
+  const cases: [unknown, RegExp][] = [
+    [{ ...train, sample: -1 }, /^sample must be an integer >= 0/],
+    [{ ...evalRec, mode: 'vote' }, /^mode must be one of goodness, head when present, got "vote"/],
+    [{ ...link, repliesLost: 0.5 }, /^repliesLost must be an integer >= 0/],
+    [{ ...link, hostDropped: null }, /^hostDropped must be an object when present/],
+    [{ ...link, hostDropped: { frames: 1, badCrc: 0, malformed: 0 } }, /^hostDropped\.tooLarge must be an integer >= 0/],
+    [{ ...link, deviceDropped: { framesOk: 1, badCrc: -1, malformed: 0, tooLarge: 0 } }, /^deviceDropped\.badCrc must be an integer >= 0/],
+  ];
+  for (const [value, message] of cases) assert.throws(() => validateRecord(value), { name: 'LogRecordError', message });
 });
 
 test('invalid records name the bad field', () => {

@@ -1,11 +1,13 @@
 // Goodness log records: the JSONL the host writes while the device trains,
 // one JSON object per line, and a validating parser for them.
 //
-//   {"type":"meta",  "t":..., "config":{...}, "device":{...hello...}, ...}
-//   {"type":"train", "t":..., "seq":s, "step":n, "label":l, "predicted"?:p,
+//   {"type":"meta",  "t":..., "config":{...}, "device":{...hello...}, "arenaUsed"?:b, ...}
+//   {"type":"train", "t":..., "seq":s, "step":n, "label":l, "predicted"?:p, "sample"?:i,
 //                    "layers":[{"gpos":f,"gneg":f,"loss":f,"active":f,"hoyer":f}, ...]}
-//   {"type":"eval",  "t":..., "step":n, "accuracy":a, "n":count, "perClass"?:[a0, a1, ...]}
-//   {"type":"link",  "t":..., "framesDropped":k, "crcErrors":k, "retransmits":k, "duplicates":k}
+//   {"type":"eval",  "t":..., "step":n, "accuracy":a, "n":count, "perClass"?:[a0, a1, ...],
+//                    "mode"?:"goodness"|"head"}
+//   {"type":"link",  "t":..., "framesDropped":k, "crcErrors":k, "retransmits":k, "duplicates":k,
+//                    "repliesLost"?:k, "hostDropped"?:{...}, "deviceDropped"?:{...}|null}
 //
 // `t` is wall-clock ms since the Unix epoch. Layer metrics follow DESIGN.md:
 // gpos/gneg = goodness of the positive/negative pass, loss = the layer's
@@ -17,6 +19,7 @@
 // error.
 
 import { createReadStream } from 'node:fs';
+import type { PredictMode } from '../learner/learner.js';
 
 export const RECORD_TYPES = ['meta', 'train', 'eval', 'link'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
@@ -38,8 +41,10 @@ export interface MetaRecord {
   t: number;
   /** The learner configuration sent with CONFIGURE. */
   config?: Record<string, unknown>;
-  /** The device's HELLO (runtime, arena bytes, versions). */
+  /** The device's HELLO (runtime, arena bytes, versions) and the transport's description. */
   device?: Record<string, unknown>;
+  /** Arena bytes the device reported in CONFIG_OK; null when it did not say. */
+  arenaUsed?: number | null;
   [extra: string]: unknown;
 }
 
@@ -55,6 +60,8 @@ export interface TrainRecord {
   layers: LayerGoodness[];
   /** The model's prediction before this step, when the device computed one. */
   predicted?: number;
+  /** Index of the sample in the stream the session trained (0-based, in submission order). */
+  sample?: number;
 }
 
 export interface EvalRecord {
@@ -67,6 +74,24 @@ export interface EvalRecord {
   n: number;
   /** Accuracy per class; null for a class with no samples. */
   perClass?: (number | null)[];
+  /** How the predictions were made: summed goodness over labels, or the softmax head. */
+  mode?: PredictMode;
+}
+
+/** Frames the host dropped since the session started, by cause. */
+export interface HostDropped {
+  frames: number;
+  badCrc: number;
+  malformed: number;
+  tooLarge: number;
+}
+
+/** The device's frame counters from its latest PONG, since the session started. */
+export interface DeviceDropped {
+  framesOk: number;
+  badCrc: number;
+  malformed: number;
+  tooLarge: number;
 }
 
 export interface LinkRecord {
@@ -76,6 +101,11 @@ export interface LinkRecord {
   crcErrors: number;
   retransmits: number;
   duplicates: number;
+  /** Requests the device applied but whose reply it no longer held. */
+  repliesLost?: number;
+  hostDropped?: HostDropped;
+  /** null: the device has not answered a PING yet. */
+  deviceDropped?: DeviceDropped | null;
 }
 
 export type LogRecord = MetaRecord | TrainRecord | EvalRecord | LinkRecord;
@@ -133,6 +163,19 @@ function metric(v: unknown, path: string): void {
   throw new LogRecordError(path, `must be a number or null, got ${JSON.stringify(v)}`);
 }
 
+/** An optional object of counters (integers >= 0), e.g. hostDropped; `nullable`: null allowed. */
+function counters(o: Record<string, unknown>, key: string, fields: readonly string[], nullable: boolean): void {
+  const v = o[key];
+  if (v === undefined || (v === null && nullable)) return;
+  if (!isObject(v)) throw new LogRecordError(key, `must be an object${nullable ? ' or null' : ''} when present, got ${JSON.stringify(v)}`);
+  for (const field of fields) {
+    const n = v[field];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new LogRecordError(`${key}.${field}`, `must be an integer >= 0, got ${JSON.stringify(n)}`);
+  }
+}
+
+const PREDICT_MODES: readonly PredictMode[] = ['goodness', 'head'];
+
 /**
  * Checks that `value` is a well-formed record and returns it typed. Throws
  * LogRecordError naming the first bad field.
@@ -155,6 +198,7 @@ export function validateRecord(value: unknown): LogRecord {
       integer(value, 'step', 0);
       integer(value, 'label', -1);
       if (value.predicted !== undefined) integer(value, 'predicted', -1);
+      if (value.sample !== undefined) integer(value, 'sample', 0);
       const layers = value.layers;
       if (!Array.isArray(layers) || layers.length === 0) throw new LogRecordError('layers', 'must be a non-empty array');
       layers.forEach((layer, i) => {
@@ -176,10 +220,16 @@ export function validateRecord(value: unknown): LogRecord {
         if (!Array.isArray(perClass)) throw new LogRecordError('perClass', 'must be an array when present');
         perClass.forEach((a, i) => fraction(a, `perClass[${i}]`, true));
       }
+      if (value.mode !== undefined && !(PREDICT_MODES as readonly unknown[]).includes(value.mode)) {
+        throw new LogRecordError('mode', `must be one of ${PREDICT_MODES.join(', ')} when present, got ${JSON.stringify(value.mode)}`);
+      }
       break;
     }
     case 'link':
       for (const key of ['framesDropped', 'crcErrors', 'retransmits', 'duplicates']) integer(value, key, 0);
+      if (value.repliesLost !== undefined) integer(value, 'repliesLost', 0);
+      counters(value, 'hostDropped', ['frames', 'badCrc', 'malformed', 'tooLarge'], false);
+      counters(value, 'deviceDropped', ['framesOk', 'badCrc', 'malformed', 'tooLarge'], true);
       break;
     default:
       throw new LogRecordError('type', `has no validator: ${type}`);

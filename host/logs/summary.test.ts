@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatNumber, renderSummary, renderTable, summarize, summarizeFile } from './summary.js';
-import { exampleLog } from './example-log.js';
+import { exampleLog } from '../../test/support/example-log.js';
 import type { EvalRecord, LogRecord, TrainRecord } from './records.js';
 
 const close = (a: number | null, b: number, what: string) => {

@@ -62,7 +62,10 @@ test('DEVICE_TRAP names the trap or fault and says to reset the device', () => {
   assert.equal(describeTrap(5), 'wasm trap 5 (unreachable)');
   assert.equal(describeTrap(1), 'wasm trap 1 (oob)');
   assert.equal(describeTrap(256 + 3), 'cpu fault 3 (hardfault)');
-  assert.equal(describeTrap(256 + 16), 'cpu fault 16 (unexpected interrupt)');
+  assert.equal(describeTrap(256 + 16), 'cpu fault 16 (unexpected-irq)');
+  assert.equal(describeTrap(256 + 40), 'cpu fault 40 (unexpected-irq)');
+  assert.equal(describeTrap(256 + 7), 'cpu fault 7 (unknown)');
+  assert.equal(describeTrap(0), 'wasm trap 0 (unknown)');
   const e = new ProtocolError(ErrorCode.DEVICE_TRAP, undefined, { detail: 1, remote: true, deviceText: 'wasm trap: oob' });
   assert.match(e.message, /DEVICE_TRAP .*wasm trap 1 \(oob\).*reset the device.*ffedge budget/);
   assert.match(adviceFor(ErrorCode.DEVICE_TRAP, 5), /bug in the device program/);

@@ -23,23 +23,37 @@ export type ErrorCodeName = keyof typeof ErrorCode;
 /** DEVICE_TRAP detail at and above this: a CPU fault, detail - FAULT_DETAIL_BASE = exception number. */
 export const FAULT_DETAIL_BASE = 256;
 
-// wasm_rt_trap_t of wabt 1.0.32 (the firmware glue's trap codes), by number.
-const TRAP_NAMES = ['none', 'oob', 'int-overflow', 'div-by-zero', 'invalid-conversion', 'unreachable',
-  'call-indirect', 'uncaught-exception', 'exhaustion'];
-// Cortex-M exception numbers the glue names.
-const FAULT_NAMES: Record<number, string> = {
-  2: 'nmi', 3: 'hardfault', 4: 'memmanage', 5: 'busfault', 6: 'usagefault', 11: 'svcall', 12: 'debugmon', 14: 'pendsv',
-};
+/**
+ * The one table of wasm trap names, by DEVICE_TRAP detail = wabt 1.0.32's `wasm_rt_trap_t`.
+ * Detail 0 stands for a code not listed (the glue never sends WASM_RT_TRAP_NONE:
+ * wasm-rt-pool.c turns it into unreachable). The firmware's pre-encoded frames
+ * (scripts/fatal-frames.ts) and the virtual device (virtual-device-child.ts) use it too.
+ */
+export const TRAP_NAMES = ['unknown', 'oob', 'int-overflow', 'div-by-zero', 'invalid-conversion', 'unreachable',
+  'call-indirect', 'uncaught-exception', 'exhaustion'] as const;
+
+/** Number of the external-interrupt entry: vectors.c reports any interrupt as this exception. */
+export const FAULT_IRQ = 16;
+
+/**
+ * The one table of CPU faults, by Cortex-M exception number (DEVICE_TRAP detail =
+ * FAULT_DETAIL_BASE + number): what firmware-targets/cortex-m4-qemu/vectors.c routes
+ * to the fatal report. 0 stands for an exception not listed.
+ */
+export const FAULT_NAMES: ReadonlyArray<readonly [exception: number, name: string]> = [
+  [0, 'unknown'], [2, 'nmi'], [3, 'hardfault'], [4, 'memmanage'], [5, 'busfault'], [6, 'usagefault'],
+  [11, 'svcall'], [12, 'debugmon'], [14, 'pendsv'], [FAULT_IRQ, 'unexpected-irq'],
+];
 
 /**
  * What a DEVICE_TRAP detail means: "wasm trap 5 (unreachable)", "cpu fault 3 (hardfault)",
- * "cpu fault 16 (unexpected interrupt)".
+ * "cpu fault 16 (unexpected-irq)".
  */
 export function describeTrap(detail: number): string {
   if (detail >= FAULT_DETAIL_BASE) {
     const exception = detail - FAULT_DETAIL_BASE;
-    const name = FAULT_NAMES[exception] ?? (exception >= 16 ? 'unexpected interrupt' : 'unexpected exception');
-    return `cpu fault ${exception} (${name})`;
+    const entry = FAULT_NAMES.find(([n]) => n === Math.min(exception, FAULT_IRQ));
+    return `cpu fault ${exception} (${entry?.[1] ?? 'unknown'})`;
   }
   return `wasm trap ${detail} (${TRAP_NAMES[detail] ?? 'unknown'})`;
 }

@@ -100,14 +100,23 @@ export class Rng {
  * For a per-epoch order use `shuffledIndices(n, mixSeed(seed, epoch))`.
  */
 export function shuffledIndices(n: number, seed: number): Uint32Array {
+  const rng = new Rng(seed);
+  return permutation(n, (bound) => rng.int(bound));
+}
+
+/**
+ * A permutation of 0..n-1 by Fisher-Yates (Knuth, TAOCP vol. 2, Algorithm 3.4.2 P),
+ * from last to first, drawing j = below(i + 1) in [0, i]: the one shuffle of the
+ * host. `below` picks the generator (Rng here, the learner's xoshiro128** in fit.ts).
+ */
+export function permutation(n: number, below: (bound: number) => number): Uint32Array {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
     throw new TypeError(`n must be a non-negative integer below 2^32, got ${n}`);
   }
-  const rng = new Rng(seed);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
+    const j = below(i + 1);
     const t = order[i];
     order[i] = order[j];
     order[j] = t;

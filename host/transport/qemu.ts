@@ -1,6 +1,6 @@
 // The bare-metal Cortex-M4 firmware under QEMU (mps2-an386), UART0 on a pty:
-// firmware-targets/cortex-m4-qemu/qemu-launch.ts starts QEMU and hands back the
-// pty path; this transport opens it with SerialTransport and stops QEMU on close.
+// qemu-launch.ts starts QEMU and hands back the pty path; this transport opens
+// it with SerialTransport and stops QEMU on close.
 // Build the ELF first: make -C firmware-targets/cortex-m4-qemu (see its README).
 //
 // QEMU's UART delivers bytes one at a time (~6.5 ms per 256-byte round trip,
@@ -9,7 +9,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchQemu, QemuLaunchError, type QemuInstance } from '../../firmware-targets/cortex-m4-qemu/qemu-launch.js';
+import { launchQemu, QemuLaunchError, type QemuInstance } from './qemu-launch.js';
 import { packageRoot } from '../paths.js';
 import { TransportBase } from './base.js';
 import { TransportError } from './errors.js';

@@ -17,23 +17,26 @@
 
 import { readFileSync, writeSync } from 'node:fs';
 import { encodeMessage } from '../protocol/messages.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, TRAP_NAMES } from '../protocol/errors.js';
 import { wasiImports, WasiExit } from './wasi-imports.js';
 
-/** V8's trap messages -> wabt's wasm_rt_trap_t codes (the DEVICE_TRAP detail on every target). */
-const TRAPS: Array<[RegExp, number, string]> = [
-  [/out of bounds|memory access/i, 1, 'oob'],
-  [/integer overflow|divide result unrepresentable/i, 2, 'int-overflow'],
-  [/divide by zero|remainder by zero/i, 3, 'div-by-zero'],
-  [/float unrepresentable|invalid conversion/i, 4, 'invalid-conversion'],
-  [/unreachable/i, 5, 'unreachable'],
-  [/indirect call|table index|function signature/i, 6, 'call-indirect'],
-  [/call stack size exceeded/i, 8, 'exhaustion'],
+type TrapName = (typeof TRAP_NAMES)[number];
+
+/** V8's trap messages -> wabt's trap names (TRAP_NAMES: the DEVICE_TRAP detail on every target). */
+const TRAPS: Array<[RegExp, TrapName]> = [
+  [/out of bounds|memory access/i, 'oob'],
+  [/integer overflow|divide result unrepresentable/i, 'int-overflow'],
+  [/divide by zero|remainder by zero/i, 'div-by-zero'],
+  [/float unrepresentable|invalid conversion/i, 'invalid-conversion'],
+  [/unreachable/i, 'unreachable'],
+  [/indirect call|table index|function signature/i, 'call-indirect'],
+  [/call stack size exceeded/i, 'exhaustion'],
 ];
 
 function reportTrap(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
-  const [, detail, name] = TRAPS.find(([pattern]) => pattern.test(message)) ?? [null, 0, 'unknown'];
+  const name = TRAPS.find(([pattern]) => pattern.test(message))?.[1] ?? 'unknown';
+  const detail = TRAP_NAMES.indexOf(name);
   const frame = encodeMessage({ type: 'ERROR', code: ErrorCode.DEVICE_TRAP, detail, text: `trap: ${name}` }, 0);
   try {
     writeSync(1, new Uint8Array([0])); // end any half-written frame first

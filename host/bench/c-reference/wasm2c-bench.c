@@ -10,12 +10,12 @@
  *   default            Debian's stock wasm2c runtime (/usr/share/wabt/wasm2c/wasm-rt-impl.c):
  *                      on x86-64 its bounds checks are guard pages (mmap + SIGSEGV
  *                      handler), as V8 does it: no check instruction per access.
- *   SPEED_GLUE_RT=1    the project's runtime (../wasm2c-glue/wasm-rt-pool.c, hosted
+ *   SPEED_GLUE_RT=1    the project's runtime (firmware-targets/wasm2c-glue/wasm-rt-pool.c, hosted
  *                      growth) with wasm2c's explicit bounds checks, as linux-edge and
  *                      the Cortex-M4 firmware build it.
  * Exit status: 0, 2 for bad arguments or config file, 4 for a trap, or the
  * learner's status code (+ 100) when configure() or train() refuses.
- * Non-goals: WASI, the device program (see ../linux-edge).
+ * Non-goals: WASI, the device program (see firmware-targets/linux-edge).
  */
 #include <setjmp.h>
 

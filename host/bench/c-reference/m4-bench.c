@@ -4,7 +4,7 @@
  * (BENCH_CREF=1), in the same harness: configure the model of BENCH_CONFIG, make
  * five deterministic samples, then read SysTick, run BENCH_STEPS training steps,
  * read it again. Under `qemu-system-arm -icount shift=0` one virtual nanosecond is
- * one executed instruction (../cortex-m4-qemu/README.md), so the difference is an
+ * one executed instruction (firmware-targets/cortex-m4-qemu/README.md), so the difference is an
  * instruction count (not cycles), to within one SysTick tick (40).
  * Prints one line on UART0 and exits through semihosting:
  *

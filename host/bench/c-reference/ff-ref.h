@@ -7,7 +7,7 @@
  * bit-identical to ff-core.wasm's on every machine.
  *
  * Purpose: the yardstick for the wasm2c build (instructions per step on the
- * Cortex-M4, firmware-targets/c-reference/README.md) and a second, independent
+ * Cortex-M4, host/bench/c-reference/README.md) and a second, independent
  * reading of the learner's math.
  * Non-goals: every option of the learner. Supported: batch 1, mean-squares
  * goodness, Adam (with decoupled weight decay), random wrong labels, the label

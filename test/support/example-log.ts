@@ -1,5 +1,5 @@
-// A deterministic, plausible goodness log for demos, docs and tests of the
-// log tooling (summary, plots, dashboard) when no device has run yet.
+// Test support: a deterministic, plausible goodness log for the tests of the
+// log tooling (summary, plots, dashboard, CLI) without a device run.
 //
 // Shape of a healthy FF run: per layer, positive goodness rises above the
 // threshold and negative goodness falls below it, the loss decays, sparsity
@@ -8,8 +8,8 @@
 //
 // Non-goal: realism beyond "reads like a run"; this is not a simulator.
 
-import { Rng } from '../sources/prng.js';
-import type { EvalRecord, LinkRecord, LogRecord, MetaRecord, TrainRecord } from './records.js';
+import { Rng } from '../../host/sources/prng.js';
+import type { EvalRecord, LinkRecord, LogRecord, MetaRecord, TrainRecord } from '../../host/logs/records.js';
 
 export interface ExampleLogOptions {
   /** Training records (one per step); default 2000. */

@@ -1,4 +1,4 @@
-// A small XML well-formedness checker and reader, enough to verify the SVG we
+// Test support: a small XML well-formedness checker and reader, enough to verify the SVG we
 // write (and to read it back in tests) without a dependency.
 //
 // Checks: one root element; tags nest and close in order; names are XML
