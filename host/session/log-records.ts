@@ -3,7 +3,7 @@
 // device step, per-layer goodness), an `eval` record per evaluation and a
 // `link` record of the link's counters. Building only; session.ts appends.
 
-import type { LayerGoodness, LinkRecord, LogRecord, MetaRecord, TrainRecord } from '../logs/records.js';
+import type { EvalRecord, LayerGoodness, LinkRecord, MetaRecord, TrainRecord } from '../logs/records.js';
 import type { GoodnessLayer } from '../protocol/index.js';
 import type { DeviceInfo, EvalResult, LinkStats, TrainResult } from './types.js';
 
@@ -23,7 +23,7 @@ export function metaRecord(config: Record<string, unknown>, device: DeviceInfo, 
 }
 
 /** The `train` record of a trained sample; null when its GOODNESS reply was lost (nothing to record). */
-export function trainRecord(result: TrainResult): (TrainRecord & { sample: number }) | null {
+export function trainRecord(result: TrainResult): TrainRecord | null {
   if (!result.layers) return null;
   return {
     type: 'train', t: Date.now(), seq: result.seq, step: result.step!, label: result.label,
@@ -31,10 +31,10 @@ export function trainRecord(result: TrainResult): (TrainRecord & { sample: numbe
   };
 }
 
-export function evalRecord(result: EvalResult): LogRecord {
+export function evalRecord(result: EvalResult): EvalRecord {
   return {
     type: 'eval', t: Date.now(), step: result.step, accuracy: result.accuracy, n: result.n, perClass: result.perClass, mode: result.mode,
-  } as LogRecord;
+  };
 }
 
 /** The link counters as a `link` record (cumulative since connect). */
@@ -50,6 +50,6 @@ export function linkRecord(s: LinkStats): LinkRecord {
 }
 
 /** A `link` record with the details the log keeps beside it: lost replies and drops by side and cause. */
-export function linkLogRecord(record: LinkRecord, s: LinkStats): LogRecord {
-  return { ...record, repliesLost: s.repliesLost, hostDropped: s.host, deviceDropped: s.device } as LogRecord;
+export function linkLogRecord(record: LinkRecord, s: LinkStats): LinkRecord {
+  return { ...record, repliesLost: s.repliesLost, hostDropped: s.host, deviceDropped: s.device };
 }
