@@ -4,30 +4,16 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ffedge } from './cli-run.js';
 import { parseLog } from '../host/logs/records.js';
 import { wasmPath } from '../host/paths.js';
 
-const cli = fileURLToPath(new URL('../host/cli.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ffedge-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 const skip = existsSync(wasmPath('ff-device')) ? false : 'build/ff-device.wasm not built (npm run build:wasm)';
-
-function ffedge(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c; });
-    child.stderr.on('data', (c: Buffer) => { stderr += c; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`ffedge ${args.join(' ')} timed out:\n${stderr}`)); }, 45000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 test('--help works on every command and lists the exit codes', async () => {
   const top = await ffedge('--help');

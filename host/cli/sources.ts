@@ -12,12 +12,18 @@ import {
   MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorSource, shuffledIndices,
   type FileDataset, type PackedSamples, type Sample,
 } from '../sources/index.js';
+import type { DataKind } from './defaults.js';
 import { UsageError } from './errors.js';
 
 type Samples = Iterable<Sample> | AsyncIterable<Sample>;
 
+/** IMU windows per epoch when not given: what `npm start` trains on (host/demo.ts). */
+export const IMU_TRAIN_SIZE = 6000;
+
 export interface CliSource {
   name: string;
+  /** Image, a window of readings or one reading per row: picks the label overlay (cli/defaults.ts). */
+  kind: DataKind;
   inputSize: number;
   classes: number;
   classNames?: readonly string[];
@@ -87,12 +93,12 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
   switch (kind) {
     case 'imu': {
       const steps = o.imuSteps ?? IMU_DEFAULT_STEPS;
-      const trainSize = o.trainSize ?? 2000;
+      const trainSize = o.trainSize ?? IMU_TRAIN_SIZE;
       const evalCount = o.evalSamples ?? 500;
       const train = imuGestureDataset(trainSize, { seed: o.seed, steps });
       const held = imuGestureDataset(evalCount, { seed: mixSeed(o.seed, 0x4e1d), steps });
       return {
-        name: `imu gestures (seed ${o.seed}, ${steps} readings x ${IMU_CHANNELS} axes)`,
+        name: `imu gestures (seed ${o.seed}, ${steps} readings x ${IMU_CHANNELS} axes)`, kind: 'window',
         inputSize: steps * IMU_CHANNELS, classes: GESTURES.length, classNames: GESTURES,
         samplesPerEpoch: trainSize,
         train: shuffledPasses(train.packed, o.seed, 'imu', GESTURES.length, GESTURES),
@@ -104,7 +110,7 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const evalCount = Math.min(o.evalSamples ?? 1000, mnistSource({ split: 'test' }).packed.count);
       const test = mnistSource({ split: 'test', seed: mixSeed(o.seed, 0x7e57) });
       return {
-        name: 'MNIST (train split; held-out test split)', inputSize: MNIST_INPUT_SIZE, classes: MNIST_CLASSES,
+        name: 'MNIST (train split; held-out test split)', kind: 'image', inputSize: MNIST_INPUT_SIZE, classes: MNIST_CLASSES,
         classNames: MNIST_CLASS_NAMES, samplesPerEpoch: first.packed.count,
         train: (epoch) => (epoch === 0 ? first : mnistSource({ split: 'train', seed: o.seed, epoch })),
         evalSet: evalCount > 0 ? () => take(test, evalCount) : null, evalCount,
@@ -142,7 +148,7 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const evalRows = held && o.evalSamples !== undefined ? rows(held, 0, Math.min(held.count, o.evalSamples)) : held;
       const heldSource = evalRows && evalRows.count > 0 ? packedSource(evalRows, { name: 'held-out', classes }) : null;
       return {
-        name: `${arg} (${data.packed.count} samples, ${data.inputSize} inputs)`, inputSize: data.inputSize, classes,
+        name: `${arg} (${data.packed.count} samples, ${data.inputSize} inputs)`, kind: 'row', inputSize: data.inputSize, classes,
         ...(data.classNames ? { classNames: data.classNames } : {}),
         samplesPerEpoch: train.count,
         train: shuffledPasses(train, o.seed, arg, classes, data.classNames),
@@ -162,7 +168,7 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
         ...(o.classes !== undefined ? { classes: o.classes } : {}),
       });
       return {
-        name: sensor.name, inputSize: sensor.inputSize, classes: sensor.classes,
+        name: sensor.name, kind: 'window', inputSize: sensor.inputSize, classes: sensor.classes,
         ...(sensor.classNames ? { classNames: sensor.classNames } : {}),
         samplesPerEpoch: null,
         train: () => sensor.samples(),

@@ -1,17 +1,17 @@
 // `ffedge stream`: train a model on the device from a sample source, evaluate
 // it on held-out samples, log every goodness record, and print a summary.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
-import type { LearnerConfig } from '../learner/config.js';
 import { packageRoot } from '../paths.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
 import { runStream, type RunResult } from '../session/run.js';
 import type { PredictMode, Session } from '../session.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
-import { buildModel, type ModelFlags } from './model.js';
+import { tunedDefaults } from './defaults.js';
+import { buildModel, type ModelFlags, type ModelNotes } from './model.js';
 import { ProgressBar } from './progress.js';
 import { openSource, type CliSource } from './sources.js';
 
@@ -35,6 +35,7 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   classes?: string;
   saveCheckpoint?: string;
   loadCheckpoint?: string;
+  append?: boolean;
   quiet?: boolean;
 }
 
@@ -43,6 +44,23 @@ function count(flag: string, text: string | undefined, min = 0): number | undefi
   const v = Number(text);
   if (!Number.isInteger(v) || v < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
   return v;
+}
+
+/**
+ * The goodness writer appends, and a summary of two runs in one file mixes
+ * them: an existing non-empty log is refused unless the user asks to append.
+ */
+export function checkLogTarget(logPath: string, append: boolean): void {
+  let stats;
+  try {
+    stats = statSync(logPath);
+  } catch {
+    return; // does not exist yet
+  }
+  if (stats.isDirectory()) throw new UsageError(`--log ${logPath} is a directory; give a file such as ${join(logPath, 'run.jsonl')}`);
+  if (stats.size > 0 && !append) {
+    throw new UsageError(`--log ${logPath} already exists: pass --append to add this run to it, or choose another --log`);
+  }
 }
 
 /** out/<name>-YYYYMMDD-HHMMSS.jsonl under the package root. */
@@ -64,12 +82,18 @@ export interface TrainingReport {
   summary: string;
 }
 
+/** Samples a run will train: all epochs, capped by --samples; null for a live source without --samples. */
+export function plannedSamples(source: CliSource, epochs: number, samples: number | undefined): number | null {
+  const perEpoch = source.samplesPerEpoch;
+  return perEpoch === null ? (samples ?? null) : Math.min(samples ?? Infinity, perEpoch * epochs);
+}
+
 /** Streams with a progress bar; the demo and `ffedge stream` share it. */
 export async function trainWithProgress(session: Session, source: CliSource, options: {
   epochs: number; samples?: number; evalEvery: number; mode: PredictMode; quiet: boolean; signal?: AbortSignal;
 }): Promise<RunResult> {
   const perEpoch = source.samplesPerEpoch;
-  const planned = perEpoch === null ? (options.samples ?? null) : Math.min(options.samples ?? Infinity, perEpoch * options.epochs);
+  const planned = plannedSamples(source, options.epochs, options.samples);
   const bar = options.quiet ? null : new ProgressBar({ label: 'training', total: planned, unit: ' samples' });
   let lastNote = '';
   const run = await runStream(session, {
@@ -102,7 +126,8 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const seed = count('--seed', flags.seed) ?? 1;
   const epochs = count('--epochs', flags.epochs, 1) ?? 1;
   const samples = count('--samples', flags.samples, 1);
-  const evalEvery = count('--eval-every', flags.evalEvery) ?? 0;
+  // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
+  const evalEvery = count('--eval-every', flags.evalEvery, 1) ?? 0;
   const mode = flags.predict ?? 'goodness';
   if (mode !== 'goodness' && mode !== 'head') throw new UsageError(`--predict must be goodness or head; got ${JSON.stringify(mode)}`);
   const holdout = flags.holdout === undefined ? undefined : Number(flags.holdout);
@@ -124,12 +149,15 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     ...(window !== undefined ? { window } : {}),
     ...(classes !== undefined ? { classes } : {}),
   });
-  const defaults: Partial<LearnerConfig> = flags.source === 'mnist' ? { layers: [500, 500] } : { layers: [64, 32] };
-  const model = await buildModel(flags, { inputSize: source.inputSize, classes: classes ?? source.classes }, defaults);
+  const planned = plannedSamples(source, epochs, samples);
+  const notes: ModelNotes = {};
+  const model = await buildModel(flags, { inputSize: source.inputSize, classes: classes ?? source.classes, kind: source.kind },
+    (algorithm) => (source.kind === 'image' ? { layers: [500, 500] } : tunedDefaults(algorithm, planned)), notes);
   const checkpointIn = flags.loadCheckpoint ? await readCheckpointFile(flags.loadCheckpoint) : undefined;
 
   const logPath = resolve(flags.log ?? defaultLogPath('stream'));
   const plotPath = resolve(flags.plot ?? plotPathFor(logPath));
+  checkLogTarget(logPath, flags.append ?? false);
   mkdirSync(dirname(logPath), { recursive: true });
   const log: JsonlWriter = openJsonlWriter(logPath);
   const quiet = flags.quiet ?? false;
@@ -142,6 +170,8 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   let session: Session | undefined;
+  if (notes.overlay) say(notes.overlay);
+  if (notes.layers) say(notes.layers);
   try {
     session = await openSession(flags, log, quiet);
     const configured = await session.configure(model);
