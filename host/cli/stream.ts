@@ -1,7 +1,7 @@
 // `ffedge stream`: train a model on the device from a sample source, evaluate
 // it on held-out samples, log every goodness record, and print a summary.
 
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
 import { packageRoot } from '../paths.js';
@@ -13,7 +13,7 @@ import { UsageError } from './errors.js';
 import { tunedDefaults } from './defaults.js';
 import { buildModel, type ModelFlags, type ModelNotes } from './model.js';
 import { ProgressBar } from './progress.js';
-import { openSource, type CliSource } from './sources.js';
+import { openSource, parseColumns, type CliSource } from './sources.js';
 
 export interface StreamFlags extends DeviceFlags, ModelFlags {
   source: string;
@@ -32,6 +32,10 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   sensorBaud?: string;
   channels?: string;
   window?: string;
+  hop?: string;
+  delimiter?: string;
+  columns?: string;
+  drop?: string;
   classes?: string;
   saveCheckpoint?: string;
   loadCheckpoint?: string;
@@ -69,6 +73,26 @@ export function defaultLogPath(name: string): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
   return join(packageRoot, 'out', `${name}-${stamp}.jsonl`);
+}
+
+/** The class-name mapping beside a log or checkpoint: run.jsonl -> run.classes.json. */
+export function classesPathFor(path: string): string {
+  return path.replace(/\.[^./\\]*$/, '') + '.classes.json';
+}
+
+/** What the file source decided on its own: class numbers, dropped columns, windows. */
+function fileNotes(source: CliSource): string[] {
+  const file = source.file;
+  if (!file) return [];
+  const notes: string[] = [];
+  if (file.namesFromFile) notes.push(`classes from the labels in ${file.file}: ${source.classNames!.map((n, i) => `${i}=${n}`).join(' ')}`);
+  if (file.droppedColumns) notes.push(`not inputs: ${file.droppedColumns.join(', ')} (a timestamp; --columns lists the inputs yourself)`);
+  if (file.windowed) {
+    const { window, hop } = file.windowed;
+    notes.push(`samples: windows of ${window} rows every ${hop} rows, labelled by the most frequent label of their rows (a tie: the latest row's)`
+      + (hop < window ? '; windows overlap, so held-out windows share rows with training windows (use --eval-file for a clean test)' : ''));
+  }
+  return notes;
 }
 
 export function plotPathFor(logPath: string): string {
@@ -136,6 +160,13 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const sensorBaud = count('--sensor-baud', flags.sensorBaud, 1);
   const channels = count('--channels', flags.channels, 1);
   const window = count('--window', flags.window, 1);
+  const hop = count('--hop', flags.hop, 1);
+  if (hop !== undefined && window === undefined) throw new UsageError('--hop needs --window N (rows per sample)');
+  if (flags.columns !== undefined && flags.drop !== undefined) throw new UsageError('--columns and --drop exclude each other: --columns lists the inputs');
+  if (flags.delimiter !== undefined && (!/^(.|\\t|tab)$/.test(flags.delimiter) || /^[0-9.+\-eE]$/.test(flags.delimiter))) {
+    throw new UsageError(`--delimiter must be one character that is not part of a number (or \\t / tab), got ${JSON.stringify(flags.delimiter)}`);
+  }
+  const delimiter = flags.delimiter === '\\t' || flags.delimiter === 'tab' ? '\t' : flags.delimiter;
   const classes = count('--classes', flags.classes, 2);
   const source = await openSource(flags.source, {
     seed,
@@ -147,6 +178,10 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     ...(sensorBaud !== undefined ? { sensorBaud } : {}),
     ...(channels !== undefined ? { channels } : {}),
     ...(window !== undefined ? { window } : {}),
+    ...(hop !== undefined ? { hop } : {}),
+    ...(delimiter !== undefined ? { delimiter } : {}),
+    ...(flags.columns !== undefined ? { columns: parseColumns('--columns', flags.columns) } : {}),
+    ...(flags.drop !== undefined ? { drop: parseColumns('--drop', flags.drop) } : {}),
     ...(classes !== undefined ? { classes } : {}),
   });
   const planned = plannedSamples(source, epochs, samples);
@@ -170,6 +205,12 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   let session: Session | undefined;
+  for (const note of fileNotes(source)) say(note);
+  const classesJson = source.file?.namesFromFile ? JSON.stringify({ file: source.file.file, classes: source.classNames }, null, 2) + '\n' : undefined;
+  if (classesJson !== undefined) {
+    writeFileSync(classesPathFor(logPath), classesJson);
+    say(`class names saved to ${classesPathFor(logPath)}`);
+  }
   if (notes.overlay) say(notes.overlay);
   if (notes.layers) say(notes.layers);
   try {
@@ -188,6 +229,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
       const checkpoint = await session.getCheckpoint();
       await writeCheckpointFile(flags.saveCheckpoint, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session.device } });
       say(`saved weights to ${flags.saveCheckpoint} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
+      if (classesJson !== undefined) writeFileSync(classesPathFor(flags.saveCheckpoint), classesJson);
     }
     await session.close();
     await log.close();
