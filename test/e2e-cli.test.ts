@@ -45,7 +45,7 @@ test('usage errors exit 2 with a message', async () => {
 test('a port that does not exist exits 3 and says what to do', async () => {
   const r = await ffedge('stream', '--port', '/dev/ttyFFEDGE-missing', '--samples', '10', '--quiet', '--log', join(work, 'none.jsonl'));
   assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stderr, /TransportError: cannot open serial port \/dev\/ttyFFEDGE-missing/);
+  assert.match(r.stderr, /^ffedge: cannot open serial port \/dev\/ttyFFEDGE-missing/);
   assert.match(r.stderr, /ffedge ports/);
 });
 
@@ -102,7 +102,7 @@ describe('on the virtual device', { skip }, () => {
   test('a model too big for the emulated MCU exits 1 with the numbers', async () => {
     const r = await ffedge('stream', '--ram-limit', '65536', '--layers', '256,256', '--samples', '10', '--quiet', '--log', join(work, 'big.jsonl'));
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /ArenaTooSmallError: the model needs at least \d+ bytes/);
+    assert.match(r.stderr, /ffedge: the device refused: the model needs at least \d+ bytes/);
   });
 
   test('--config FILE.json sets the model; flags override it', async () => {

@@ -10,6 +10,7 @@ import {
 } from '../learner/config.js';
 import { checkRuleOptions, layersForRule, overlayFor, type DataKind } from './defaults.js';
 import { UsageError } from './errors.js';
+import { checkInputFile } from './input-file.js';
 
 export interface ModelFlags {
   config?: string;
@@ -66,12 +67,8 @@ function oneOf<T extends string>(flag: string, text: string | undefined, allowed
 }
 
 export async function readConfigFile(path: string): Promise<Partial<LearnerConfig>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --config ${path}: ${(err as Error).message}`);
-  }
+  checkInputFile('--config', path);
+  const text = await readFile(path, 'utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

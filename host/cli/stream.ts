@@ -10,6 +10,7 @@ import { runStream, type RunResult } from '../session/run.js';
 import type { PredictMode, Session } from '../session.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
+import { checkInputFile } from './input-file.js';
 import { tunedDefaults } from './defaults.js';
 import { buildModel, type ModelFlags, type ModelNotes } from './model.js';
 import { ProgressBar } from './progress.js';
@@ -188,6 +189,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const notes: ModelNotes = {};
   const model = await buildModel(flags, { inputSize: source.inputSize, classes: classes ?? source.classes, kind: source.kind },
     (algorithm) => (source.kind === 'image' ? { layers: [500, 500] } : tunedDefaults(algorithm, planned)), notes);
+  if (flags.loadCheckpoint !== undefined) checkInputFile('--load-checkpoint', flags.loadCheckpoint);
   const checkpointIn = flags.loadCheckpoint ? await readCheckpointFile(flags.loadCheckpoint) : undefined;
 
   const logPath = resolve(flags.log ?? defaultLogPath('stream'));
