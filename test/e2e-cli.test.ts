@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffedge } from './cli-run.js';
 import { parseLog } from '../host/logs/records.js';
+import { lastConfusion } from '../host/logs/confusion.js';
 import { wasmPath } from '../host/paths.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ffedge-cli-'));
@@ -70,7 +71,14 @@ describe('on the virtual device', { skip }, () => {
     assert.match(r.stdout, /plot: .*run\.svg/);
     const records = parseLog(readFileSync(log, 'utf8'));
     assert.equal(records.filter((x) => x.type === 'train').length, 400);
-    assert.equal(records.filter((x) => x.type === 'eval').length, 2);
+    const evals = records.filter((x) => x.type === 'eval');
+    assert.equal(evals.length, 2);
+    // The confusion matrix after the run agrees with the last evaluation's accuracy per class.
+    const confusion = lastConfusion(records)!;
+    assert.equal(confusion.step, 400);
+    const recall = confusion.matrix.map((row, i) => row[i]! / row.reduce((a, b) => a + b, 0));
+    evals[1]!.perClass!.forEach((p, i) => assert.ok(Math.abs(p! - recall[i]!) < 1e-9, `class ${i}: eval ${p}, confusion ${recall[i]}`));
+    assert.match(r.stdout, /Confusion matrix at step 400/);
     assert.ok(records.some((x) => x.type === 'link'));
     assert.match(readFileSync(join(work, 'run.svg'), 'utf8'), /^<svg|<\?xml/);
     assert.ok(existsSync(checkpoint));
@@ -80,6 +88,8 @@ describe('on the virtual device', { skip }, () => {
     const summary = await ffedge('logs', 'summary', log, '--svg', join(work, 'summary.svg'));
     assert.equal(summary.code, 0, summary.stderr);
     assert.match(summary.stdout, /400 train/);
+    assert.match(summary.stdout, /Confusion matrix at step 400 \(goodness; 100 held-out samples/);
+    assert.match(summary.stdout, /^idle +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +[0-9.]+ +[0-9.-]+$/m);
     assert.ok(existsSync(join(work, 'summary.svg')));
     const csv = await ffedge('logs', 'csv', log, '-o', join(work, 'run.csv'));
     assert.equal(csv.code, 0, csv.stderr);

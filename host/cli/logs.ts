@@ -2,7 +2,8 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { exportCsv, renderSummary, serveDashboard, summarizeFile, writeGoodnessPlot } from '../logs/index.js';
+import { exportCsv, loadLog, renderSummary, serveDashboard, summarizeFile, writeGoodnessPlot } from '../logs/index.js';
+import { lastConfusion, renderConfusion } from '../logs/confusion.js';
 import { UsageError } from './errors.js';
 import { checkInputFile } from './input-file.js';
 import { plotPathFor } from './stream.js';
@@ -19,6 +20,8 @@ export async function logsSummaryCommand(file: string, flags: { svg?: string; pl
   const notes: string[] = [];
   const summary = await summarizeFile(path, { onTruncatedTail: (line) => notes.push(`note: skipped a truncated last line (${line})`) });
   process.stdout.write(renderSummary(summary, { title: `Goodness log summary: ${file}` }));
+  const confusion = lastConfusion(await loadLog(path));
+  if (confusion) process.stdout.write(`\n${renderConfusion(confusion)}\n`);
   for (const n of notes) process.stderr.write(`${n}\n`);
   if (flags.plot !== false) {
     const svg = resolve(flags.svg ?? plotPathFor(path));

@@ -3,6 +3,7 @@
 
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { confusionRecord, countConfusion, renderConfusion, type Confusion } from '../logs/confusion.js';
 import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
 import { packageRoot } from '../paths.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
@@ -141,6 +142,21 @@ export async function trainWithProgress(session: Session, source: CliSource, opt
   return run;
 }
 
+/**
+ * Which class the model predicts for each held-out sample, after training: one
+ * more pass of INFERs over the held-out set (the run's evaluations report only
+ * accuracy per class).
+ */
+export async function evalConfusion(session: Session, source: CliSource, mode: PredictMode, step: number): Promise<Confusion> {
+  const pairs: { label: number; predicted: number }[] = [];
+  for await (const sample of source.evalSet!()) {
+    if (sample.label < 0) continue;
+    pairs.push({ label: sample.label, predicted: (await session.infer(sample.inputs, mode)).label });
+  }
+  const classes = source.classNames?.length === source.classes ? [...source.classNames] : Array.from({ length: source.classes }, (_, i) => String(i));
+  return { step, mode, classes, matrix: countConfusion(pairs, source.classes) };
+}
+
 /** Summary table and SVG plot of a finished log. */
 export async function reportLog(logPath: string, plotPath: string, title: string): Promise<string> {
   await writeGoodnessPlot(logPath, plotPath, { title });
@@ -227,6 +243,8 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     const run = await trainWithProgress(session, source, {
       epochs, evalEvery, mode, quiet, signal: abort.signal, ...(samples !== undefined ? { samples } : {}),
     });
+    const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, run.final.step) : undefined;
+    if (confusion) await log.append(confusionRecord(confusion));
     if (flags.saveCheckpoint) {
       const checkpoint = await session.getCheckpoint();
       await writeCheckpointFile(flags.saveCheckpoint, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session.device } });
@@ -237,6 +255,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     await log.close();
     const summary = await reportLog(logPath, plotPath, `ffedge stream: ${source.name}`);
     process.stdout.write(summary);
+    if (confusion) process.stdout.write(`\n${renderConfusion(confusion)}\n`);
     const acc = run.final ? `, final accuracy ${run.final.accuracy.toFixed(3)} on ${run.final.n} held-out samples` : '';
     process.stdout.write(`\ntrained ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s)${acc}\n`);
     process.stdout.write(`log:  ${logPath}\nplot: ${plotPath}\n`);
