@@ -14,6 +14,7 @@ import { portsCommand } from './cli/ports.js';
 import { streamCommand, type StreamFlags } from './cli/stream.js';
 import { budgetCommand, type BudgetFlags } from './cli/budget.js';
 import { compareCommand } from './cli/compare.js';
+import { exportCommand } from './cli/export.js';
 import { benchCommand, BENCHES } from './cli/bench.js';
 import { BUDGET_TARGETS } from './budget.js';
 import { LOSSES, OVERLAYS } from './learner/config.js';
@@ -28,6 +29,7 @@ Examples:
   ffedge logs summary out/stream-20250101-120000.jsonl
   ffedge logs live out/stream.jsonl --port 8080     then: ffedge stream --log out/stream.jsonl
   ffedge budget --target cortex-m4-qemu --layers 32,32 --inputs 64 --ram 65536
+  ffedge stream --save-checkpoint model.ffck && ffedge export model.ffck --c-header model.h
   ffedge compare --quick
   ffedge ports`;
 
@@ -150,6 +152,13 @@ function buildProgram(): Command {
     .argument('<file>', 'goodness log (JSONL); may not exist yet')
     .option('--port <n>', 'port on 127.0.0.1 (default 8080; 0 = any free port)')
     .action(async (file: string, flags: { port?: string }) => logsLiveCommand(file, flags));
+
+  program.command('export')
+    .description('write the trained weights of a checkpoint file (ffedge stream --save-checkpoint) for firmware')
+    .argument('<checkpoint>', 'checkpoint file with its model config')
+    .option('--c-header <file.h>', 'a C header of static const float arrays (one per layer weight/bias, the head, ...)')
+    .option('--prefix <name>', 'C identifier prefix of the arrays and macros (default ffedge_model)')
+    .action(async (file: string, flags: { cHeader?: string; prefix?: string }) => exportCommand(file, flags));
 
   const checkpoint = program.command('checkpoint').description("save or load the device's weights");
   addDeviceOptions(checkpoint.command('get')
