@@ -14,9 +14,10 @@ import { portsCommand } from './cli/ports.js';
 import { streamCommand, type StreamFlags } from './cli/stream.js';
 import { budgetCommand, type BudgetFlags } from './cli/budget.js';
 import { compareCommand } from './cli/compare.js';
+import { exportCommand } from './cli/export.js';
 import { benchCommand, BENCHES } from './cli/bench.js';
 import { BUDGET_TARGETS } from './budget.js';
-import { LOSSES } from './learner/config.js';
+import { LOSSES, OVERLAYS } from './learner/config.js';
 
 const EXAMPLES = `
 Examples:
@@ -28,6 +29,7 @@ Examples:
   ffedge logs summary out/stream-20250101-120000.jsonl
   ffedge logs live out/stream.jsonl --port 8080     then: ffedge stream --log out/stream.jsonl
   ffedge budget --target cortex-m4-qemu --layers 32,32 --inputs 64 --ram 65536
+  ffedge stream --save-checkpoint model.ffck && ffedge export model.ffck --c-header model.h
   ffedge compare --quick
   ffedge ports`;
 
@@ -43,35 +45,42 @@ function buildProgram(): Command {
     .addOption(new Option('--source <spec>', 'imu | mnist | csv:FILE | jsonl:FILE | serial-sensor:PORT').default('imu'))
     .option('--samples <n>', 'stop after this many training samples (default: all epochs)')
     .option('--epochs <n>', 'passes over the training data', '1')
-    .option('--eval-every <n>', 'evaluate every n samples (default: only at the end)')
+    .option('--eval-every <n>', 'evaluate every n >= 1 samples (default: only at the end)')
     .option('--eval-samples <n>', 'held-out samples per evaluation (imu 500, mnist 1000, files: all held out)')
     .option('--eval-file <file>', 'csv/jsonl: evaluate on this file instead of holding out part of the source')
     .option('--holdout <fraction>', 'csv/jsonl: fraction held out for evaluation (default 0.2)')
-    .option('--train-size <n>', 'imu: gesture windows generated per epoch (default 2000)')
-    .option('--label-column <col>', "csv: label column name or index (default: last; 'none' = unlabelled)")
+    .option('--train-size <n>', 'imu: gesture windows generated per epoch (default 6000, as npm start)')
+    .option('--label-column <col>', "csv: label column name or index (default: last; 'none' = unlabelled); labels may be class words")
+    .option('--delimiter <char>', "csv: cell separator (default: detected among , ; and tab)")
+    .option('--columns <list>', 'csv: input columns to use, by name or 0-based index, e.g. ax,ay,az (default: all but the label and timestamps)')
+    .option('--drop <list>', 'csv: columns that are not inputs, by name or index')
     .option('--classes <n>', 'number of classes (default: from the source)')
     .option('--sensor-baud <n>', 'serial-sensor: baud rate of the sensor board (default 115200)')
     .option('--channels <n>', 'serial-sensor: numbers per reading (default 6)')
-    .option('--window <n>', 'serial-sensor: readings per sample (default 32)')
+    .option('--window <n>', 'readings per sample: serial-sensor (default 32), or csv/jsonl rows per sample for one-reading-per-row files')
+    .option('--hop <n>', 'rows/readings between the starts of two windows (default: --window, no overlap)')
     .option('--seed <n>', 'seed of data order and synthetic data', '1')
     .addOption(new Option('--predict <mode>', 'evaluate by summed goodness or by the softmax head').choices(['goodness', 'head']).default('goodness'))
     .option('--config <file.json>', 'model as a JSON LearnerConfig; the flags below override it')
     .addOption(new Option('--algorithm <rule>', 'learning rule (default ff)').choices([...ALGORITHMS]))
-    .option('--layers <widths>', 'hidden layer widths, e.g. 64,32 (default 64,32; mnist 500,500)')
-    .option('--lr <rate>', 'learning rate')
-    .option('--head-lr <rate>', 'learning rate of the softmax head')
+    .option('--layers <widths>', 'hidden layer widths, e.g. 64,32 (default 64,32; mnist 500,500; pepita, pepita-mirror, backprop,\n'
+      + 'feedback-alignment: the last width is the output layer, one unit per class, e.g. 64,32,5)')
+    .addOption(new Option('--overlay <mode>', 'label one-hot: replace the first inputs, or prepend it (default: replace for mnist, prepend for sensor/file data)').choices([...OVERLAYS]))
+    .option('--lr <rate>', 'learning rate in (0, 1] (default 0.003 falling to a tenth over the run; mnist 0.001)')
+    .option('--head-lr <rate>', 'learning rate of the softmax head, in (0, 1]')
     .option('--threshold <theta>', 'goodness threshold')
     .option('--temperature <t>', 'sigmoid temperature')
     .addOption(new Option('--optimizer <name>').choices(['adam', 'sgd']))
     .addOption(new Option('--goodness <fn>').choices(['sum-squares', 'mean-squares']))
-    .addOption(new Option('--negatives <mode>', 'how the device makes negatives').choices(['random', 'hard', 'hybrid']))
+    .addOption(new Option('--negatives <mode>', 'how the device makes negatives (default hard for ff, hebbian-ff, backprop-ff; mnist random)').choices(['random', 'hard', 'hybrid']))
     .addOption(new Option('--loss <name>', 'threshold: FF per row (Hinton 2022); symba: per pos/neg pair (Lee & Song 2023)').choices([...LOSSES]))
     .option('--peer-weight <w>', 'peer normalisation strength')
     .option('--decay-steps <n>', 'learning rates fall linearly over n steps ...')
     .option('--final-rate <f>', '... to this fraction')
     .option('--model-seed <n>', 'seed of the weight initialisation')
     .option('--skip-first-layer', 'predict without layer 1 (Hinton 2022)')
-    .option('--log <file.jsonl>', 'goodness log (default out/stream-<time>.jsonl)')
+    .option('--log <file.jsonl>', 'goodness log (default out/stream-<time>.jsonl); an existing log is refused without --append')
+    .option('--append', 'add this run to an existing --log')
     .option('--plot <file.svg>', 'SVG plot (default: the log path with .svg)')
     .option('--save-checkpoint <file>', 'download the trained weights to a file at the end')
     .option('--load-checkpoint <file>', 'load weights from a file before training')
@@ -143,6 +152,13 @@ function buildProgram(): Command {
     .argument('<file>', 'goodness log (JSONL); may not exist yet')
     .option('--port <n>', 'port on 127.0.0.1 (default 8080; 0 = any free port)')
     .action(async (file: string, flags: { port?: string }) => logsLiveCommand(file, flags));
+
+  program.command('export')
+    .description('write the trained weights of a checkpoint file (ffedge stream --save-checkpoint) for firmware')
+    .argument('<checkpoint>', 'checkpoint file with its model config')
+    .option('--c-header <file.h>', 'a C header of static const float arrays (one per layer weight/bias, the head, ...)')
+    .option('--prefix <name>', 'C identifier prefix of the arrays and macros (default ffedge_model)')
+    .action(async (file: string, flags: { cHeader?: string; prefix?: string }) => exportCommand(file, flags));
 
   const checkpoint = program.command('checkpoint').description("save or load the device's weights");
   addDeviceOptions(checkpoint.command('get')

@@ -14,6 +14,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainWithProgress, reportLog } from './cli/stream.js';
 import { openSource } from './cli/sources.js';
+import { overlayFor, tunedDefaults } from './cli/defaults.js';
 import type { LearnerConfig } from './learner/config.js';
 import { openJsonlWriter } from './logs/index.js';
 import { packageRoot } from './paths.js';
@@ -32,9 +33,10 @@ async function main(): Promise<void> {
   rmSync(logPath, { force: true }); // the writer appends; the demo starts a fresh log
 
   const source = await openSource('imu', { seed: 1, trainSize: SAMPLES, evalSamples: EVAL_SAMPLES });
+  // The same settings `ffedge stream` uses by default (cli/defaults.ts), so the two cannot drift apart.
   const config: LearnerConfig = {
-    inputSize: source.inputSize, layers: [64, 32], classes: source.classes,
-    negatives: 'hard', learningRate: 0.003, peerWeight: 0.03, decaySteps: SAMPLES, finalRate: 0.1, seed: 1,
+    inputSize: source.inputSize, classes: source.classes, layers: [64, 32], ...tunedDefaults('ff', SAMPLES),
+    overlay: overlayFor(source.kind).overlay, seed: 1,
   };
   const chance = 1 / source.classes;
 

@@ -4,30 +4,17 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ffedge } from './cli-run.js';
 import { parseLog } from '../host/logs/records.js';
+import { lastConfusion } from '../host/logs/confusion.js';
 import { wasmPath } from '../host/paths.js';
 
-const cli = fileURLToPath(new URL('../host/cli.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ffedge-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 const skip = existsSync(wasmPath('ff-device')) ? false : 'build/ff-device.wasm not built (npm run build:wasm)';
-
-function ffedge(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c; });
-    child.stderr.on('data', (c: Buffer) => { stderr += c; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`ffedge ${args.join(' ')} timed out:\n${stderr}`)); }, 45000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 test('--help works on every command and lists the exit codes', async () => {
   const top = await ffedge('--help');
@@ -59,7 +46,7 @@ test('usage errors exit 2 with a message', async () => {
 test('a port that does not exist exits 3 and says what to do', async () => {
   const r = await ffedge('stream', '--port', '/dev/ttyFFEDGE-missing', '--samples', '10', '--quiet', '--log', join(work, 'none.jsonl'));
   assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stderr, /TransportError: cannot open serial port \/dev\/ttyFFEDGE-missing/);
+  assert.match(r.stderr, /^ffedge: cannot open serial port \/dev\/ttyFFEDGE-missing/);
   assert.match(r.stderr, /ffedge ports/);
 });
 
@@ -84,7 +71,14 @@ describe('on the virtual device', { skip }, () => {
     assert.match(r.stdout, /plot: .*run\.svg/);
     const records = parseLog(readFileSync(log, 'utf8'));
     assert.equal(records.filter((x) => x.type === 'train').length, 400);
-    assert.equal(records.filter((x) => x.type === 'eval').length, 2);
+    const evals = records.filter((x) => x.type === 'eval');
+    assert.equal(evals.length, 2);
+    // The confusion matrix after the run agrees with the last evaluation's accuracy per class.
+    const confusion = lastConfusion(records)!;
+    assert.equal(confusion.step, 400);
+    const recall = confusion.matrix.map((row, i) => row[i]! / row.reduce((a, b) => a + b, 0));
+    evals[1]!.perClass!.forEach((p, i) => assert.ok(Math.abs(p! - recall[i]!) < 1e-9, `class ${i}: eval ${p}, confusion ${recall[i]}`));
+    assert.match(r.stdout, /Confusion matrix at step 400/);
     assert.ok(records.some((x) => x.type === 'link'));
     assert.match(readFileSync(join(work, 'run.svg'), 'utf8'), /^<svg|<\?xml/);
     assert.ok(existsSync(checkpoint));
@@ -94,6 +88,8 @@ describe('on the virtual device', { skip }, () => {
     const summary = await ffedge('logs', 'summary', log, '--svg', join(work, 'summary.svg'));
     assert.equal(summary.code, 0, summary.stderr);
     assert.match(summary.stdout, /400 train/);
+    assert.match(summary.stdout, /Confusion matrix at step 400 \(goodness; 100 held-out samples/);
+    assert.match(summary.stdout, /^idle +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +[0-9.]+ +[0-9.-]+$/m);
     assert.ok(existsSync(join(work, 'summary.svg')));
     const csv = await ffedge('logs', 'csv', log, '-o', join(work, 'run.csv'));
     assert.equal(csv.code, 0, csv.stderr);
@@ -116,7 +112,7 @@ describe('on the virtual device', { skip }, () => {
   test('a model too big for the emulated MCU exits 1 with the numbers', async () => {
     const r = await ffedge('stream', '--ram-limit', '65536', '--layers', '256,256', '--samples', '10', '--quiet', '--log', join(work, 'big.jsonl'));
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /ArenaTooSmallError: the model needs at least \d+ bytes/);
+    assert.match(r.stderr, /ffedge: the device refused: the model needs at least \d+ bytes/);
   });
 
   test('--config FILE.json sets the model; flags override it', async () => {

@@ -6,6 +6,7 @@ import type { LearnerConfig } from '../learner/config.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
+import { checkInputFile } from './input-file.js';
 import { readConfigFile } from './model.js';
 import { ProgressBar } from './progress.js';
 
@@ -34,6 +35,7 @@ export async function checkpointGetCommand(file: string, flags: DeviceFlags & { 
 }
 
 export async function checkpointPutCommand(file: string, flags: DeviceFlags & { config?: string; quiet?: boolean }): Promise<void> {
+  checkInputFile('checkpoint put FILE', file);
   const checkpoint = await readCheckpointFile(resolve(file));
   const config = (await optionalConfig(flags.config)) ?? checkpoint.config;
   const session = await openSession(flags, undefined, flags.quiet ?? false);

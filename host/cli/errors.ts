@@ -6,6 +6,7 @@ import { TransportError } from '../transport/errors.js';
 import { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError } from '../session/errors.js';
 import { LearnerError } from '../learner/errors.js';
 import { ProtocolError } from '../protocol/errors.js';
+import { SerialSensorError } from '../sources/serial-sensor.js';
 
 export const ExitCode = {
   OK: 0,
@@ -20,10 +21,11 @@ export const ExitCode = {
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
-  1  the device or learner refused (bad config, sample of the wrong length, ...)
-  2  bad command line, config file or input file
-  3  no link to the device (port missing/busy/denied, device not answering, disconnected,
-     or a link that loses too many frames)`;
+  1  the device or learner refused (bad config, model too big, sample of the wrong length, ...)
+  2  bad command line, config file or input file (missing, a directory, bad contents),
+     or a --port for logs live that is in use
+  3  no link: a serial port missing/busy/denied (the device's --port or a serial-sensor:PORT),
+     the device not answering or disconnected, or a link that loses too many frames`;
 
 /** A problem with what the user asked for (flags, files). */
 export class UsageError extends Error {
@@ -32,20 +34,26 @@ export class UsageError extends Error {
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof TransportError || error instanceof DeviceTimeoutError || error instanceof DeviceDisconnectedError
-    || error instanceof LinkTooLossyError) {
+    || error instanceof LinkTooLossyError || error instanceof SerialSensorError) {
     return ExitCode.LINK;
   }
   if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.USAGE;
   if (error instanceof Error && ['SampleFileError', 'LogParseError', 'CheckpointFileError', 'SyntaxError'].includes(error.name)) return ExitCode.USAGE;
-  if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT') return ExitCode.USAGE;
+  if (error instanceof Error && ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES'].includes((error as NodeJS.ErrnoException).code ?? '')) return ExitCode.USAGE;
   if (error instanceof LearnerError || error instanceof ProtocolError) return ExitCode.FAILURE;
   return ExitCode.FAILURE;
 }
 
+/**
+ * The one line for stderr, in the user's words: no class names (TransportError,
+ * SampleFileError, ...) and no raw errno prefixes (ENOENT: ...), also where a
+ * lower layer embedded them in its message.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const kind = error instanceof UsageError || error instanceof TypeError ? '' : `${error.name}: `;
-    return `ffedge: ${kind}${error.message}`;
-  }
-  return `ffedge: ${String(error)}`;
+  if (!(error instanceof Error)) return `ffedge: ${String(error)}`;
+  const kind = error instanceof LearnerError ? 'the device refused: ' : error instanceof ProtocolError ? 'protocol error: ' : '';
+  const message = error.message
+    .replace(/\b[A-Z][A-Za-z]*Error: /g, '')
+    .replace(/\bE[A-Z]{3,}: /g, '');
+  return `ffedge: ${kind}${message}`;
 }

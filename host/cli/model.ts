@@ -4,8 +4,13 @@
 // device learner's business (it answers with a typed error).
 
 import { readFile } from 'node:fs/promises';
-import { ALGORITHMS, GOODNESS_FUNCTIONS, LOSSES, NEGATIVES, OPTIMIZERS, type LearnerConfig } from '../learner/config.js';
+import {
+  ALGORITHMS, checkConfigKeys, GOODNESS_FUNCTIONS, LOSSES, NEGATIVES, OPTIMIZERS, OUTPUT_LAYER_ALGORITHMS, OVERLAYS,
+  type Algorithm, type LearnerConfig,
+} from '../learner/config.js';
+import { checkRuleOptions, layersForRule, overlayFor, type DataKind } from './defaults.js';
 import { UsageError } from './errors.js';
+import { checkInputFile } from './input-file.js';
 
 export interface ModelFlags {
   config?: string;
@@ -24,14 +29,28 @@ export interface ModelFlags {
   finalRate?: string;
   modelSeed?: string;
   skipFirstLayer?: boolean;
+  overlay?: string;
 }
 
-export function parseLayers(text: string): number[] {
-  const widths = text.split(/[,x\s]+/).filter(Boolean).map(Number);
-  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
-    throw new UsageError(`--layers must be layer widths such as 64,32; got ${JSON.stringify(text)}`);
+export function parseLayers(text: string, flag = '--layers'): number[] {
+  const parts = text.trim().split(/\s*[,x]\s*|\s+/);
+  const widths = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
+  if (parts.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
+    const empty = parts.includes('') ? ' (an empty width between two commas)' : '';
+    throw new UsageError(`${flag} must be layer widths such as 64,32; got ${JSON.stringify(text)}${empty}`);
   }
   return widths;
+}
+
+/** Learning rates the CLI accepts: above 0, at most 1 (Adam and SGD diverge far below 1 on this learner). */
+export const RATE_RANGE = { above: 0, max: 1 } as const;
+
+function rate(flag: string, text: string | undefined): number | undefined {
+  const v = number(flag, text);
+  if (v !== undefined && !(v > RATE_RANGE.above && v <= RATE_RANGE.max)) {
+    throw new UsageError(`${flag} must be in (${RATE_RANGE.above}, ${RATE_RANGE.max}] (typical 0.0003 to 0.01); got ${text}`);
+  }
+  return v;
 }
 
 function number(flag: string, text: string | undefined): number | undefined {
@@ -48,12 +67,8 @@ function oneOf<T extends string>(flag: string, text: string | undefined, allowed
 }
 
 export async function readConfigFile(path: string): Promise<Partial<LearnerConfig>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --config ${path}: ${(err as Error).message}`);
-  }
+  checkInputFile('--config', path);
+  const text = await readFile(path, 'utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -63,19 +78,38 @@ export async function readConfigFile(path: string): Promise<Partial<LearnerConfi
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UsageError(`--config ${path} must hold a JSON object with LearnerConfig fields (layers, learningRate, ...)`);
   }
+  try {
+    checkConfigKeys(value);
+  } catch (err) {
+    throw new UsageError(`--config ${path}: ${(err as Error).message}`);
+  }
   return value as Partial<LearnerConfig>;
 }
 
-/** Config file, then flags, then the source's shape and the given defaults for what is still missing. */
+/** What buildModel decided on its own, for the stderr notices. */
+export interface ModelNotes {
+  /** Where the overlay came from: the user ('--overlay', '--config') or the data kind's reason. */
+  overlay?: string;
+  /** The layers were changed to fit the rule. */
+  layers?: string;
+}
+
+/**
+ * Config file, then flags, then the source's shape and the given defaults for
+ * what is still missing. `defaults` may depend on the learning rule (see
+ * cli/defaults.ts); `kind` picks the label overlay when no one set it.
+ */
 export async function buildModel(
-  flags: ModelFlags, source: { inputSize: number; classes: number }, defaults: Partial<LearnerConfig> = {},
+  flags: ModelFlags, source: { inputSize: number; classes: number; kind?: DataKind },
+  defaults: Partial<LearnerConfig> | ((algorithm: Algorithm) => Partial<LearnerConfig>) = {},
+  notes: ModelNotes = {},
 ): Promise<LearnerConfig> {
   const file = flags.config ? await readConfigFile(flags.config) : {};
   const set: Partial<LearnerConfig> = {};
   if (flags.layers !== undefined) set.layers = parseLayers(flags.layers);
   const put = <K extends keyof LearnerConfig>(key: K, v: LearnerConfig[K] | undefined): void => { if (v !== undefined) set[key] = v; };
-  put('learningRate', number('--lr', flags.lr));
-  put('headLearningRate', number('--head-lr', flags.headLr));
+  put('learningRate', rate('--lr', flags.lr));
+  put('headLearningRate', rate('--head-lr', flags.headLr));
   put('threshold', number('--threshold', flags.threshold));
   put('temperature', number('--temperature', flags.temperature));
   put('peerWeight', number('--peer-weight', flags.peerWeight));
@@ -87,8 +121,11 @@ export async function buildModel(
   put('goodness', oneOf('--goodness', flags.goodness, GOODNESS_FUNCTIONS));
   put('negatives', oneOf('--negatives', flags.negatives, NEGATIVES));
   put('loss', oneOf('--loss', flags.loss, LOSSES));
+  put('overlay', oneOf('--overlay', flags.overlay, OVERLAYS));
   if (flags.skipFirstLayer) set.skipFirstLayer = true;
-  const config = { inputSize: source.inputSize, classes: source.classes, ...defaults, ...file, ...set } as LearnerConfig;
+  const algorithm: Algorithm = set.algorithm ?? file.algorithm ?? 'ff';
+  const base = typeof defaults === 'function' ? defaults(algorithm) : defaults;
+  const config = { inputSize: source.inputSize, classes: source.classes, ...base, ...file, ...set } as LearnerConfig;
   if (!Array.isArray(config.layers)) throw new UsageError('the model needs layers: pass --layers 64,32 or "layers" in --config');
   if (config.inputSize !== source.inputSize) {
     throw new UsageError(`the config says inputSize ${config.inputSize} but the source gives ${source.inputSize} values per sample`);
@@ -96,5 +133,17 @@ export async function buildModel(
   if (!(config.classes >= 2)) {
     throw new UsageError(`the model needs at least 2 classes; the source has ${source.classes} (pass --classes or "classes" in --config)`);
   }
+  const fitted = layersForRule(algorithm, config.layers, config.classes, set.layers !== undefined || file.layers !== undefined);
+  config.layers = fitted.layers;
+  if (fitted.note) notes.layers = fitted.note;
+  if (set.overlay !== undefined) notes.overlay = `overlay ${set.overlay} (--overlay)`;
+  else if (file.overlay !== undefined) notes.overlay = `overlay ${file.overlay} (--config ${flags.config})`;
+  else if (source.kind !== undefined) {
+    const chosen = overlayFor(source.kind);
+    config.overlay = chosen.overlay;
+    notes.overlay = `overlay ${chosen.overlay}: ${chosen.why} (--overlay ${chosen.overlay === 'replace' ? 'prepend' : 'replace'} to change)`;
+  }
+  if (OUTPUT_LAYER_ALGORITHMS.includes(algorithm)) delete notes.overlay; // the output family reads no label overlay
+  checkRuleOptions(config);
   return config;
 }

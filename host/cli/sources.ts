@@ -9,18 +9,27 @@
 
 import {
   IMU_BOARD_NORMALIZE, IMU_CHANNELS, IMU_DEFAULT_STEPS, GESTURES, imuGestureDataset, loadCsv, loadJsonl, mixSeed, mnistSource,
-  MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorSource, shuffledIndices,
+  MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorSource, shuffledIndices, windowRows,
   type FileDataset, type PackedSamples, type Sample,
 } from '../sources/index.js';
+import type { DataKind } from './defaults.js';
 import { UsageError } from './errors.js';
+import { checkInputFile } from './input-file.js';
 
 type Samples = Iterable<Sample> | AsyncIterable<Sample>;
 
+/** IMU windows per epoch when not given: what `npm start` trains on (host/demo.ts). */
+export const IMU_TRAIN_SIZE = 6000;
+
 export interface CliSource {
   name: string;
+  /** Image, a window of readings or one reading per row: picks the label overlay (cli/defaults.ts). */
+  kind: DataKind;
   inputSize: number;
   classes: number;
   classNames?: readonly string[];
+  /** csv/jsonl: the loaded file (class names from its label words, dropped columns, windows). */
+  file?: FileDataset;
   /** Samples in one pass, null for a live source. */
   samplesPerEpoch: number | null;
   train: (epoch: number) => Samples;
@@ -41,9 +50,14 @@ export interface SourceOptions {
   evalFile?: string;
   /** csv: label column name or index (default: last column; 'none' for unlabelled). */
   labelColumn?: string;
+  /** csv: cell separator (default: detected). */
+  delimiter?: string;
+  /** csv: input columns to keep, or to drop (names or indices). */
+  columns?: (string | number)[];
+  drop?: (string | number)[];
   /** imu: readings per window (default 32). */
   imuSteps?: number;
-  /** serial-sensor */
+  /** serial-sensor; csv/jsonl: readings (rows) per sample and the step between windows. */
   sensorBaud?: number;
   channels?: number;
   window?: number;
@@ -73,11 +87,37 @@ function rows(p: PackedSamples, from: number, to: number): PackedSamples {
   return { count: to - from, inputSize: d, inputs: p.inputs.slice(from * d, to * d), labels: p.labels.slice(from, to) };
 }
 
-async function loadFile(kind: 'csv' | 'jsonl', file: string, o: SourceOptions): Promise<FileDataset> {
-  if (kind === 'jsonl') return loadJsonl(file, o.classNames ? { classNames: o.classNames } : {});
-  const raw = o.labelColumn;
-  const label = raw === undefined ? -1 : raw === 'none' ? null : /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  return loadCsv(file, { label, ...(o.classNames ? { classNames: o.classNames } : {}) });
+/** A column list of --columns/--drop: names, or 0-based indices. */
+export function parseColumns(flag: string, text: string): (string | number)[] {
+  const items = text.split(',').map((c) => c.trim());
+  if (items.some((c) => c === '')) throw new UsageError(`${flag} must be column names or 0-based indices separated by commas; got ${JSON.stringify(text)}`);
+  return items.map((c) => (/^-?\d+$/.test(c) ? Number(c) : c));
+}
+
+async function loadFile(kind: 'csv' | 'jsonl', file: string, o: SourceOptions, flag: string, classNames?: readonly string[]): Promise<FileDataset> {
+  checkInputFile(flag, file);
+  const names = classNames ?? o.classNames;
+  const common = { ...(names ? { classNames: names } : {}), ...(o.classes !== undefined && !names ? { classes: o.classes } : {}) };
+  let data: FileDataset;
+  if (kind === 'jsonl') {
+    data = await loadJsonl(file, common);
+  } else {
+    const raw = o.labelColumn;
+    const label = raw === undefined ? -1 : raw === 'none' ? null : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    data = await loadCsv(file, {
+      label, ...common,
+      ...(o.delimiter !== undefined ? { delimiter: o.delimiter } : {}),
+      ...(o.columns !== undefined ? { columns: o.columns } : {}),
+      ...(o.drop !== undefined ? { drop: o.drop } : {}),
+    });
+  }
+  // Labels the device would refuse (label >= classes), reported here with their line.
+  const classes = o.classes ?? data.classes;
+  const bad = data.packed.labels.findIndex((l) => l >= classes);
+  if (bad >= 0) {
+    throw new UsageError(`${file}:${data.lines[bad]}: label ${data.packed.labels[bad]} is not below --classes ${classes}`);
+  }
+  return o.window !== undefined ? windowRows(data, o.window, o.hop ?? o.window) : data;
 }
 
 export async function openSource(spec: string, o: SourceOptions): Promise<CliSource> {
@@ -87,12 +127,12 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
   switch (kind) {
     case 'imu': {
       const steps = o.imuSteps ?? IMU_DEFAULT_STEPS;
-      const trainSize = o.trainSize ?? 2000;
+      const trainSize = o.trainSize ?? IMU_TRAIN_SIZE;
       const evalCount = o.evalSamples ?? 500;
       const train = imuGestureDataset(trainSize, { seed: o.seed, steps });
       const held = imuGestureDataset(evalCount, { seed: mixSeed(o.seed, 0x4e1d), steps });
       return {
-        name: `imu gestures (seed ${o.seed}, ${steps} readings x ${IMU_CHANNELS} axes)`,
+        name: `imu gestures (seed ${o.seed}, ${steps} readings x ${IMU_CHANNELS} axes)`, kind: 'window',
         inputSize: steps * IMU_CHANNELS, classes: GESTURES.length, classNames: GESTURES,
         samplesPerEpoch: trainSize,
         train: shuffledPasses(train.packed, o.seed, 'imu', GESTURES.length, GESTURES),
@@ -104,7 +144,7 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const evalCount = Math.min(o.evalSamples ?? 1000, mnistSource({ split: 'test' }).packed.count);
       const test = mnistSource({ split: 'test', seed: mixSeed(o.seed, 0x7e57) });
       return {
-        name: 'MNIST (train split; held-out test split)', inputSize: MNIST_INPUT_SIZE, classes: MNIST_CLASSES,
+        name: 'MNIST (train split; held-out test split)', kind: 'image', inputSize: MNIST_INPUT_SIZE, classes: MNIST_CLASSES,
         classNames: MNIST_CLASS_NAMES, samplesPerEpoch: first.packed.count,
         train: (epoch) => (epoch === 0 ? first : mnistSource({ split: 'train', seed: o.seed, epoch })),
         evalSet: evalCount > 0 ? () => take(test, evalCount) : null, evalCount,
@@ -113,12 +153,12 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
     case 'csv':
     case 'jsonl': {
       if (!arg) throw new UsageError(`--source ${kind}:FILE needs a file, e.g. --source ${kind}:data.${kind}`);
-      const data = await loadFile(kind, arg, o);
+      const data = await loadFile(kind, arg, o, `--source ${kind}:FILE`);
       const classes = o.classes ?? data.classes;
       let train: PackedSamples = data.packed;
       let held: PackedSamples | null = null;
       if (o.evalFile) {
-        held = (await loadFile(o.evalFile.endsWith('.jsonl') ? 'jsonl' : 'csv', o.evalFile, o)).packed;
+        held = (await loadFile(o.evalFile.endsWith('.jsonl') ? 'jsonl' : 'csv', o.evalFile, o, '--eval-file', data.classNames)).packed;
         if (held.inputSize !== train.inputSize) {
           throw new UsageError(`--eval-file ${o.evalFile} has ${held.inputSize} inputs per sample, ${arg} has ${train.inputSize}`);
         }
@@ -142,8 +182,9 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const evalRows = held && o.evalSamples !== undefined ? rows(held, 0, Math.min(held.count, o.evalSamples)) : held;
       const heldSource = evalRows && evalRows.count > 0 ? packedSource(evalRows, { name: 'held-out', classes }) : null;
       return {
-        name: `${arg} (${data.packed.count} samples, ${data.inputSize} inputs)`, inputSize: data.inputSize, classes,
+        name: `${arg} (${data.packed.count} samples, ${data.inputSize} inputs)`, kind: data.windowed ? 'window' : 'row', inputSize: data.inputSize, classes,
         ...(data.classNames ? { classNames: data.classNames } : {}),
+        file: data,
         samplesPerEpoch: train.count,
         train: shuffledPasses(train, o.seed, arg, classes, data.classNames),
         evalSet: heldSource ? () => heldSource : null, evalCount: heldSource?.packed.count ?? 0,
@@ -162,7 +203,7 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
         ...(o.classes !== undefined ? { classes: o.classes } : {}),
       });
       return {
-        name: sensor.name, inputSize: sensor.inputSize, classes: sensor.classes,
+        name: sensor.name, kind: 'window', inputSize: sensor.inputSize, classes: sensor.classes,
         ...(sensor.classNames ? { classNames: sensor.classNames } : {}),
         samplesPerEpoch: null,
         train: () => sensor.samples(),

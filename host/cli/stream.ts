@@ -1,19 +1,21 @@
 // `ffedge stream`: train a model on the device from a sample source, evaluate
 // it on held-out samples, log every goodness record, and print a summary.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { confusionRecord, countConfusion, renderConfusion, type Confusion } from '../logs/confusion.js';
 import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
-import type { LearnerConfig } from '../learner/config.js';
 import { packageRoot } from '../paths.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
 import { runStream, type RunResult } from '../session/run.js';
 import type { PredictMode, Session } from '../session/index.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
-import { buildModel, type ModelFlags } from './model.js';
+import { checkInputFile } from './input-file.js';
+import { tunedDefaults } from './defaults.js';
+import { buildModel, type ModelFlags, type ModelNotes } from './model.js';
 import { ProgressBar } from './progress.js';
-import { openSource, type CliSource } from './sources.js';
+import { openSource, parseColumns, type CliSource } from './sources.js';
 
 export interface StreamFlags extends DeviceFlags, ModelFlags {
   source: string;
@@ -32,9 +34,14 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   sensorBaud?: string;
   channels?: string;
   window?: string;
+  hop?: string;
+  delimiter?: string;
+  columns?: string;
+  drop?: string;
   classes?: string;
   saveCheckpoint?: string;
   loadCheckpoint?: string;
+  append?: boolean;
   quiet?: boolean;
 }
 
@@ -45,12 +52,49 @@ function count(flag: string, text: string | undefined, min = 0): number | undefi
   return v;
 }
 
+/**
+ * The goodness writer appends, and a summary of two runs in one file mixes
+ * them: an existing non-empty log is refused unless the user asks to append.
+ */
+export function checkLogTarget(logPath: string, append: boolean): void {
+  let stats;
+  try {
+    stats = statSync(logPath);
+  } catch {
+    return; // does not exist yet
+  }
+  if (stats.isDirectory()) throw new UsageError(`--log ${logPath} is a directory; give a file such as ${join(logPath, 'run.jsonl')}`);
+  if (stats.size > 0 && !append) {
+    throw new UsageError(`--log ${logPath} already exists: pass --append to add this run to it, or choose another --log`);
+  }
+}
+
 /** out/<name>-YYYYMMDD-HHMMSS.jsonl under the package root. */
 export function defaultLogPath(name: string): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
   return join(packageRoot, 'out', `${name}-${stamp}.jsonl`);
+}
+
+/** The class-name mapping beside a log or checkpoint: run.jsonl -> run.classes.json. */
+export function classesPathFor(path: string): string {
+  return path.replace(/\.[^./\\]*$/, '') + '.classes.json';
+}
+
+/** What the file source decided on its own: class numbers, dropped columns, windows. */
+function fileNotes(source: CliSource): string[] {
+  const file = source.file;
+  if (!file) return [];
+  const notes: string[] = [];
+  if (file.namesFromFile) notes.push(`classes from the labels in ${file.file}: ${source.classNames!.map((n, i) => `${i}=${n}`).join(' ')}`);
+  if (file.droppedColumns) notes.push(`not inputs: ${file.droppedColumns.join(', ')} (a timestamp; --columns lists the inputs yourself)`);
+  if (file.windowed) {
+    const { window, hop } = file.windowed;
+    notes.push(`samples: windows of ${window} rows every ${hop} rows, labelled by the most frequent label of their rows (a tie: the latest row's)`
+      + (hop < window ? '; windows overlap, so held-out windows share rows with training windows (use --eval-file for a clean test)' : ''));
+  }
+  return notes;
 }
 
 export function plotPathFor(logPath: string): string {
@@ -64,12 +108,18 @@ export interface TrainingReport {
   summary: string;
 }
 
+/** Samples a run will train: all epochs, capped by --samples; null for a live source without --samples. */
+export function plannedSamples(source: CliSource, epochs: number, samples: number | undefined): number | null {
+  const perEpoch = source.samplesPerEpoch;
+  return perEpoch === null ? (samples ?? null) : Math.min(samples ?? Infinity, perEpoch * epochs);
+}
+
 /** Streams with a progress bar; the demo and `ffedge stream` share it. */
 export async function trainWithProgress(session: Session, source: CliSource, options: {
   epochs: number; samples?: number; evalEvery: number; mode: PredictMode; quiet: boolean; signal?: AbortSignal;
 }): Promise<RunResult> {
   const perEpoch = source.samplesPerEpoch;
-  const planned = perEpoch === null ? (options.samples ?? null) : Math.min(options.samples ?? Infinity, perEpoch * options.epochs);
+  const planned = plannedSamples(source, options.epochs, options.samples);
   const bar = options.quiet ? null : new ProgressBar({ label: 'training', total: planned, unit: ' samples' });
   let lastNote = '';
   const run = await runStream(session, {
@@ -92,6 +142,21 @@ export async function trainWithProgress(session: Session, source: CliSource, opt
   return run;
 }
 
+/**
+ * Which class the model predicts for each held-out sample, after training: one
+ * more pass of INFERs over the held-out set (the run's evaluations report only
+ * accuracy per class).
+ */
+export async function evalConfusion(session: Session, source: CliSource, mode: PredictMode, step: number): Promise<Confusion> {
+  const pairs: { label: number; predicted: number }[] = [];
+  for await (const sample of source.evalSet!()) {
+    if (sample.label < 0) continue;
+    pairs.push({ label: sample.label, predicted: (await session.infer(sample.inputs, mode)).label });
+  }
+  const classes = source.classNames?.length === source.classes ? [...source.classNames] : Array.from({ length: source.classes }, (_, i) => String(i));
+  return { step, mode, classes, matrix: countConfusion(pairs, source.classes) };
+}
+
 /** Summary table and SVG plot of a finished log. */
 export async function reportLog(logPath: string, plotPath: string, title: string): Promise<string> {
   await writeGoodnessPlot(logPath, plotPath, { title });
@@ -102,7 +167,8 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const seed = count('--seed', flags.seed) ?? 1;
   const epochs = count('--epochs', flags.epochs, 1) ?? 1;
   const samples = count('--samples', flags.samples, 1);
-  const evalEvery = count('--eval-every', flags.evalEvery) ?? 0;
+  // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
+  const evalEvery = count('--eval-every', flags.evalEvery, 1) ?? 0;
   const mode = flags.predict ?? 'goodness';
   if (mode !== 'goodness' && mode !== 'head') throw new UsageError(`--predict must be goodness or head; got ${JSON.stringify(mode)}`);
   const holdout = flags.holdout === undefined ? undefined : Number(flags.holdout);
@@ -111,6 +177,13 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const sensorBaud = count('--sensor-baud', flags.sensorBaud, 1);
   const channels = count('--channels', flags.channels, 1);
   const window = count('--window', flags.window, 1);
+  const hop = count('--hop', flags.hop, 1);
+  if (hop !== undefined && window === undefined) throw new UsageError('--hop needs --window N (rows per sample)');
+  if (flags.columns !== undefined && flags.drop !== undefined) throw new UsageError('--columns and --drop exclude each other: --columns lists the inputs');
+  if (flags.delimiter !== undefined && (!/^(.|\\t|tab)$/.test(flags.delimiter) || /^[0-9.+\-eE]$/.test(flags.delimiter))) {
+    throw new UsageError(`--delimiter must be one character that is not part of a number (or \\t / tab), got ${JSON.stringify(flags.delimiter)}`);
+  }
+  const delimiter = flags.delimiter === '\\t' || flags.delimiter === 'tab' ? '\t' : flags.delimiter;
   const classes = count('--classes', flags.classes, 2);
   const source = await openSource(flags.source, {
     seed,
@@ -122,14 +195,22 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     ...(sensorBaud !== undefined ? { sensorBaud } : {}),
     ...(channels !== undefined ? { channels } : {}),
     ...(window !== undefined ? { window } : {}),
+    ...(hop !== undefined ? { hop } : {}),
+    ...(delimiter !== undefined ? { delimiter } : {}),
+    ...(flags.columns !== undefined ? { columns: parseColumns('--columns', flags.columns) } : {}),
+    ...(flags.drop !== undefined ? { drop: parseColumns('--drop', flags.drop) } : {}),
     ...(classes !== undefined ? { classes } : {}),
   });
-  const defaults: Partial<LearnerConfig> = flags.source === 'mnist' ? { layers: [500, 500] } : { layers: [64, 32] };
-  const model = await buildModel(flags, { inputSize: source.inputSize, classes: classes ?? source.classes }, defaults);
+  const planned = plannedSamples(source, epochs, samples);
+  const notes: ModelNotes = {};
+  const model = await buildModel(flags, { inputSize: source.inputSize, classes: classes ?? source.classes, kind: source.kind },
+    (algorithm) => (source.kind === 'image' ? { layers: [500, 500] } : tunedDefaults(algorithm, planned)), notes);
+  if (flags.loadCheckpoint !== undefined) checkInputFile('--load-checkpoint', flags.loadCheckpoint);
   const checkpointIn = flags.loadCheckpoint ? await readCheckpointFile(flags.loadCheckpoint) : undefined;
 
   const logPath = resolve(flags.log ?? defaultLogPath('stream'));
   const plotPath = resolve(flags.plot ?? plotPathFor(logPath));
+  checkLogTarget(logPath, flags.append ?? false);
   mkdirSync(dirname(logPath), { recursive: true });
   const log: JsonlWriter = openJsonlWriter(logPath);
   const quiet = flags.quiet ?? false;
@@ -142,6 +223,14 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   let session: Session | undefined;
+  for (const note of fileNotes(source)) say(note);
+  const classesJson = source.file?.namesFromFile ? JSON.stringify({ file: source.file.file, classes: source.classNames }, null, 2) + '\n' : undefined;
+  if (classesJson !== undefined) {
+    writeFileSync(classesPathFor(logPath), classesJson);
+    say(`class names saved to ${classesPathFor(logPath)}`);
+  }
+  if (notes.overlay) say(notes.overlay);
+  if (notes.layers) say(notes.layers);
   try {
     session = await openSession(flags, log, quiet);
     const configured = await session.configure(model);
@@ -154,15 +243,19 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     const run = await trainWithProgress(session, source, {
       epochs, evalEvery, mode, quiet, signal: abort.signal, ...(samples !== undefined ? { samples } : {}),
     });
+    const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, run.final.step) : undefined;
+    if (confusion) await log.append(confusionRecord(confusion));
     if (flags.saveCheckpoint) {
       const checkpoint = await session.getCheckpoint();
       await writeCheckpointFile(flags.saveCheckpoint, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session.device } });
       say(`saved weights to ${flags.saveCheckpoint} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
+      if (classesJson !== undefined) writeFileSync(classesPathFor(flags.saveCheckpoint), classesJson);
     }
     await session.close();
     await log.close();
     const summary = await reportLog(logPath, plotPath, `ffedge stream: ${source.name}`);
     process.stdout.write(summary);
+    if (confusion) process.stdout.write(`\n${renderConfusion(confusion)}\n`);
     const acc = run.final ? `, final accuracy ${run.final.accuracy.toFixed(3)} on ${run.final.n} held-out samples` : '';
     process.stdout.write(`\ntrained ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s)${acc}\n`);
     process.stdout.write(`log:  ${logPath}\nplot: ${plotPath}\n`);

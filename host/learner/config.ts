@@ -290,3 +290,46 @@ export function encodeConfig(config: LearnerConfig): Uint8Array {
   c.layers.forEach((w, i) => u32(Slot.SIZES + 1 + i, checkInteger(`layers[${i}]`, w)));
   return bytes;
 }
+
+/** Every key a LearnerConfig may have: the shape fields and the keys of DEFAULTS. */
+export const CONFIG_KEYS: readonly string[] = ["inputSize", "layers", "classes", ...Object.keys(DEFAULTS)];
+
+/** camelCase initials: learningRate -> "lr", headLearningRate -> "hlr". */
+function initials(name: string): string {
+  return (name[0] + name.slice(1).replace(/[^A-Z]/g, "")).toLowerCase();
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}
+
+/** The valid key a misspelt one most likely meant, or undefined when none is close. */
+export function closestConfigKey(key: string, keys: readonly string[] = CONFIG_KEYS): string | undefined {
+  const plain = (k: string) => k.toLowerCase().replace(/[_\-\s]/g, "");
+  const exact = keys.find((k) => plain(k) === plain(key) || initials(k) === key.toLowerCase());
+  if (exact) return exact;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of keys) {
+    const d = editDistance(plain(key), plain(k));
+    if (d < bestDistance) { best = k; bestDistance = d; }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Rejects keys that are not config fields (a typo would otherwise be ignored), naming the closest valid one. */
+export function checkConfigKeys(config: object, keys: readonly string[] = CONFIG_KEYS): void {
+  for (const key of Object.keys(config)) {
+    if (keys.includes(key)) continue;
+    const near = closestConfigKey(key, keys);
+    throw new TypeError(`unknown config key ${JSON.stringify(key)}${near ? `: did you mean ${JSON.stringify(near)}?` : ""} (valid keys: ${keys.join(", ")})`);
+  }
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCsv, loadJsonl, loadSampleFile, parseCsv, parseJsonl, SampleFileError } from './files.js';
+import { loadCsv, loadJsonl, loadSampleFile, parseCsv, parseJsonl, SampleFileError, windowRows } from './files.js';
 
 let dir = '';
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'ffedge-files-')); });
@@ -95,7 +95,11 @@ test('JSONL samples, optional labels, and located errors', () => {
   bad('{"inputs":[1,2]}\n\n{"inputs":[1,2,3]}', 3, /has 3 values, expected 2/);
   bad('{"inputs":[1,"2"]}', 1, /"inputs"\[1\] is not a finite number/);
   bad('[1,2]', 1, /expected an object/);
-  bad('{"inputs":[1],"label":"x"}', 1, /label "x" is not an integer/);
+  bad('{"inputs":[1],"label":1.5}', 1, /label 1.5 is not an integer/);
+  bad('{"inputs":[1],"label":"x"}', 1, /label "x" is not one of the classes a, b/, { classNames: ['a', 'b'] });
+  const words = parseJsonl('{"inputs":[1],"label":"walk"}\n{"inputs":[2],"label":"idle"}\n{"inputs":[3]}\n');
+  assert.deepEqual(Array.from(words.packed.labels), [1, 0, -1], 'word labels: the sorted words are the classes');
+  assert.deepEqual(words.classNames, ['idle', 'walk']);
   bad('{"inputs":[1,2]}', 1, /expected 3/, { inputSize: 3 });
 });
 
@@ -130,4 +134,51 @@ test('files load line by line and match the in-memory parsers', async () => {
   assert.equal(big.packed.inputs[2 * 4999], 4999);
   assert.equal(big.packed.labels[4999], 4999 % 4);
   await assert.rejects(loadSampleFile(join(dir, 'a.txt')), { name: 'TypeError', message: /\.csv/ });
+});
+
+test('CSV like a logger writes it: ; or tab detected, word labels numbered in sorted order, timestamp not an input', () => {
+  const text = 'timestamp;ax;ay;activity\n10;0.5;1;walk\n20;0.25;2;idle\n30;1;3;walk\n40;2;4;\n';
+  const ds = parseCsv(text, { label: -1 });
+  assert.deepEqual(ds.inputColumns, ['ax', 'ay']);
+  assert.deepEqual(ds.droppedColumns, ['timestamp']);
+  assert.deepEqual(ds.classNames, ['idle', 'walk']);
+  assert.equal(ds.namesFromFile, true);
+  assert.deepEqual(Array.from(ds.packed.labels), [1, 0, 1, -1]);
+  assert.deepEqual(Array.from(ds.lines), [2, 3, 4, 5]);
+  const tabs = parseCsv(text.replaceAll(';', '\t'), { label: 'activity' });
+  assert.deepEqual(Array.from(tabs.packed.inputs), Array.from(ds.packed.inputs));
+  // Names given (e.g. from the training file): the same numbering, and an unknown word is an error.
+  const again = parseCsv('ax,ay,activity\n1,2,walk\n', { label: -1, classNames: ['idle', 'walk'] });
+  assert.deepEqual(Array.from(again.packed.labels), [1]);
+  assert.throws(() => parseCsv('ax,ay,activity\n1,2,run\n', { label: -1, classNames: ['idle', 'walk'] }, 'e.csv'), /e\.csv:2: .*"run" is not one of the classes idle, walk/);
+});
+
+test('CSV columns: chosen by name or index, in the given order, or dropped', () => {
+  const text = 't,ax,ay,az,label\n1,10,20,30,0\n2,11,21,31,1\n';
+  assert.deepEqual(Array.from(parseCsv(text, { label: -1, columns: ['az', 1] }).packed.inputs), [30, 10, 31, 11]);
+  assert.deepEqual(parseCsv(text, { label: -1, columns: ['t', 'ax'] }).inputColumns, ['t', 'ax'], 'columns may name a timestamp on purpose');
+  assert.deepEqual(parseCsv(text, { label: -1, drop: ['ay'] }).inputColumns, ['ax', 'az']);
+  assert.throws(() => parseCsv(text, { label: -1, columns: ['gx'] }), /no input column named 'gx'; columns are: t, ax, ay, az, label/);
+  assert.throws(() => parseCsv(text, { label: -1, columns: ['label'] }), /is the label; it cannot also be an input/);
+});
+
+test('CSV garbage and wrong delimiters get messages that say what to do', () => {
+  assert.throws(() => parseCsv('1,2,0\n\u0000\u0001\u0002\n', {}, 'b.csv'), /b\.csv:2: byte 0x00: this is not a text CSV file/);
+  assert.throws(() => parseCsv('a;b;label\n1;2;0\n', { label: -1, delimiter: ',' }, 's.csv'), /s\.csv:1: .*looks ';'-separated: pass --delimiter ';'/);
+  assert.throws(() => parseCsv('a,b,label\n1,2,0\n1,1e39,1\n', { label: -1 }, 'f.csv'), /f\.csv:3: column 2 \('b'\): 1e39 does not fit a 32-bit float/);
+  assert.throws(() => parseCsv('0.1,0.2,0.53\n', { label: -1 }), /label 0.53 is not an integer.*--label-column none/);
+  assert.throws(() => parseJsonl('{"inputs":[1e39],"label":0}\n', {}, 'f.jsonl'), /f\.jsonl:1: "inputs"\[0\] = 1e\+39 does not fit a 32-bit float/);
+});
+
+test('windowRows: N consecutive rows per sample every hop rows, labelled by the majority (a tie: the latest row)', () => {
+  const rows = [[1, 'a'], [2, 'a'], [3, 'b'], [4, 'b'], [5, 'b'], [6, ''], [7, 'a']];
+  const ds = parseCsv('x,label\n' + rows.map((r) => r.join(',')).join('\n'), { label: -1 }, 'w.csv');
+  const w = windowRows(ds, 3, 2);
+  assert.equal(w.inputSize, 3);
+  assert.deepEqual(Array.from(w.packed.inputs), [1, 2, 3, 3, 4, 5, 5, 6, 7]);
+  assert.deepEqual(Array.from(w.packed.labels), [0, 1, 0], 'a,a,b -> a; b,b,b -> b; b,-,a -> tie, the latest row: a');
+  assert.deepEqual(Array.from(w.lines), [4, 6, 8]);
+  assert.deepEqual(w.windowed, { window: 3, hop: 2 });
+  assert.equal(windowRows(ds, 2).packed.count, 3, 'hop defaults to the window; the short tail is dropped');
+  assert.throws(() => windowRows(ds, 8), /7 rows make no window of 8 rows/);
 });
