@@ -118,7 +118,9 @@ export async function runScenario(session: Session, scenario: Scenario, config: 
     });
     await Promise.all(pending.splice(0));
     if (o.signal?.aborted) break;
-    o.onTaskEnd?.(k, await evaluateAll(k));
+    // Not inside o.onTaskEnd?.(...): an optional call skips evaluating its arguments.
+    const row = await evaluateAll(k);
+    o.onTaskEnd?.(k, row);
   }
   const m = accuracyMatrix(evals, T);
   const complete = m.R.every((row) => row.every((v) => v !== null));
