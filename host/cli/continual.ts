@@ -283,7 +283,7 @@ export async function continualCommand(flags: ContinualFlags): Promise<void> {
     runs: runs.map((r) => ({
       strategy: r.strategy, rule: r.rule, config: r.config, R: r.result.R, baseline: r.result.baseline, ...r.result.metrics,
       prequential: r.result.prequential, prequentialN: r.result.prequentialN, predictionsMissing: r.result.predictionsMissing,
-      driftAlarms: r.result.driftAlarms, seconds: r.result.seconds, log: r.log, plot: r.plot,
+      driftAlarms: r.result.driftAlarms, detectionDelays: r.result.detection.delays, falseAlarms: r.result.detection.falseAlarms, seconds: r.result.seconds, log: r.log, plot: r.plot,
     })),
   }, null, 2) + '\n');
   process.stdout.write(text);

@@ -57,8 +57,8 @@ test('prequential accuracy: overall and over a sliding window; missing predictio
   assert.equal(p.n, 7);
 });
 
-test('detection delays: first alarm after each boundary; alarms before any boundary or beyond the horizon are false', () => {
+test('detection delays: first alarm after each boundary; alarms before any boundary, repeated or beyond the horizon are false', () => {
   const d = detectionDelays([0, 1000, 2000], [500, 1120, 1150, 2600], 300);
   assert.deepEqual(d.delays, [120, null]);
-  assert.equal(d.falseAlarms, 2); // 500 (before a boundary) and 2600 (600 after)
+  assert.equal(d.falseAlarms, 3); // 500 (before a boundary), 1150 (a second alarm for 1000), 2600 (600 after 2000)
 });

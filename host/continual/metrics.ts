@@ -116,11 +116,11 @@ export class PrequentialAccuracy {
 export interface DetectionDelays {
   /** Per boundary (after the first): samples from it to the first alarm before the next boundary, null if none. */
   delays: (number | null)[];
-  /** Alarms that follow no boundary within `horizon` samples. */
+  /** Alarms that are not the first within `horizon` samples after a boundary (nothing changed since the last one). */
   falseAlarms: number;
 }
 
-/** Matches drift alarms to the boundaries they follow (alarms within `horizon` samples after a boundary count for it). */
+/** Matches drift alarms to the boundaries they follow: the first alarm within `horizon` samples after a boundary detects it; every other alarm is false. */
 export function detectionDelays(boundaries: readonly number[], alarms: readonly number[], horizon = Infinity): DetectionDelays {
   const starts = [...boundaries].sort((a, b) => a - b).filter((b) => b > 0);
   const delays: (number | null)[] = starts.map(() => null);
@@ -129,7 +129,7 @@ export function detectionDelays(boundaries: readonly number[], alarms: readonly 
     let k = -1;
     for (let i = 0; i < starts.length; i++) if (starts[i]! <= a) k = i;
     if (k >= 0 && a - starts[k]! <= horizon && delays[k] === null) delays[k] = a - starts[k]!;
-    else if (k < 0 || a - starts[k]! > horizon) falseAlarms++;
+    else falseAlarms++;
   }
   return { delays, falseAlarms };
 }

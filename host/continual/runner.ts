@@ -14,7 +14,7 @@ import type { LogRecord } from '../logs/records.js';
 import type { LearnerConfig } from '../learner/config.js';
 import type { PredictMode, RecordSink, Session, TrainResult } from '../session.js';
 import { packedSource } from '../sources/sample.js';
-import { accuracyMatrix, continualMetrics, PrequentialAccuracy, type ContinualMetrics } from './metrics.js';
+import { accuracyMatrix, continualMetrics, detectionDelays, PrequentialAccuracy, type ContinualMetrics, type DetectionDelays } from './metrics.js';
 import type { Scenario, ScenarioSample } from './scenarios.js';
 
 /** TrainResult as the device side of issue 10 extends it; both fields optional until that merge. */
@@ -45,6 +45,8 @@ export interface ScenarioResult {
   predictionsMissing: number;
   /** Stream positions of the device's drift alarms. */
   driftAlarms: number[];
+  /** Samples from each boundary (after the first) to the first alarm after it; alarms beyond the first per task are false. */
+  detection: DetectionDelays;
   trained: number;
   seconds: number;
 }
@@ -128,13 +130,15 @@ export async function runScenario(session: Session, scenario: Scenario, config: 
   const R = m.R as number[][];
   const metrics = continualMetrics(R, baseline);
   const prequential = preq.accuracy;
+  const detection = detectionDelays(scenario.boundaries.map((b) => b.sample), alarms);
   await write({
     type: 'continual-summary', t: Date.now(), tasks: T, R, baseline, acc: metrics.acc, bwt: metrics.bwt, fwt: metrics.fwt,
     prequential, prequentialN: preq.n, scenario: scenario.name, description: scenario.description,
     taskNames: scenario.tasks.map((t) => t.name), predictionsMissing: preq.missing, driftAlarms: alarms.length,
+    detectionDelays: detection.delays, falseAlarms: detection.falseAlarms,
   });
   return {
-    R, baseline, metrics, prequential, prequentialN: preq.n, predictionsMissing: preq.missing, driftAlarms: alarms,
+    R, baseline, metrics, prequential, prequentialN: preq.n, predictionsMissing: preq.missing, driftAlarms: alarms, detection,
     trained, seconds: (performance.now() - started) / 1000,
   };
 }
