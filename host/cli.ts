@@ -12,6 +12,9 @@ import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeFor } from './cli/err
 import { logsCsvCommand, logsLiveCommand, logsSummaryCommand } from './cli/logs.js';
 import { portsCommand } from './cli/ports.js';
 import { streamCommand, type StreamFlags } from './cli/stream.js';
+import { continualCommand, type ContinualFlags } from './cli/continual.js';
+import { SCENARIOS } from './continual/scenarios.js';
+import { RULES, STRATEGIES } from './continual/strategies.js';
 import { budgetCommand, type BudgetFlags } from './cli/budget.js';
 import { compareCommand } from './cli/compare.js';
 import { exportCommand } from './cli/export.js';
@@ -26,6 +29,9 @@ Examples:
   ffedge stream --source csv:readings.csv --layers 32,16 --epochs 5
   ffedge stream --port /dev/ttyACM0 --baud 115200 --source imu --encoding int8
   ffedge stream --device pty --lossy 0.01         the same over a real tty, with a noisy link
+  ffedge continual                                split IMU gestures, one per task, fine-tune with ff
+  ffedge continual --source mnist --strategies fine-tune,replay --rules ff,backprop
+  ffedge continual --scenario domain-drift --drift rotate:30 --gradual 200
   ffedge logs summary out/stream-20250101-120000.jsonl
   ffedge logs live out/stream.jsonl --port 8080     then: ffedge stream --log out/stream.jsonl
   ffedge budget --target cortex-m4-qemu --layers 32,32 --inputs 64 --ram 65536
@@ -86,6 +92,40 @@ function buildProgram(): Command {
     .option('--load-checkpoint <file>', 'load weights from a file before training')
     .option('-q, --quiet', 'no progress output');
   addDeviceOptions(stream).action(async (flags: StreamFlags) => streamCommand(flags));
+
+  const continual = program.command('continual')
+    .description('continual learning: a scenario of tasks (new classes, drift, recurrence) for strategies x rules; R matrix, ACC/BWT/FWT, prequential accuracy')
+    .addOption(new Option('--scenario <name>', SCENARIOS.join(' | ')).default('class-incremental'))
+    .addOption(new Option('--source <spec>', 'imu | mnist | csv:FILE | jsonl:FILE | serial-sensor:PORT').default('imu'))
+    .option('--tasks <groups>', 'class groups per task, e.g. 0,1/2,3/4 (default: classes in order, --classes-per-task each)')
+    .option('--classes-per-task <n>', 'default 2 for 10+ classes (MNIST 5 x 2), else 1 (IMU: one gesture per task)')
+    .option('--shuffle-classes', 'seeded class order instead of 0, 1, 2, ...')
+    .option('--drift <specs>', 'domain-drift/recurring: one task per spec after a clean task: gain:K offset:B noise:S rotate:DEG[:x|y|z] permute (comma-separated)')
+    .option('--gradual <n>', 'domain drift mixes the new condition in over n samples (default 0 = abrupt)')
+    .option('--samples-per-task <n>', 'training samples per task (default: the task\'s rows once)')
+    .option('--train-size <n>', 'imu: windows generated (default 2000); serial-sensor: windows captured (required)')
+    .option('--eval-samples <n>', 'held-out samples (imu 500, mnist 1000 of 2,004)')
+    .option('--holdout <fraction>', 'csv/jsonl/serial-sensor: fraction held out (default 0.2)')
+    .option('--task-column <col>', 'task-column: the column (csv name or index) or key (jsonl) naming each row\'s task (default task)')
+    .option('--label-column <col>', 'csv: label column name or index (default: last)')
+    .option('--strategies <list>', STRATEGIES.join(', '), 'fine-tune')
+    .option('--rules <list>', RULES.join(', '), 'ff')
+    .option('--replay-capacity <n>', 'replay buffer, samples (default 200)')
+    .option('--replay-ratio <r>', 'replayed samples per streamed sample (default 1)')
+    .addOption(new Option('--replay-mode <mode>').choices(['reservoir', 'class-balanced']))
+    .addOption(new Option('--predict <mode>', 'prediction for evaluation and prequential scoring').choices(['goodness', 'head']).default('goodness'))
+    .option('--window <n>', 'prequential window, samples (default 500)')
+    .option('--seed <n>', 'seed of the scenario (task order, splits, noise)', '1')
+    .option('--config <file.json>', 'model as a JSON LearnerConfig; the flags below override it')
+    .option('--layers <widths>', 'hidden layer widths (default 64,32; mnist 500,500); pepita/backprop add an output layer')
+    .option('--lr <rate>', 'learning rate')
+    .option('--head-lr <rate>', 'learning rate of the softmax head')
+    .option('--threshold <theta>', 'goodness threshold')
+    .addOption(new Option('--optimizer <name>').choices(['adam', 'sgd']))
+    .option('--model-seed <n>', 'seed of the weight initialisation')
+    .option('--out <dir>', 'results directory (default out/continual-<time>)')
+    .option('-q, --quiet', 'no progress output');
+  addDeviceOptions(continual).action(async (flags: ContinualFlags) => continualCommand(flags));
 
   program.command('budget')
     .description('flash and RAM of a model on a firmware target; exits 1 (with the numbers) when it does not fit')

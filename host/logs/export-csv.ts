@@ -67,6 +67,15 @@ export function recordRows(record: LogRecord): Partial<Record<CsvColumn, unknown
       const { type: _type, t, ...rest } = record;
       return [{ type: 'meta', t, meta: JSON.stringify(rest) }];
     }
+    case 'boundary':
+    case 'drift':
+    case 'prequential':
+    case 'task-eval':
+    case 'continual-summary': {
+      // Continual-learning records: the step column plus the rest as JSON in the meta column.
+      const { type, t, ...rest } = record;
+      return [{ type, t, step: 'step' in record ? record.step : undefined, meta: JSON.stringify(rest) }];
+    }
     default:
       throw new TypeError(`record has an unknown type: ${JSON.stringify((record as { type?: unknown }).type)}`);
   }

@@ -2,7 +2,9 @@
 // (JSONL) while it is being written and shows it in a browser.
 //
 //   GET /             the page: latest per-layer numbers, eval accuracy, link
-//                     counters, and the SVG plot, redrawn as records arrive
+//                     counters, and the SVG plot, redrawn as records arrive;
+//                     with continual-learning records also the current task,
+//                     the latest row of R, prequential accuracy and drift alarms
 //   GET /events       Server-Sent Events, one `record` event per log line:
 //                       id: <byte offset just after the line>
 //                       event: record
@@ -187,7 +189,8 @@ function page(title: string): string {
   table { border-collapse: collapse; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
   th, td { padding: 3px 12px; text-align: right; border-bottom: 1px solid #e4e4e4; }
   th { font-weight: 600; color: #444; }
-  #facts span { margin-right: 24px; }
+  #facts span, #continual span { margin-right: 24px; }
+  #drift { color: #D55E00; }
   img { max-width: 100%; border: 1px solid #eee; }
 </style>
 </head>
@@ -195,6 +198,7 @@ function page(title: string): string {
 <h1>${escapeXml(title)}</h1>
 <div id="status" class="down">connecting...</div>
 <div id="facts"><span id="counts"></span><span id="eval"></span><span id="link"></span></div>
+<div id="continual"><span id="task"></span><span id="rrow"></span><span id="preq"></span><span id="drift"></span></div>
 <table id="layers"><thead><tr><th>layer</th><th>gpos</th><th>gneg</th><th>gpos - gneg</th><th>loss</th><th>active</th><th>Hoyer</th></tr></thead><tbody></tbody></table>
 <img id="plot" alt="goodness plot" src="plot.svg">
 <script>
@@ -204,10 +208,15 @@ const fmt = (v) => (v === null || v === undefined) ? "-" : Math.abs(v) >= 100 ? 
 const counts = { train: 0, eval: 0, link: 0, meta: 0 };
 const recent = [];   // last train records, for a short running mean
 let lastEval = null, lastLink = null, dirty = false, lastPlot = 0;
+let boundary = null, preq = null, drifts = 0, row = [], rowAfter = null;
 function render() {
   $("counts").textContent = "received: " + counts.train + " train, " + counts.eval + " eval records";
   if (lastEval) $("eval").textContent = "eval accuracy " + fmt(lastEval.accuracy) + " at step " + lastEval.step + " (n " + lastEval.n + ")";
   if (lastLink) $("link").textContent = "link: " + lastLink.framesDropped + " dropped, " + lastLink.crcErrors + " CRC errors, " + lastLink.retransmits + " retransmits";
+  if (boundary) $("task").textContent = "task " + boundary.task + (boundary.name ? " (" + boundary.name + ")" : "") + " since sample " + boundary.sample;
+  if (rowAfter !== null) $("rrow").textContent = (rowAfter < 0 ? "untrained" : "after task " + rowAfter) + ": " + row.map((a) => (a * 100).toFixed(0) + "%").join(" ");
+  if (preq) $("preq").textContent = "prequential " + fmt(preq.accuracy) + " (last " + preq.window + ": " + fmt(preq.windowAccuracy) + ")";
+  if (drifts > 0) $("drift").textContent = drifts + " drift alarm" + (drifts === 1 ? "" : "s");
   const body = $("layers").tBodies[0];
   body.textContent = "";
   if (recent.length === 0) return;
@@ -237,10 +246,14 @@ events.addEventListener("record", (e) => {
   if (r.type === "train") { recent.push(r); if (recent.length > 100) recent.shift(); }
   else if (r.type === "eval") lastEval = r;
   else if (r.type === "link") lastLink = r;
+  else if (r.type === "boundary") boundary = r;
+  else if (r.type === "prequential") preq = r;
+  else if (r.type === "drift") drifts++;
+  else if (r.type === "task-eval") { if (r.afterTask !== rowAfter) { rowAfter = r.afterTask; row = []; } row[r.task] = r.accuracy; }
   dirty = true;
   render();
 });
-events.addEventListener("reset", () => { for (const k in counts) counts[k] = 0; recent.length = 0; lastEval = lastLink = null; dirty = true; render(); });
+events.addEventListener("reset", () => { for (const k in counts) counts[k] = 0; recent.length = 0; lastEval = lastLink = null; boundary = preq = rowAfter = null; drifts = 0; row = []; dirty = true; render(); });
 </script>
 </body>
 </html>

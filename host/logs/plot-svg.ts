@@ -7,7 +7,11 @@
 //   - loss per layer;
 //   - accuracy: eval records (points) and the running train accuracy from
 //     `predicted` (dashed), when present;
-//   - sparsity per layer: active fraction (solid) and Hoyer sparseness (dashed).
+//   - sparsity per layer: active fraction (solid) and Hoyer sparseness (dashed);
+//   - continual learning (host/continual), when the log has task-eval records:
+//     accuracy on each task's held-out set after each task (one line per task)
+//     and the windowed prequential accuracy (dashed); task boundaries (grey)
+//     and drift alarms (red) are drawn as vertical lines on every panel.
 // Train series are smoothed with a centred moving average over `smoothing`
 // records (default: about 1/60 of the run) and thinned to `maxPoints`, always
 // keeping the first and last point so the lines span the data's step range.
@@ -45,6 +49,8 @@ export interface PlotPanel {
   yDomain?: [number, number];
   /** Reference lines, e.g. the goodness threshold. */
   hlines?: { y: number; label: string }[];
+  /** Vertical markers at a step: task boundaries and drift alarms. */
+  vlines?: { x: number; label: string; kind: 'boundary' | 'drift' }[];
 }
 
 export interface PlotModel {
@@ -166,6 +172,9 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
   type Row = { step: number; values: (number | null)[][]; label: number; predicted?: number };
   const train: Row[] = [];
   const evals: { step: number; accuracy: number }[] = [];
+  const taskEvals: { step: number; task: number; accuracy: number }[] = [];
+  const preq: { step: number; accuracy: number }[] = [];
+  const vlines: NonNullable<PlotPanel['vlines']> = [];
   let threshold: number | undefined;
   let layers = 0;
   let configText = '';
@@ -178,6 +187,14 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
       layers = Math.max(layers, r.layers.length);
     } else if (r.type === 'eval') {
       evals.push({ step: r.step, accuracy: r.accuracy });
+    } else if (r.type === 'task-eval') {
+      taskEvals.push({ step: r.step, task: r.task, accuracy: r.accuracy });
+    } else if (r.type === 'prequential') {
+      preq.push({ step: r.step, accuracy: r.windowAccuracy });
+    } else if (r.type === 'boundary') {
+      if (r.from !== null) vlines.push({ x: r.step, label: `task ${r.task}${r.name ? ` ${r.name}` : ''}`, kind: 'boundary' });
+    } else if (r.type === 'drift') {
+      vlines.push({ x: r.step, label: 'drift', kind: 'drift' });
     } else if (r.type === 'meta' && threshold === undefined) {
       const th = r.config?.threshold;
       if (typeof th === 'number' && Number.isFinite(th)) threshold = th;
@@ -190,7 +207,7 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
   const window = options.smoothing ?? Math.max(1, Math.round(train.length / 60));
 
   let xlo = Infinity, xhi = -Infinity;
-  for (const r of [...train, ...evals]) { xlo = Math.min(xlo, r.step); xhi = Math.max(xhi, r.step); }
+  for (const r of [...train, ...evals, ...taskEvals]) { xlo = Math.min(xlo, r.step); xhi = Math.max(xhi, r.step); }
   if (xlo > xhi) [xlo, xhi] = [0, 1];
   if (xlo === xhi) [xlo, xhi] = [xlo - 1, xhi + 1];
 
@@ -243,6 +260,19 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
     }
     panels.push({ id: 'sparsity', title: 'Sparsity: active fraction (solid), Hoyer (dashed)', yLabel: 'fraction', series, yDomain: [0, 1] });
   }
+  if (taskEvals.length > 0) {
+    taskEvals.sort((a, b) => a.step - b.step);
+    const tasks = Math.max(...taskEvals.map((e) => e.task)) + 1;
+    const series: PlotSeries[] = Array.from({ length: tasks }, (_, j) => {
+      const mine = taskEvals.filter((e) => e.task === j);
+      return { id: `task${j}`, label: `task ${j}`, color: layerColor(j), markers: mine.length <= 60, x: mine.map((e) => e.step), y: mine.map((e) => e.accuracy) };
+    });
+    if (preq.length > 0) {
+      series.push({ id: 'prequential', label: 'prequential (window)', color: '#555555', dash: '4 3', x: preq.map((p) => p.step), y: preq.map((p) => p.accuracy) });
+    }
+    panels.push({ id: 'tasks', title: 'Accuracy per task (held out), boundaries grey, drift alarms red', yLabel: 'accuracy', series, yDomain: [0, 1] });
+  }
+  if (vlines.length > 0) for (const p of panels) p.vlines = vlines;
   const smoothNote = window > 1 ? `moving average over ${window} records` : 'unsmoothed';
   return {
     title: options.title ?? 'ff-edge goodness log',
@@ -347,6 +377,13 @@ export function renderSvg(model: PlotModel, options: PlotOptions = {}): string {
       const y = px(sy(h.y));
       out.push(`<line data-hline="${escapeXml(h.label)}" x1="${px(plot.x)}" y1="${y}" x2="${px(plot.x + plot.w)}" y2="${y}" stroke="#666" stroke-dasharray="2 3"/>`);
       out.push(`<text x="${px(plot.x + plot.w - 4)}" y="${px(sy(h.y) - 4)}" text-anchor="end" font-size="10" fill="#666">${escapeXml(h.label)}</text>`);
+    }
+
+    for (const v of panel.vlines ?? []) {
+      if (v.x < x0 || v.x > x1) continue;
+      const x = px(sx(v.x));
+      const color = v.kind === 'drift' ? '#D55E00' : '#888888';
+      out.push(`<line data-vline="${v.kind}" x1="${x}" y1="${px(plot.y)}" x2="${x}" y2="${px(plot.y + plot.h)}" stroke="${color}" stroke-dasharray="${v.kind === 'drift' ? '1 2' : '4 2'}"><title>${escapeXml(v.label)}</title></line>`);
     }
 
     for (const s of panel.series) {

@@ -46,7 +46,7 @@ test('the fields the session adds are declared and checked when present', () => 
 test('invalid records name the bad field', () => {
   const cases: [unknown, RegExp][] = [
     [[1], /must be a JSON object/],
-    [{ ...train, type: 'trian' }, /^type must be one of meta, train, eval, link, got "trian"/],
+    [{ ...train, type: 'trian' }, /^type must be one of meta, train, eval, link, boundary, drift, prequential, task-eval, continual-summary, got "trian"/],
     [{ ...train, t: '2024' }, /^t must be a finite number/],
     [{ ...train, seq: -1 }, /^seq must be an integer >= 0, got -1/],
     [{ ...train, step: 1.5 }, /^step must be an integer/],

@@ -9,6 +9,14 @@
 //   {"type":"link",  "t":..., "framesDropped":k, "crcErrors":k, "retransmits":k, "duplicates":k,
 //                    "repliesLost"?:k, "hostDropped"?:{...}, "deviceDropped"?:{...}|null}
 //
+// Continual-learning records (host/continual; metrics after Lopez-Paz & Ranzato 2017, GEM):
+//   {"type":"boundary",   "t":..., "sample":i, "step":n, "task":k, "from":k0|null, "kind":"abrupt"|"gradual", "name"?:s, "until"?:i}
+//   {"type":"drift",      "t":..., "sample":i, "step":n, "task":k}          a drift alarm the device raised
+//   {"type":"prequential","t":..., "sample":i, "step":n, "task":k, "accuracy":a, "n":c, "window":w, "windowAccuracy":a}
+//   {"type":"task-eval",  "t":..., "step":n, "afterTask":i|-1, "task":j, "accuracy":a, "n":c}   R[i][j]; -1 = untrained (b_j)
+//   {"type":"continual-summary", "t":..., "tasks":T, "R":[[...]], "baseline":[...]|null, "acc":a, "bwt":x|null, "fwt":x|null,
+//                        "prequential":a|null, "prequentialN":c}
+//
 // `t` is wall-clock ms since the Unix epoch. Layer metrics follow DESIGN.md:
 // gpos/gneg = goodness of the positive/negative pass, loss = the layer's
 // local loss, active = fraction of active units, hoyer = Hoyer sparseness
@@ -21,7 +29,7 @@
 import { createReadStream } from 'node:fs';
 import type { PredictMode } from '../learner/learner.js';
 
-export const RECORD_TYPES = ['meta', 'train', 'eval', 'link'] as const;
+export const RECORD_TYPES = ['meta', 'train', 'eval', 'link', 'boundary', 'drift', 'prequential', 'task-eval', 'continual-summary'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** Per-layer metrics of one training step; null = not measured by this rule / not finite. */
@@ -108,7 +116,72 @@ export interface LinkRecord {
   deviceDropped?: DeviceDropped | null;
 }
 
-export type LogRecord = MetaRecord | TrainRecord | EvalRecord | LinkRecord;
+/** A task (or segment) starts at sample `sample`; `kind` gradual means the mix reaches it at `until`. */
+export interface BoundaryRecord {
+  type: 'boundary';
+  t: number;
+  /** 0-based index of the first sample of the new task in the stream. */
+  sample: number;
+  step: number;
+  task: number;
+  /** The task before it; null at the start of the stream. */
+  from: number | null;
+  kind: 'abrupt' | 'gradual';
+  name?: string;
+  /** Gradual: the sample from which the new task has fully replaced the old. */
+  until?: number;
+}
+
+/** The device raised a drift alarm while training on sample `sample`. */
+export interface DriftRecord {
+  type: 'drift';
+  t: number;
+  sample: number;
+  step: number;
+  task: number;
+}
+
+/** Prequential (test-then-train) accuracy so far, overall and over the last `window` predictions. */
+export interface PrequentialRecord {
+  type: 'prequential';
+  t: number;
+  sample: number;
+  step: number;
+  task: number;
+  accuracy: number;
+  n: number;
+  window: number;
+  windowAccuracy: number;
+}
+
+/** R[afterTask][task]: accuracy on task `task`'s held-out set after training task `afterTask` (-1: untrained). */
+export interface TaskEvalRecord {
+  type: 'task-eval';
+  t: number;
+  step: number;
+  afterTask: number;
+  task: number;
+  accuracy: number;
+  n: number;
+}
+
+/** The accuracy matrix and its metrics (Lopez-Paz & Ranzato 2017) at the end of a scenario. */
+export interface ContinualSummaryRecord {
+  type: 'continual-summary';
+  t: number;
+  tasks: number;
+  R: number[][];
+  baseline: number[] | null;
+  acc: number;
+  bwt: number | null;
+  fwt: number | null;
+  prequential: number | null;
+  prequentialN: number;
+  [extra: string]: unknown;
+}
+
+export type ContinualRecord = BoundaryRecord | DriftRecord | PrequentialRecord | TaskEvalRecord | ContinualSummaryRecord;
+export type LogRecord = MetaRecord | TrainRecord | EvalRecord | LinkRecord | ContinualRecord;
 
 /** A record that does not follow the schema; `path` names the offending field. */
 export class LogRecordError extends Error {
@@ -231,6 +304,45 @@ export function validateRecord(value: unknown): LogRecord {
       counters(value, 'hostDropped', ['frames', 'badCrc', 'malformed', 'tooLarge'], false);
       counters(value, 'deviceDropped', ['framesOk', 'badCrc', 'malformed', 'tooLarge'], true);
       break;
+    case 'boundary':
+      for (const key of ['sample', 'step', 'task']) integer(value, key, 0);
+      if (value.from !== null) integer(value, 'from', 0);
+      if (value.kind !== 'abrupt' && value.kind !== 'gradual') throw new LogRecordError('kind', `must be "abrupt" or "gradual", got ${JSON.stringify(value.kind)}`);
+      if (value.until !== undefined) integer(value, 'until', 0);
+      break;
+    case 'drift':
+      for (const key of ['sample', 'step', 'task']) integer(value, key, 0);
+      break;
+    case 'prequential':
+      for (const key of ['sample', 'step', 'task', 'n', 'window']) integer(value, key, 0);
+      fraction(value.accuracy, 'accuracy', false);
+      fraction(value.windowAccuracy, 'windowAccuracy', false);
+      break;
+    case 'task-eval':
+      integer(value, 'step', 0);
+      integer(value, 'afterTask', -1);
+      integer(value, 'task', 0);
+      integer(value, 'n', 0);
+      fraction(value.accuracy, 'accuracy', false);
+      break;
+    case 'continual-summary': {
+      const tasks = integer(value, 'tasks', 1);
+      const R = value.R;
+      if (!Array.isArray(R) || R.length !== tasks) throw new LogRecordError('R', `must be an array of ${tasks} rows`);
+      R.forEach((row, i) => {
+        if (!Array.isArray(row) || row.length !== tasks) throw new LogRecordError(`R[${i}]`, `must be an array of ${tasks} accuracies`);
+        row.forEach((a, j) => fraction(a, `R[${i}][${j}]`, false));
+      });
+      if (value.baseline !== null) {
+        if (!Array.isArray(value.baseline) || value.baseline.length !== tasks) throw new LogRecordError('baseline', `must be null or ${tasks} accuracies`);
+        value.baseline.forEach((a, j) => fraction(a, `baseline[${j}]`, false));
+      }
+      finite(value, 'acc');
+      for (const key of ['bwt', 'fwt']) if (value[key] !== null) finite(value, key);
+      if (value.prequential !== null) fraction(value.prequential, 'prequential', false);
+      integer(value, 'prequentialN', 0);
+      break;
+    }
     default:
       throw new LogRecordError('type', `has no validator: ${type}`);
   }
@@ -345,3 +457,6 @@ export const isTrain = (r: LogRecord): r is TrainRecord => r.type === 'train';
 export const isEval = (r: LogRecord): r is EvalRecord => r.type === 'eval';
 export const isLink = (r: LogRecord): r is LinkRecord => r.type === 'link';
 export const isMeta = (r: LogRecord): r is MetaRecord => r.type === 'meta';
+export const isTaskEval = (r: LogRecord): r is TaskEvalRecord => r.type === 'task-eval';
+export const isBoundary = (r: LogRecord): r is BoundaryRecord => r.type === 'boundary';
+export const isDrift = (r: LogRecord): r is DriftRecord => r.type === 'drift';

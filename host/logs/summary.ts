@@ -16,8 +16,9 @@
 //
 // Non-goals: statistics beyond means and a slope; plotting (plot-svg.ts).
 
+import { accuracyMatrix, continualMetrics, type ContinualMetrics } from '../continual/metrics.js';
 import {
-  readLog, type EvalRecord, type LinkRecord, type LogRecord, type MetaRecord, type ParseLogOptions, type RecordType,
+  readLog, type ContinualSummaryRecord, type EvalRecord, type LinkRecord, type LogRecord, type MetaRecord, type ParseLogOptions, type RecordType,
 } from './records.js';
 
 export interface SummaryOptions {
@@ -69,8 +70,26 @@ export interface EvalPoint {
   n: number;
 }
 
+/** The continual-learning part of a log (host/continual): R, its metrics, boundaries, drift alarms, prequential accuracy. */
+export interface ContinualLogSummary {
+  tasks: number;
+  taskNames: string[] | null;
+  R: (number | null)[][];
+  baseline: (number | null)[] | null;
+  /** null until every row of R is in the log. */
+  metrics: ContinualMetrics | null;
+  boundaries: number;
+  /** Stream positions of drift alarms. */
+  driftAlarms: number[];
+  /** Last prequential record; null when there is none (the device sent no predictions). */
+  prequential: { accuracy: number; n: number; window: number; windowAccuracy: number } | null;
+  scenario: string | null;
+}
+
+type CoreType = 'meta' | 'train' | 'eval' | 'link';
+
 export interface LogSummary {
-  counts: Record<RecordType, number>;
+  counts: Record<CoreType, number>;
   /** Step range of the train records; null if there are none. */
   steps: { first: number; last: number } | null;
   /** Wall time between the first and last record's `t`. */
@@ -85,6 +104,8 @@ export interface LogSummary {
   link: LinkRecord | null;
   /** First meta record. */
   meta: MetaRecord | null;
+  /** Present when the log has continual-learning records. */
+  continual: ContinualLogSummary | null;
 }
 
 /** Per-layer columns: one entry per train record that has the layer (NaN = null). */
@@ -101,7 +122,12 @@ const num = (v: number | null | undefined) => (typeof v === 'number' && Number.i
 
 /** Accumulates records one at a time (e.g. while streaming a file), then summarises. */
 export class SummaryBuilder {
-  private readonly counts: Record<RecordType, number> = { meta: 0, train: 0, eval: 0, link: 0 };
+  private readonly counts: Record<CoreType, number> = { meta: 0, train: 0, eval: 0, link: 0 };
+  private readonly taskEvals: { afterTask: number; task: number; accuracy: number }[] = [];
+  private readonly driftAlarms: number[] = [];
+  private boundaries = 0;
+  private prequential: ContinualLogSummary['prequential'] = null;
+  private continualSummary: ContinualSummaryRecord | null = null;
   private readonly layers: LayerColumns[] = [];
   private readonly predictions: { step: number; correct: boolean }[] = [];
   private readonly evals: EvalPoint[] = [];
@@ -111,7 +137,7 @@ export class SummaryBuilder {
   private tMax = -Infinity;
 
   add(record: LogRecord): void {
-    this.counts[record.type]++;
+    if (record.type in this.counts) this.counts[record.type as CoreType]++;
     this.tMin = Math.min(this.tMin, record.t);
     this.tMax = Math.max(this.tMax, record.t);
     switch (record.type) {
@@ -138,7 +164,36 @@ export class SummaryBuilder {
           this.predictions.push({ step: record.step, correct: record.predicted === record.label });
         }
         break;
+      case 'task-eval':
+        this.taskEvals.push({ afterTask: record.afterTask, task: record.task, accuracy: record.accuracy });
+        break;
+      case 'boundary':
+        this.boundaries++;
+        break;
+      case 'drift':
+        this.driftAlarms.push(record.sample);
+        break;
+      case 'prequential':
+        this.prequential = { accuracy: record.accuracy, n: record.n, window: record.window, windowAccuracy: record.windowAccuracy };
+        break;
+      case 'continual-summary':
+        this.continualSummary = record;
+        break;
     }
+  }
+
+  private continual(): ContinualLogSummary | null {
+    const s = this.continualSummary;
+    if (this.taskEvals.length === 0 && !s && this.boundaries === 0) return null;
+    const m = accuracyMatrix(this.taskEvals, s?.tasks);
+    const complete = m.tasks > 0 && m.R.every((row) => row.every((v) => v !== null));
+    const names = s && Array.isArray(s.taskNames) ? (s.taskNames as string[]) : null;
+    return {
+      tasks: m.tasks, taskNames: names, R: m.R, baseline: m.baseline,
+      metrics: complete ? continualMetrics(m.R, m.baseline) : null,
+      boundaries: this.boundaries, driftAlarms: [...this.driftAlarms], prequential: this.prequential,
+      scenario: typeof s?.description === 'string' ? s.description : null,
+    };
   }
 
   finish(options: SummaryOptions = {}): LogSummary {
@@ -182,6 +237,7 @@ export class SummaryBuilder {
       trainAccuracy: { overall: accuracyIn(() => true), first: accuracyIn(inFirst), last: accuracyIn(inLast) },
       link: this.link,
       meta: this.meta,
+      continual: this.continual(),
     };
   }
 }
@@ -346,6 +402,7 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
         `last ${formatNumber(ta.last.accuracy)} (n ${int(ta.last.n)}), overall ${formatNumber(ta.overall.accuracy)} (n ${int(ta.overall.n)})`,
     );
   }
+  if (s.continual) out.push('', renderContinual(s.continual));
   if (s.link) {
     const l = s.link;
     out.push(
@@ -355,4 +412,38 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
     );
   }
   return out.join('\n') + '\n';
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '-' : (v * 100).toFixed(1));
+const points = (v: number | null) => (v === null ? 'n/a' : `${v > 0 ? '+' : ''}${(v * 100).toFixed(1)} points`);
+
+/** R (in %), ACC/BWT/FWT and prequential accuracy as text. */
+export function renderContinual(c: ContinualLogSummary): string {
+  const out: string[] = [];
+  const alarms = c.driftAlarms.length;
+  out.push(`Continual learning: ${c.tasks} tasks, ${c.boundaries} boundaries, ${alarms} drift alarm${alarms === 1 ? '' : 's'}` +
+    (alarms > 0 ? ` (at samples ${c.driftAlarms.slice(0, 10).join(', ')}${alarms > 10 ? ', ...' : ''})` : ''));
+  if (c.scenario) out.push(`  scenario: ${c.scenario}`);
+  out.push(renderAccuracyMatrix(c.R, c.baseline, c.taskNames));
+  if (c.metrics) {
+    const m = c.metrics;
+    out.push(`ACC ${pct(m.acc)}%   BWT ${points(m.bwt)}   FWT ${points(m.fwt)}   (Lopez-Paz & Ranzato 2017; BWT < 0 = forgetting)`);
+  } else {
+    out.push('ACC/BWT/FWT: n/a (R is incomplete: the run stopped before its last task)');
+  }
+  const p = c.prequential;
+  out.push(p
+    ? `Prequential (test-then-train) accuracy: ${pct(p.accuracy)}% over ${p.n.toLocaleString('en-US')} samples; last ${p.window}: ${pct(p.windowAccuracy)}%`
+    : 'Prequential accuracy: n/a (device sent no predictions)');
+  return out.join('\n');
+}
+
+/** R as a table in percent: one row per "after task i" (and "untrained" for b), one column per task. */
+export function renderAccuracyMatrix(R: readonly (readonly (number | null)[])[], baseline: readonly (number | null)[] | null, names: readonly string[] | null = null): string {
+  const T = R.length;
+  const header = ['R[i][j] (%)', ...Array.from({ length: T }, (_, j) => `task ${j}${names?.[j] ? ` ${names[j]}` : ''}`)];
+  const rows: string[][] = [];
+  if (baseline) rows.push(['untrained (b)', ...baseline.map(pct)]);
+  R.forEach((row, i) => rows.push([`after task ${i}`, ...row.map(pct)]));
+  return renderTable(header, rows, ['left']);
 }

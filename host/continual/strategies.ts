@@ -1,0 +1,97 @@
+// Strategies and rules of `ffedge continual`: each a fragment of the learner
+// config, merged over the model the user chose.
+//
+//   strategies  fine-tune          train on the stream as it comes (the baseline every method must beat)
+//               replay             + an on-device reservoir of past samples (LearnerConfig.replay)
+//               replay+detection   + Page-Hinkley drift detection on the prequential error, restarting the
+//                                  learning-rate schedule on an alarm (LearnerConfig.drift)
+//   rules       ff, hebbian-ff, pepita, backprop (the output-layer rules get a last layer of `classes` units)
+//
+// Every strategy asks the device for prequential predictions
+// (LearnerConfig.prequential). A fragment whose fields this build's config
+// encoder does not carry to the device is refused (unsupportedFields), never
+// run silently as something else.
+
+import { encodeConfig, OUTPUT_LAYER_ALGORITHMS, type Algorithm, type LearnerConfig } from '../learner/config.js';
+
+/** The fields issue 10 adds to LearnerConfig (device side); declared here until the merged config has them. */
+export interface ContinualConfig {
+  prequential?: 'off' | 'goodness' | 'head';
+  replay?: { mode: 'off' | 'reservoir' | 'class-balanced'; capacity: number; storage: 'raw' | 'latent'; latentLayer?: number; ratio: number };
+  drift?: {
+    detector: 'off' | 'page-hinkley'; signal: 'error' | 'goodness'; delta: number; threshold: number; minSamples: number;
+    reaction: 'none' | 'restart-schedule';
+  };
+}
+
+export type StrategyFragment = ContinualConfig;
+
+export const STRATEGIES = ['fine-tune', 'replay', 'replay+detection'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+export const RULES = ['ff', 'hebbian-ff', 'pepita', 'backprop'] as const satisfies readonly Algorithm[];
+
+export interface StrategyOptions {
+  /** Replay buffer capacity in samples. */
+  replayCapacity: number;
+  /** Replayed samples per streamed sample. */
+  replayRatio: number;
+  replayMode: 'reservoir' | 'class-balanced';
+  prequential: 'goodness' | 'head';
+}
+
+export const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = { replayCapacity: 200, replayRatio: 1, replayMode: 'reservoir', prequential: 'goodness' };
+
+export class StrategyError extends TypeError {
+  override name = 'StrategyError';
+}
+
+/** Page-Hinkley on the prequential error with River's defaults (min 30 samples, delta 0.005, threshold 50). */
+const PAGE_HINKLEY = { detector: 'page-hinkley', signal: 'error', delta: 0.005, threshold: 50, minSamples: 30, reaction: 'restart-schedule' } as const;
+
+export function strategyFragment(name: string, o: StrategyOptions = DEFAULT_STRATEGY_OPTIONS): StrategyFragment {
+  const replay = { mode: o.replayMode, capacity: o.replayCapacity, storage: 'raw', ratio: o.replayRatio } as const;
+  switch (name) {
+    case 'fine-tune': return { prequential: o.prequential };
+    case 'replay': return { prequential: o.prequential, replay };
+    case 'replay+detection': return { prequential: o.prequential, replay, drift: PAGE_HINKLEY };
+    default: throw new StrategyError(`unknown strategy ${JSON.stringify(name)}: use one of ${STRATEGIES.join(', ')}`);
+  }
+}
+
+/** The model with a rule: output-layer rules (pepita, backprop) end in a layer of `classes` units. */
+export function withRule(model: LearnerConfig, rule: string): LearnerConfig {
+  if (!(RULES as readonly string[]).includes(rule)) throw new StrategyError(`unknown rule ${JSON.stringify(rule)}: use one of ${RULES.join(', ')}`);
+  const algorithm = rule as Algorithm;
+  const hidden = OUTPUT_LAYER_ALGORITHMS.includes(model.algorithm ?? 'ff') ? model.layers.slice(0, -1) : model.layers;
+  const layers = OUTPUT_LAYER_ALGORITHMS.includes(algorithm) ? [...hidden, model.classes] : [...hidden];
+  const { rule: _params, ...rest } = model;
+  return { ...rest, algorithm, layers };
+}
+
+/**
+ * Fields of `fragment` that change nothing in the CONFIGURE blob this build
+ * writes: the device would never see them. Empty when all of them reach it.
+ */
+export function unsupportedFields(model: LearnerConfig, fragment: StrategyFragment): string[] {
+  const plain = encodeConfig(model);
+  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+  return (Object.keys(fragment) as (keyof StrategyFragment)[]).filter((key) => {
+    const value = fragment[key];
+    if (value === undefined) return false;
+    return same(plain, encodeConfig({ ...model, [key]: value } as LearnerConfig));
+  });
+}
+
+/** The config of one run, or a StrategyError naming what this build cannot send (prequential alone is allowed: reported as n/a). */
+export function runConfig(model: LearnerConfig, strategy: string, rule: string, o: StrategyOptions = DEFAULT_STRATEGY_OPTIONS): LearnerConfig {
+  const base = withRule(model, rule);
+  const fragment = strategyFragment(strategy, o);
+  const missing = unsupportedFields(base, fragment).filter((f) => f !== 'prequential');
+  if (missing.length > 0) {
+    throw new StrategyError(
+      `strategy ${strategy} needs LearnerConfig.${missing.join(' and LearnerConfig.')} on the device, which this build does not encode ` +
+      `(the on-device replay/drift features are not in it): run --strategies fine-tune, or a build with them`,
+    );
+  }
+  return { ...base, ...fragment } as LearnerConfig;
+}
