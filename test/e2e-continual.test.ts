@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Session, type RecordSink } from '../host/session.js';
+import { Session, type RecordSink } from '../host/session/index.js';
 import { VirtualDeviceTransport } from '../host/transport/index.js';
 import { imuGestureDataset } from '../host/sources/index.js';
 import { classIncremental, type BaseData } from '../host/continual/scenarios.js';

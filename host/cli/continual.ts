@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderAccuracyMatrix, renderTable, openJsonlWriter, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
 import type { LearnerConfig } from '../learner/config.js';
-import type { RecordSink, Session } from '../session.js';
+import type { RecordSink, Session } from '../session/index.js';
 import type { LogRecord } from '../logs/records.js';
 import { packSamples, type PackedSamples, type Sample } from '../sources/index.js';
 import { parseDrift, DriftSpecError } from '../continual/drift.js';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LogRecord } from '../logs/records.js';
-import type { Session } from '../session.js';
+import type { Session } from '../session/index.js';
 import type { Sample } from '../sources/sample.js';
 import { imuGestureDataset } from '../sources/imu-gestures.js';
 import { runScenario } from './runner.js';

@@ -12,7 +12,7 @@
 
 import type { LogRecord } from '../logs/records.js';
 import type { LearnerConfig } from '../learner/config.js';
-import type { PredictMode, RecordSink, Session, TrainResult } from '../session.js';
+import type { PredictMode, RecordSink, Session, TrainResult } from '../session/index.js';
 import { packedSource } from '../sources/sample.js';
 import { accuracyMatrix, continualMetrics, detectionDelays, PrequentialAccuracy, type ContinualMetrics, type DetectionDelays } from './metrics.js';
 import type { Scenario, ScenarioSample } from './scenarios.js';
