@@ -53,6 +53,7 @@ const BUILD_ID: u32 = 0x00010001;
 const READ_CHUNK: i32 = 256;
 const readBuffer: usize = memory.data(READ_CHUNK, 16);
 const iovec: usize = memory.data(16, 16); // { buf, len } + result word
+const DELIMITER: usize = memory.data<u8>([0x00]); // frame delimiter (docs/protocol.md §2)
 const NAME_WASI = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x77, 0x61, 0x73, 0x69]); // "ff-edge/wasi"
 const NAME_LINUX = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x6c, 0x69, 0x6e, 0x75, 0x78, 0x2d, 0x65, 0x64, 0x67, 0x65]); // "ff-edge/linux-edge"
 const NAME_M4 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x63, 0x6f, 0x72, 0x74, 0x65, 0x78, 0x2d, 0x6d, 0x34]); // "ff-edge/cortex-m4"
@@ -209,6 +210,10 @@ export function _start(): void {
   rxReset();
   linkReset(0);
   checkpointReset();
+  // A 0x00 first ends any partial frame the host holds from before a reset, so
+  // the boot HELLO is not glued to it; to a host with none it is an empty
+  // frame, ignored (docs/protocol.md §2).
+  writeAll(DELIMITER, 1);
   writeAll(txFrame(), hello(0)); // unprompted HELLO at boot
   while (true) {
     store<usize>(iovec, readBuffer);
