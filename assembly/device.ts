@@ -20,17 +20,18 @@ import { inputs, labels, params, paramsBytes, stateOffset, stats, scores, arenaB
 import { configured, inputSize, classes, layerCount, steps } from "./learner/state";
 import { optimizerKind } from "./learner/optimizer";
 import { crc32Update } from "./protocol/crc32";
-import { ERR_NONE, ERR_UNKNOWN_TYPE, ERR_VERSION_MISMATCH, ERR_SAMPLE_LENGTH } from "./protocol/errors";
-import { MAX_PAYLOAD, PROTOCOL_VERSION, rxCount, rxPayload, rxPayloadLength, rxPush, rxReset, rxSeq, rxType, rxVersion, RX_FRAME, txBegin, txFinish, txFrame } from "./protocol/frame";
+import { ERR_NONE, ERR_UNKNOWN_TYPE, ERR_SAMPLE_LENGTH } from "./protocol/errors";
+import { MAX_PAYLOAD, rxPayload, rxPayloadLength, rxPush, rxReset, rxSeq, rxType, RX_FRAME, txBegin, txFinish, txFrame } from "./protocol/frame";
 import {
-  ACK_APPLIED, ACK_DUPLICATE_UNCACHED, ACK_GAP, checkHeader, checkRequest, checkpointGetMaxLength, checkpointGetOffset,
-  isSequenced, MSG_ACK, MSG_CHECKPOINT_DATA, MSG_CHECKPOINT_GET, MSG_CHECKPOINT_PUT, MSG_CONFIG_OK, MSG_CONFIGURE,
-  MSG_ERROR, MSG_GOODNESS, MSG_HELLO, MSG_HELLO_REQUEST, MSG_INFER, MSG_PING, MSG_PONG, MSG_PREDICTION, MSG_SAMPLE,
+  ACK_APPLIED, checkRequest, checkpointGetMaxLength, checkpointGetOffset,
+  MSG_ACK, MSG_CHECKPOINT_DATA, MSG_CHECKPOINT_GET, MSG_CHECKPOINT_PUT, MSG_CONFIG_OK, MSG_CONFIGURE,
+  MSG_ERROR, MSG_GOODNESS, MSG_HELLO, MSG_INFER, MSG_PREDICTION, MSG_RESET, MSG_SAMPLE,
   SAMPLE_NEGATIVE, SAMPLE_UNLABELLED, sampleCount, sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData,
-  writeConfigOk, writeGoodness, writeHello, writePong, writePrediction, writeProtocolError, writeErrorString,
+  writeConfigOk, writeGoodness, writeHello, writePrediction, writeProtocolError, writeErrorString,
 } from "./protocol/messages";
-import { CACHE_SLOT_BYTES, linkAccept, linkCachedFrame, linkCachedLength, linkCommit, linkNextExpected, linkReset, LINK_APPLY, LINK_GAP, LINK_RESEND, WINDOW } from "./protocol/link";
+import { linkNextExpected, linkReset, WINDOW } from "./protocol/link";
 import { CHECKPOINT_COMPLETE, CHECKPOINT_MORE, checkpointPutChunk, checkpointReset } from "./protocol/checkpoint";
+import { CHECKPOINT_CHUNK_MAX, serveApplied, serveFrame, servedReply, SERVE_APPLY, SERVE_HELLO } from "./protocol/serve";
 
 // @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "fd_read")
@@ -52,6 +53,7 @@ const BUILD_ID: u32 = 0x00010001;
 const READ_CHUNK: i32 = 256;
 const readBuffer: usize = memory.data(READ_CHUNK, 16);
 const iovec: usize = memory.data(16, 16); // { buf, len } + result word
+const DELIMITER: usize = memory.data<u8>([0x00]); // frame delimiter (docs/protocol.md §2)
 const NAME_WASI = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x77, 0x61, 0x73, 0x69]); // "ff-edge/wasi"
 const NAME_LINUX = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x6c, 0x69, 0x6e, 0x75, 0x78, 0x2d, 0x65, 0x64, 0x67, 0x65]); // "ff-edge/linux-edge"
 const NAME_M4 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x63, 0x6f, 0x72, 0x74, 0x65, 0x78, 0x2d, 0x6d, 0x34]); // "ff-edge/cortex-m4"
@@ -114,7 +116,8 @@ function loadSample(seq: u32, p: usize): i32 {
 function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
   const invalid = checkRequest(type, p, length);
   if (invalid != ERR_NONE) return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>invalid, 0));
-  if (type == MSG_CONFIGURE) {
+  switch (type) {
+  case MSG_CONFIGURE: {
     endStaging();
     weightsCrcValid = false;
     if (length > CONFIG_MAX_BYTES) {
@@ -125,7 +128,7 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     if (status != 0) return learnerError(seq, status);
     return txFinish(writeConfigOk(txBegin(MSG_CONFIG_OK, seq), <u32>arenaBytes(), arenaFree()));
   }
-  if (type == MSG_SAMPLE) {
+  case MSG_SAMPLE: {
     const refused = loadSample(seq, p);
     if (refused != 0) return refused;
     const kind = sampleKind(p);
@@ -140,22 +143,21 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, steps, <u32>layerCount, <u32>STATS_FIELDS,
       stats + <usize>STATS_HEADER * sizeof<f32>()));
   }
-  if (type == MSG_INFER) {
+  case MSG_INFER: {
     const refused = loadSample(seq, p);
     if (refused != 0) return refused;
     const label = predict(0, <i32>sampleKind(p)); // INFER kind: 0 goodness, 1 softmax head
     if (label < 0) return learnerError(seq, -label);
     return txFinish(writePrediction(txBegin(MSG_PREDICTION, seq), label, <u32>classes, scores));
   }
-  if (type == MSG_CHECKPOINT_GET) {
+  case MSG_CHECKPOINT_GET: {
     if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
     endStaging();
     const total = <u32>paramsBytes;
     let offset = checkpointGetOffset(p);
     if (offset > total) offset = total;
     let n = <u32>checkpointGetMaxLength(p);
-    const room = <u32>(CACHE_SLOT_BYTES - 40); // keep the reply cacheable for re-send
-    if (n > room) n = room;
+    if (n > <u32>CHECKPOINT_CHUNK_MAX) n = <u32>CHECKPOINT_CHUNK_MAX;
     if (n > total - offset) n = total - offset;
     if (!weightsCrcValid) {
       weightsCrc = crc32Update(0, params, <i32>total);
@@ -163,7 +165,7 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     }
     return txFinish(writeCheckpointData(txBegin(MSG_CHECKPOINT_DATA, seq), offset, total, weightsCrc, params + <usize>offset, <i32>n));
   }
-  if (type == MSG_CHECKPOINT_PUT) {
+  case MSG_CHECKPOINT_PUT: {
     if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
     const capacity = <u32>stateOffset * (optimizerKind == Optimizer.ADAM ? 2 : 1);
     staging = true;
@@ -185,41 +187,22 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     weightsCrcValid = false;
     return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
   }
-  // MSG_RESET
-  endStaging();
-  unconfigure();
-  checkpointReset();
-  weightsCrcValid = false;
-  return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
+  case MSG_RESET: {
+    endStaging();
+    unconfigure();
+    checkpointReset();
+    weightsCrcValid = false;
+    return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
+  }
+  default: return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_UNKNOWN_TYPE, type));
+  }
 }
 
 function onFrame(): void {
-  const type = rxType();
-  const seq = rxSeq();
-  const header = checkHeader(rxVersion(), type);
-  if (header != ERR_NONE) {
-    const detail = header == ERR_VERSION_MISMATCH ? PROTOCOL_VERSION : type;
-    writeAll(txFrame(), txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>header, detail)));
-  } else if (type == MSG_HELLO_REQUEST) {
-    writeAll(txFrame(), hello(seq));
-  } else if (type == MSG_PING) {
-    writeAll(txFrame(), txFinish(writePong(txBegin(MSG_PONG, seq), linkNextExpected(), rxCount(RX_FRAME), rxCount(64), rxCount(65), rxCount(69))));
-  } else if (isSequenced(type)) {
-    const verdict = linkAccept(seq);
-    if (verdict == LINK_APPLY) {
-      const n = apply(type, seq, rxPayload(), rxPayloadLength());
-      linkCommit(seq, txFrame(), n);
-      writeAll(txFrame(), n);
-    } else if (verdict == LINK_RESEND) {
-      const n = linkCachedLength(seq);
-      if (n > 0) writeAll(linkCachedFrame(seq), n);
-      else writeAll(txFrame(), txFinish(writeAck(txBegin(MSG_ACK, seq), linkNextExpected(), ACK_DUPLICATE_UNCACHED)));
-    } else if (verdict == LINK_GAP) {
-      writeAll(txFrame(), txFinish(writeAck(txBegin(MSG_ACK, seq), linkNextExpected(), ACK_GAP)));
-    }
-  } else {
-    writeAll(txFrame(), txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_UNKNOWN_TYPE, type)));
-  }
+  let n = serveFrame();
+  if (n == SERVE_HELLO) n = hello(rxSeq());
+  else if (n == SERVE_APPLY) n = serveApplied(apply(rxType(), rxSeq(), rxPayload(), rxPayloadLength()));
+  writeAll(servedReply(), n);
 }
 
 export function _start(): void {
@@ -227,6 +210,10 @@ export function _start(): void {
   rxReset();
   linkReset(0);
   checkpointReset();
+  // A 0x00 first ends any partial frame the host holds from before a reset, so
+  // the boot HELLO is not glued to it; to a host with none it is an empty
+  // frame, ignored (docs/protocol.md §2).
+  writeAll(DELIMITER, 1);
   writeAll(txFrame(), hello(0)); // unprompted HELLO at boot
   while (true) {
     store<usize>(iovec, readBuffer);

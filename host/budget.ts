@@ -96,7 +96,7 @@ export interface Budget {
     deviceStatic: number;
     /** The learner's arena for this config (params, optimizer state, activations, stats). */
     arena: number;
-    /** What the learner keeps spare on top: it accepts the config only if deviceStatic + arena + margin fit. */
+    /** What the learner keeps spare on top (and the arena's alignment to 16): it accepts the config only if deviceStatic + arena + margin fit. */
     margin: number;
     /** Linear memory the device needs to accept the config: deviceStatic + arena + margin. */
     linearMemory: number;
@@ -131,7 +131,9 @@ export async function budget(options: BudgetOptions): Promise<Budget> {
   const deviceWasm = options.deviceWasm ?? wasmPath('ff-device');
   const learner = await learnerFigures(options.config, options.coreWasm ?? wasmPath('ff-core'));
   const deviceStatic = await deviceHeapBase(deviceWasm);
-  const linearMemory = learner.needed - learner.coreBase + deviceStatic;
+  // The arena starts at __heap_base rounded up to 16 (assembly/learner/arena.ts), on the device as in ff-core.
+  const deviceArenaBase = Math.ceil(deviceStatic / 16) * 16;
+  const linearMemory = learner.needed - learner.coreBase + deviceArenaBase;
   const margin = linearMemory - deviceStatic - learner.arena;
 
   let flash: Budget['flash'];

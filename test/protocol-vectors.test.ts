@@ -52,7 +52,7 @@ const plain = (m: Message): unknown => JSON.parse(JSON.stringify(m, (k, v: unkno
 interface Harness {
   memory: WebAssembly.Memory;
   scratch(): number; scratchBytes(): number; protocolVersion(): number; maxPayload(): number;
-  window(): number; cacheSlotBytes(): number;
+  window(): number; cacheSlotBytes(): number; checkpointChunkMax(): number;
   crc32(ptr: number, length: number, previous: number): number;
   cobsEncode(src: number, length: number, dst: number): number;
   rxReset(): void; rxPush(byte: number): number; rxFeed(ptr: number, length: number): number;
@@ -676,7 +676,7 @@ describe('reliable delivery against the AS reference device', () => {
       assert.equal(hex(r.data), hex(blob.subarray(r.offset, r.offset + r.data.length)), `chunk at ${g.offset}`);
       if (r.data.length < Math.min(300, 1000 - g.offset)) cut++;
     });
-    assert.equal(cut > 0, as.cacheSlotBytes() < 300 + 32, 'chunks are cut to the reply cache exactly when 300 bytes would not fit it');
+    assert.equal(cut > 0, as.checkpointChunkMax() < 300, 'chunks are cut to the reply cache exactly when 300 bytes would not fit it');
   });
 
   test('a chunk out of sequence is refused with CHECKPOINT_SEQUENCE', () => {
@@ -709,6 +709,47 @@ describe('reliable delivery against the AS reference device', () => {
     assert.throws(() => run(s, [sampleRequest(2)]),
       (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.LINK_DESYNC && /reconnect/.test(e.message));
     assert.equal(as.simAppliedCount(), 0, 'the rebooted device trained nothing from the stale stream');
+  });
+
+  test('the largest checkpoint chunk is re-sent from the reply cache, not answered ACK duplicate-uncached', () => {
+    // Worst case for the cache slot: no zero byte anywhere, so COBS adds the most.
+    const ones = new Uint8Array(as.checkpointChunkMax()).fill(0xff);
+    const worst = as.encodeCheckpointData(0xffff, 0xffffffff, 0xffffffff, 0xffffffff, put(ones), ones.length);
+    assert.ok(worst <= as.cacheSlotBytes(), `${worst}-byte reply, ${as.cacheSlotBytes()}-byte slot`);
+    as.rxReset();
+    as.simReset(0);
+    const get = encodeMessage({ type: 'CHECKPOINT_GET', offset: 0, maxLength: 0xffff }, 0);
+    const replies: Uint8Array[] = [];
+    for (let k = 0; k < 2; k++) { // the second is a retransmission of the same seq
+      let n = 0;
+      for (const b of get) n += as.simPush(b);
+      replies.push(read(as.simOut(), n));
+      as.simOutClear();
+    }
+    const first = decodeMessage(new Deframer().push(replies[0]!)[0]!);
+    assert.ok(first.type === 'CHECKPOINT_DATA');
+    assert.equal(first.data.length, as.checkpointChunkMax(), 'a chunk as large as the cache allows');
+    assert.equal(hex(replies[1]!), hex(replies[0]!), 'the duplicate got the cached reply, byte for byte');
+  });
+
+  test('PING reports the frames accepted and each drop cause the device counted', () => {
+    as.rxReset();
+    as.simReset(0);
+    const good = encodeMessage({ type: 'HELLO_REQUEST' }, 1);
+    const badCrc = good.slice();
+    badCrc[2]! ^= 0x10; // a payload-less frame: byte 2 is the seq, inside the CRC
+    const malformed = Uint8Array.of(0x05, 0x01, 0x00); // COBS block cut short by the delimiter
+    const tooLarge = Uint8Array.from([...new Uint8Array(MAX_PAYLOAD + 64).fill(0x07), 0]);
+    // Different counts per cause, so counters passed in the wrong order show.
+    const stream = [good, badCrc, malformed, malformed, tooLarge, tooLarge, tooLarge, encodeMessage({ type: 'PING' }, 2)];
+    let n = 0;
+    for (const part of stream) for (const b of part) n += as.simPush(b);
+    const replies = new Deframer().push(read(as.simOut(), n)).map((f) => decodeMessage(f));
+    const pong = replies.at(-1)!;
+    assert.ok(pong.type === 'PONG', JSON.stringify(replies.map((r) => r.type)));
+    assert.deepEqual(
+      { framesOk: pong.framesOk, badCrc: pong.badCrc, malformed: pong.malformed, tooLarge: pong.tooLarge },
+      { framesOk: 2, badCrc: 1, malformed: 2, tooLarge: 3 }, 'HELLO_REQUEST and PING accepted, the drops by cause');
   });
 
   test('a version mismatch is answered with ERROR carrying the device version', () => {

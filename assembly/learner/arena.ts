@@ -136,7 +136,7 @@ function take(count: i32, size: usize): usize {
  * Computes the layout for the given shapes at `base` and returns the end
  * address; writes the layer table and region pointers. Sizes were checked by
  * the caller. `headInputs` is 0 when there is no softmax head; `rows` is R
- * (rules.ts: ruleRows), `trace` whether eligibility traces are kept and
+ * (rule-checks.ts: ruleRows), `trace` whether eligibility traces are kept and
  * `gramFloats` the Gram matrix's size (0 but for ED).
  */
 export function layout(

@@ -16,69 +16,15 @@
 
 import { Algorithm } from "./config";
 import { cell } from "./matrix";
-import {
-  layerIn, layerOut, layerW, layerB, layerX, layerY, layerAux, delta, inputs, labels, scores,
-  STAT_LOSS,
-} from "./arena";
-import { algorithm, layerCount, classes, inputSize, temperature } from "./state";
-import { denseReluForward, denseLinearForward } from "./dense";
+import { layerIn, layerOut, layerW, layerX, layerY, layerAux, delta, inputs } from "./arena";
+import { algorithm, layerCount, inputSize, temperature } from "./state";
 import { addScaled, scaleVector, dot, gateInto } from "./vector";
-import { softmaxRow } from "./head";
-import { logf } from "./mathf32";
 import { forwardRows } from "./network";
 import { goodnessSlope } from "./goodness";
-import { goodnessFactors } from "./hebbian";
-import { beginUpdate, finishStep, updateLayer, recordSparsity, statAt, bestScore } from "./rules";
+import { goodnessFactors } from "./goodness-factors";
+import { beginUpdate, finishStep, updateLayer } from "./step";
+import { mlpForward, softmaxError, outputFamilySparsity } from "./output-family";
 import { writePairRows, neutralHead } from "./pairs";
-
-/**
- * The output family's forward pass on rows row0..row0+R-1: X_0 holds the raw
- * inputs (no overlay, no normalisation); hidden layers ReLU, the last linear.
- */
-export function mlpForward(row0: i32, R: i32): void {
-  const last = layerCount - 1;
-  for (let l = 0; l <= last; l++) {
-    const I = layerIn(l), O = layerOut(l);
-    const x = (l == 0 ? layerX(0) : layerY(l - 1)) + <usize>row0 * <usize>I * sizeof<f32>();
-    const y = layerY(l) + <usize>row0 * <usize>O * sizeof<f32>();
-    if (l < last) denseReluForward(layerW(l), layerB(l), x, y, R, I, O);
-    else denseLinearForward(layerW(l), layerB(l), x, y, R, I, O);
-  }
-}
-
-/**
- * Output rows 0..n-1 (logits) -> softmax - onehot(label) in place; returns
- * the mean cross-entropy. The output layer's stats get it as its loss.
- */
-export function softmaxError(n: i32): f32 {
-  const C = classes, out = layerY(layerCount - 1);
-  let loss: f32 = 0;
-  for (let r = 0; r < n; r++) {
-    const p = out + <usize>r * <usize>C * sizeof<f32>();
-    softmaxRow(p, C);
-    const at = p + <usize>load<i32>(labels + <usize>r * sizeof<i32>()) * sizeof<f32>();
-    const q = load<f32>(at);
-    loss -= logf(max<f32>(q, 1e-30));
-    store<f32>(at, q - 1);
-  }
-  loss /= <f32>n;
-  store<f32>(statAt(layerCount - 1, STAT_LOSS), loss);
-  return loss;
-}
-
-/** Sparsity of the hidden layers' rows 0..n-1 (the output layer's too, as a linear layer). */
-export function outputFamilySparsity(n: i32): void {
-  for (let l = 0; l < layerCount; l++) recordSparsity(l, layerY(l), n);
-}
-
-/** scores = softmax of the output for `input`; returns the best label. */
-export function outputPredict(input: usize): i32 {
-  memory.copy(layerX(0), input, <usize>inputSize * sizeof<f32>());
-  mlpForward(0, 1);
-  memory.copy(scores, layerY(layerCount - 1), <usize>classes * sizeof<f32>());
-  softmaxRow(scores, classes);
-  return bestScore();
-}
 
 /** out[r, :] = sum_j dz[r, j] M[j, :] for r < R: M is O x I (W_l or B_l), out R x I. */
 function backDelta(M: usize, dz: usize, out: usize, R: i32, I: i32, O: i32): void {

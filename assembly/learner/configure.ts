@@ -20,7 +20,7 @@ import {
   setConfigured, setShape, setRates, setSteps, setHasPrevious, setSchedule, setRule, setFeedbackNorm, layerCount, classes, headInputs,
   algorithm, traceDecay, ruleA,
 } from "./state";
-import { ruleCheck, ruleRows, readsOverlay } from "./rules";
+import { ruleCheck, ruleRows, readsOverlay } from "./rule-checks";
 
 /**
  * Linear-memory bytes the learner may use (addresses below this), as a

@@ -39,7 +39,7 @@ import { logf, expf } from "./mathf32";
 import { addScaled, scaleVector, dot, gateInto } from "./vector";
 import {
   beginUpdate, finishStep, updateLayer, recordSparsity, statAt, unitNoise, beginEvaluation, endEvaluation, bestScore,
-} from "./rules";
+} from "./step";
 
 export function dimensionStep(n: i32): void {
   const K = <i32>ruleA;

@@ -13,32 +13,24 @@
 // thresholded one per row.
 
 import {
-  layerIn, layerOut, layerW, layerB, layerX, layerY, layerPeer, gradRow, inputs, labels, negLabels, stats,
-  STATS_HEADER, STATS_FIELDS, STAT_GOODNESS_POS, STAT_GOODNESS_NEG, STAT_LOSS, STAT_ACTIVE, STAT_HOYER, STAT_PEER,
+  layerIn, layerOut, layerW, layerB, layerX, layerY, layerPeer, gradRow,
+  STAT_GOODNESS_POS, STAT_GOODNESS_NEG, STAT_LOSS, STAT_ACTIVE, STAT_HOYER, STAT_PEER,
 } from "./arena";
-import {
-  layerCount, negativesKind, classes, inputSize, learningRate, peerWeight, peerMomentum, flags, headInputs,
-  steps, setSteps, rateScale,
-} from "./state";
+import { layerCount, peerWeight, peerMomentum, flags } from "./state";
 import { Flag } from "./config";
 import { cell } from "./matrix";
 import { weightGradientRow, biasGradient } from "./dense";
-import { applyGradient, beginStep } from "./optimizer";
+import { applyGradient } from "./optimizer";
 import { goodnessOf, goodnessSlope, layerLoss, lossSlope, pairLoss, pairSlope } from "./goodness";
 import { forwardRows } from "./network";
 import { writePairRows, neutralHead } from "./pairs";
-
-// @ts-ignore: decorator
-@inline function statAt(l: i32, field: i32): usize {
-  return stats + <usize>(STATS_HEADER + l * STATS_FIELDS + field) * sizeof<f32>();
-}
+import { beginUpdate, finishStep, statAt } from "./step";
 
 /** Trains on rows 0..n-1 of the input area; labels were checked by the caller. */
 export function trainStep(n: i32): void {
   writePairRows(n); // negatives first (hard ones run the model), then the rows
   forwardRows(2 * n);
-  beginStep();
-  const eta = learningRate * rateScale();
+  const eta = beginUpdate();
 
   const rows = 2 * n;
   const pairScale: f32 = 1 / <f32>n;
@@ -96,12 +88,7 @@ export function trainStep(n: i32): void {
     applyGradient(layerB(l), gradRow, O, eta);
   }
 
-  const headLoss = neutralHead(n); // headInputs > 0 only with the SOFTMAX_HEAD flag
-  setSteps(steps + 1);
-  store<u32>(stats, steps);
-  store<f32>(stats + sizeof<f32>(), headLoss);
-  store<u32>(stats + 2 * sizeof<f32>(), <u32>layerCount);
-  store<u32>(stats + 3 * sizeof<f32>(), <u32>STATS_FIELDS);
+  finishStep(neutralHead(n)); // headInputs > 0 only with the SOFTMAX_HEAD flag
 }
 
 /**

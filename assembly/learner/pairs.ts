@@ -1,6 +1,6 @@
-// The parts of a step that FF and its FF-style relatives (rules.ts) share:
-// building the positive/negative first-layer rows, and the softmax head's
-// step on a neutral-label pass.
+// The parts of a step that FF and its FF-style relatives (hebbian.ts,
+// spiking.ts, backprop.ts) share: building the positive/negative
+// first-layer rows, and the softmax head's step on a neutral-label pass.
 
 import { Negatives } from "./config";
 import { layerIn, layerX, inputs, labels, negLabels } from "./arena";
@@ -11,7 +11,7 @@ import { randomWrongLabel, hardWrongLabel, writeHybrid } from "./negatives";
 import { headForward, headTrain } from "./head";
 
 /**
- * First-layer rows of an FF-style step, for ff.ts and rules.ts: rows 0..n-1
+ * First-layer rows of an FF-style step: rows 0..n-1
  * positive (true label), n..2n-1 negative (wrong label, or a hybrid image).
  */
 export function writePairRows(n: i32): void {

@@ -27,8 +27,8 @@ import { Algorithm } from "./config";
 import { layerIn, layerOut, layerX, layerY, feedback, inputs, gradRow } from "./arena";
 import { algorithm, layerCount, classes, ruleB, ruleC, feedbackNorm } from "./state";
 import { weightGradientRow } from "./dense";
-import { mlpForward, softmaxError, outputFamilySparsity } from "./backprop";
-import { beginUpdate, finishStep, updateLayer, unitNoise } from "./rules";
+import { mlpForward, softmaxError, outputFamilySparsity } from "./output-family";
+import { beginUpdate, finishStep, updateLayer, unitNoise } from "./step";
 import { addScaled, scaleVector, dot } from "./vector";
 
 export function pepitaStep(n: i32): void {

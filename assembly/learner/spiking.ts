@@ -23,9 +23,9 @@ import { denseLinearForward } from "./dense";
 import { nextUnit } from "./prng";
 import { writeLabelledInput } from "./overlay";
 import { rowGoodness } from "./network";
-import { hebbianLayer } from "./hebbian";
+import { hebbianLayer } from "./goodness-factors";
 import { scaleVector } from "./vector";
-import { beginUpdate, finishStep, beginEvaluation, endEvaluation, bestScore } from "./rules";
+import { beginUpdate, finishStep, beginEvaluation, endEvaluation, bestScore } from "./step";
 import { writePairRows } from "./pairs";
 
 export function spikingStep(n: i32): void {

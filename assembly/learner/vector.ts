@@ -1,4 +1,4 @@
-// Small vector kernels the learning rules share (rules.ts and the rule
+// Small vector kernels the learning rules share (step.ts and the rule
 // files), kept out of line so each rule costs little code: the release
 // module must stay under 16 KiB. Plain loops; addScaled takes the f32x4
 // path in the SIMD build (the same axpy as dense.ts's gradient rows).

@@ -2,31 +2,28 @@
 // over raw memory so test/protocol-vectors.test.ts can drive it from JS with plain
 // WebAssembly.instantiate (no imports, stub runtime). Not part of the device build.
 //
-// It also holds a reference device loop (simPush) wired exactly as
-// docs/protocol.md §6 prescribes, with a toy "learner" that logs what it trained,
-// so the host's reliability logic can be tested against the real AS link code.
+// It also holds a reference device loop (simPush): the device program's own
+// frame dispatcher (serve.ts) around a toy "learner" that logs what it
+// trained, so the host's reliability logic is tested against the real AS link
+// code.
 
 import { crc32Update } from "./crc32";
+import { ERR_NONE, ERR_UNKNOWN_TYPE } from "./errors";
 import {
-  ERR_NONE, ERR_UNKNOWN_TYPE, ERR_VERSION_MISMATCH,
-} from "./errors";
-import {
-  cobsEncode as frameCobsEncode, MAX_PAYLOAD, PROTOCOL_VERSION, rxCount, rxPayload, rxPayloadLength,
-  rxPush, rxSeq, rxType, rxVersion, RX_FRAME, txBegin, txFinish, txFrame,
+  cobsEncode as frameCobsEncode, MAX_PAYLOAD, PROTOCOL_VERSION, rxPayload, rxPayloadLength, rxPush, rxSeq, rxType,
+  RX_FRAME, txBegin, txFinish,
 } from "./frame";
 import {
-  ACK_APPLIED, ACK_DUPLICATE_UNCACHED, ACK_GAP, checkHeader, checkRequest, checkpointGetMaxLength,
-  checkpointGetOffset, isSequenced, MSG_ACK, MSG_CHECKPOINT_DATA, MSG_CHECKPOINT_GET,
+  ACK_APPLIED, checkRequest, checkpointGetMaxLength,
+  checkpointGetOffset, MSG_ACK, MSG_CHECKPOINT_DATA, MSG_CHECKPOINT_GET,
   MSG_CHECKPOINT_PUT, MSG_CONFIG_OK, MSG_CONFIGURE, MSG_ERROR, MSG_GOODNESS, MSG_HELLO,
-  MSG_HELLO_REQUEST, MSG_INFER, MSG_PING, MSG_PONG, MSG_PREDICTION, MSG_RESET, MSG_SAMPLE,
-  sampleCount, sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData, writeConfigOk,
+  MSG_INFER, MSG_PONG, MSG_PREDICTION, MSG_RESET, MSG_SAMPLE,
+  sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData, writeConfigOk,
   writeError, writeGoodness, writeHello, writePong, writePrediction, writeProtocolError,
 } from "./messages";
-import {
-  CACHE_SLOT_BYTES, linkAccept, linkCachedFrame, linkCachedLength, linkCommit, linkNextExpected,
-  linkReset, LINK_APPLY, LINK_GAP, LINK_RESEND, WINDOW,
-} from "./link";
+import { CACHE_SLOT_BYTES, linkNextExpected, linkReset, WINDOW } from "./link";
 import { CHECKPOINT_COMPLETE, CHECKPOINT_MORE, checkpointPutChunk, checkpointReset } from "./checkpoint";
+import { CHECKPOINT_CHUNK_MAX, serveApplied, serveFrame, servedReply, SERVE_APPLY, SERVE_HELLO } from "./serve";
 
 export {
   rxReset, rxPush, rxFeed, rxLastResult, rxVersion, rxType, rxSeq, rxPayload, rxPayloadLength, rxCount,
@@ -54,6 +51,7 @@ export function protocolVersion(): u32 { return PROTOCOL_VERSION; }
 export function maxPayload(): i32 { return MAX_PAYLOAD; }
 export function window(): i32 { return WINDOW; }
 export function cacheSlotBytes(): i32 { return CACHE_SLOT_BYTES; }
+export function checkpointChunkMax(): i32 { return CHECKPOINT_CHUNK_MAX; }
 export function crc32(ptr: usize, length: i32, previous: u32): u32 { return crc32Update(previous, ptr, length); }
 export function cobsEncode(src: usize, length: i32, dst: usize): i32 { return frameCobsEncode(src, length, dst); }
 
@@ -154,11 +152,12 @@ function emit(frame: usize, length: i32): void {
 function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
   let error = checkRequest(type, p, length);
   if (error != ERR_NONE) return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>error, 0));
-  if (type == MSG_CONFIGURE) {
+  switch (type) {
+  case MSG_CONFIGURE: {
     configBytes = <u32>length;
     return txFinish(writeConfigOk(txBegin(MSG_CONFIG_OK, seq), configBytes * 4, SIM_ARENA - configBytes * 4));
   }
-  if (type == MSG_SAMPLE) {
+  case MSG_SAMPLE: {
     let n = sampleToF32(p, INPUTS);
     let energy: f32 = 0;
     for (let i: u32 = 0; i < n; i++) { let v = load<f32>(INPUTS + (<usize>i << 2)); energy += v * v; }
@@ -175,7 +174,7 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     }
     return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, step, SIM_LAYERS, 5, METRICS));
   }
-  if (type == MSG_INFER) {
+  case MSG_INFER: {
     let n = sampleToF32(p, INPUTS);
     let classes = n < SIM_CLASSES ? n : SIM_CLASSES;
     let best: i32 = -1;
@@ -184,17 +183,16 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     }
     return txFinish(writePrediction(txBegin(MSG_PREDICTION, seq), best, classes, INPUTS));
   }
-  if (type == MSG_CHECKPOINT_GET) {
+  case MSG_CHECKPOINT_GET: {
     let offset = checkpointGetOffset(p);
     let n = <i32>checkpointGetMaxLength(p);
-    let room = CACHE_SLOT_BYTES - 32; // keep the reply cacheable
-    if (n > room) n = room;
+    if (n > CHECKPOINT_CHUNK_MAX) n = CHECKPOINT_CHUNK_MAX;
     if (offset > <u32>WEIGHT_BYTES) offset = <u32>WEIGHT_BYTES;
     if (<u32>n > <u32>WEIGHT_BYTES - offset) n = WEIGHT_BYTES - <i32>offset;
     let q = txBegin(MSG_CHECKPOINT_DATA, seq);
     return txFinish(writeCheckpointData(q, offset, WEIGHT_BYTES, crc32Update(0, WEIGHTS, WEIGHT_BYTES), WEIGHTS + <usize>offset, n));
   }
-  if (type == MSG_CHECKPOINT_PUT) {
+  case MSG_CHECKPOINT_PUT: {
     let r = checkpointPutChunk(p, length, STAGE, <u32>WEIGHT_BYTES);
     if (r == CHECKPOINT_COMPLETE) memory.copy(WEIGHTS, STAGE, <usize>WEIGHT_BYTES);
     if (r != CHECKPOINT_MORE && r != CHECKPOINT_COMPLETE) {
@@ -202,45 +200,29 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     }
     return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xFFFF, ACK_APPLIED));
   }
-  // MSG_RESET
-  step = 0;
-  configBytes = 0;
-  checkpointReset();
-  return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xFFFF, ACK_APPLIED));
+  case MSG_RESET: {
+    step = 0;
+    configBytes = 0;
+    checkpointReset();
+    return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xFFFF, ACK_APPLIED));
+  }
+  default: return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_UNKNOWN_TYPE, type));
+  }
+}
+
+/** HELLO of the reference device: a fixed build id and the name "sim". */
+function simHello(seq: u32): i32 {
+  return txFinish(writeHello(txBegin(MSG_HELLO, seq), WINDOW, MAX_PAYLOAD, SIM_ARENA - configBytes * 4, 0x5EED0001,
+    linkNextExpected(), SIM_NAME, 3));
 }
 
 /** Feed one byte to the reference device; returns the bytes it appended to simOut(). */
 export function simPush(byte: u32): i32 {
-  let before = outLength;
   if (rxPush(byte) != RX_FRAME) return 0;
-  let type = rxType();
-  let seq = rxSeq();
-  let header = checkHeader(rxVersion(), type);
-  if (header != ERR_NONE) {
-    let detail = header == ERR_VERSION_MISMATCH ? PROTOCOL_VERSION : type;
-    emit(txFrame(), txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>header, detail)));
-  } else if (type == MSG_HELLO_REQUEST) {
-    let q = txBegin(MSG_HELLO, seq);
-    emit(txFrame(), txFinish(writeHello(q, WINDOW, MAX_PAYLOAD, SIM_ARENA - configBytes * 4, 0x5EED0001,
-      linkNextExpected(), SIM_NAME, 3)));
-  } else if (type == MSG_PING) {
-    let q = txBegin(MSG_PONG, seq);
-    emit(txFrame(), txFinish(writePong(q, linkNextExpected(), rxCount(RX_FRAME), rxCount(64), rxCount(65), rxCount(69))));
-  } else if (isSequenced(type)) {
-    let verdict = linkAccept(seq);
-    if (verdict == LINK_APPLY) {
-      let n = apply(type, seq, rxPayload(), rxPayloadLength());
-      linkCommit(seq, txFrame(), n);
-      emit(txFrame(), n);
-    } else if (verdict == LINK_RESEND) {
-      let n = linkCachedLength(seq);
-      if (n > 0) emit(linkCachedFrame(seq), n);
-      else emit(txFrame(), txFinish(writeAck(txBegin(MSG_ACK, seq), linkNextExpected(), ACK_DUPLICATE_UNCACHED)));
-    } else if (verdict == LINK_GAP) {
-      emit(txFrame(), txFinish(writeAck(txBegin(MSG_ACK, seq), linkNextExpected(), ACK_GAP)));
-    }
-  } else {
-    emit(txFrame(), txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_UNKNOWN_TYPE, type)));
-  }
+  let before = outLength;
+  let n = serveFrame();
+  if (n == SERVE_HELLO) n = simHello(rxSeq());
+  else if (n == SERVE_APPLY) n = serveApplied(apply(rxType(), rxSeq(), rxPayload(), rxPayloadLength()));
+  emit(servedReply(), n);
   return outLength - before;
 }
