@@ -11,6 +11,8 @@ export { configure, arenaBytes, setMemoryLimit } from "./learner/configure";
 export { train, predict, weightsLoaded, represent, hiddenPtr } from "./learner/learner";
 export { errorDetail } from "./learner/errors";
 import { configArea, CONFIG_MAX_BYTES } from "./learner/config";
+import { predictions, drifts, replayBufferBytes } from "./learner/continual";
+import { filled } from "./learner/replay";
 import { inputs, labels, params, paramsBytes, stats, scores } from "./learner/arena";
 
 /** ABI version of these exports; bumped on any incompatible change. */
@@ -23,3 +25,11 @@ export function paramsPtr(): usize { return params; }
 export function paramsByteLength(): usize { return paramsBytes; }
 export function statsPtr(): usize { return stats; }
 export function scoresPtr(): usize { return scores; }
+/** After train(n): label predicted for each row before training (-1: none) [B] i32; 0 when prequential and drift are off. */
+export function predictionsPtr(): usize { return predictions; }
+/** After train(n): 1 where the drift detector raised an alarm at that row [B] i32; 0 when both are off. */
+export function driftsPtr(): usize { return drifts; }
+/** Bytes of the replay buffer in the arena (0 when replay is off). */
+export function replayBytes(): usize { return replayBufferBytes(); }
+/** Samples the replay buffer holds now. */
+export function replayFilled(): i32 { return filled; }

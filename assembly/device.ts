@@ -19,6 +19,7 @@ import { configArea, CONFIG_MAX_BYTES, Optimizer } from "./learner/config";
 import { inputs, labels, params, paramsBytes, stateOffset, stats, scores, arenaBase, STATS_HEADER, STATS_FIELDS } from "./learner/arena";
 import { configured, inputSize, classes, layerCount, steps } from "./learner/state";
 import { optimizerKind } from "./learner/optimizer";
+import { samplePrediction, sampleDrift } from "./learner/continual";
 import { crc32Update } from "./protocol/crc32";
 import { ERR_NONE, ERR_UNKNOWN_TYPE, ERR_SAMPLE_LENGTH } from "./protocol/errors";
 import { MAX_PAYLOAD, rxPayload, rxPayloadLength, rxPush, rxReset, rxSeq, rxType, RX_FRAME, txBegin, txFinish, txFrame } from "./protocol/frame";
@@ -26,7 +27,7 @@ import {
   ACK_APPLIED, checkRequest, checkpointGetMaxLength, checkpointGetOffset,
   MSG_ACK, MSG_CHECKPOINT_DATA, MSG_CHECKPOINT_GET, MSG_CHECKPOINT_PUT, MSG_CONFIG_OK, MSG_CONFIGURE,
   MSG_ERROR, MSG_GOODNESS, MSG_HELLO, MSG_INFER, MSG_PREDICTION, MSG_RESET, MSG_SAMPLE,
-  SAMPLE_NEGATIVE, SAMPLE_UNLABELLED, sampleCount, sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData,
+  SAMPLE_NEGATIVE, SAMPLE_UNLABELLED, GOODNESS_DRIFT, sampleCount, sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData,
   writeConfigOk, writeGoodness, writeHello, writePrediction, writeProtocolError, writeErrorString,
 } from "./protocol/messages";
 import { linkNextExpected, linkReset, WINDOW } from "./protocol/link";
@@ -48,8 +49,8 @@ export let ram_limit_bytes: u32 = 0;
 /** Set by the embedder before _start: 0 wasi, 1 linux-edge, 2 cortex-m4. */
 export let runtime_kind: u32 = 0;
 
-/** (ABI 1 << 16) | protocol 1: HELLO's buildId names what this program speaks. */
-const BUILD_ID: u32 = 0x00010001;
+/** (ABI 1 << 16) | protocol 2: HELLO's buildId names what this program speaks. */
+const BUILD_ID: u32 = 0x00010002;
 const READ_CHUNK: i32 = 256;
 const readBuffer: usize = memory.data(READ_CHUNK, 16);
 const iovec: usize = memory.data(16, 16); // { buf, len } + result word
@@ -141,7 +142,7 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     if (status != 0) return learnerError(seq, status);
     weightsCrcValid = false;
     return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, steps, <u32>layerCount, <u32>STATS_FIELDS,
-      stats + <usize>STATS_HEADER * sizeof<f32>()));
+      stats + <usize>STATS_HEADER * sizeof<f32>(), samplePrediction(), sampleDrift() ? GOODNESS_DRIFT : 0));
   }
   case MSG_INFER: {
     const refused = loadSample(seq, p);

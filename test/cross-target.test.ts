@@ -68,19 +68,22 @@ async function drive(link: ByteLink): Promise<Outcome> {
   }
 }
 
+/** Offset of the per-layer f32 fields in a GOODNESS payload (docs/protocol.md §5.8, v2). */
+const GOODNESS_FIELDS_AT = 12;
+
 /** Where two GOODNESS payloads first differ, as "sample i layer l field f: a vs b". */
 function firstDifference(a: Uint8Array[], b: Uint8Array[]): string {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const x = Buffer.from(a[i]!), y = Buffer.from(b[i]!);
     if (x.equals(y)) continue;
     const fields = x[3]!;
-    for (let at = 8; at + 4 <= Math.min(x.length, y.length); at += 4) {
+    for (let at = GOODNESS_FIELDS_AT; at + 4 <= Math.min(x.length, y.length); at += 4) {
       if (x.readUInt32LE(at) !== y.readUInt32LE(at)) {
-        const k = (at - 8) / 4;
+        const k = (at - GOODNESS_FIELDS_AT) / 4;
         return `sample ${i} layer ${Math.floor(k / fields)} field ${k % fields}: ${x.readFloatLE(at)} vs ${y.readFloatLE(at)}`;
       }
     }
-    return `sample ${i}: header ${x.subarray(0, 8).toString('hex')} vs ${y.subarray(0, 8).toString('hex')}`;
+    return `sample ${i}: header ${x.subarray(0, GOODNESS_FIELDS_AT).toString('hex')} vs ${y.subarray(0, GOODNESS_FIELDS_AT).toString('hex')}`;
   }
   return `record counts ${a.length} vs ${b.length}`;
 }
@@ -150,7 +153,7 @@ describe('cross-target: one ff-device.wasm, bit-identical training on every targ
       for (const s of samples) last = learner.train(sampleToFloat32(s), [s.label]);
       assert.ok(Buffer.from(learner.exportWeights()).equals(Buffer.from(reference.weights)), 'weights equal ff-core.wasm trained in-process');
       const fields = Buffer.from(reference.goodness.at(-1)!);
-      assert.equal(fields.readFloatLE(8), Math.fround(last!.layers[0]!.goodnessPositive), 'last record = the learner\'s stats');
+      assert.equal(fields.readFloatLE(GOODNESS_FIELDS_AT), Math.fround(last!.layers[0]!.goodnessPositive), 'last record = the learner\'s stats');
       // Training did something: the records change along the stream.
       assert.notDeepEqual(reference.goodness[0], reference.goodness.at(-1));
     });

@@ -27,7 +27,7 @@ function bootBytes(): Uint8Array {
 /** A frame the host was receiving when the device reset: cut short, no delimiter. */
 function cutFrame(): Uint8Array {
   const reply = encodeMessage({
-    type: 'GOODNESS', sampleSeq: 41, step: 42,
+    type: 'GOODNESS', sampleSeq: 41, step: 42, prediction: null, drift: false,
     layers: [{ goodnessPositive: 3.5, goodnessNegative: 1.25, loss: 0.5, activeFraction: 0.4, hoyer: 0.3 }],
   }, 41);
   return reply.subarray(0, Math.floor(reply.length / 2));

@@ -69,7 +69,7 @@ interface Harness {
   encodeHello(seq: number, window: number, maxPayload: number, arenaFree: number, buildId: number,
     nextExpected: number, name: number, nameLength: number): number;
   encodeConfigOk(seq: number, arenaUsed: number, arenaFree: number): number;
-  encodeGoodness(seq: number, sampleSeq: number, step: number, layers: number, fields: number, ptr: number): number;
+  encodeGoodness(seq: number, sampleSeq: number, step: number, layers: number, fields: number, ptr: number, prediction: number, flags: number): number;
   encodePrediction(seq: number, label: number, classes: number, scores: number): number;
   encodeCheckpointData(seq: number, offset: number, total: number, blobCrc: number, chunk: number, length: number): number;
   encodeAck(seq: number, nextExpected: number, reason: number): number;
@@ -170,7 +170,7 @@ function asEncode(m: Message, seq: number): Uint8Array | null {
     case 'GOODNESS': {
       const fieldCount = 5 + (m.layers[0]?.extra?.length ?? 0);
       const fields = m.layers.flatMap((l) => [l.goodnessPositive, l.goodnessNegative, l.loss, l.activeFraction, l.hoyer, ...(l.extra ?? [])]);
-      return txBytes(as.encodeGoodness(seq, m.sampleSeq, m.step, m.layers.length, fieldCount, putF32(fields)));
+      return txBytes(as.encodeGoodness(seq, m.sampleSeq, m.step, m.layers.length, fieldCount, putF32(fields), m.prediction ?? -1, m.drift ? 1 : 0));
     }
     case 'PREDICTION': return txBytes(as.encodePrediction(seq, m.label, m.scores.length, putF32(m.scores)));
     case 'CHECKPOINT_DATA':

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { Session, DeviceDisconnectedError, SessionClosedError, type RecordSink, type SessionOptions } from '../host/session/index.js';
 import { VirtualDeviceTransport, type VirtualDeviceOptions } from '../host/transport/index.js';
-import { encodeFrame, ErrorCode, MessageType, ProtocolError } from '../host/protocol/index.js';
+import { encodeFrame, ErrorCode, MessageType, ProtocolError, PROTOCOL_VERSION } from '../host/protocol/index.js';
 import { ArenaTooSmallError, ConfigError, LearnerStateError } from '../host/learner/errors.js';
 import type { LearnerConfig } from '../host/learner/config.js';
 import type { LogRecord, TrainRecord } from '../host/logs/records.js';
@@ -168,11 +168,11 @@ describe('session with the device program', { skip }, () => {
 
   test('a frame of another protocol version is answered VERSION_MISMATCH, fatal', async () => {
     const { session, transport } = await connect();
-    await transport.write(encodeFrame(MessageType.PING, 5, new Uint8Array(0), 2));
+    await transport.write(encodeFrame(MessageType.PING, 5, new Uint8Array(0), PROTOCOL_VERSION + 1));
     await assert.rejects(session.configure(MODEL).then(() => session.trainStream(data, { limit: 50 })), (err: unknown) => {
       assert.ok(err instanceof ProtocolError, String(err));
       assert.equal(err.code, ErrorCode.VERSION_MISMATCH);
-      assert.equal(err.detail, 1, 'the device names its own version');
+      assert.equal(err.detail, PROTOCOL_VERSION, 'the device names its own version');
       return true;
     });
   });

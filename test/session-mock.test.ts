@@ -13,7 +13,7 @@ import { SerialPortMock } from 'serialport';
 const MockBinding = SerialPortMock.binding;
 import { Session, DeviceDisconnectedError, DeviceTimeoutError, type RecordSink } from '../host/session/index.js';
 import { SerialTransport, classifyOpenError, TransportError, type SerialPortLike } from '../host/transport/index.js';
-import { Deframer, decodeMessage, encodeFrame, encodeMessage, encodePayload, ErrorCode, MessageType, ProtocolError, type Message } from '../host/protocol/index.js';
+import { Deframer, decodeMessage, encodeFrame, encodeMessage, encodePayload, ErrorCode, MessageType, ProtocolError, PROTOCOL_VERSION, type Message } from '../host/protocol/index.js';
 import { ArenaTooSmallError, ConfigError } from '../host/learner/errors.js';
 import type { LogRecord } from '../host/logs/records.js';
 
@@ -48,7 +48,7 @@ class ScriptedDevice {
   constructor(readonly options: ScriptOptions = {}) {}
 
   private send(message: Message, seq: number): void {
-    const version = this.options.headerVersion ?? 1;
+    const version = this.options.headerVersion ?? PROTOCOL_VERSION;
     const bytes = encodeFrame(MessageType[message.type], seq, encodePayload(message), version);
     if (!this.silent) this.port!.port!.emitData(Buffer.from(bytes));
   }
@@ -66,7 +66,7 @@ class ScriptedDevice {
           continue;
         }
         this.send({
-          type: 'HELLO', protocolVersion: this.options.protocolVersion ?? 1, window: this.options.window ?? 4, maxPayload: 4096,
+          type: 'HELLO', protocolVersion: this.options.protocolVersion ?? PROTOCOL_VERSION, window: this.options.window ?? 4, maxPayload: 4096,
           arenaFree: this.options.arenaFree ?? 1 << 20, buildId: 7, nextExpected: this.expected, runtime: 'scripted',
         }, seq);
         continue;
@@ -107,7 +107,7 @@ class ScriptedDevice {
       case 'SAMPLE':
         this.applied++;
         return {
-          type: 'GOODNESS', sampleSeq: seq, step: this.applied,
+          type: 'GOODNESS', sampleSeq: seq, step: this.applied, prediction: null, drift: false,
           layers: [{ goodnessPositive: 2, goodnessNegative: 1, loss: 0.5, activeFraction: 0.5, hoyer: 0.25, extra: [0] }],
         };
       case 'INFER':
@@ -159,13 +159,13 @@ describe('session over the mock binding', () => {
     }
   });
 
-  test('a device announcing protocol v2 is refused, naming the side to update', async () => {
-    const device = new ScriptedDevice({ protocolVersion: 2, headerVersion: 2 });
+  test('a device announcing protocol v3 is refused, naming the side to update', async () => {
+    const device = new ScriptedDevice({ protocolVersion: 3, headerVersion: 3 });
     await assert.rejects(Session.connect(mockTransport(device), fast), (err: unknown) => {
       assert.ok(err instanceof ProtocolError, String(err));
       assert.equal(err.code, ErrorCode.VERSION_MISMATCH);
-      assert.equal(err.detail, 2);
-      assert.match(err.message, /device speaks protocol v2, this host speaks v1: update the host/);
+      assert.equal(err.detail, 3);
+      assert.match(err.message, /device speaks protocol v3, this host speaks v2: update the host/);
       return true;
     });
   });

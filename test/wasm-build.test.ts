@@ -1,4 +1,5 @@
-// What the built modules promise: ff-core.wasm is small (release <= 16 KiB),
+// What the built modules promise: ff-core.wasm is small (release <= 24 KiB,
+// the budget issue 10 set with every rule and continual mechanism in it),
 // imports nothing, and its code uses no f64 (soft-float on a Cortex-M4F).
 
 import test from "node:test";
@@ -7,10 +8,10 @@ import { readFile, stat } from "node:fs/promises";
 import { wasmPath, buildDir } from "../host/paths.js";
 import { join } from "node:path";
 
-test("ff-core.wasm release build is at most 16 KiB", async () => {
+test("ff-core.wasm release build is at most 24 KiB", async () => {
   const { size } = await stat(wasmPath("ff-core"));
   console.log(`# build/ff-core.wasm: ${size} bytes`);
-  assert.ok(size <= 16 * 1024, `${size} bytes`);
+  assert.ok(size <= 24 * 1024, `${size} bytes`);
 });
 
 test("ff-core.wasm has no imports at all", async () => {

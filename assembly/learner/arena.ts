@@ -26,6 +26,8 @@
 //   |   delta [R x max width] backward rows / currents / ED scratch     |
 //   |   input rates [2 x R x in_0]  analog input, input spike counts    |
 //   |   gram [G]              Gram matrix            (ED)               |
+//   | continual block: predictions, drift flags, replay buffer          |
+//   |            (continual.ts; 0 bytes unless a mechanism is on)       |
 //   +-----------------------------------------------------------------+
 //   arenaEnd
 //
@@ -122,6 +124,7 @@ export let traceOffset: usize = 0;
 export let delta: usize = 0;
 export let inputRates: usize = 0;
 export let gram: usize = 0;
+export let continual: usize = 0;
 
 let cursor: usize = 0;
 
@@ -136,13 +139,14 @@ function take(count: i32, size: usize): usize {
  * Computes the layout for the given shapes at `base` and returns the end
  * address; writes the layer table and region pointers. Sizes were checked by
  * the caller. `headInputs` is 0 when there is no softmax head; `rows` is R
- * (rule-checks.ts: ruleRows), `trace` whether eligibility traces are kept and
- * `gramFloats` the Gram matrix's size (0 but for ED).
+ * (rule-checks.ts: ruleRows), `trace` whether eligibility traces are kept,
+ * `gramFloats` the Gram matrix's size (0 but for ED) and `continualBytes`
+ * the continual block's (continual.ts).
  */
 export function layout(
   base: usize, sizes: usize, layers: i32, batch: i32, classes: i32,
   firstInputs: i32, headInputs: i32, stateCopies: i32, hybrid: bool,
-  rows: i32, algorithm: u32, trace: bool, gramFloats: i32,
+  rows: i32, algorithm: u32, trace: bool, gramFloats: i32, continualBytes: usize,
 ): usize {
   arenaBase = (base + 15) & ~<usize>15;
   cursor = arenaBase;
@@ -211,6 +215,7 @@ export function layout(
   delta = take(backward ? rows * widest : 0, sizeof<f32>());
   inputRates = take(spiking ? 2 * rows * firstInputs : 0, sizeof<f32>());
   gram = take(gramFloats, sizeof<f32>());
+  continual = take(<i32>continualBytes, 1);
   arenaEnd = cursor;
   return arenaEnd;
 }

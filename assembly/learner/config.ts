@@ -31,6 +31,23 @@
 //   27    FINAL_RATE           f32   ... to this fraction of themselves, in [0, 1]
 //   28    LAYER_COUNT          u32   L, 1..MAX_LAYERS
 //   29..  SIZES                u32   input size, then L layer widths
+//
+// Optional continual-learning block (continual.ts), CONTINUAL_SLOTS more slots
+// right after the sizes, at E = SIZES + L + 1. A blob without it (the v1
+// length, configBytes(L)) means every mechanism off; that blob is unchanged.
+//
+//   E+0   PREQUENTIAL          u32   0 off, 1 goodness, 2 head: predict each sample before training
+//   E+1   REPLAY_MODE          u32   0 off, 1 reservoir, 2 class-balanced
+//   E+2   REPLAY_CAPACITY      u32   samples in the buffer, 1..65535
+//   E+3   REPLAY_STORAGE       u32   0 raw (int8 + per-sample scale), 1 latent (refused: not built)
+//   E+4   REPLAY_LATENT_LAYER  u32   k for latent storage
+//   E+5   REPLAY_RATIO         f32   replayed samples trained per streamed one, fractional, [0, 64]
+//   E+6   DRIFT_DETECTOR       u32   0 off, 1 Page-Hinkley
+//   E+7   DRIFT_SIGNAL         u32   0 prequential error (needs PREQUENTIAL), 1 positive goodness
+//   E+8   DRIFT_DELTA          f32   >= 0
+//   E+9   DRIFT_THRESHOLD      f32   > 0
+//   E+10  DRIFT_MIN_SAMPLES    u32   samples before an alarm may be raised
+//   E+11  DRIFT_REACTION       u32   0 none, 1 restart the learning-rate schedule
 
 // @ts-ignore: decorator
 @inline export const CONFIG_VERSION: u32 = 1;
@@ -76,8 +93,25 @@ export const enum Slot {
   SIZES = 29,
 }
 
+export const enum ContinualSlot {
+  PREQUENTIAL = 0,
+  REPLAY_MODE = 1,
+  REPLAY_CAPACITY = 2,
+  REPLAY_STORAGE = 3,
+  REPLAY_LATENT_LAYER = 4,
+  REPLAY_RATIO = 5,
+  DRIFT_DETECTOR = 6,
+  DRIFT_SIGNAL = 7,
+  DRIFT_DELTA = 8,
+  DRIFT_THRESHOLD = 9,
+  DRIFT_MIN_SAMPLES = 10,
+  DRIFT_REACTION = 11,
+}
 // @ts-ignore: decorator
-@inline export const CONFIG_SLOTS: i32 = Slot.SIZES + MAX_LAYERS + 1;
+@inline export const CONTINUAL_SLOTS: i32 = 12;
+
+// @ts-ignore: decorator
+@inline export const CONFIG_SLOTS: i32 = Slot.SIZES + MAX_LAYERS + 1 + CONTINUAL_SLOTS;
 // @ts-ignore: decorator
 @inline export const CONFIG_MAX_BYTES: i32 = CONFIG_SLOTS * sizeof<u32>();
 

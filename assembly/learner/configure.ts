@@ -13,6 +13,7 @@ import {
 } from "./errors";
 import {
   layout, layerIn, layerOut, layerW, layerB, layerPeer, layerAux, params, stateOffset, arenaBase, headW, headB, feedback, traceOffset,
+  continual,
 } from "./arena";
 import { seedRandom, nextUnit } from "./prng";
 import { resetOptimizer } from "./optimizer";
@@ -21,6 +22,7 @@ import {
   algorithm, traceDecay, ruleA,
 } from "./state";
 import { ruleCheck, ruleRows, readsOverlay } from "./rule-checks";
+import { continualCheck, continualBytes, continualSetup, continualConfigBytes } from "./continual";
 
 /**
  * Linear-memory bytes the learner may use (addresses below this), as a
@@ -51,7 +53,8 @@ export function configure(length: i32): i32 {
   if (version != CONFIG_VERSION) return fail(ERR_CONFIG_VERSION, <i32>version);
   const layers = <i32>slotU32(Slot.LAYER_COUNT);
   if (layers < 1 || layers > MAX_LAYERS) return fail(ERR_LAYER_COUNT, layers);
-  if (length != configBytes(layers)) return fail(ERR_CONFIG_LENGTH, configBytes(layers));
+  // The continual block is optional (config.ts): both lengths are whole configs.
+  if (length != configBytes(layers) && length != continualConfigBytes(layers)) return fail(ERR_CONFIG_LENGTH, configBytes(layers));
 
   // Enumerated options.
   const algorithm = slotU32(Slot.ALGORITHM);
@@ -119,6 +122,9 @@ export function configure(length: i32): i32 {
   const traceDecay = algorithm == Algorithm.HEBBIAN_FF ? slotF32(Slot.RULE_A)
     : algorithm == Algorithm.SPIKING_FF ? slotF32(Slot.RULE_D) : 0;
   const gramFloats = copies > 0 ? max<i32>(batch, copies) * max<i32>(batch, copies) : 0;
+  const continualStatus = continualCheck(length, layers, algorithm, negatives, head);
+  if (continualStatus != OK) return continualStatus;
+  const extra = continualBytes(batch, inputSize, layers, classCount);
 
   // Size check in 64 bits before laying out (a 65535^2 layer overflows 32).
   const stateCopies = optimizer == Optimizer.ADAM ? 2 : 1;
@@ -145,12 +151,12 @@ export function configure(length: i32): i32 {
   const base = __heap_base;
   // An upper bound, only to keep the 32-bit layout arithmetic from wrapping;
   // whether the model fits is decided on the exact layout below.
-  const estimate = <u64>base + floats * sizeof<f32>() + 4096;
+  const estimate = <u64>base + floats * sizeof<f32>() + <u64>extra + 4096;
   if (estimate > 0xffff0000) return fail(ERR_ARENA_TOO_SMALL, estimate > 0x7fffffff ? 0x7fffffff : <i32>estimate);
 
   // Lay out and make sure the memory is there.
   const end = layout(base, sizes, layers, batch, classCount, firstInputs, head, stateCopies, hybrid,
-    rows, algorithm, traceDecay > 0, gramFloats);
+    rows, algorithm, traceDecay > 0, gramFloats, extra);
   const needed = end - arenaBase;
   if (memoryLimit > 0 && end > memoryLimit) return fail(ERR_ARENA_TOO_SMALL, <i32>end);
   const have = <usize>memory.size() << 16;
@@ -170,6 +176,7 @@ export function configure(length: i32): i32 {
   setRule(slotF32(Slot.RULE_A), slotF32(Slot.RULE_B), slotF32(Slot.RULE_C), slotF32(Slot.RULE_D), traceDecay);
   resetOptimizer(optimizer, slotF32(Slot.BETA1), slotF32(Slot.BETA2), slotF32(Slot.WEIGHT_DECAY));
   initialise(slotU32(Slot.SEED), stateCopies);
+  continualSetup(continual, classCount);
   setConfigured(true);
   return OK;
 }

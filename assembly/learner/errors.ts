@@ -38,6 +38,13 @@ export const ERR_PREDICT_MODE: i32 = 13;
 export const ERR_OPTION_COMBINATION: i32 = 14;
 /** The sample kind (e.g. an explicit negative) is not one this config trains on. detail = kind. */
 export const ERR_SAMPLE_KIND: i32 = 15;
+/**
+ * A continual-learning option (config.ts: ContinualSlot) is unknown, out of
+ * range or not available with this rule. detail = the ContinualSlot index.
+ */
+export const ERR_CONTINUAL_OPTION: i32 = 16;
+/** Drift detection over the prequential error needs PREQUENTIAL on. detail = DRIFT_SIGNAL. */
+export const ERR_DRIFT_NEEDS_PREQUENTIAL: i32 = 17;
 
 let detail: i32 = 0;
 

@@ -6,6 +6,11 @@ import { expf, logf, sigmoidf, softplusf } from "./mathf32";
 import { seedRandom, nextU32, nextUnit, nextBelow } from "./prng";
 import { denseReluForward, denseReluForwardPlain, normalizeRows, weightGradientRow, weightGradientRowPlain } from "./dense";
 
+import { replaySetup, replayOffer, replayLabel, replayLoad, filled } from "./replay";
+import { driftSetup, driftUpdate } from "./drift";
+
+export { replaySetup, replayOffer, replayLabel, replayLoad, driftSetup, driftUpdate };
+export function replayFilled(): i32 { return filled; }
 export { expf, logf, sigmoidf, softplusf, seedRandom, nextU32, nextUnit, nextBelow, denseReluForward, denseReluForwardPlain, normalizeRows, weightGradientRow, weightGradientRowPlain };
 
 /** Scratch memory for kernel tests: grows the memory to `bytes` and returns the base. */

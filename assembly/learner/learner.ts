@@ -13,6 +13,7 @@ import {
 import { configured, batch, classes, inputSize, negativesKind, setSteps, setConfigured, algorithm, layerCount, traceDecay } from "./state";
 import { Algorithm } from "./config";
 import { runTrain, runPredict, runRepresent } from "./rules";
+import { continualActive, runContinual, continualRestart } from "./continual";
 import { resetOptimizer, optimizerKind, beta1, beta2, weightDecay } from "./optimizer";
 import { Optimizer } from "./config";
 
@@ -47,7 +48,8 @@ export function train(n: i32): i32 {
   const status = checkInputs(0, n);
   if (status != OK) return status;
   if (algorithm != Algorithm.FF) memory.fill(stats, 0, <usize>(STATS_HEADER + layerCount * STATS_FIELDS) * sizeof<f32>());
-  runTrain(n);
+  if (continualActive) runContinual(n);
+  else runTrain(n);
   return OK;
 }
 
@@ -93,6 +95,7 @@ export function weightsLoaded(bytes: i32): i32 {
   if (<usize>bytes != paramsBytes) return fail(ERR_WEIGHTS_LENGTH, <i32>paramsBytes);
   restartOptimizer();
   setSteps(0);
+  continualRestart();
   return OK;
 }
 

@@ -30,7 +30,13 @@ export let finalRate: f32 = 1;
 export let hasPrevious: bool = false;
 
 export function setConfigured(value: bool): void { configured = value; }
-export function setSteps(value: u32): void { steps = value; }
+export function setSteps(value: u32): void {
+  steps = value;
+  if (value < scheduleOrigin) scheduleOrigin = 0; // steps restarted (configure, weights loaded)
+}
+/** Step at which the learning-rate schedule last (re)started (continual.ts: drift reaction). */
+let scheduleOrigin: u32 = 0;
+export function restartSchedule(): void { scheduleOrigin = steps; }
 export function setSchedule(decay: u32, final: f32): void { decaySteps = decay; finalRate = final; }
 
 /**
@@ -39,8 +45,9 @@ export function setSchedule(decay: u32, final: f32): void { decaySteps = decay; 
  */
 export function rateScale(): f32 {
   if (decaySteps == 0) return 1;
-  if (steps >= decaySteps) return finalRate;
-  return 1 - (1 - finalRate) * (<f32>steps / <f32>decaySteps);
+  const done = steps - scheduleOrigin;
+  if (done >= decaySteps) return finalRate;
+  return 1 - (1 - finalRate) * (<f32>done / <f32>decaySteps);
 }
 export function setHasPrevious(value: bool): void { hasPrevious = value; }
 

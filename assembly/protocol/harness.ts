@@ -69,8 +69,9 @@ export function encodeConfigOk(seq: u32, arenaUsed: u32, arenaFree: u32): i32 {
 }
 export function encodeGoodness(
   seq: u32, sampleSeq: u32, step: u32, layerCount: u32, fieldCount: u32, fields: usize,
+  prediction: i32, flags: u32,
 ): i32 {
-  return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), sampleSeq, step, layerCount, fieldCount, fields));
+  return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), sampleSeq, step, layerCount, fieldCount, fields, prediction, flags));
 }
 export function encodePrediction(seq: u32, label: i32, classCount: u32, scores: usize): i32 {
   return txFinish(writePrediction(txBegin(MSG_PREDICTION, seq), label, classCount, scores));
@@ -172,7 +173,7 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
         store<f32>(METRICS + (<usize>(l * 5 + f) << 2), energy * <f32>(l + 1) + <f32>f);
       }
     }
-    return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, step, SIM_LAYERS, 5, METRICS));
+    return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, step, SIM_LAYERS, 5, METRICS, -1, 0));
   }
   case MSG_INFER: {
     let n = sampleToF32(p, INPUTS);

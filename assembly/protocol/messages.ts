@@ -52,7 +52,7 @@ export const GOODNESS_FIELDS_V1: u32 = 5;
 // Fixed-part sizes of payloads (bytes before the variable part).
 export const SAMPLE_FIXED: i32 = 12;
 export const CHUNK_FIXED: i32 = 12;
-export const GOODNESS_FIXED: i32 = 8;
+export const GOODNESS_FIXED: i32 = 12;
 export const PREDICTION_FIXED: i32 = 4;
 export const HELLO_FIXED: i32 = 15;
 export const ERROR_FIXED: i32 = 7;
@@ -180,13 +180,19 @@ export function writeConfigOk(p: usize, arenaUsed: u32, arenaFree: u32): i32 {
   return 8;
 }
 
+// GOODNESS flag bits (offset 10).
+export const GOODNESS_DRIFT: u32 = 1;
+
 /**
- * GOODNESS: 0 sampleSeq u16 | 2 layerCount u8 | 3 fieldCount u8 | 4 step u32
- *           | 8 f32[layerCount][fieldCount], layer-major, copied from `fields`.
+ * GOODNESS (v2): 0 sampleSeq u16 | 2 layerCount u8 | 3 fieldCount u8 | 4 step u32
+ *           | 8 prediction i16 (label predicted before training, -1 none) | 10 flags u8
+ *           (bit 0: drift alarm at this sample) | 11 reserved u8 (0)
+ *           | 12 f32[layerCount][fieldCount], layer-major, copied from `fields`.
  * Field order: goodness positive, goodness negative, loss, active fraction, Hoyer sparseness.
  */
 export function writeGoodness(
   p: usize, sampleSeq: u32, step: u32, layerCount: u32, fieldCount: u32, fields: usize,
+  prediction: i32, flags: u32,
 ): i32 {
   let bytes = <i32>(layerCount * fieldCount) << alignof<f32>();
   if (layerCount > 255 || fieldCount > 255 || GOODNESS_FIXED + bytes > MAX_PAYLOAD) return -1;
@@ -194,6 +200,9 @@ export function writeGoodness(
   store<u8>(p, <u8>layerCount, 2);
   store<u8>(p, <u8>fieldCount, 3);
   store<u32>(p, step, 4);
+  store<i16>(p, <i16>prediction, 8);
+  store<u8>(p, <u8>flags, 10);
+  store<u8>(p, 0, 11);
   memory.copy(p + <usize>GOODNESS_FIXED, fields, <usize>bytes);
   return GOODNESS_FIXED + bytes;
 }

@@ -71,6 +71,33 @@ const SLOT_FIELD: Record<number, string> = {
   [Slot.LAYER_COUNT]: "layers.length",
 };
 
+/**
+ * The optional continual-learning block (assembly/learner/config.ts:
+ * ContinualSlot), CONTINUAL_SLOTS slots after the layer sizes. encodeConfig
+ * writes it only when a mechanism is on, so other configs keep their blob.
+ */
+export const ContinualSlot = {
+  PREQUENTIAL: 0,
+  REPLAY_MODE: 1,
+  REPLAY_CAPACITY: 2,
+  REPLAY_STORAGE: 3,
+  REPLAY_LATENT_LAYER: 4,
+  REPLAY_RATIO: 5,
+  DRIFT_DETECTOR: 6,
+  DRIFT_SIGNAL: 7,
+  DRIFT_DELTA: 8,
+  DRIFT_THRESHOLD: 9,
+  DRIFT_MIN_SAMPLES: 10,
+  DRIFT_REACTION: 11,
+} as const;
+export const CONTINUAL_SLOTS = 12;
+
+/** The LearnerConfig field a ContinualSlot holds, for error messages. */
+export const CONTINUAL_FIELDS = [
+  "prequential", "replay.mode", "replay.capacity", "replay.storage", "replay.latentLayer", "replay.ratio",
+  "drift.detector", "drift.signal", "drift.delta", "drift.threshold", "drift.minSamples", "drift.reaction",
+] as const;
+
 /** The config field a slot holds, for error messages. */
 export function slotName(slot: number): string {
   if (slot === Slot.SIZES) return "inputSize";
@@ -93,6 +120,50 @@ export const NEGATIVES = ["random", "hard", "hybrid"] as const;
 export const OVERLAYS = ["replace", "prepend"] as const;
 
 export type Algorithm = (typeof ALGORITHMS)[number];
+
+export const PREQUENTIAL_MODES = ["off", "goodness", "head"] as const;
+export const REPLAY_MODES = ["off", "reservoir", "class-balanced"] as const;
+export const REPLAY_STORAGES = ["raw", "latent"] as const;
+export const DRIFT_DETECTORS = ["off", "page-hinkley"] as const;
+export const DRIFT_SIGNALS = ["error", "goodness"] as const;
+export const DRIFT_REACTIONS = ["none", "restart-schedule"] as const;
+
+/**
+ * A buffer of past samples trained again between new ones. Stored raw as
+ * int8 with one scale per sample (replay.storage "raw"; "latent" is refused
+ * by this device build). Not part of a checkpoint: it starts empty after
+ * configure and after weights are loaded.
+ */
+export interface ReplayConfig {
+  /** "reservoir": Vitter's algorithm R; "class-balanced": per-class quotas (Chrysakis & Moens 2020). */
+  mode: (typeof REPLAY_MODES)[number];
+  /** Samples the buffer holds (1..65535); each takes 8 + inputSize (rounded up to 4) bytes. */
+  capacity: number;
+  storage?: (typeof REPLAY_STORAGES)[number];
+  /** Layer k whose activities are stored for storage "latent". */
+  latentLayer?: number;
+  /** Replayed samples trained per streamed sample, fractional, 0..64 (0.5: one every second sample). */
+  ratio: number;
+}
+
+/** Page-Hinkley change detection on the device (defaults: River's). */
+export interface DriftConfig {
+  detector: (typeof DRIFT_DETECTORS)[number];
+  /** "error": the prequential error (needs prequential on); "goodness": positive goodness summed over layers. */
+  signal?: (typeof DRIFT_SIGNALS)[number];
+  /** Magnitude of change tolerated, >= 0 (default 0.005). */
+  delta?: number;
+  /** Alarm when the cumulative deviation exceeds this, > 0 (default 50). */
+  threshold?: number;
+  /** Samples before the first alarm (default 30). */
+  minSamples?: number;
+  /** "restart-schedule": restart the learning-rate cooldown (decaySteps) on an alarm. */
+  reaction?: (typeof DRIFT_REACTIONS)[number];
+}
+
+export const DRIFT_DEFAULTS: Required<DriftConfig> = {
+  detector: "off", signal: "error", delta: 0.005, threshold: 50, minSamples: 30, reaction: "none",
+};
 
 /** Rules whose last layer is the output layer (its width must equal `classes`). */
 export const OUTPUT_LAYER_ALGORITHMS: readonly Algorithm[] = ["pepita", "pepita-mirror", "backprop", "feedback-alignment"];
@@ -188,6 +259,16 @@ export interface LearnerConfig {
   decaySteps?: number;
   /** ...to this fraction of themselves, in [0, 1]. */
   finalRate?: number;
+  /**
+   * Test-then-train: predict each labelled sample before training on it
+   * ("goodness" or "head" prediction mode); the label comes back with the
+   * step (Learner.lastPredictions, GOODNESS.prediction). Default "off".
+   */
+  prequential?: (typeof PREQUENTIAL_MODES)[number];
+  /** Replay buffer; default off. */
+  replay?: ReplayConfig;
+  /** Drift detection; default off. */
+  drift?: DriftConfig;
 }
 
 export type ResolvedConfig = Required<LearnerConfig>;
@@ -218,7 +299,15 @@ export const DEFAULTS: Omit<ResolvedConfig, "inputSize" | "layers" | "classes"> 
   rule: [0, 0, 0, 0],
   decaySteps: 0,
   finalRate: 1,
+  prequential: "off",
+  replay: { mode: "off", capacity: 0, storage: "raw", latentLayer: 0, ratio: 0 },
+  drift: DRIFT_DEFAULTS,
 };
+
+/** Whether the config needs the continual block (any mechanism on). */
+export function usesContinual(c: ResolvedConfig): boolean {
+  return c.prequential !== "off" || c.replay.mode !== "off" || c.drift.detector !== "off";
+}
 
 function enumIndex<T extends string>(name: string, value: T, allowed: readonly T[]): number {
   const i = allowed.indexOf(value);
@@ -248,6 +337,10 @@ export function resolveConfig(config: LearnerConfig): ResolvedConfig {
   if (!Array.isArray(c.layers)) throw new TypeError("config.layers must be an array of layer widths");
   if (c.layers.length > MAX_LAYERS) throw new RangeError(`config.layers has ${c.layers.length} layers; at most ${MAX_LAYERS}`);
   if (!Array.isArray(c.rule) || c.rule.length !== 4) throw new TypeError("config.rule must be an array of 4 numbers");
+  if (typeof c.replay !== "object" || c.replay === null) throw new TypeError("config.replay must be an object { mode, capacity, ratio }");
+  if (typeof c.drift !== "object" || c.drift === null) throw new TypeError("config.drift must be an object { detector, ... }");
+  c.replay = { ...DEFAULTS.replay, ...c.replay };
+  c.drift = { ...DRIFT_DEFAULTS, ...c.drift };
   return c;
 }
 
@@ -288,7 +381,30 @@ export function encodeConfig(config: LearnerConfig): Uint8Array {
   u32(Slot.LAYER_COUNT, c.layers.length);
   u32(Slot.SIZES, checkInteger("inputSize", c.inputSize));
   c.layers.forEach((w, i) => u32(Slot.SIZES + 1 + i, checkInteger(`layers[${i}]`, w)));
-  return bytes;
+  if (!usesContinual(c)) return bytes;
+  const full = new Uint8Array(bytes.length + CONTINUAL_SLOTS * 4);
+  full.set(bytes);
+  encodeContinual(c, new DataView(full.buffer, bytes.length));
+  return full;
+}
+
+function encodeContinual(c: ResolvedConfig, view: DataView): void {
+  const S = ContinualSlot;
+  const u32 = (slot: number, v: number) => view.setUint32(slot * 4, v, true);
+  const f32 = (slot: number, v: unknown) => view.setFloat32(slot * 4, checkNumber(CONTINUAL_FIELDS[slot], v), true);
+  const { replay, drift } = c;
+  u32(S.PREQUENTIAL, enumIndex("prequential", c.prequential, PREQUENTIAL_MODES));
+  u32(S.REPLAY_MODE, enumIndex("replay.mode", replay.mode, REPLAY_MODES));
+  u32(S.REPLAY_CAPACITY, checkInteger("replay.capacity", replay.capacity));
+  u32(S.REPLAY_STORAGE, enumIndex("replay.storage", replay.storage ?? "raw", REPLAY_STORAGES));
+  u32(S.REPLAY_LATENT_LAYER, checkInteger("replay.latentLayer", replay.latentLayer ?? 0));
+  f32(S.REPLAY_RATIO, replay.ratio);
+  u32(S.DRIFT_DETECTOR, enumIndex("drift.detector", drift.detector, DRIFT_DETECTORS));
+  u32(S.DRIFT_SIGNAL, enumIndex("drift.signal", drift.signal ?? "error", DRIFT_SIGNALS));
+  f32(S.DRIFT_DELTA, drift.delta);
+  f32(S.DRIFT_THRESHOLD, drift.threshold);
+  u32(S.DRIFT_MIN_SAMPLES, checkInteger("drift.minSamples", drift.minSamples));
+  u32(S.DRIFT_REACTION, enumIndex("drift.reaction", drift.reaction ?? "none", DRIFT_REACTIONS));
 }
 
 /** Every key a LearnerConfig may have: the shape fields and the keys of DEFAULTS. */

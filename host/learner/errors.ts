@@ -2,7 +2,7 @@
 // test/error-codes.test.ts holds the two together) and the typed errors the
 // host raises for them. Messages say what to do.
 
-import { slotName } from "./config.js";
+import { slotName, CONTINUAL_FIELDS, ContinualSlot } from "./config.js";
 
 export const LearnerStatus = {
   OK: 0,
@@ -21,6 +21,8 @@ export const LearnerStatus = {
   PREDICT_MODE: 13,
   OPTION_COMBINATION: 14,
   SAMPLE_KIND: 15,
+  CONTINUAL_OPTION: 16,
+  DRIFT_NEEDS_PREQUENTIAL: 17,
 } as const;
 
 export type LearnerStatusCode = (typeof LearnerStatus)[keyof typeof LearnerStatus];
@@ -111,7 +113,32 @@ export function learnerError(code: number, detail: number): LearnerError {
       return new SampleError(
         `sample kind ${detail} is not trained by this config: send labelled samples (kind "positive"; the device makes its own negatives), or "unlabelled" with negatives: "hybrid"`,
         code, detail);
+    case S.CONTINUAL_OPTION:
+      return new ConfigError(continualMessage(detail), code, detail);
+    case S.DRIFT_NEEDS_PREQUENTIAL:
+      return new ConfigError(
+        'drift.signal "error" watches the prequential error, so it needs prequential: "goodness" or "head"; turn prequential on or use drift.signal "goodness"',
+        code, detail);
     default:
       return new LearnerError(`the learner returned unknown status ${code} (detail ${detail}); the host and device builds may differ`, code, detail);
   }
+}
+
+/** What to do about a refused continual-learning option (detail = ContinualSlot). */
+function continualMessage(detail: number): string {
+  const S = ContinualSlot;
+  const field = CONTINUAL_FIELDS[detail] ?? `continual slot ${detail}`;
+  const why: Record<number, string> = {
+    [S.PREQUENTIAL]: 'use "off", "goodness" (not with negatives "hybrid") or "head" (needs softmaxHead: true, or an output-layer rule)',
+    [S.REPLAY_MODE]: 'use "off", "reservoir" or "class-balanced" (class-balanced needs labels: not with negatives "hybrid" or "ed")',
+    [S.REPLAY_CAPACITY]: "give the buffer 1..65535 samples",
+    [S.REPLAY_STORAGE]: 'this device stores replayed samples raw only: use storage "raw" (latent replay is not built)',
+    [S.REPLAY_RATIO]: "use a ratio from 0 to 64 replayed samples per streamed sample",
+    [S.DRIFT_DETECTOR]: 'use "off" or "page-hinkley"',
+    [S.DRIFT_SIGNAL]: 'use "error" or "goodness"',
+    [S.DRIFT_DELTA]: "use a finite delta >= 0 (River's default 0.005)",
+    [S.DRIFT_THRESHOLD]: "use a finite threshold > 0 (River's default 50)",
+    [S.DRIFT_REACTION]: 'use "none" or "restart-schedule"',
+  };
+  return `${field} is not accepted: ${why[detail] ?? "update the device or the host so both know this option"}`;
 }

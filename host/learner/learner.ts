@@ -31,6 +31,14 @@ export interface CoreExports {
   /** Layer l's activities after represent(); 0 for no such layer. */
   hiddenPtr(layer: number): number;
   errorDetail(): number;
+  /** After train(n): [B] i32 labels predicted before training (-1 none); 0 when prequential and drift are off. */
+  predictionsPtr(): number;
+  /** After train(n): [B] i32, 1 where the drift detector raised an alarm; 0 when both are off. */
+  driftsPtr(): number;
+  /** Bytes of the replay buffer (0 when off). */
+  replayBytes(): number;
+  /** Samples in the replay buffer now. */
+  replayFilled(): number;
 }
 
 export const CORE_ABI_VERSION = 1;
@@ -133,6 +141,7 @@ export class Learner {
     if (blob.length > e.configCapacity()) throw new RangeError(`config blob of ${blob.length} bytes exceeds the learner's ${e.configCapacity()}`);
     this.u8.set(blob, e.configPtr());
     this.config = null;
+    this.lastRowCount = 0;
     const status = e.configure(blob.length);
     this.refreshViews();
     this.check(status);
@@ -156,6 +165,35 @@ export class Learner {
     this.check(this.exports.train(labels.length));
   }
 
+  /**
+   * Labels predicted for the rows of the last train() before it trained on
+   * them (prequential, test-then-train); null for unlabelled rows or when
+   * config.prequential is "off".
+   */
+  lastPredictions(): (number | null)[] {
+    const at = this.exports.predictionsPtr() >>> 2;
+    return this.lastRows().map((r) => (at === 0 || this.i32[at + r]! < 0 ? null : this.i32[at + r]!));
+  }
+
+  /** Rows of the last train() at which the drift detector raised an alarm (config.drift). */
+  lastDrifts(): boolean[] {
+    const at = this.exports.driftsPtr() >>> 2;
+    return this.lastRows().map((r) => at !== 0 && this.i32[at + r] !== 0);
+  }
+
+  /** The replay buffer: its bytes in the arena and the samples it holds now. */
+  replay(): { bytes: number; filled: number } {
+    this.requireConfig();
+    return { bytes: this.exports.replayBytes(), filled: this.exports.replayFilled() };
+  }
+
+  private lastRowCount = 0;
+
+  private lastRows(): number[] {
+    this.requireConfig();
+    return Array.from({ length: this.lastRowCount }, (_, r) => r);
+  }
+
   private writeBatch(inputs: Float32Array, labels: ArrayLike<number>): void {
     const c = this.requireConfig();
     const n = labels.length;
@@ -166,6 +204,7 @@ export class Learner {
     this.f32.set(inputs, this.exports.inputPtr() >>> 2);
     const at = this.exports.labelPtr() >>> 2;
     for (let i = 0; i < n; i++) this.i32[at + i] = labels[i];
+    this.lastRowCount = n;
   }
 
   /** Predicts one sample (inputSize values). */

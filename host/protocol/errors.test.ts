@@ -41,14 +41,14 @@ test('every protocol code has a name and advice that says what to do', () => {
 });
 
 test('ProtocolError carries code, detail, remote, seq and a message naming the fix', () => {
-  const e = new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, { detail: 2, remote: true, seq: 9, deviceText: 'protocol version mismatch' });
+  const e = new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, { detail: 3, remote: true, seq: 9, deviceText: 'protocol version mismatch' });
   assert.ok(e instanceof Error);
   assert.equal(e.name, 'ProtocolError');
   assert.equal(e.code, 67);
-  assert.equal(e.detail, 2);
+  assert.equal(e.detail, 3);
   assert.equal(e.remote, true);
   assert.equal(e.seq, 9);
-  assert.match(e.message, /device speaks protocol v2, this host speaks v1: update the host/);
+  assert.match(e.message, /device speaks protocol v3, this host speaks v2: update the host/);
   const old = new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, { detail: 0 });
   assert.match(old.message, /rebuild host and device/);
   assert.match(adviceFor(ErrorCode.VERSION_MISMATCH, 1, 2), /update the device/);

@@ -3,6 +3,8 @@
 // host raises. Spec: docs/protocol.md §7.
 
 /** Protocol-layer codes (64..127). Codes 1..63 belong to the learner. */
+import { PROTOCOL_VERSION } from './version.js';
+
 export const ErrorCode = {
   BAD_CRC: 64,
   MALFORMED: 65,
@@ -77,7 +79,7 @@ export function errorName(code: number): string {
 }
 
 /** What the user should do about a code (detail as defined per code in the spec). */
-export function adviceFor(code: number, detail = 0, hostVersion = 1): string {
+export function adviceFor(code: number, detail = 0, hostVersion = PROTOCOL_VERSION): string {
   switch (code) {
     case ErrorCode.BAD_CRC:
       return 'frame failed its CRC-32 check: the link is noisy or the baud rate is wrong; check the cable and that both ends use the same baud rate';

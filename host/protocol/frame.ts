@@ -12,7 +12,9 @@ import { cobsEncode } from './cobs.js';
 import { crc32 } from './crc32.js';
 import { ErrorCode } from './errors.js';
 
-export const PROTOCOL_VERSION = 1;
+import { PROTOCOL_VERSION } from './version.js';
+
+export { PROTOCOL_VERSION };
 export const HEADER_BYTES = 4;
 export const CRC_BYTES = 4;
 /** The spec's hard payload limit; a device may advertise less in HELLO. */

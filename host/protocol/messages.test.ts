@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, ProtocolError } from './errors.js';
-import { Deframer, encodeFrame } from './frame.js';
+import { Deframer, encodeFrame, PROTOCOL_VERSION } from './frame.js';
 import {
   decodeMessage, decodePayload, encodeMessage, encodePayload, errorFromMessage, isSequenced,
   MessageType, quantize, sampleToFloat32, type Message,
@@ -31,7 +31,7 @@ const messages: Message[] = [
   { type: 'PING' },
   { type: 'HELLO', protocolVersion: 1, window: 8, maxPayload: 4096, arenaFree: 60000, buildId: 0x01020304, nextExpected: 17, runtime: 'node-wasi' },
   { type: 'CONFIG_OK', arenaUsed: 1234, arenaFree: 5678 },
-  { type: 'GOODNESS', sampleSeq: 17, step: 99, layers: [
+  { type: 'GOODNESS', sampleSeq: 17, step: 99, prediction: 3, drift: true, layers: [
     { goodnessPositive: 2.5, goodnessNegative: 0.25, loss: 0.125, activeFraction: 0.5, hoyer: 0.75 },
     { goodnessPositive: 3, goodnessNegative: 1, loss: 0.5, activeFraction: 0.25, hoyer: 0.5 },
   ] },
@@ -53,18 +53,39 @@ test('every message type appears in the round-trip list', () => {
 });
 
 test('GOODNESS keeps fields beyond v1 in extra, and pads missing ones with NaN', () => {
-  const m: Message = { type: 'GOODNESS', sampleSeq: 1, step: 2, layers: [
+  const m: Message = { type: 'GOODNESS', sampleSeq: 1, step: 2, prediction: null, drift: false, layers: [
     { goodnessPositive: 1, goodnessNegative: 2, loss: 3, activeFraction: 4, hoyer: 5, extra: [6, 7] },
   ] };
   assert.deepEqual(plain(roundTrip(m)), plain(m));
   // A hypothetical older record with 3 fields per layer.
-  const payload = new Uint8Array(8 + 12);
+  const payload = new Uint8Array(12 + 12);
   const view = new DataView(payload.buffer);
-  view.setUint8(2, 1); view.setUint8(3, 3); view.setFloat32(8, 1, true);
+  view.setUint8(2, 1); view.setUint8(3, 3); view.setInt16(8, -1, true); view.setFloat32(12, 1, true);
   const decoded = decodePayload(MessageType.GOODNESS, payload);
   assert.ok(decoded.type === 'GOODNESS');
   assert.equal(decoded.layers[0]!.goodnessPositive, 1);
   assert.ok(Number.isNaN(decoded.layers[0]!.hoyer));
+});
+
+test('GOODNESS prediction and drift: offsets 8 (i16, -1 = null) and 10 (bit 0), both ways', () => {
+  const layer = { goodnessPositive: 1, goodnessNegative: 2, loss: 3, activeFraction: 4, hoyer: 5 };
+  const bytes = encodePayload({ type: 'GOODNESS', sampleSeq: 9, step: 3, prediction: 7, drift: true, layers: [layer] });
+  const view = new DataView(bytes.buffer);
+  assert.equal(bytes.length, 12 + 5 * 4);
+  assert.equal(view.getInt16(8, true), 7);
+  assert.equal(view.getUint8(10), 1);
+  const none = encodePayload({ type: 'GOODNESS', sampleSeq: 9, step: 3, prediction: null, drift: false, layers: [layer] });
+  assert.equal(new DataView(none.buffer).getInt16(8, true), -1);
+  assert.equal(none[10], 0);
+  const decoded = decodePayload(MessageType.GOODNESS, none);
+  assert.ok(decoded.type === 'GOODNESS');
+  assert.equal(decoded.prediction, null);
+  assert.equal(decoded.drift, false);
+  assert.throws(() => encodePayload({ type: 'GOODNESS', sampleSeq: 0, step: 0, prediction: -1, drift: false, layers: [layer] }), /prediction must be null/);
+  const bad = bytes.slice();
+  new DataView(bad.buffer).setInt16(8, -2, true);
+  assert.throws(() => decodePayload(MessageType.GOODNESS, bad), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED);
+  assert.throws(() => decodePayload(MessageType.GOODNESS, bytes.subarray(0, 11)), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED);
 });
 
 test('f32 samples always carry scale 1.0 on the wire', () => {
@@ -124,10 +145,11 @@ test('HELLO runtime names over 32 bytes and ERROR texts over 64 are MALFORMED (d
 });
 
 test('a frame of another version is VERSION_MISMATCH, except ERROR which always decodes', () => {
-  const [v2] = new Deframer().push(encodeFrame(MessageType.PING, 1, new Uint8Array(), 2));
-  assert.throws(() => decodeMessage(v2!), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.VERSION_MISMATCH && e.detail === 2);
-  const error = encodePayload({ type: 'ERROR', code: ErrorCode.VERSION_MISMATCH, detail: 2, text: 'protocol version mismatch' });
-  const [fromV2] = new Deframer().push(encodeFrame(MessageType.ERROR, 1, error, 2));
+  const other = PROTOCOL_VERSION + 1;
+  const [v2] = new Deframer().push(encodeFrame(MessageType.PING, 1, new Uint8Array(), other));
+  assert.throws(() => decodeMessage(v2!), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.VERSION_MISMATCH && e.detail === other);
+  const error = encodePayload({ type: 'ERROR', code: ErrorCode.VERSION_MISMATCH, detail: other, text: 'protocol version mismatch' });
+  const [fromV2] = new Deframer().push(encodeFrame(MessageType.ERROR, 1, error, other));
   const decoded = decodeMessage(fromV2!);
   assert.ok(decoded.type === 'ERROR');
   const raised = errorFromMessage(decoded, 1);
@@ -142,7 +164,7 @@ test('encoders reject bad fields with a TypeError naming the field', () => {
   assert.throws(() => encodePayload({ type: 'CONFIGURE', config: new Uint8Array(257) }), /config blob is 257 bytes/);
   assert.throws(() => encodePayload({ type: 'ERROR', code: 1, detail: 0, text: 'é' }), /text must be printable ASCII/);
   assert.throws(() => encodePayload({ type: 'SAMPLE', kind: 'positive', label: 0, encoding: 'f32', values: new Float32Array(1022) }), /protocol limit/);
-  assert.throws(() => encodePayload({ type: 'GOODNESS', sampleSeq: 0, step: 0, layers: [
+  assert.throws(() => encodePayload({ type: 'GOODNESS', sampleSeq: 0, step: 0, prediction: null, drift: false, layers: [
     { goodnessPositive: 0, goodnessNegative: 0, loss: 0, activeFraction: 0, hoyer: 0, extra: [1] },
     { goodnessPositive: 0, goodnessNegative: 0, loss: 0, activeFraction: 0, hoyer: 0 },
   ] }), /layers\[1\] has 0 extra fields/);

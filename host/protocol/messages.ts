@@ -45,7 +45,9 @@ export const GOODNESS_FIELDS_V1 = 5;
 
 const SAMPLE_FIXED = 12;
 const CHUNK_FIXED = 12;
-const GOODNESS_FIXED = 8;
+const GOODNESS_FIXED = 12;
+/** GOODNESS flags byte (offset 10), bit 0: the drift detector raised an alarm at this sample. */
+const GOODNESS_DRIFT = 1;
 const PREDICTION_FIXED = 4;
 const HELLO_FIXED = 15;
 const ERROR_FIXED = 7;
@@ -104,7 +106,14 @@ export type Message =
     buildId: number; nextExpected: number; runtime: string;
   }
   | { type: 'CONFIG_OK'; arenaUsed: number; arenaFree: number }
-  | { type: 'GOODNESS'; sampleSeq: number; step: number; layers: GoodnessLayer[] }
+  | {
+    type: 'GOODNESS'; sampleSeq: number; step: number;
+    /** Label the device predicted before training on the sample (prequential); null when off or unlabelled. */
+    prediction: number | null;
+    /** The device's drift detector raised an alarm at this sample. */
+    drift: boolean;
+    layers: GoodnessLayer[];
+  }
   | { type: 'PREDICTION'; label: number; scores: ArrayLike<number> }
   | ({ type: 'CHECKPOINT_DATA' } & CheckpointChunk)
   | { type: 'ACK'; nextExpected: number; reason: AckReason }
@@ -257,11 +266,19 @@ export function encodePayload(message: Message): Uint8Array {
       const extra = message.layers[0]?.extra?.length ?? 0;
       const fieldCount = GOODNESS_FIELDS_V1 + extra;
       checkUint('field count', fieldCount, 0xff);
+      const prediction = message.prediction ?? -1;
+      if (!Number.isInteger(prediction) || prediction < -1 || prediction > 0x7fff) {
+        throw new TypeError(`prediction must be null or an integer label in 0..32767, got ${message.prediction}`);
+      }
+      if (message.prediction === -1) throw new TypeError('prediction must be null (not -1) when there is none');
       const w = new Writer(GOODNESS_FIXED + message.layers.length * fieldCount * 4);
       w.view.setUint16(0, message.sampleSeq, true);
       w.view.setUint8(2, message.layers.length);
       w.view.setUint8(3, fieldCount);
       w.view.setUint32(4, message.step, true);
+      w.view.setInt16(8, prediction, true);
+      w.view.setUint8(10, message.drift ? GOODNESS_DRIFT : 0);
+      w.view.setUint8(11, 0);
       message.layers.forEach((layer, l) => {
         if ((layer.extra?.length ?? 0) !== extra) {
           throw new TypeError(`layers[${l}] has ${layer.extra?.length ?? 0} extra fields, layers[0] has ${extra}: all layers need the same`);
@@ -434,8 +451,10 @@ export function decodePayload(type: number, payload: Uint8Array, seq?: number): 
       const layerCount = view.getUint8(2);
       const fieldCount = view.getUint8(3);
       if (payload.length !== GOODNESS_FIXED + layerCount * fieldCount * 4) {
-        fail(ErrorCode.MALFORMED, seq, 'GOODNESS length does not match layers x fields');
+        fail(ErrorCode.MALFORMED, seq, `GOODNESS of ${layerCount} layers x ${fieldCount} fields needs ${GOODNESS_FIXED + layerCount * fieldCount * 4} bytes, got ${payload.length}`);
       }
+      const predicted = view.getInt16(8, true);
+      if (predicted < -1) fail(ErrorCode.MALFORMED, seq, `GOODNESS prediction ${predicted} is below -1`);
       const field = (l: number, f: number): number =>
         f < fieldCount ? view.getFloat32(GOODNESS_FIXED + (l * fieldCount + f) * 4, true) : NaN;
       const layers: GoodnessLayer[] = [];
@@ -453,7 +472,10 @@ export function decodePayload(type: number, payload: Uint8Array, seq?: number): 
         }
         layers.push(layer);
       }
-      return { type: name, sampleSeq: view.getUint16(0, true), step: view.getUint32(4, true), layers };
+      return {
+        type: name, sampleSeq: view.getUint16(0, true), step: view.getUint32(4, true),
+        prediction: predicted < 0 ? null : predicted, drift: (view.getUint8(10) & GOODNESS_DRIFT) !== 0, layers,
+      };
     }
     case 'PREDICTION': {
       need(PREDICTION_FIXED, name);

@@ -51,15 +51,21 @@ const cases = [
     { type: 'CHECKPOINT_PUT', offset: 6, total: 10, blobCrc: crc32(new Uint8Array(seq(10, (i) => i))), data: new Uint8Array([6, 7, 8, 9]) }],
   ['reset', 11, { type: 'RESET' }],
   ['ping (tag 0xBEEF)', 0xbeef, { type: 'PING' }],
-  ['hello', 0, { type: 'HELLO', protocolVersion: 1, window: 8, maxPayload: MAX_PAYLOAD, arenaFree: 61440, buildId: 0xc0ffee01, nextExpected: 0, runtime: 'ff-edge/wasi' }],
+  ['hello', 0, { type: 'HELLO', protocolVersion: 2, window: 8, maxPayload: MAX_PAYLOAD, arenaFree: 61440, buildId: 0xc0ffee01, nextExpected: 0, runtime: 'ff-edge/wasi' }],
   ['config ok', 1, { type: 'CONFIG_OK', arenaUsed: 12345, arenaFree: 49095 }],
-  ['goodness: 3 layers', 4, { type: 'GOODNESS', sampleSeq: 4, step: 1000, layers: [
+  ['goodness: 3 layers', 4, { type: 'GOODNESS', sampleSeq: 4, step: 1000, prediction: null, drift: false, layers: [
     goodnessLayer(12.5, 1.5, 0.125, 0.25, 0.5),
     goodnessLayer(8, 2, 0.25, 0.125, 0.625),
     goodnessLayer(4.5, 4.25, 0.6875, 0.5, 0.0625),
   ] }],
-  ['goodness: a 6th per-layer field (future extension)', 5, { type: 'GOODNESS', sampleSeq: 5, step: 1001, layers: [
+  ['goodness: a 6th per-layer field (future extension)', 5, { type: 'GOODNESS', sampleSeq: 5, step: 1001, prediction: null, drift: false, layers: [
     goodnessLayer(1, 2, 3, 0.5, 0.25, [42]),
+  ] }],
+  ['goodness: prequential prediction 7, drift alarm', 6, { type: 'GOODNESS', sampleSeq: 6, step: 1002, prediction: 7, drift: true, layers: [
+    goodnessLayer(3, 1, 0.25, 0.5, 0.125),
+  ] }],
+  ['goodness: prediction 0 (not null), no drift', 7, { type: 'GOODNESS', sampleSeq: 7, step: 1003, prediction: 0, drift: false, layers: [
+    goodnessLayer(3, 1, 0.25, 0.5, 0.125),
   ] }],
   ['prediction: 10 classes', 7, { type: 'PREDICTION', label: 2, scores: [0.5, 1, 9.5, -3, 0, 0.25, 2, 2.5, -0.5, 1.5] }],
   ['prediction: no label', 7, { type: 'PREDICTION', label: -1, scores: [] }],
@@ -109,7 +115,7 @@ const bad = [
   ['shorter than header + CRC (valid COBS, 7 bytes)', 'frame', raw(new Uint8Array([1, 8, 0, 0, 1, 2, 3])), ErrorCode.MALFORMED],
   ['COBS code byte points past the delimiter', 'frame', new Uint8Array([0x09, 0x01, 0x08, 0x01, 0x00]), ErrorCode.MALFORMED],
   ['payload of MAX_PAYLOAD + 1 bytes', 'frame', raw(bodyWithCrc(oversizeBody)), ErrorCode.FRAME_TOO_LARGE],
-  ['version 2 ping', 'message', encodeFrame(MessageType.PING, 1, new Uint8Array(), 2), ErrorCode.VERSION_MISMATCH],
+  ['version 1 ping (the previous protocol)', 'message', encodeFrame(MessageType.PING, 1, new Uint8Array(), 1), ErrorCode.VERSION_MISMATCH],
   ['unknown type 0x42', 'message', encodeFrame(0x42, 1, new Uint8Array()), ErrorCode.UNKNOWN_TYPE],
   ['sample: count says 3 f32, carries 2', 'message', encodeFrame(MessageType.SAMPLE, 4, samplePayload(0, 0, 1, 3, 8)), ErrorCode.SAMPLE_LENGTH],
   ['sample: shorter than its fixed fields', 'message', encodeFrame(MessageType.SAMPLE, 4, new Uint8Array(11)), ErrorCode.SAMPLE_LENGTH],
@@ -181,7 +187,7 @@ const cobsVectors = [
 
 const vectors = {
   description: 'ff-edge wire protocol test vectors (docs/protocol.md). Hex strings; frames include the trailing 00 delimiter. Both host/protocol (TS) and assembly/protocol (AS) must produce and accept exactly these bytes.',
-  protocolVersion: 1,
+  protocolVersion: 2,
   maxPayload: MAX_PAYLOAD,
   crc32: crcVectors,
   cobs: cobsVectors,

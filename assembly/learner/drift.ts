@@ -1,0 +1,53 @@
+// Page-Hinkley change detection (Page 1954; Hinkley 1971; the form River
+// uses, with its defaults: min 30 samples, delta 0.005, threshold 50,
+// forgetting alpha = 1 - 1e-4). Over a stream x_1, x_2, ... with running
+// mean m_n:
+//
+//   U_n = alpha U_{n-1} + (x_n - m_n - delta)   raise if U_n - min U > threshold  (mean went up)
+//   D_n = alpha D_{n-1} + (x_n - m_n + delta)   raise if max D - D_n > threshold  (mean went down)
+//
+// The prequential error only counts upward (more mistakes); positive
+// goodness counts both ways. After an alarm the detector starts afresh.
+// f32 only, so every target (wasm2c on an M4F) gives the same alarms;
+// host/learner/reference/page-hinkley.ts is the plain reference.
+//
+// Non-goals: ADWIN or other detectors; several detectors at once.
+
+// @ts-ignore: decorator
+@inline const ALPHA: f32 = 0.9999;
+
+let delta: f32 = 0.005;
+let threshold: f32 = 50;
+let minSamples: u32 = 30;
+let twoSided: bool = false;
+
+let count: u32 = 0;
+let mean: f32 = 0;
+let up: f32 = 0;
+let upMin: f32 = 0;
+let down: f32 = 0;
+let downMax: f32 = 0;
+
+export function driftSetup(d: f32, t: f32, min: u32, bothWays: bool): void {
+  delta = d; threshold = t; minSamples = min; twoSided = bothWays;
+  driftReset();
+}
+
+export function driftReset(): void {
+  count = 0; mean = 0; up = 0; upMin = 0; down = 0; downMax = 0;
+}
+
+/** Feeds one value; returns true on an alarm (the detector then restarts). */
+export function driftUpdate(x: f32): bool {
+  count++;
+  mean += (x - mean) / <f32>count;
+  const deviation = x - mean;
+  up = ALPHA * up + (deviation - delta);
+  upMin = min<f32>(upMin, up);
+  down = ALPHA * down + (deviation + delta);
+  downMax = max<f32>(downMax, down);
+  if (count < minSamples) return false;
+  const alarm = up - upMin > threshold || (twoSided && downMax - down > threshold);
+  if (alarm) driftReset();
+  return alarm;
+}

@@ -1,0 +1,144 @@
+// The device's continual-learning mechanisms (assembly/learner/replay.ts,
+// drift.ts) through build/learner-harness.wasm, held to their plain
+// references (host/learner/reference/reservoir.ts, page-hinkley.ts), and
+// their statistical properties with fixed seeds.
+
+import test from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { wasmPath } from "../host/paths.js";
+import { Xoshiro128 } from "../host/learner/reference/prng.js";
+import { ReferenceReservoir, type ReservoirMode } from "../host/learner/reference/reservoir.js";
+import { ReferencePageHinkley } from "../host/learner/reference/page-hinkley.js";
+
+interface Harness {
+  memory: WebAssembly.Memory;
+  seedRandom(seed: number): void;
+  scratch(bytes: number): number;
+  replaySetup(at: number, mode: number, capacity: number, inputs: number, classes: number): void;
+  replayOffer(input: number, label: number): number;
+  replayLabel(i: number): number;
+  replayLoad(i: number, dst: number): number;
+  replayFilled(): number;
+  driftSetup(delta: number, threshold: number, minSamples: number, twoSided: number): void;
+  driftUpdate(x: number): number;
+}
+
+async function harness(): Promise<Harness> {
+  const module = await WebAssembly.compile(await readFile(wasmPath("learner-harness")));
+  return (await WebAssembly.instantiate(module, {})).exports as unknown as Harness;
+}
+
+const MODES: Record<ReservoirMode, number> = { reservoir: 1, "class-balanced": 2 };
+
+/** A wasm buffer of `capacity` slots for D inputs and C classes, seeded; returns offer/load helpers. */
+function wasmReservoir(h: Harness, mode: ReservoirMode, capacity: number, D: number, C: number, seed: number) {
+  const base = h.scratch(capacity * (8 + 4 * Math.ceil(D / 4)) + 8 * C + 8 * D + 64);
+  const input = base, out = base + 4 * D, region = base + 8 * D;
+  h.replaySetup(region, MODES[mode], capacity, D, C);
+  h.seedRandom(seed);
+  return {
+    offer(values: ArrayLike<number>, label: number): number {
+      new Float32Array(h.memory.buffer, input, D).set(Array.from(values));
+      return h.replayOffer(input, label);
+    },
+    load(i: number): { label: number; values: Float32Array } {
+      const label = h.replayLoad(i, out);
+      return { label, values: new Float32Array(h.memory.buffer, out, D).slice() };
+    },
+  };
+}
+
+for (const mode of ["reservoir", "class-balanced"] as const) {
+  test(`replay ${mode}: the wasm buffer makes the reference's draws and stores the same int8 samples`, async () => {
+    const h = await harness();
+    const D = 7, C = 4, capacity = 12, seed = 11;
+    const wasm = wasmReservoir(h, mode, capacity, D, C, seed);
+    const ref = new ReferenceReservoir(mode, capacity, C, new Xoshiro128(seed));
+    const data = new Xoshiro128(99);
+    for (let t = 0; t < 400; t++) {
+      const values = Array.from({ length: D }, () => (data.nextUnit() * 2 - 1) * (1 + (t % 5)));
+      const label = t % 9 < 6 ? 0 : data.nextBelow(C); // skewed classes
+      assert.equal(wasm.offer(values, label), ref.offer(values, label), `sample ${t}`);
+    }
+    assert.equal(h.replayFilled(), capacity);
+    for (let i = 0; i < capacity; i++) {
+      const got = wasm.load(i);
+      assert.equal(got.label, ref.labels[i], `slot ${i} label`);
+      assert.deepEqual(Array.from(got.values), Array.from(ref.load(i)), `slot ${i} values`);
+    }
+  });
+}
+
+test("replay reservoir: every position of the stream is kept with probability N/t (chi-square over 400 seeds)", async () => {
+  const h = await harness();
+  const T = 100, N = 10, seeds = 400;
+  const kept = new Array<number>(T).fill(0);
+  for (let s = 0; s < seeds; s++) {
+    const wasm = wasmReservoir(h, "reservoir", N, 1, 2, 1000 + s);
+    for (let t = 0; t < T; t++) wasm.offer([t], t); // the label records the position
+    for (let i = 0; i < N; i++) kept[h.replayLabel(i)]!++;
+  }
+  const expected = (seeds * N) / T;
+  const chi2 = kept.reduce((sum, k) => sum + (k - expected) ** 2 / expected, 0);
+  // 99 degrees of freedom: mean 99, sd 14; 170 is beyond the 99.99th percentile.
+  console.log(`reservoir uniformity: chi-square ${chi2.toFixed(1)} over ${T} positions (99 dof), first ${kept[0]}, last ${kept[T - 1]}, expected ${expected}`);
+  assert.ok(chi2 < 170, `chi-square ${chi2}`);
+});
+
+test("replay class-balanced: a skewed stream fills equal class quotas; the plain reservoir does not", async () => {
+  const h = await harness();
+  const C = 3, N = 30;
+  const rng = new Xoshiro128(5);
+  const labels: number[] = [];
+  for (let i = 0; i < 300; i++) labels.push(0);
+  for (let i = 0; i < 60; i++) labels.splice(rng.nextBelow(labels.length + 1), 0, 1);
+  for (let i = 0; i < 20; i++) labels.splice(rng.nextBelow(labels.length + 1), 0, 2);
+  const counts = (mode: ReservoirMode): number[] => {
+    const wasm = wasmReservoir(h, mode, N, 2, C, 17);
+    labels.forEach((l, t) => wasm.offer([t, -t], l));
+    const c = new Array<number>(C).fill(0);
+    for (let i = 0; i < N; i++) c[h.replayLabel(i)]!++;
+    return c;
+  };
+  const balanced = counts("class-balanced"), plain = counts("reservoir");
+  console.log(`class counts in a 30-slot buffer from 300/60/20 samples: class-balanced ${balanced}, reservoir ${plain}`);
+  assert.deepEqual(balanced, [10, 10, 10]);
+  assert.ok(plain[0]! > 15, `reservoir keeps the stream's skew: ${plain}`);
+});
+
+function bernoulli(rng: Xoshiro128, p: number): number { return rng.nextUnit() < p ? 1 : 0; }
+
+test("Page-Hinkley: the wasm raises exactly the reference's alarms, one- and two-sided", async () => {
+  const h = await harness();
+  for (const twoSided of [false, true]) {
+    h.driftSetup(0.005, 20, 30, twoSided ? 1 : 0);
+    const ref = new ReferencePageHinkley({ threshold: 20, twoSided });
+    const rng = new Xoshiro128(3);
+    const alarms: number[] = [];
+    for (let t = 0; t < 5000; t++) {
+      const level = t < 1500 ? 0.5 : t < 3000 ? 2.5 : 0.2;
+      const x = Math.fround(level + (rng.nextUnit() - 0.5));
+      const got = h.driftUpdate(x) !== 0;
+      assert.equal(got, ref.update(x), `sample ${t}`);
+      if (got) alarms.push(t);
+    }
+    assert.ok(alarms.some((t) => t >= 1500 && t < 1700), `alarm after the rise: ${alarms}`);
+    assert.equal(alarms.some((t) => t >= 3000 && t < 3300), twoSided, `alarm after the fall only when two-sided: ${alarms}`);
+  }
+});
+
+test("Page-Hinkley (River defaults) over a 0/1 error stream: raises within 300 samples of 10% -> 60%, at most 1 alarm in 10,000 stationary samples", async () => {
+  const h = await harness();
+  h.driftSetup(0.005, 50, 30, 0);
+  const rng = new Xoshiro128(21);
+  const alarms: number[] = [];
+  for (let t = 0; t < 12_000; t++) {
+    if (h.driftUpdate(bernoulli(rng, t < 10_000 ? 0.1 : 0.6)) !== 0) alarms.push(t);
+  }
+  const before = alarms.filter((t) => t < 10_000);
+  const after = alarms.find((t) => t >= 10_000);
+  console.log(`page-hinkley: false alarms in 10,000 stationary samples ${before.length}; detection delay ${after === undefined ? "none" : after - 10_000}`);
+  assert.ok(before.length <= 1, `false alarms at ${before}`);
+  assert.ok(after !== undefined && after - 10_000 <= 300, `detected at ${after}`);
+});
