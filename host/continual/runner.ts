@@ -18,7 +18,7 @@ import { accuracyMatrix, continualMetrics, detectionDelays, PrequentialAccuracy,
 import type { Scenario, ScenarioSample } from './scenarios.js';
 
 /** TrainResult as the device side of issue 10 extends it; both fields optional until that merge. */
-type ContinualTrainResult = TrainResult & { prediction?: number | null; drift?: boolean };
+type ContinualTrainResult = TrainResult;
 
 export interface RunScenarioOptions {
   /** Where the continual records go (usually the same writer as the session's log). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeConfig, type LearnerConfig } from '../learner/config.js';
-import { runConfig, STRATEGIES, strategyFragment, unsupportedFields, withRule } from './strategies.js';
+import { runConfig, STRATEGIES, strategyFragment, withRule } from './strategies.js';
 
 const model: LearnerConfig = { inputSize: 96, layers: [32, 16], classes: 5 };
 
@@ -23,17 +23,15 @@ test('strategies are config fragments; replay and detection carry the agreed fie
   assert.equal(STRATEGIES.length, 3);
 });
 
-test('a strategy whose fields the config encoder does not carry is refused by name, never run as fine-tune', () => {
-  // Whatever this build encodes, runConfig either passes every field to the device or refuses.
+test('every strategy reaches the device: its fields change the CONFIGURE blob, and in the way asked', () => {
+  const plain = encodeConfig(withRule(model, 'ff'));
   for (const name of STRATEGIES) {
-    const missing = unsupportedFields(model, strategyFragment(name)).filter((f) => f !== 'prequential');
-    if (missing.length === 0) {
-      const config = runConfig(model, name, 'ff');
-      assert.notDeepEqual(encodeConfig(config), name === 'fine-tune' ? undefined : encodeConfig(model));
-    } else {
-      assert.throws(() => runConfig(model, name, 'ff'), new RegExp(`strategy ${name.replace('+', '\\+')} needs LearnerConfig\\.${missing[0]}`));
-    }
+    const config = runConfig(model, name, 'ff');
+    assert.notDeepEqual(encodeConfig(config), plain, `${name} sends something the plain model does not`);
+    assert.equal(config.prequential, 'goodness');
   }
-  // fine-tune always runs (prequential predictions are reported n/a when the device sends none).
+  assert.equal(runConfig(model, 'fine-tune', 'ff').replay, undefined);
+  assert.equal(runConfig(model, 'replay', 'ff').replay?.mode, 'reservoir');
+  assert.equal(runConfig(model, 'replay+detection', 'ff').drift?.detector, 'page-hinkley');
   assert.equal(runConfig(model, 'fine-tune', 'pepita').algorithm, 'pepita');
 });

@@ -8,23 +8,12 @@
 //   rules       ff, hebbian-ff, pepita, backprop (the output-layer rules get a last layer of `classes` units)
 //
 // Every strategy asks the device for prequential predictions
-// (LearnerConfig.prequential). A fragment whose fields this build's config
-// encoder does not carry to the device is refused (unsupportedFields), never
-// run silently as something else.
+// (LearnerConfig.prequential).
 
-import { encodeConfig, OUTPUT_LAYER_ALGORITHMS, type Algorithm, type LearnerConfig } from '../learner/config.js';
+import { OUTPUT_LAYER_ALGORITHMS, type Algorithm, type LearnerConfig } from '../learner/config.js';
 
-/** The fields issue 10 adds to LearnerConfig (device side); declared here until the merged config has them. */
-export interface ContinualConfig {
-  prequential?: 'off' | 'goodness' | 'head';
-  replay?: { mode: 'off' | 'reservoir' | 'class-balanced'; capacity: number; storage: 'raw' | 'latent'; latentLayer?: number; ratio: number };
-  drift?: {
-    detector: 'off' | 'page-hinkley'; signal: 'error' | 'goodness'; delta: number; threshold: number; minSamples: number;
-    reaction: 'none' | 'restart-schedule';
-  };
-}
-
-export type StrategyFragment = ContinualConfig;
+/** What a strategy sets: the on-device continual-learning fields of LearnerConfig. */
+export type StrategyFragment = Pick<LearnerConfig, 'prequential' | 'replay' | 'drift'>;
 
 export const STRATEGIES = ['fine-tune', 'replay', 'replay+detection'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -68,30 +57,7 @@ export function withRule(model: LearnerConfig, rule: string): LearnerConfig {
   return { ...rest, algorithm, layers };
 }
 
-/**
- * Fields of `fragment` that change nothing in the CONFIGURE blob this build
- * writes: the device would never see them. Empty when all of them reach it.
- */
-export function unsupportedFields(model: LearnerConfig, fragment: StrategyFragment): string[] {
-  const plain = encodeConfig(model);
-  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
-  return (Object.keys(fragment) as (keyof StrategyFragment)[]).filter((key) => {
-    const value = fragment[key];
-    if (value === undefined) return false;
-    return same(plain, encodeConfig({ ...model, [key]: value } as LearnerConfig));
-  });
-}
-
-/** The config of one run, or a StrategyError naming what this build cannot send (prequential alone is allowed: reported as n/a). */
+/** The config of one run: the model with the rule and the strategy's fields. */
 export function runConfig(model: LearnerConfig, strategy: string, rule: string, o: StrategyOptions = DEFAULT_STRATEGY_OPTIONS): LearnerConfig {
-  const base = withRule(model, rule);
-  const fragment = strategyFragment(strategy, o);
-  const missing = unsupportedFields(base, fragment).filter((f) => f !== 'prequential');
-  if (missing.length > 0) {
-    throw new StrategyError(
-      `strategy ${strategy} needs LearnerConfig.${missing.join(' and LearnerConfig.')} on the device, which this build does not encode ` +
-      `(the on-device replay/drift features are not in it): run --strategies fine-tune, or a build with them`,
-    );
-  }
-  return { ...base, ...fragment } as LearnerConfig;
+  return { ...withRule(model, rule), ...strategyFragment(strategy, o) };
 }

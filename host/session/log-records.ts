@@ -25,10 +25,12 @@ export function metaRecord(config: Record<string, unknown>, device: DeviceInfo, 
 /** The `train` record of a trained sample; null when its GOODNESS reply was lost (nothing to record). */
 export function trainRecord(result: TrainResult): TrainRecord | null {
   if (!result.layers) return null;
-  return {
+  const record: TrainRecord = {
     type: 'train', t: Date.now(), seq: result.seq, step: result.step!, label: result.label,
     layers: result.layers.map(layerRecord), sample: result.index,
   };
+  if (result.prediction !== null) record.predicted = result.prediction;
+  return record;
 }
 
 export function evalRecord(result: EvalResult): EvalRecord {

@@ -198,7 +198,10 @@ export class Session {
     const goodness = expectReply(c, 'GOODNESS', this.link.device);
     this.samplesTrained++;
     if (goodness) this.deviceStep = Math.max(this.deviceStep, goodness.step);
-    return { index, seq: c.seq, label, step: goodness?.step ?? null, layers: goodness?.layers ?? null };
+    return {
+      index, seq: c.seq, label, step: goodness?.step ?? null, layers: goodness?.layers ?? null,
+      prediction: goodness?.prediction ?? null, drift: goodness?.drift ?? false,
+    };
   }
 
   private async logTrain(result: TrainResult): Promise<void> {

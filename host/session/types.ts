@@ -61,6 +61,14 @@ export interface TrainResult {
   step: number | null;
   /** Per-layer record from GOODNESS; null when the reply was lost (the sample was still trained once). */
   layers: GoodnessLayer[] | null;
+  /**
+   * The label the device predicted before training on this sample (config
+   * `prequential`, test-then-train); null when prequential is off, the sample is
+   * unlabelled, or the reply was lost.
+   */
+  prediction: number | null;
+  /** The device's drift detector raised an alarm at this sample (config `drift`). */
+  drift: boolean;
 }
 
 export interface PredictionResult {
