@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeMessage, Deframer, encodeMessage, ErrorCode, ProtocolError, type Message, type RequestMessage,
+  decodeMessage, Deframer, encodeMessage, ErrorCode, PROTOCOL_VERSION, ProtocolError, type Message, type RequestMessage,
 } from '../protocol/index.js';
 import type { Transport, TransportEventName, TransportEvents } from '../transport/transport.js';
 import { DeviceDisconnectedError, DeviceTimeoutError, SessionClosedError } from './errors.js';
@@ -100,7 +100,7 @@ class MemoryDevice {
           continue;
         }
         this.reply(encodeMessage({
-          type: 'HELLO', protocolVersion: 1, window: 2, maxPayload: 256, arenaFree: 4096, buildId: 1, nextExpected: this.expected, runtime: 'memory',
+          type: 'HELLO', protocolVersion: PROTOCOL_VERSION, window: 2, maxPayload: 256, arenaFree: 4096, buildId: 1, nextExpected: this.expected, runtime: 'memory',
         }, seq));
       } else if (message.type === 'PING') {
         this.reply(encodeMessage({ type: 'PONG', nextExpected: this.expected, framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 }, seq));
@@ -195,7 +195,7 @@ describe('link engine on a fake clock', () => {
     assert.equal(transport.device.bytes[0], 0, 'the first byte on the wire is the 0x00 flush');
     assert.equal(transport.device.seen.filter((m) => m.type === 'HELLO_REQUEST').length, 3);
     assert.equal(transport.device.seen.at(-1)?.type, 'PING', 'a PING after HELLO takes the device counters baseline');
-    assert.deepEqual(link.device, { protocolVersion: 1, window: 2, maxPayload: 256, arenaFree: 4096, buildId: 1, runtime: 'memory' });
+    assert.deepEqual(link.device, { protocolVersion: PROTOCOL_VERSION, window: 2, maxPayload: 256, arenaFree: 4096, buildId: 1, runtime: 'memory' });
     assert.equal(link.stats.congestionWindow, 2);
     await link.close();
   });
