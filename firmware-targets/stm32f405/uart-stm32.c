@@ -3,6 +3,7 @@
  * BRR, CR1). RX is interrupt-driven (RXNE) into a ring, so bytes arriving
  * while the learner computes are kept (the USART holds one received byte); TX
  * is polled on TXE, so it also works from fault handlers with interrupts off.
+ * The ring and its flow control: ../cortex-m-common/uart-ring.h.
  */
 #include "board.h"
 
@@ -30,22 +31,6 @@ typedef struct {
 #define IRQ_WORD (BOARD_UART_RX_IRQ / 32)
 #define IRQ_BIT (1u << (BOARD_UART_RX_IRQ % 32))
 
-#if (BOARD_RX_RING_BYTES & (BOARD_RX_RING_BYTES - 1)) != 0
-#error "BOARD_RX_RING_BYTES must be a power of two"
-#endif
-
-/* Free-running indices. Producer: rx_drain(), from the RX interrupt or from
- * uart_take() (called with interrupts masked); consumer: uart_take(). */
-static uint8_t rx_ring[BOARD_RX_RING_BYTES];
-static volatile uint32_t rx_head;
-static volatile uint32_t rx_tail;
-/* Set when the ring was full: the byte stays in DR and the interrupt is off
- * until uart_take() makes room. QEMU then holds the sender back; a real USART
- * overruns on the next byte (ORE, counted). The NVIC line is masked too: QEMU
- * keeps the line high while RXNE is set, whatever RXNEIE says. */
-static volatile uint32_t rx_paused;
-volatile uint32_t uart_rx_dropped;
-
 void uart_init(void) {
   USART->cr1 = 0;
   /* 84 MHz / 115200 = 729.17 -> 729 = 45 + 9/16 (0.02 % off). */
@@ -62,37 +47,20 @@ void uart_put(uint8_t byte) {
   USART->dr = byte;
 }
 
-static void rx_drain(void) {
-  uint32_t sr;
-  while ((sr = USART->sr) & SR_RXNE) {
-    if (rx_head - rx_tail >= BOARD_RX_RING_BYTES) { /* full: leave the byte in DR */
-      USART->cr1 = CR1_UE | CR1_TE | CR1_RE;
-      NVIC_ICER[IRQ_WORD] = IRQ_BIT;
-      NVIC_ICPR[IRQ_WORD] = IRQ_BIT;
-      rx_paused = 1;
-      return;
-    }
-    /* Reading SR then DR also clears ORE (RM0090 §30.6.1). */
-    if (sr & SR_ORE) uart_rx_dropped = uart_rx_dropped + 1;
-    rx_ring[rx_head % BOARD_RX_RING_BYTES] = (uint8_t)USART->dr;
-    rx_head = rx_head + 1;
-  }
-}
-
-void uart_rx_irq_handler(void) { rx_drain(); }
-
-/* Call with interrupts masked (main.c does): it may drain the USART itself. */
-uint32_t uart_take(uint8_t* dst, uint32_t max) {
-  uint32_t n = 0;
-  while (n < max && rx_tail != rx_head) {
-    dst[n++] = rx_ring[rx_tail % BOARD_RX_RING_BYTES];
-    rx_tail = rx_tail + 1;
-  }
-  if (rx_paused && n != 0) {
-    rx_paused = 0;
+static int hw_rx_ready(void) { return (USART->sr & SR_RXNE) != 0; }
+/* Reading SR (hw_rx_overrun, hw_rx_ready) then DR clears ORE (RM0090 §30.6.1). */
+static uint8_t hw_rx_read(void) { return (uint8_t)USART->dr; }
+static int hw_rx_overrun(void) { return (USART->sr & SR_ORE) != 0; }
+/* Off: the NVIC line too, since QEMU keeps it high while RXNE is set whatever RXNEIE says. */
+static void hw_rx_irq(int on) {
+  if (on) {
     USART->cr1 = CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE;
-    rx_drain(); /* the byte that waited in DR */
-    if (!rx_paused) NVIC_ISER[IRQ_WORD] = IRQ_BIT;
+    NVIC_ISER[IRQ_WORD] = IRQ_BIT;
+  } else {
+    USART->cr1 = CR1_UE | CR1_TE | CR1_RE;
+    NVIC_ICER[IRQ_WORD] = IRQ_BIT;
+    NVIC_ICPR[IRQ_WORD] = IRQ_BIT;
   }
-  return n;
 }
+
+#include "uart-ring.h"

@@ -49,9 +49,9 @@ CFLAGS := $(CPU) -O2 -ffp-contract=off -fno-math-errno -std=gnu11 -g \
   -DWASM_RT_MAX_CALL_STACK_DEPTH=$(CALL_DEPTH) \
   -DFFEDGE_RAM_BYTES=$(RAM_BYTES)u -DFFEDGE_RANDOM_SEED=$(RANDOM_SEED)ull \
   -DFFEDGE_SEMIHOSTING=$(SEMIHOSTING) $(if $(RUNTIME_KIND),-DBOARD_RUNTIME_KIND=$(RUNTIME_KIND)u) \
-  -I$(BUILD)/include -I$(BUILD) -I$(GLUE) -I.
+  -I$(BUILD)/include -I$(BUILD) -I$(GLUE) -I. $(addprefix -I,$(BOARD_DIRS))
 LDFLAGS := $(CPU) $(LIBC) -nostartfiles -Wl,--gc-sections $(addprefix -L,$(BOARD_DIRS)) \
-  -Wl,-T,$(LDSCRIPT) -Wl,--defsym=__stack_bytes=$(STACK_BYTES) \
+  -T $(LDSCRIPT) -Wl,--defsym=__stack_bytes=$(STACK_BYTES) \
   -Wl,-Map,$(BUILD)/fw.map -Wl,--print-memory-usage
 LDLIBS := -lm -lc -lgcc
 
