@@ -8,7 +8,6 @@
 #   LIBC       libc selection at link, e.g. --specs=nano.specs
 #   BOARD_OBJS object names of its own and shared board files (main.o uart-x.o ...)
 #   BOARD_DIRS where those sources live, searched in order (its folder: .)
-#   RUNTIME_KIND (optional) assembly/device.ts runtime_kind, for HELLO
 #
 # and the settings below may be given on the command line (see each README).
 
@@ -31,6 +30,11 @@ SEMIHOSTING ?= 0
 # generated C (~0.75x the instructions per step), but an access outside the
 # memory then reads or corrupts whatever RAM is there. Trusted programs only.
 BOUNDS_CHECKS ?= 1
+# embed: run the device program (embed.c). step-bench: the instruction bench
+# (step-bench.c) with WASM=ff-core.wasm, BENCH_CONFIG=/abs/bench-config.h,
+# BENCH_STEPS=N; host/bench/boards.ts drives it.
+EMBED       ?= embed
+BENCH_STEPS ?= 20
 # wasm-rt.h of the installed wabt (Debian: /usr/include/wasm-rt.h).
 WASM_RT_H   ?= /usr/include/wasm-rt.h
 WASM2C      ?= wasm2c
@@ -48,17 +52,18 @@ CFLAGS := $(CPU) -O2 -ffp-contract=off -fno-math-errno -std=gnu11 -g \
   -DNDEBUG -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DFFEDGE_RT_STATIC_MEMORY \
   -DWASM_RT_MAX_CALL_STACK_DEPTH=$(CALL_DEPTH) \
   -DFFEDGE_RAM_BYTES=$(RAM_BYTES)u -DFFEDGE_RANDOM_SEED=$(RANDOM_SEED)ull \
-  -DFFEDGE_SEMIHOSTING=$(SEMIHOSTING) $(if $(RUNTIME_KIND),-DBOARD_RUNTIME_KIND=$(RUNTIME_KIND)u) \
+  -DFFEDGE_SEMIHOSTING=$(SEMIHOSTING) \
+  $(if $(filter step-bench,$(EMBED)),-DBENCH_STEPS=$(BENCH_STEPS) -DBENCH_CONFIG='"$(abspath $(BENCH_CONFIG))"') \
   -I$(BUILD)/include -I$(BUILD) -I$(GLUE) -I. $(addprefix -I,$(BOARD_DIRS))
 LDFLAGS := $(CPU) $(LIBC) -nostartfiles -Wl,--gc-sections $(addprefix -L,$(BOARD_DIRS)) \
   -T $(LDSCRIPT) -Wl,--defsym=__stack_bytes=$(STACK_BYTES) \
   -Wl,-Map,$(BUILD)/fw.map -Wl,--print-memory-usage
 LDLIBS := -lm -lc -lgcc
 
-OBJS := $(addprefix $(BUILD)/,ffdevice.o embed.o wasm-rt-pool.o wasi-shim.o fatal-report.o $(BOARD_OBJS))
+OBJS := $(addprefix $(BUILD)/,ffdevice.o $(EMBED).o wasm-rt-pool.o wasi-shim.o fatal-report.o $(BOARD_OBJS))
 
 # Rebuild everything when a setting changes, not only when a file does.
-CONFIG := $(RAM_BYTES) $(STACK_BYTES) $(CALL_DEPTH) $(RANDOM_SEED) $(SEMIHOSTING) $(BOUNDS_CHECKS) $(CFLAGS) $(LDFLAGS)
+CONFIG := $(RAM_BYTES) $(STACK_BYTES) $(CALL_DEPTH) $(RANDOM_SEED) $(SEMIHOSTING) $(BOUNDS_CHECKS) $(EMBED) $(CFLAGS) $(LDFLAGS)
 $(shell mkdir -p $(BUILD)/include; echo '$(CONFIG)' | cmp -s - $(BUILD)/config.stamp || echo '$(CONFIG)' > $(BUILD)/config.stamp)
 
 .PHONY: all size clean print-%
