@@ -327,9 +327,11 @@ async function sizeTool(tool: string, args: string[]): Promise<string> {
 async function boardSections(board: FirmwareBoard, deviceWasm: string, stackBytes: number, callDepth: number) {
   const dir = boardDir(board);
   const build = join(dir, 'build', `budget-stack${stackBytes}-depth${callDepth}`);
-  // RAM_BYTES only sizes .wasm_pool, which the budget replaces by what the learner needs
-  // (16 bytes: the link then fits even the 16 KiB nRF51).
-  await make(dir, { WASM: deviceWasm, BUILD: build, RAM_BYTES: 16, STACK_BYTES: stackBytes, CALL_DEPTH: callDepth });
+  // .wasm_pool (RAM_BYTES) is replaced by what the learner needs. The build still gets a
+  // pool of a real size (a token 16-byte one lets the RISC-V linker relax accesses to it
+  // to gp-relative and under-count flash by ~0.6 KB), small enough to link beside the stack.
+  const pool = Math.max(16, Math.min(65536, board.ramBytes - stackBytes - 4096));
+  await make(dir, { WASM: deviceWasm, BUILD: build, RAM_BYTES: pool, STACK_BYTES: stackBytes, CALL_DEPTH: callDepth });
   const out = await sizeTool(`${board.prefix}size`, ['-A', join(build, 'fw.elf')]);
   const section = (name: string): number => Number(out.match(new RegExp(`^\\${name}\\s+(\\d+)`, 'm'))?.[1] ?? 0);
   return {

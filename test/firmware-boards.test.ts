@@ -7,14 +7,17 @@
 //    (ERROR ARENA_TOO_SMALL, detail = what host/budget.ts predicts), and one that fits
 //    then trains (the nRF51 has room for no arena at all: there even the smallest model
 //    is refused, with its number).
+//  * `ffedge budget --target <board>` adds up to what the ELF links.
 // Short: a handful of frames per board. A board whose toolchain is missing is skipped
 // with the Debian package to install.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { encodeConfig, type LearnerConfig } from '../host/learner/config.js';
 import { ArenaTooSmallError, LearnerStatus, learnerError } from '../host/learner/errors.js';
 import { quantize } from '../host/protocol/messages.js';
@@ -55,6 +58,25 @@ for (const { board, vars, big, small } of cases) {
       const driver = new DeviceDriver(link);
       return { driver, stop: async () => { await driver.close(); await stop(); } };
     }
+
+    test(`ffedge budget --target ${board.name}: its RAM total is what the ELF links with that pool, its limit the part's RAM`, async () => {
+      const b = await budget({ target: board.name as 'stm32f405', config: SENSOR_DEMO_MODEL });
+      assert.equal(b.limit?.bytes, board.ramBytes);
+      assert.equal(b.ram.stack, board.stackBytes);
+      assert.equal(b.fits, b.ram.total <= board.ramBytes);
+      // Link the firmware with exactly that linear memory (the part's RAM region permitting).
+      const pool = Math.ceil(b.ram.linearMemory / 16) * 16;
+      if (b.ram.total - b.ram.linearMemory + pool > board.ramBytes) {
+        assert.equal(b.fits, false, `${b.model} cannot link in ${board.ramBytes} B, and the budget says so`);
+        return;
+      }
+      const elf = await buildBoard(board, deviceWasm, join(work, 'budget'), { RAM_BYTES: pool });
+      const { stdout } = await promisify(execFile)(`${board.prefix}size`, ['-A', '-d', elf]);
+      const section = (name: string): number => Number(new RegExp(`^\\${name}\\s+(\\d+)`, 'm').exec(stdout)?.[1] ?? 0);
+      const linked = section('.stack') + section('.data') + section('.bss') + section('.wasm_pool');
+      assert.equal(linked - pool, b.ram.total - b.ram.linearMemory, 'stack + statics as the budget counts them');
+      assert.equal(b.flash.total, section('.vectors') + section('.text') + section('.ARM.exidx') + section('.data'), 'flash');
+    });
 
     test(`CALL_DEPTH=${TRAP_DEPTH}: HELLO works, a CONFIGURE that traps comes back as ERROR(DEVICE_TRAP, exhaustion)`, async () => {
       const { driver, stop } = await boot({ ...vars, CALL_DEPTH: TRAP_DEPTH });

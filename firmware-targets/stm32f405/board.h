@@ -42,7 +42,7 @@
 #endif
 
 #ifndef FFEDGE_RAM_BYTES /* linear-memory pool = ram_limit_bytes (set by the Makefile) */
-#define FFEDGE_RAM_BYTES 98304u
+#define FFEDGE_RAM_BYTES 110592u
 #endif
 
 #ifndef FFEDGE_RANDOM_SEED /* seed of the deterministic random_get */
