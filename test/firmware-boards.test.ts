@@ -30,6 +30,13 @@ const deviceWasm = process.env.FFEDGE_DEVICE_WASM ?? join(repoRoot, 'build', 'ff
 const noDevice = existsSync(deviceWasm) ? false : `${deviceWasm} not built yet (npm run build:wasm)`;
 const TRAP_DEPTH = 5;
 
+/** A floating-point instruction in `objdump -d` output of the board's architecture. */
+function floatInstruction(board: FirmwareBoard): RegExp {
+  return board.prefix.startsWith('riscv')
+    ? /^\s+[0-9a-f]+:\s+[0-9a-f]+\s+f(?:add|sub|mul|div|sqrt|madd|msub|nmadd|nmsub|lw|sw|mv|cvt|eq|lt|le)\./m
+    : /^\s+[0-9a-f]+:\s+[0-9a-f ]+\s+v(?:add|sub|mul|div|sqrt|fma|fms|ldr|str|mov|cvt)\.f32/m;
+}
+
 interface BoardCase {
   board: FirmwareBoard;
   /** Settings of the "too big" build: its RAM_BYTES is the limit the device checks. */
@@ -77,6 +84,14 @@ for (const { board, vars, big, small } of cases) {
       assert.equal(linked - pool, b.ram.total - b.ram.linearMemory, 'stack + statics as the budget counts them');
       assert.equal(b.flash.total, section('.vectors') + section('.text') + section('.ARM.exidx') + section('.data'), 'flash');
     });
+
+    test('a soft-float build holds no floating-point instruction (every f32 operation is a libgcc call: IEEE, never fused)',
+      { skip: board.core.includes('soft float') ? false : 'a hard-float board' }, async () => {
+        const elf = await buildBoard(board, deviceWasm, join(work, 'defaults'));
+        const { stdout: code } = await promisify(execFile)(`${board.prefix}objdump`, ['-d', elf], { maxBuffer: 64 << 20 });
+        assert.doesNotMatch(code, floatInstruction(board), 'no floating-point instruction');
+        assert.match(code, /<(?:__mulsf3|__aeabi_fmul)>:/, 'f32 multiplies go through libgcc');
+      });
 
     test(`CALL_DEPTH=${TRAP_DEPTH}: HELLO works, a CONFIGURE that traps comes back as ERROR(DEVICE_TRAP, exhaustion)`, async () => {
       const { driver, stop } = await boot({ ...vars, CALL_DEPTH: TRAP_DEPTH });

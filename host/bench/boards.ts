@@ -90,7 +90,7 @@ export async function benchBoards(options: { steps?: number } = {}): Promise<{ r
   return { runs, referenceFnv: reference };
 }
 
-const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+const kb = (bytes: number): string => `${bytes % 1024 === 0 ? bytes / 1024 : (bytes / 1024).toFixed(1)} KiB`;
 
 /** The docs/boards.md table, as Markdown. */
 export function formatBoards(result: { runs: BoardRun[]; referenceFnv: number }): string {
