@@ -46,7 +46,7 @@ declare function proc_exit(code: u32): void;
 
 /** Set by the embedder before _start: usable linear-memory bytes (0 = no limit). */
 export let ram_limit_bytes: u32 = 0;
-/** Set by the embedder before _start: 0 wasi, 1 linux-edge, 2 cortex-m4. */
+/** Set by the embedder before _start: 0 wasi, 1 linux-edge, 2 cortex-m4, 3 riscv32, 4 cortex-m0. */
 export let runtime_kind: u32 = 0;
 
 /** (ABI 1 << 16) | protocol 2: HELLO's buildId names what this program speaks. */
@@ -58,6 +58,8 @@ const DELIMITER: usize = memory.data<u8>([0x00]); // frame delimiter (docs/proto
 const NAME_WASI = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x77, 0x61, 0x73, 0x69]); // "ff-edge/wasi"
 const NAME_LINUX = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x6c, 0x69, 0x6e, 0x75, 0x78, 0x2d, 0x65, 0x64, 0x67, 0x65]); // "ff-edge/linux-edge"
 const NAME_M4 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x63, 0x6f, 0x72, 0x74, 0x65, 0x78, 0x2d, 0x6d, 0x34]); // "ff-edge/cortex-m4"
+const NAME_RV32 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x72, 0x69, 0x73, 0x63, 0x76, 0x33, 0x32]); // "ff-edge/riscv32"
+const NAME_M0 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x63, 0x6f, 0x72, 0x74, 0x65, 0x78, 0x2d, 0x6d, 0x30]); // "ff-edge/cortex-m0"
 
 // Weights CRC is costly for a large model: computed once per weights version.
 let weightsCrc: u32 = 0;
@@ -89,8 +91,12 @@ function arenaFree(): u32 {
 }
 
 function hello(seq: u32): i32 {
-  const name = runtime_kind == 1 ? NAME_LINUX : runtime_kind == 2 ? NAME_M4 : NAME_WASI;
-  const length = runtime_kind == 1 ? 18 : runtime_kind == 2 ? 17 : 12;
+  let name = NAME_WASI;
+  let length = 12;
+  if (runtime_kind == 1) { name = NAME_LINUX; length = 18; }
+  else if (runtime_kind == 2) { name = NAME_M4; length = 17; }
+  else if (runtime_kind == 3) { name = NAME_RV32; length = 15; }
+  else if (runtime_kind == 4) { name = NAME_M0; length = 17; }
   return txFinish(writeHello(txBegin(MSG_HELLO, seq), WINDOW, MAX_PAYLOAD, arenaFree(), BUILD_ID, linkNextExpected(), name, length));
 }
 

@@ -71,7 +71,7 @@ test('bigger models need more; SGD needs one optimizer state less than Adam', { 
 });
 
 test('bad options are TypeErrors naming the option; bad configs are the learner\'s ConfigError', { skip: skipUnbuilt }, async () => {
-  await assert.rejects(budget({ target: 'esp32' as never, config: SENSOR_DEMO_MODEL }), /target must be one of cortex-m4-qemu, linux-edge, wasi/);
+  await assert.rejects(budget({ target: 'esp32' as never, config: SENSOR_DEMO_MODEL }), /target must be one of cortex-m4-qemu, stm32f405, riscv32, nrf51-microbit, linux-edge, wasi/);
   await assert.rejects(budget({ target: 'wasi', config: SENSOR_DEMO_MODEL, ramBytes: -1 }), /ramBytes must be a whole number/);
   await assert.rejects(budget({ target: 'wasi', config: { ...SENSOR_DEMO_MODEL, layers: [0] } }), (e: Error) => e.name === 'ConfigError');
 });

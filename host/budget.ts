@@ -24,6 +24,7 @@ import { promisify } from 'node:util';
 import { resolveConfig, type LearnerConfig } from './learner/config.js';
 import { ArenaTooSmallError } from './learner/errors.js';
 import { Learner } from './learner/learner.js';
+import { boardDir, FIRMWARE_BOARDS, firmwareBoard, type FirmwareBoard } from './boards.js';
 import { packageRoot, wasmPath } from './paths.js';
 import { Deframer } from './protocol/frame.js';
 import { decodeMessage, type Message } from './protocol/messages.js';
@@ -50,28 +51,34 @@ export const SENSOR_DEMO_MODEL: LearnerConfig = {
   learningRate: 0.01,
 };
 
-export const BUDGET_TARGETS = ['cortex-m4-qemu', 'linux-edge', 'wasi'] as const;
+/** Every bare-metal board of host/boards.ts, then the two hosted targets. */
+export const BUDGET_TARGETS = ['cortex-m4-qemu', 'stm32f405', 'riscv32', 'nrf51-microbit', 'linux-edge', 'wasi'] as const;
 export type BudgetTarget = (typeof BUDGET_TARGETS)[number];
 
 /** SRAM of QEMU's mps2-an386 (its linker script): the default RAM of the M4 target. */
-export const MPS2_AN386_RAM_BYTES = 4 * 1024 * 1024;
+export const MPS2_AN386_RAM_BYTES = firmwareBoard('cortex-m4-qemu').ramBytes;
 /** The M4 firmware's defaults (firmware-targets/cortex-m4-qemu/Makefile). */
-export const M4_DEFAULT_STACK_BYTES = 16384;
-export const M4_DEFAULT_CALL_DEPTH = 64;
+export const M4_DEFAULT_STACK_BYTES = firmwareBoard('cortex-m4-qemu').stackBytes;
+export const M4_DEFAULT_CALL_DEPTH = firmwareBoard('cortex-m4-qemu').callDepth;
+
+/** The bare-metal board behind `target`, or undefined for linux-edge and wasi. */
+function boardOf(target: BudgetTarget): FirmwareBoard | undefined {
+  return FIRMWARE_BOARDS.find((b) => b.name === target);
+}
 
 export interface BudgetOptions {
   target: BudgetTarget;
   config: LearnerConfig;
   /**
-   * RAM the target has, in bytes. cortex-m4-qemu: the part's SRAM, out of which
-   * come the stack, the firmware's statics and the learner's pool (default
-   * 4 MiB, mps2-an386). linux-edge: `--ram`, the linear memory the program may
+   * RAM the target has, in bytes. A bare-metal board: the part's SRAM, out of which
+   * come the stack, the firmware's statics and the learner's pool (default: the
+   * part's, host/boards.ts; 4 MiB for mps2-an386). linux-edge: `--ram`, the linear memory the program may
    * use; wasi: `ram_limit_bytes`, likewise (default for both: no limit).
    */
   ramBytes?: number;
-  /** cortex-m4-qemu: STACK_BYTES of the build (default 16384). */
+  /** A bare-metal board: STACK_BYTES of the build (default: its Makefile's). */
   stackBytes?: number;
-  /** cortex-m4-qemu: CALL_DEPTH of the build (default 64). */
+  /** A bare-metal board: CALL_DEPTH of the build (default: its Makefile's). */
   callDepth?: number;
   /** linux-edge: cross-compiler prefix, e.g. 'arm-linux-gnueabihf-' (default: native gcc). */
   cross?: string;
@@ -87,7 +94,7 @@ export interface Budget {
   /** Program storage: flash on the MCU, the binary on Linux, the .wasm for wasi. */
   flash: { text: number; data: number; total: number };
   ram: {
-    /** Main stack the firmware reserves (cortex-m4-qemu only). */
+    /** Main stack the firmware reserves (bare-metal boards only). */
     stack: number;
     /** Initialised (.data) and zeroed (.bss) statics of the native program, outside linear memory. */
     data: number;
@@ -138,8 +145,9 @@ export async function budget(options: BudgetOptions): Promise<Budget> {
 
   let flash: Budget['flash'];
   let stack = 0, data = 0, bss = 0;
-  if (options.target === 'cortex-m4-qemu') {
-    const elf = await m4Sections(deviceWasm, options.stackBytes ?? M4_DEFAULT_STACK_BYTES, options.callDepth ?? M4_DEFAULT_CALL_DEPTH);
+  const board = boardOf(options.target);
+  if (board) {
+    const elf = await boardSections(board, deviceWasm, options.stackBytes ?? board.stackBytes, options.callDepth ?? board.callDepth);
     flash = { text: elf.text, data: elf.data, total: elf.text + elf.data };
     ({ stack, data, bss } = elf);
   } else if (options.target === 'linux-edge') {
@@ -152,20 +160,20 @@ export async function budget(options: BudgetOptions): Promise<Budget> {
   }
 
   const total = stack + data + bss + linearMemory;
-  const limitBytes = options.ramBytes ?? (options.target === 'cortex-m4-qemu' ? MPS2_AN386_RAM_BYTES : undefined);
+  const limitBytes = options.ramBytes ?? board?.ramBytes;
   const limit = limitBytes === undefined ? null
-    : { bytes: limitBytes, appliesTo: options.target === 'cortex-m4-qemu' ? 'RAM' as const : 'linear memory' as const };
+    : { bytes: limitBytes, appliesTo: board ? 'RAM' as const : 'linear memory' as const };
   const used = limit?.appliesTo === 'RAM' ? total : linearMemory;
   const free = limit ? limit.bytes - used : null;
   const fits = free === null || free >= 0;
   const model = [config.inputSize, ...config.layers].join('-');
   const linearParts = `device program ${deviceStatic} + arena ${learner.arena} + learner margin ${margin}`;
-  const parts = limit?.appliesTo === 'linear memory' || (!limit && options.target !== 'cortex-m4-qemu')
+  const parts = limit?.appliesTo === 'linear memory' || (!limit && !board)
     ? linearParts
     : `${stack ? `stack ${stack} + ` : ''}${data + bss ? `statics ${data + bss} + ` : ''}${linearParts}`;
   let message: string;
   if (!limit) {
-    message = `${model} on ${options.target} uses ${used} bytes of ${options.target === 'cortex-m4-qemu' ? 'RAM' : 'linear memory'} (${parts}) and ${flash.total} bytes of ${options.target === 'wasi' ? 'wasm' : 'program'}; no RAM limit given`;
+    message = `${model} on ${options.target} uses ${used} bytes of ${board ? 'RAM' : 'linear memory'} (${parts}) and ${flash.total} bytes of ${options.target === 'wasi' ? 'wasm' : 'program'}; no RAM limit given`;
   } else if (fits) {
     message = `${model} fits on ${options.target}: ${used} of ${limit.bytes} bytes of ${limit.appliesTo} (${parts}), ${free} free`;
   } else {
@@ -317,13 +325,16 @@ async function sizeTool(tool: string, args: string[]): Promise<string> {
   }
 }
 
-/** Section sizes of the M4 firmware for `deviceWasm`, built once per setting into build/budget-*. */
-async function m4Sections(deviceWasm: string, stackBytes: number, callDepth: number) {
-  const dir = join(packageRoot, 'firmware-targets', 'cortex-m4-qemu');
+/** Section sizes of a board's firmware for `deviceWasm`, built once per setting into build/budget-*. */
+async function boardSections(board: FirmwareBoard, deviceWasm: string, stackBytes: number, callDepth: number) {
+  const dir = boardDir(board);
   const build = join(dir, 'build', `budget-stack${stackBytes}-depth${callDepth}`);
-  // RAM_BYTES only sizes .wasm_pool, which the budget replaces by what the learner needs.
-  await make(dir, { WASM: deviceWasm, BUILD: build, RAM_BYTES: 65536, STACK_BYTES: stackBytes, CALL_DEPTH: callDepth });
-  const out = await sizeTool('arm-none-eabi-size', ['-A', join(build, 'fw.elf')]);
+  // .wasm_pool (RAM_BYTES) is replaced by what the learner needs. The build still gets a
+  // pool of a real size (a token 16-byte one lets the RISC-V linker relax accesses to it
+  // to gp-relative and under-count flash by ~0.6 KB), small enough to link beside the stack.
+  const pool = Math.max(16, Math.min(65536, board.ramBytes - stackBytes - 4096));
+  await make(dir, { WASM: deviceWasm, BUILD: build, RAM_BYTES: pool, STACK_BYTES: stackBytes, CALL_DEPTH: callDepth });
+  const out = await sizeTool(`${board.prefix}size`, ['-A', join(build, 'fw.elf')]);
   const section = (name: string): number => Number(out.match(new RegExp(`^\\${name}\\s+(\\d+)`, 'm'))?.[1] ?? 0);
   return {
     text: section('.vectors') + section('.text') + section('.ARM.exidx'),

@@ -16,7 +16,10 @@ packages=(
   gcc-arm-none-eabi       # bare-metal Cortex-M4F compiler
   binutils-arm-none-eabi  # arm-none-eabi-size, objcopy, ld
   libnewlib-arm-none-eabi # newlib-nano (--specs=nano.specs) and libm
-  qemu-system-arm         # mps2-an386 machine
+  qemu-system-arm         # mps2-an386, netduinoplus2 (STM32F405) and microbit (nRF51) machines
+  gcc-riscv64-unknown-elf # rv32imac compiler of the riscv32 target (-march=rv32imac -mabi=ilp32)
+  picolibc-riscv64-unknown-elf # its C library (picolibc.specs, libm, the rv32imac/ilp32 multilib)
+  qemu-system-misc        # qemu-system-riscv32 (virt machine) for the riscv32 target
   qemu-user               # qemu-arm, runs the ARM Linux build on x86-64
   gcc-arm-linux-gnueabihf # cross compiler for the ARM Linux build
   libc6-dev-armhf-cross   # its libc (only "recommended", so named here)

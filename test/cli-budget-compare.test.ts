@@ -39,7 +39,7 @@ test("ffedge budget on the M4: 64-32-32 with Adam fits 64 KiB with a 4 KiB stack
 test("ffedge budget: a bad target is a usage error", () => {
   const bad = run("budget", "--target", "esp32");
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /Allowed choices are cortex-m4-qemu, linux-edge, wasi/);
+  assert.match(bad.stderr, /Allowed choices are cortex-m4-qemu, stm32f405, riscv32, nrf51-microbit, linux-edge, wasi/);
 });
 
 test("ffedge compare --quick writes the table, JSON and plot", () => {

@@ -3,6 +3,8 @@
 //   (a) the virtual device: ff-device.wasm in a Node child process (V8),
 //   (b) the bare-metal Cortex-M4F firmware under qemu-system-arm (wasm2c + arm-none-eabi-gcc),
 //   (c) the linux-edge program, x86-64 native and ARM under qemu-arm (wasm2c + gcc),
+//   (d) the STM32F405 firmware (qemu-system-arm netduinoplus2, USART1),
+//   (e) the rv32imac soft-float firmware (qemu-system-riscv32 virt, riscv64-unknown-elf-gcc + picolibc),
 // and every GOODNESS record (every f32 field of every layer) and the final weights
 // (CHECKPOINT_GET of the whole blob) must be byte-identical across all of them, and
 // equal to ff-core.wasm trained in-process on the same dequantised samples.
@@ -21,15 +23,18 @@ import { Learner } from '../host/learner/learner.js';
 import { quantize, sampleToFloat32, type MessageOf, type Sample } from '../host/protocol/messages.js';
 import { launchQemu, type QemuInstance } from '../host/transport/qemu-launch.js';
 import { SENSOR_DEMO_MODEL } from '../host/budget.js';
+import { firmwareBoard } from '../host/boards.js';
 import {
-  childLink, DeviceDriver, expectMessage, missingTools, repoRoot, sensorWindows, serialLink, wasiLink,
+  boardSkip, buildBoard, childLink, DeviceDriver, expectMessage, missingTools, repoRoot, sensorWindows, serialLink, startBoard, wasiLink,
   type ByteLink,
 } from './firmware-driver.js';
 
 const run = promisify(execFile);
 const deviceWasm = process.env.FFEDGE_DEVICE_WASM ?? join(repoRoot, 'build', 'ff-device.wasm');
 const SAMPLES = 400;
-const RAM = 131072; // linear memory on every target: the model with its head needs ~70 KB
+// Linear memory on every target: the model with its head needs ~70 KB; 96 KiB leaves the
+// STM32F405's 128 KiB room for the stack and statics.
+const RAM = 98304;
 // The demo sensor model plus the softmax head, so expf/logf and the head's update are covered too.
 const config = { ...SENSOR_DEMO_MODEL, softmaxHead: true };
 
@@ -88,9 +93,10 @@ function firstDifference(a: Uint8Array[], b: Uint8Array[]): string {
   return `record counts ${a.length} vs ${b.length}`;
 }
 
-const targets: Array<{ name: string; skip: string | false; start: (work: string) => Promise<{ link: ByteLink; stop?: () => Promise<unknown> }> }> = [
+const targets: Array<{ name: string; runtime: RegExp; skip: string | false; start: (work: string) => Promise<{ link: ByteLink; stop?: () => Promise<unknown> }> }> = [
   {
     name: 'cortex-m4-qemu (wasm2c, arm-none-eabi-gcc, qemu-system-arm)',
+    runtime: /cortex-m4/,
     skip: missingTools(['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make']),
     start: async (work) => {
       const build = join(work, 'm4');
@@ -111,6 +117,7 @@ const targets: Array<{ name: string; skip: string | false; start: (work: string)
       cross: 'arm-linux-gnueabihf-', runner: ['qemu-arm', '-L', '/usr/arm-linux-gnueabihf'] },
   ].map((v) => ({
     name: v.name,
+    runtime: /linux-edge/,
     skip: missingTools(v.tools),
     start: async (work: string) => {
       const build = join(work, v.cross || 'native');
@@ -118,6 +125,15 @@ const targets: Array<{ name: string; skip: string | false; start: (work: string)
         `WASM=${deviceWasm}`, `BUILD=${build}`, `CROSS=${v.cross}`]);
       return { link: childLink(v.name, [...v.runner, join(build, 'ff-device'), '--ram', String(RAM)]) };
     },
+  })),
+  ...[
+    { board: firmwareBoard('stm32f405'), name: 'stm32f405 (wasm2c, arm-none-eabi-gcc, qemu-system-arm netduinoplus2)' },
+    { board: firmwareBoard('riscv32'), name: 'riscv32 rv32imac soft float (wasm2c, riscv64-unknown-elf-gcc + picolibc, qemu-system-riscv32 virt)' },
+  ].map(({ board, name }) => ({
+    name,
+    runtime: new RegExp(board.runtime),
+    skip: boardSkip(board),
+    start: async (work: string) => startBoard(board, await buildBoard(board, deviceWasm, join(work, board.name), { RAM_BYTES: RAM })),
   })),
 ];
 
@@ -162,7 +178,7 @@ describe('cross-target: one ff-device.wasm, bit-identical training on every targ
       test(`${target.name}: GOODNESS records and weights bit-identical to the virtual device`, { skip: target.skip }, async () => {
         const outcome = await outcomes.get(target.name)!;
         console.log(`# ${target.name}: ${SAMPLES} samples + checkpoint in ${outcome.ms} ms`);
-        assert.match(outcome.runtime, target.name.startsWith('cortex') ? /cortex-m4/ : /linux-edge/);
+        assert.match(outcome.runtime, target.runtime);
         assert.deepEqual(outcome.configOk, reference.configOk, 'same arena layout');
         // 8 requests in flight exceed the M4's 256-byte RX ring: nothing may be lost.
         assert.equal(outcome.retransmissions, 0, 'no request had to be sent again');

@@ -8,7 +8,8 @@
 // reconnects. Links in these tests do not lose bytes.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
@@ -17,6 +18,8 @@ import { decodeMessage, MessageType, type Message, type MessageOf } from '../hos
 import { SendWindow, type RequestMessage } from '../host/protocol/window.js';
 import { ErrorCode } from '../host/protocol/errors.js';
 import { onPath } from '../host/paths.js';
+import { boardDir, type FirmwareBoard } from '../host/boards.js';
+import { launchQemu } from '../host/transport/qemu-launch.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo
 
@@ -315,4 +318,37 @@ export function splitmix64Bytes(seed: bigint, count: number): number[] {
     for (let i = 0n; i < 8n && out.length < count; i++) out.push(Number((z >> (8n * i)) & 0xffn));
   }
   return out;
+}
+
+/** A skip reason for a bare-metal board (host/boards.ts) naming each missing tool and its Debian package, or false. */
+export function boardSkip(board: FirmwareBoard): string | false {
+  const needs: Array<[string, string, boolean]> = [
+    ['wasm2c', 'wabt', onPath('wasm2c')],
+    ['make', 'make', onPath('make')],
+    [`${board.prefix}gcc`, board.compilerPackage, onPath(`${board.prefix}gcc`)],
+    [board.libcFile, board.libcPackage, existsSync(board.libcFile)],
+    [board.qemu, board.qemuPackage, onPath(board.qemu)],
+  ];
+  const missing = needs.filter(([, , present]) => !present);
+  return missing.length > 0
+    ? `toolchain missing: ${missing.map(([what, pkg]) => `${what} (Debian package ${pkg})`).join(', ')}; install with: sudo scripts/setup-toolchains.sh`
+    : false;
+}
+
+/** make firmware-targets/<board> for `wasm` into `build` with `vars`; returns the ELF. */
+export async function buildBoard(board: FirmwareBoard, wasm: string, build: string, vars: Record<string, string | number> = {}): Promise<string> {
+  await promisify(execFile)('make', ['-s', '-C', boardDir(board), `WASM=${wasm}`, `BUILD=${build}`,
+    ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)]);
+  return join(build, 'fw.elf');
+}
+
+/** Start `elf` on the board's QEMU machine and open its UART's pty. */
+export async function startBoard(board: FirmwareBoard, elf: string): Promise<{ link: ByteLink; stop: () => Promise<unknown> }> {
+  const qemu = await launchQemu({ elf, machine: board.machine, qemu: board.qemu, extraArgs: board.qemuArgs });
+  try {
+    return { link: await serialLink(board.name, qemu.path), stop: () => qemu.close() };
+  } catch (e) {
+    await qemu.close();
+    throw e;
+  }
 }

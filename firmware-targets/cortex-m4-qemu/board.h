@@ -45,22 +45,9 @@
 #define FFEDGE_SEMIHOSTING 0
 #endif
 
-/* Exit status after a trap or fault when semihosting is on. */
-#define FFEDGE_EXIT_FATAL 3u
-
-/* UART driver (uart-cmsdk.c): replace that file for another UART. */
-void uart_init(void);
-void uart_put(uint8_t byte);
-uint32_t uart_take(uint8_t* dst, uint32_t max); /* non-blocking; bytes taken */
-void uart_rx_irq_handler(void);
-extern volatile uint32_t uart_rx_dropped; /* bytes lost to a full ring */
-
-/* Clock (systick-clock.c): portable to any Cortex-M. */
-void clock_init(void);
-uint64_t clock_ticks(void);
+/* SysTick wrap interrupt (../cortex-m-common/systick-clock.c, any Cortex-M with SysTick). */
 void systick_handler(void);
 
-/* Stop for good: semihosting exit under QEMU, else sleep forever. */
-__attribute__((noreturn)) void board_halt(uint32_t status);
+#include "../cortex-m-common/board-api.h"
 
 #endif

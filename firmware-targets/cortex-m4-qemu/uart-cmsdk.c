@@ -3,7 +3,7 @@
  * RX is interrupt-driven into a ring so bytes arriving while the learner
  * computes are kept (the CMSDK UART holds only one received byte); TX is
  * polled, so it also works from fault handlers with interrupts off.
- * Port to another UART: reimplement the four functions declared in board.h.
+ * Port to another UART: reimplement the four functions of ../cortex-m-common/board-api.h.
  */
 #include "board.h"
 

@@ -16,7 +16,7 @@
 #     check itself traps, and on a Cortex-M4 the "r" constraint costs a
 #     vmov per f32 load.
 #  4. wasm_sqrtf loses its NaN branch: vsqrt.f32 (ARM VFP with FPSCR.DN = 0,
-#     which startup.S sets) and sqrtss (x86 SSE) already return the input NaN
+#     which cortex-m-common/startup-m4f.S sets) and sqrtss (x86 SSE) already return the input NaN
 #     quieted, which is exactly what the branch computes (quiet_nanf).
 #
 # Fails, leaving FILE.c as it was, when any expected text is missing or the

@@ -6,6 +6,7 @@ import { Session, type RecordSink, type SessionOptions } from '../session/index.
 import { createTransport, DEVICE_KINDS, LossyTransport, type DeviceKind, type Transport } from '../transport/index.js';
 import type { SampleEncoding } from '../protocol/index.js';
 import { UsageError } from './errors.js';
+import { FIRMWARE_BOARDS, type FirmwareBoardName } from '../boards.js';
 
 export interface DeviceFlags {
   device?: string;
@@ -13,6 +14,7 @@ export interface DeviceFlags {
   baud?: string;
   ramLimit?: string;
   elf?: string;
+  board?: string;
   lossy?: string;
   encoding?: string;
   heartbeatMs?: string;
@@ -25,7 +27,8 @@ export function addDeviceOptions(command: Command): Command {
     .option('--port <path>', 'serial port of a board running the ff-edge device firmware (see `ffedge ports`)')
     .option('--baud <n>', 'baud rate of --port (default 115200)')
     .option('--ram-limit <bytes>', 'virtual/pty device: emulate an MCU with this much RAM')
-    .option('--elf <path>', 'qemu device: firmware ELF (default firmware-targets/cortex-m4-qemu/build/fw.elf)')
+    .option('--board <name>', `qemu device: ${FIRMWARE_BOARDS.map((b) => b.name).join(' | ')} (default cortex-m4-qemu)`)
+    .option('--elf <path>', 'qemu device: firmware ELF (default firmware-targets/<board>/build/fw.elf)')
     .option('--encoding <enc>', 'sample values on the wire: f32 | int8 | int16 (smaller for slow links)', 'f32')
     .option('--heartbeat-ms <ms>', 'PING after this long without a frame; 3 missed PINGs end the session (default 1000)')
     .option('--rto-min-ms <ms>', 'lowest retransmission timeout (default 200; raise it on slow links)')
@@ -47,12 +50,16 @@ export async function makeTransport(flags: DeviceFlags): Promise<Transport> {
   if (device !== undefined && flags.port !== undefined) throw new UsageError('--port and --device exclude each other: --port means a serial board');
   const baudRate = integer('--baud', flags.baud, 1);
   const ramLimitBytes = integer('--ram-limit', flags.ramLimit, 0);
+  if (flags.board !== undefined && !FIRMWARE_BOARDS.some((b) => b.name === flags.board)) {
+    throw new UsageError(`--board must be one of ${FIRMWARE_BOARDS.map((b) => b.name).join(', ')}; got ${JSON.stringify(flags.board)}`);
+  }
   let transport = await createTransport({
     ...(device !== undefined ? { device } : {}),
     ...(flags.port !== undefined ? { port: flags.port } : {}),
     ...(baudRate !== undefined ? { baudRate } : {}),
     ...(ramLimitBytes !== undefined ? { ramLimitBytes } : {}),
     ...(flags.elf !== undefined ? { elf: flags.elf } : {}),
+    ...(flags.board !== undefined ? { board: flags.board as FirmwareBoardName } : {}),
   });
   if (flags.lossy !== undefined) {
     const p = Number(flags.lossy);

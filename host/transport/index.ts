@@ -8,6 +8,7 @@ export { PtyDeviceTransport, startPtyDevice, SOCAT_MISSING_ADVICE, type PtyDevic
 export { LossyTransport, type LossyLinkOptions, type LossyLinkStats } from './lossy.js';
 
 import type { Transport } from './transport.js';
+import type { FirmwareBoardName } from '../boards.js';
 import { SerialTransport } from './serial.js';
 import { VirtualDeviceTransport } from './virtual-device.js';
 import { PtyDeviceTransport } from './pty.js';
@@ -23,6 +24,8 @@ export interface TransportSpec {
   baudRate?: number;
   /** virtual/pty: emulate a device with this much RAM (bytes, 0 = unlimited). */
   ramLimitBytes?: number;
+  /** qemu: which board (host/boards.ts; default cortex-m4-qemu). */
+  board?: FirmwareBoardName;
   /** qemu: firmware ELF. */
   elf?: string;
 }
@@ -45,7 +48,10 @@ export async function createTransport(spec: TransportSpec = {}): Promise<Transpo
       return new PtyDeviceTransport({ ...ram, ...(spec.baudRate !== undefined ? { baudRate: spec.baudRate } : {}) });
     case 'qemu': {
       const { QemuTransport } = await import('./qemu.js');
-      return new QemuTransport(spec.elf !== undefined ? { elf: spec.elf } : {});
+      return new QemuTransport({
+        ...(spec.elf !== undefined ? { elf: spec.elf } : {}),
+        ...(spec.board !== undefined ? { board: spec.board } : {}),
+      });
     }
     default: {
       const never: never = device;

@@ -1,6 +1,7 @@
-// The bare-metal Cortex-M4 firmware under QEMU (mps2-an386), UART0 on a pty:
-// qemu-launch.ts starts QEMU and hands back the pty path; this transport opens
-// it with SerialTransport and stops QEMU on close.
+// A bare-metal firmware board under QEMU (default the Cortex-M4 on mps2-an386; any
+// board of host/boards.ts with `board`), its UART on a pty:
+// qemu-launch.ts starts QEMU and hands back the
+// pty path; this transport opens it with SerialTransport and stops QEMU on close.
 // Build the ELF first: make -C firmware-targets/cortex-m4-qemu (see its README).
 //
 // QEMU's UART delivers bytes one at a time (~6.5 ms per 256-byte round trip,
@@ -10,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchQemu, QemuLaunchError, type QemuInstance } from './qemu-launch.js';
+import { firmwareBoard, type FirmwareBoardName } from '../boards.js';
 import { packageRoot } from '../paths.js';
 import { TransportBase } from './base.js';
 import { TransportError } from './errors.js';
@@ -19,7 +21,9 @@ import type { TransportCloseInfo } from './transport.js';
 export const DEFAULT_QEMU_ELF = join(packageRoot, 'firmware-targets', 'cortex-m4-qemu', 'build', 'fw.elf');
 
 export interface QemuTransportOptions {
-  /** Firmware ELF; default firmware-targets/cortex-m4-qemu/build/fw.elf. */
+  /** Which board (QEMU binary and machine): default cortex-m4-qemu. */
+  board?: FirmwareBoardName;
+  /** Firmware ELF; default firmware-targets/<board>/build/fw.elf. */
   elf?: string;
   /** Extra QEMU arguments, e.g. ['-icount', 'shift=0']. */
   extraArgs?: readonly string[];
@@ -34,19 +38,23 @@ export class QemuTransport extends TransportBase {
 
   constructor(private readonly options: QemuTransportOptions = {}) {
     super();
-    this.elf = options.elf ?? DEFAULT_QEMU_ELF;
-    this.description = `QEMU mps2-an386 (${this.elf})`;
+    const board = firmwareBoard(options.board ?? 'cortex-m4-qemu');
+    this.elf = options.elf ?? join(packageRoot, 'firmware-targets', board.name, 'build', 'fw.elf');
+    this.description = `QEMU ${board.machine} (${this.elf})`;
   }
 
   protected async doOpen(): Promise<void> {
     if (!existsSync(this.elf)) {
-      throw new TransportError('missing-file', `firmware ${this.elf} does not exist: build it with make -C firmware-targets/cortex-m4-qemu (toolchains: scripts/setup-toolchains.sh)`);
+      throw new TransportError('missing-file', `firmware ${this.elf} does not exist: build it with make -C firmware-targets/${this.options.board ?? 'cortex-m4-qemu'} (toolchains: scripts/setup-toolchains.sh)`);
     }
+    const board = firmwareBoard(this.options.board ?? 'cortex-m4-qemu');
     let qemu: QemuInstance;
     try {
       qemu = await launchQemu({
         elf: this.elf,
-        ...(this.options.extraArgs ? { extraArgs: this.options.extraArgs } : {}),
+        machine: board.machine,
+        qemu: board.qemu,
+        extraArgs: [...board.qemuArgs, ...(this.options.extraArgs ?? [])],
         ...(this.options.startTimeoutMs !== undefined ? { startTimeoutMs: this.options.startTimeoutMs } : {}),
       });
     } catch (err) {

@@ -35,7 +35,12 @@ __attribute__((section(".vectors"), used)) const vector_t vector_table[16 + BOAR
     [11] = fatal_handler, /* SVCall: unused */
     [12] = fatal_handler, /* DebugMon */
     [14] = fatal_handler, /* PendSV: unused */
-    [15] = systick_handler,
     [16 ... 16 + BOARD_IRQ_COUNT - 1] = fatal_handler,
     [16 + BOARD_UART_RX_IRQ] = uart_rx_irq_handler,
+#ifdef BOARD_CLOCK_IRQ /* the clock is a peripheral timer (a part without SysTick, e.g. nRF51) */
+    [15] = fatal_handler,
+    [16 + BOARD_CLOCK_IRQ] = clock_irq_handler,
+#else
+    [15] = systick_handler,
+#endif
 };

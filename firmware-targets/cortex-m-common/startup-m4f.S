@@ -1,8 +1,8 @@
 /*
- * startup.S: reset entry for a Cortex-M4F. Enables the FPU first (the C code
+ * startup-m4f.S: reset entry for any Cortex-M4F (the M4 QEMU board, STM32F4). Enables the FPU first (the C code
  * is built with -mfloat-abi=hard and may touch s-registers anywhere), then
  * copies .data from flash, zeroes .bss and calls main(). Symbols come from
- * mps2-an386.ld. The linear-memory pool (.wasm_pool) is NOT zeroed here: the
+ * the target's linker script. The linear-memory pool (.wasm_pool) is NOT zeroed here: the
  * wasm runtime zeroes it when the module is instantiated.
  */
   .syntax unified

@@ -1,7 +1,9 @@
 /*
- * main.c: bare-metal entry for the wasm2c-compiled device program. Sets up
- * the UART and the clock, hands the static linear memory of FFEDGE_RAM_BYTES to the
- * runtime and runs the program; implements platform.h for the glue.
+ * main.c: bare-metal entry for the wasm2c-compiled device program on any
+ * Cortex-M (M0 to M4F). Sets up the board (board_init: clocks, pins), the UART
+ * and the clock, hands the static linear memory of FFEDGE_RAM_BYTES to the
+ * runtime and runs the program; implements platform.h for the glue. Everything
+ * board-specific comes from the target's board.h.
  */
 #include <stdint.h>
 
@@ -15,13 +17,23 @@
 
 extern const void* const vector_table[];
 
+#ifndef BOARD_RUNTIME_KIND /* what HELLO names (assembly/device.ts runtime_kind) */
+#define BOARD_RUNTIME_KIND FFEDGE_RUNTIME_CORTEX_M4
+#endif
+
+/* Clock tree and pins; a board that needs none keeps this empty default. */
+__attribute__((weak)) void board_init(void) {}
+
 /* The learner's RAM: linear memory lives here and nowhere else. The generated
  * C addresses it by this name (../wasm2c-glue/static-memory.h). */
 uint8_t ffedge_linear_memory[FFEDGE_RAM_BYTES] __attribute__((section(".wasm_pool"), aligned(16)));
 
 int main(void) {
+#if __ARM_ARCH_7M__ || __ARM_ARCH_7EM__ /* ARMv6-M (M0) has neither register */
   SCB_VTOR = (uint32_t)(uintptr_t)vector_table; /* a bootloader may have moved it */
   SCB_SHCSR |= SHCSR_FAULTS_ENA;                /* name the fault instead of "hardfault" */
+#endif
+  board_init();
   uart_init();
   clock_init();
   __asm volatile("cpsie i" ::: "memory");
@@ -30,7 +42,7 @@ int main(void) {
       .pool = ffedge_linear_memory,
       .pool_bytes = FFEDGE_RAM_BYTES,
       .random_seed = FFEDGE_RANDOM_SEED,
-      .runtime_kind = FFEDGE_RUNTIME_CORTEX_M4,
+      .runtime_kind = BOARD_RUNTIME_KIND,
   };
   uint32_t trap = ffedge_embed_run(&options);
   board_halt(trap ? FFEDGE_EXIT_FATAL : 0);
