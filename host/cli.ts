@@ -19,6 +19,7 @@ import { budgetCommand, type BudgetFlags } from './cli/budget.js';
 import { compareCommand } from './cli/compare.js';
 import { exportCommand } from './cli/export.js';
 import { benchCommand, BENCHES } from './cli/bench.js';
+import { addFleetCommand, fleetLiveCommand, requireLogFile } from './cli/fleet.js';
 import { BUDGET_TARGETS } from './budget.js';
 import { LOSSES, OVERLAYS } from './learner/config.js';
 
@@ -37,6 +38,7 @@ Examples:
   ffedge budget --target cortex-m4-qemu --layers 32,32 --inputs 64 --ram 65536
   ffedge stream --save-checkpoint model.ffck && ffedge export model.ffck --c-header model.h
   ffedge compare --quick
+  ffedge fleet --devices virtual:8 --split by-class:2   8 devices over MQTT, federated averaging
   ffedge ports`;
 
 function buildProgram(): Command {
@@ -188,10 +190,13 @@ function buildProgram(): Command {
     .action(async (file: string, flags: { out?: string; meta?: boolean }) => logsCsvCommand(file, flags));
 
   logs.command('live')
-    .description('a live view of a goodness log in the browser (127.0.0.1), following it as it grows')
-    .argument('<file>', 'goodness log (JSONL); may not exist yet')
+    .description('a live view of a goodness log in the browser (127.0.0.1), following it as it grows; or of a fleet with --mqtt')
+    .argument('[file]', 'goodness log (JSONL); may not exist yet')
     .option('--port <n>', 'port on 127.0.0.1 (default 8080; 0 = any free port)')
-    .action(async (file: string, flags: { port?: string }) => logsLiveCommand(file, flags));
+    .option('--mqtt <url>', 'instead of a file: every device of a fleet on this MQTT broker (ffedge fleet)')
+    .option('--fleet <name>', 'with --mqtt: the fleet name', 'ffedge')
+    .action(async (file: string | undefined, flags: { port?: string; mqtt?: string; fleet: string }) => (flags.mqtt !== undefined
+      ? fleetLiveCommand(file, flags as { port?: string; mqtt: string; fleet: string }) : logsLiveCommand(requireLogFile(file), flags)));
 
   program.command('export')
     .description('write the trained weights of a checkpoint file (ffedge stream --save-checkpoint) for firmware')
@@ -199,6 +204,9 @@ function buildProgram(): Command {
     .option('--c-header <file.h>', 'a C header of static const float arrays (one per layer weight/bias, the head, ...)')
     .option('--prefix <name>', 'C identifier prefix of the arrays and macros (default ffedge_model)')
     .action(async (file: string, flags: { cHeader?: string; prefix?: string }) => exportCommand(file, flags));
+
+  // Issue 13: a fleet of devices over MQTT with federated averaging (host/fleet, host/cli/fleet.ts).
+  addFleetCommand(program);
 
   const checkpoint = program.command('checkpoint').description("save or load the device's weights");
   addDeviceOptions(checkpoint.command('get')

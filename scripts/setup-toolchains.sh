@@ -27,6 +27,7 @@ packages=(
   libc6-dev               # headers for the native build
   make
   socat                   # pty pairs for --tty tests and virtual devices
+  mosquitto               # MQTT broker the fleet tests and bench:fleet start on a free port
 )
 
 check_only=false
