@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paramLayout } from '../host/cli/export.js';
+import { paramLayout } from '../host/learner/param-layout.js';
 import { wasmPath } from '../host/paths.js';
 import { readCheckpointFile } from '../host/session/checkpoint-file.js';
 import { ffedge } from './cli-run.js';

@@ -15,44 +15,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveConfig, type LearnerConfig } from '../learner/config.js';
+import { paramLayout } from '../learner/param-layout.js';
 import { readCheckpointFile } from '../session/checkpoint-file.js';
 import { UsageError } from './errors.js';
 import { checkInputFile } from './input-file.js';
 import { classesPathFor } from './stream.js';
-
-export interface ParamArray {
-  name: string;
-  rows: number;
-  cols: number;
-  comment: string;
-}
-
-const READS_OVERLAY = ['ff', 'hebbian-ff', 'spiking-ff', 'backprop-ff'];
-
-/** The arrays of a model's parameter blob, in blob order. */
-export function paramLayout(config: LearnerConfig): { firstInputs: number; arrays: ParamArray[] } {
-  const c = resolveConfig(config);
-  const prepend = READS_OVERLAY.includes(c.algorithm) && c.negatives !== 'hybrid' && c.overlay === 'prepend';
-  const firstInputs = prepend ? c.inputSize + c.classes : c.inputSize;
-  const arrays: ParamArray[] = [];
-  c.layers.forEach((out, l) => {
-    const inputs = l === 0 ? firstInputs : c.layers[l - 1];
-    arrays.push({ name: `w${l}`, rows: out, cols: inputs, comment: `layer ${l}: weights [${out} x ${inputs}], row j = the weights into unit j` });
-    arrays.push({ name: `b${l}`, rows: 1, cols: out, comment: `layer ${l}: biases [${out}]` });
-  });
-  if (c.softmaxHead) {
-    const first = c.skipFirstLayer && c.layers.length > 1 ? 1 : 0;
-    const head = c.layers.slice(first).reduce((a, b) => a + b, 0);
-    if (head > 0) {
-      arrays.push({ name: 'head_w', rows: c.classes, cols: head, comment: `softmax head: weights [${c.classes} x ${head}] on the activities of layers ${first}..${c.layers.length - 1}` });
-      arrays.push({ name: 'head_b', rows: 1, cols: c.classes, comment: `softmax head: biases [${c.classes}]` });
-    }
-  }
-  if (c.algorithm === 'pepita-mirror') {
-    arrays.push({ name: 'feedback', rows: c.classes, cols: firstInputs, comment: `learned feedback F [${c.classes} x ${firstInputs}] (weight mirroring)` });
-  }
-  return { firstInputs, arrays };
-}
 
 /** A float literal that reads back as exactly this f32. */
 function floatLiteral(v: number): string {

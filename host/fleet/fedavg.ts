@@ -17,7 +17,7 @@
 //
 // Non-goals: secure aggregation, server momentum (FedAvgM), compression.
 
-import { paramLayout } from '../cli/export.js';
+import { paramLayout } from '../learner/param-layout.js';
 import type { LearnerConfig } from '../learner/config.js';
 
 const F32 = Float32Array.BYTES_PER_ELEMENT;
