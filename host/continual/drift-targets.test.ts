@@ -24,7 +24,7 @@ test('recovery: counted from the boundary to the end of the first full post-drif
 test('driftTargets: first alarm after the boundary is the detection, the rest false; rate over the clean task', () => {
   const acc = Array(40_000).fill(0.8);
   const t = driftTargets(20_000, [5_000, 20_150, 30_000], acc, 500);
-  assert.deepEqual(t, { delay: 150, falseAlarms: 2, falsePer10k: 0.5, before: 0.8, recovery: 500 });
+  assert.deepEqual(t, { delay: 150, falseAlarms: 2, falsePer10k: 0.5, before: 0.8, recovery: 500, lowest: 0.8 });
   assert.equal(driftTargetsMet(t), true);
   assert.equal(driftTargetsMet(driftTargets(20_000, [20_301], acc, 500)), false, 'too late');
   assert.equal(driftTargetsMet(driftTargets(20_000, [1, 2, 3, 20_100], acc, 500)), false, '1.5 false alarms per 10k');

@@ -23,6 +23,8 @@ export interface DriftTargets {
   before: number;
   /** Samples until the accuracy is back within the band; null: not within the run. */
   recovery: number | null;
+  /** Lowest windowed accuracy over the first `recovery goal` samples after the boundary (full windows only): how much the drift cost. */
+  lowest: number;
 }
 
 export const DRIFT_GOALS = { delay: 300, falsePer10k: 1, recovery: 2000, band: 0.05 } as const;
@@ -46,7 +48,9 @@ export function driftTargets(boundary: number, alarms: readonly number[], window
   const falseAlarms = sorted.length - (first === undefined ? 0 : 1);
   const clean = sorted.filter((a) => a < boundary).length;
   const { before, samples } = recoverySamples(windowAccuracy, boundary, window);
-  return { delay: first === undefined ? null : first - boundary, falseAlarms, falsePer10k: (clean * 10_000) / boundary, before, recovery: samples };
+  let lowest = Infinity;
+  for (let p = boundary + window - 1; p < Math.min(windowAccuracy.length, boundary + DRIFT_GOALS.recovery); p++) lowest = Math.min(lowest, windowAccuracy[p]!);
+  return { delay: first === undefined ? null : first - boundary, falseAlarms, falsePer10k: (clean * 10_000) / boundary, before, recovery: samples, lowest };
 }
 
 /** Whether every target is met (a drift that was never detected misses). */
