@@ -98,7 +98,7 @@ export interface Budget {
     arena: number;
     /** Of the arena: the replay buffer (config.replay; 0 when off). */
     replayBuffer: number;
-    /** Of the arena: the rest of the continual block (predictions, drift flags, saved stats; 0 when every mechanism is off). */
+    /** Of the arena: the rest of the continual block (predictions, drift flags, saved stats, alignment; 0 when every mechanism is off). */
     continual: number;
     /** What the learner keeps spare on top (and the arena's alignment to 16): it accepts the config only if deviceStatic + arena + margin fit. */
     margin: number;
