@@ -4,9 +4,11 @@
 // came back. Pure functions over what the runner and the in-process learner
 // both see (alarm positions; windowed prequential accuracy per position).
 //
-//   delay      samples from the boundary to the first alarm at or after it
-//   false      every other alarm; rate per 10,000 samples of the clean task
-//              (task 0, stationary: nothing changes before the boundary)
+//   delay      samples from the boundary to the first alarm at or after it,
+//              within DETECTION_HORIZON (later, the model has long adapted:
+//              an alarm then is not a detection)
+//   false      every other alarm; rate per 10,000 samples of the run (all
+//              of it stationary but the change itself)
 //   recovery   samples from the boundary until the accuracy over the last
 //              `window` samples, all after it, is back within `band` of the
 //              accuracy over the `window` samples before it
@@ -17,7 +19,7 @@ export interface DriftTargets {
   /** Samples from the boundary to the first alarm after it; null: never detected. */
   delay: number | null;
   falseAlarms: number;
-  /** False alarms in the clean task, per 10,000 of its samples. */
+  /** False alarms per 10,000 samples of the run. */
   falsePer10k: number;
   /** Windowed prequential accuracy just before the boundary (0..1). */
   before: number;
@@ -28,6 +30,8 @@ export interface DriftTargets {
 }
 
 export const DRIFT_GOALS = { delay: 300, falsePer10k: 1, recovery: 2000, band: 0.05 } as const;
+/** An alarm later than this after the boundary is not its detection. */
+export const DETECTION_HORIZON = 2000;
 
 /**
  * `windowAccuracy[p]`: prequential accuracy over the `window` samples ending
@@ -42,15 +46,15 @@ export function recoverySamples(windowAccuracy: ArrayLike<number>, boundary: num
   return { before, samples: null };
 }
 
+/** `windowAccuracy` has one entry per sample of the run (its length is the run's). */
 export function driftTargets(boundary: number, alarms: readonly number[], windowAccuracy: ArrayLike<number>, window: number): DriftTargets {
   const sorted = [...alarms].sort((a, b) => a - b);
-  const first = sorted.find((a) => a >= boundary);
+  const first = sorted.find((a) => a >= boundary && a - boundary < DETECTION_HORIZON);
   const falseAlarms = sorted.length - (first === undefined ? 0 : 1);
-  const clean = sorted.filter((a) => a < boundary).length;
   const { before, samples } = recoverySamples(windowAccuracy, boundary, window);
   let lowest = Infinity;
   for (let p = boundary + window - 1; p < Math.min(windowAccuracy.length, boundary + DRIFT_GOALS.recovery); p++) lowest = Math.min(lowest, windowAccuracy[p]!);
-  return { delay: first === undefined ? null : first - boundary, falseAlarms, falsePer10k: (clean * 10_000) / boundary, before, recovery: samples, lowest };
+  return { delay: first === undefined ? null : first - boundary, falseAlarms, falsePer10k: (falseAlarms * 10_000) / windowAccuracy.length, before, recovery: samples, lowest };
 }
 
 /** Whether every target is met (a drift that was never detected misses). */

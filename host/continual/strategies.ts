@@ -35,9 +35,9 @@ export class StrategyError extends TypeError {
 }
 
 /**
- * Page-Hinkley on positive goodness (alarms when it falls), tuned on IMU
- * clean -> gain x2, seed 1 (host/bench/continual-drift.ts; docs/continual.md,
- * "Drift"). The prequential error with River's defaults (delta 0.005,
+ * Page-Hinkley on positive goodness (alarms when it falls), chosen on IMU
+ * clean -> gain x2 / rotate 30, seeds 1-3 (host/bench/continual-drift.ts;
+ * docs/continual.md, "Drift"). The prequential error with River's defaults (delta 0.005,
  * threshold 50) never raised there: a drift costs this model a few points
  * for a few hundred samples, within the error's own noise.
  */
