@@ -50,6 +50,24 @@ test('wasi: the budget is the device program\'s own verdict, to the byte', { ski
   assert.equal(tight.free, 0);
 });
 
+test('a continual config: the replay buffer and the continual state are parts of the arena the device lays out', { skip: skipUnbuilt }, async () => {
+  const config = { ...SENSOR_DEMO_MODEL, prequential: 'goodness' as const, replay: { mode: 'reservoir' as const, capacity: 50, ratio: 1 } };
+  const b = await budget({ target: 'wasi', config });
+  const one = await budget({ target: 'wasi', config: { ...config, replay: { ...config.replay, capacity: 51 } } });
+  const plain = await budget({ target: 'wasi', config: SENSOR_DEMO_MODEL });
+  sums(b);
+  assert.deepEqual([plain.ram.replayBuffer, plain.ram.continual], [0, 0]);
+  assert.ok(b.ram.replayBuffer > 0 && b.ram.continual > 0);
+  assert.equal(b.ram.arena, plain.ram.arena + b.ram.replayBuffer + b.ram.continual);
+  const grew = one.ram.arena - b.ram.arena, slot = one.ram.replayBuffer - b.ram.replayBuffer;
+  assert.ok(slot >= SENSOR_DEMO_MODEL.inputSize && grew >= slot && grew < slot + 16, `one more slot: buffer +${slot}, arena +${grew} (16-byte alignment)`);
+  const accepted = await deviceAnswer(config, b.ram.linearMemory);
+  assert.equal(accepted.type === 'CONFIG_OK' && accepted.arenaUsed, b.ram.arena, 'the device agrees');
+  assert.equal((await deviceAnswer(config, b.ram.linearMemory - 1)).type, 'ERROR');
+  assert.match(formatBudget(b), new RegExp(`of which replay buffer\\s+${b.ram.replayBuffer}\\n`));
+  assert.doesNotMatch(formatBudget(plain), /replay buffer/);
+});
+
 test('a limit too small: fits is false and the message gives the numbers and what to change', { skip: skipUnbuilt }, async () => {
   const b = await budget({ target: 'wasi', config: SENSOR_DEMO_MODEL, ramBytes: 32768 });
   assert.equal(b.fits, false);

@@ -101,8 +101,12 @@ export interface Budget {
     bss: number;
     /** The device program's own static data in linear memory (below __heap_base). */
     deviceStatic: number;
-    /** The learner's arena for this config (params, optimizer state, activations, stats). */
+    /** The learner's arena for this config (params, optimizer state, activations, stats, the continual block). */
     arena: number;
+    /** Of the arena: the replay buffer (config.replay; 0 when off). */
+    replayBuffer: number;
+    /** Of the arena: the rest of the continual block (predictions, drift flags, saved stats, alignment; 0 when every mechanism is off). */
+    continual: number;
     /** What the learner keeps spare on top (and the arena's alignment to 16): it accepts the config only if deviceStatic + arena + margin fit. */
     margin: number;
     /** Linear memory the device needs to accept the config: deviceStatic + arena + margin. */
@@ -182,7 +186,7 @@ export async function budget(options: BudgetOptions): Promise<Budget> {
   }
   return {
     target: options.target, model, flash,
-    ram: { stack, data, bss, deviceStatic, arena: learner.arena, margin, linearMemory, total },
+    ram: { stack, data, bss, deviceStatic, arena: learner.arena, replayBuffer: learner.replayBuffer, continual: learner.continual, margin, linearMemory, total },
     limit, free, paramsBytes: learner.paramsBytes, fits, message,
   };
 }
@@ -197,6 +201,10 @@ export function formatBudget(b: Budget): string {
     ['', 'program statics (.data + .bss)', b.ram.data + b.ram.bss],
     ['', 'device program statics', b.ram.deviceStatic],
     ['', 'learner arena', b.ram.arena],
+    ...(b.ram.continual + b.ram.replayBuffer > 0 ? [
+      ['', '  of which replay buffer', b.ram.replayBuffer],
+      ['', '  of which continual state', b.ram.continual],
+    ] as Array<[string, string, number]> : []),
     ['', 'learner margin', b.ram.margin],
     ['', 'total', b.ram.total],
   ];
@@ -215,6 +223,9 @@ export function formatBudget(b: Budget): string {
 interface LearnerFigures {
   /** Arena bytes of the actual layout. */
   arena: number;
+  /** Of the arena: the replay buffer, and the rest of the continual block. */
+  replayBuffer: number;
+  continual: number;
   paramsBytes: number;
   /** ff-core.wasm's arena base (its __heap_base, 16-aligned). */
   coreBase: number;
@@ -227,12 +238,17 @@ async function learnerFigures(config: LearnerConfig, coreWasm: string): Promise<
   const unlimited = await Learner.load({ wasm, memoryLimit: 0 });
   const { arenaBytes, paramsBytes } = unlimited.configure(config); // ConfigError etc. propagate
   const coreBase = unlimited.exports.paramsPtr();
+  const replayBuffer = unlimited.replay().bytes;
+  // The same config with every continual mechanism off: the difference is the continual block.
+  const plain = await Learner.load({ wasm, memoryLimit: 0 });
+  const { prequential: _p, replay: _r, drift: _d, ...without } = config;
+  const continual = arenaBytes - plain.configure(without).arenaBytes - replayBuffer;
   // With a 1-byte limit the learner refuses, naming the linear-memory end its layout needs.
   const starved = await Learner.load({ wasm, memoryLimit: 1 });
   try {
     starved.configure(config);
   } catch (error) {
-    if (error instanceof ArenaTooSmallError) return { arena: arenaBytes, paramsBytes, coreBase, needed: error.bytesNeeded };
+    if (error instanceof ArenaTooSmallError) return { arena: arenaBytes, replayBuffer, continual, paramsBytes, coreBase, needed: error.bytesNeeded };
     throw error;
   }
   throw new Error(`${coreWasm} accepted a config with a 1-byte memory limit: rebuild it (npm run build:wasm)`);

@@ -140,6 +140,11 @@ function buildProgram(): Command {
     .addOption(new Option('--optimizer <name>').choices(['adam', 'sgd']))
     .option('--ram <bytes>', 'RAM of the part (cortex-m4-qemu) or linear-memory limit (linux-edge, wasi)')
     .option('--stack <bytes>', 'cortex-m4-qemu: main stack of the build (default 16384)')
+    .option('--replay <n>', 'an on-device replay buffer of n samples (its bytes are listed)')
+    .addOption(new Option('--replay-mode <mode>', 'with --replay (default reservoir)').choices(['reservoir', 'class-balanced']))
+    .option('--replay-ratio <r>', 'with --replay: replayed samples per streamed sample (default 1)')
+    .addOption(new Option('--prequential <mode>', 'predict each sample before training on it').choices(['goodness', 'head']))
+    .option('--drift', 'on-device Page-Hinkley drift detection, as `ffedge continual --strategies replay+detection`')
     .option('--json', 'print JSON')
     .action(async (flags: BudgetFlags) => { process.exitCode = await budgetCommand(flags); });
 

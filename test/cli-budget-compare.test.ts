@@ -36,6 +36,23 @@ test("ffedge budget on the M4: 64-32-32 with Adam fits 64 KiB with a 4 KiB stack
   assert.match(wider.stdout, /needs (\d+) bytes of RAM .* the target has 65536: (\d+) bytes short/);
 });
 
+test("ffedge budget --replay N --prequential --drift: the replay buffer's bytes are listed, and a continual config that does not fit is refused", () => {
+  const plain = JSON.parse(run("budget", "--target", "wasi", "--layers", "32,32", "--inputs", "192", "--json").stdout);
+  const r = run("budget", "--target", "wasi", "--layers", "32,32", "--inputs", "192", "--replay", "81", "--replay-mode", "class-balanced", "--prequential", "goodness", "--drift", "--json");
+  assert.equal(r.status, 0, r.stderr);
+  const figures = JSON.parse(r.stdout);
+  assert.equal(plain.ram.replayBuffer, 0);
+  assert.ok(figures.ram.replayBuffer > 0 && figures.ram.replayBuffer <= 16 * 1024, `buffer ${figures.ram.replayBuffer}`);
+  assert.equal(figures.ram.arena - plain.ram.arena, figures.ram.replayBuffer + figures.ram.continual, "the arena grows by the buffer and the continual state");
+  const table = run("budget", "--target", "wasi", "--layers", "32,32", "--inputs", "192", "--replay", "81");
+  assert.match(table.stdout, new RegExp(`of which replay buffer\\s+${figures.ram.replayBuffer}\\n`));
+  const tight = run("budget", "--target", "wasi", "--layers", "32,32", "--inputs", "192", "--replay", "81", "--ram", String(plain.ram.linearMemory));
+  assert.equal(tight.status, 1, "fits without the buffer, not with it");
+  const alone = run("budget", "--target", "wasi", "--replay-ratio", "2");
+  assert.equal(alone.status, 2);
+  assert.match(alone.stderr, /--replay-mode and --replay-ratio need --replay N/);
+});
+
 test("ffedge budget: a bad target is a usage error", () => {
   const bad = run("budget", "--target", "esp32");
   assert.equal(bad.status, 2);

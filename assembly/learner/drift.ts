@@ -6,8 +6,12 @@
 //   U_n = alpha U_{n-1} + (x_n - m_n - delta)   raise if U_n - min U > threshold  (mean went up)
 //   D_n = alpha D_{n-1} + (x_n - m_n + delta)   raise if max D - D_n > threshold  (mean went down)
 //
-// The prequential error only counts upward (more mistakes); positive
-// goodness counts both ways. After an alarm the detector starts afresh.
+// One direction per signal: the prequential error alarms when it rises (more
+// mistakes); positive goodness when it falls (inputs the layers no longer
+// find familiar: a sensor re-ranged). Goodness also rises while the model
+// learns, so a two-sided test on it raises false alarms on a stationary
+// stream (measured: docs/continual.md, "Drift"). After an alarm the
+// detector starts afresh.
 // f32 only, so every target (wasm2c on an M4F) gives the same alarms;
 // host/learner/reference/page-hinkley.ts is the plain reference.
 //
@@ -19,7 +23,8 @@
 let delta: f32 = 0.005;
 let threshold: f32 = 50;
 let minSamples: u32 = 30;
-let twoSided: bool = false;
+/** Watch for a fall (goodness) instead of a rise (error). */
+let falls: bool = false;
 
 let count: u32 = 0;
 let mean: f32 = 0;
@@ -28,8 +33,9 @@ let upMin: f32 = 0;
 let down: f32 = 0;
 let downMax: f32 = 0;
 
-export function driftSetup(d: f32, t: f32, min: u32, bothWays: bool): void {
-  delta = d; threshold = t; minSamples = min; twoSided = bothWays;
+/** `fall`: alarm when the signal's mean falls (goodness), else when it rises (error). */
+export function driftSetup(d: f32, t: f32, min: u32, fall: bool): void {
+  delta = d; threshold = t; minSamples = min; falls = fall;
   driftReset();
 }
 
@@ -47,7 +53,7 @@ export function driftUpdate(x: f32): bool {
   down = ALPHA * down + (deviation + delta);
   downMax = max<f32>(downMax, down);
   if (count < minSamples) return false;
-  const alarm = up - upMin > threshold || (twoSided && downMax - down > threshold);
+  const alarm = falls ? downMax - down > threshold : up - upMin > threshold;
   if (alarm) driftReset();
   return alarm;
 }

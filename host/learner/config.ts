@@ -149,7 +149,7 @@ export interface ReplayConfig {
 /** Page-Hinkley change detection on the device (defaults: River's). */
 export interface DriftConfig {
   detector: (typeof DRIFT_DETECTORS)[number];
-  /** "error": the prequential error (needs prequential on); "goodness": positive goodness summed over layers. */
+  /** "error": the prequential error (needs prequential on), alarms when it rises; "goodness": positive goodness summed over layers, alarms when it falls. */
   signal?: (typeof DRIFT_SIGNALS)[number];
   /** Magnitude of change tolerated, >= 0 (default 0.005). */
   delta?: number;

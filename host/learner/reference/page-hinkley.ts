@@ -12,15 +12,15 @@ export interface PageHinkleyOptions {
   threshold?: number;
   /** Default 30 (River). */
   minSamples?: number;
-  /** Also alarm when the mean goes down (the device does for goodness, not for the error). */
-  twoSided?: boolean;
+  /** Alarm when the mean falls (the device's goodness signal) instead of when it rises (the error). */
+  falls?: boolean;
 }
 
 export class ReferencePageHinkley {
   private readonly delta: number;
   private readonly threshold: number;
   private readonly minSamples: number;
-  private readonly twoSided: boolean;
+  private readonly falls: boolean;
   private count = 0;
   private mean = 0;
   private up = 0;
@@ -32,7 +32,7 @@ export class ReferencePageHinkley {
     this.delta = f(options.delta ?? 0.005);
     this.threshold = f(options.threshold ?? 50);
     this.minSamples = options.minSamples ?? 30;
-    this.twoSided = options.twoSided ?? false;
+    this.falls = options.falls ?? false;
   }
 
   reset(): void {
@@ -50,7 +50,7 @@ export class ReferencePageHinkley {
     this.down = f(f(ALPHA * this.down) + f(deviation + this.delta));
     this.downMax = Math.max(this.downMax, this.down);
     if (this.count < this.minSamples) return false;
-    const alarm = f(this.up - this.upMin) > this.threshold || (this.twoSided && f(this.downMax - this.down) > this.threshold);
+    const alarm = this.falls ? f(this.downMax - this.down) > this.threshold : f(this.up - this.upMin) > this.threshold;
     if (alarm) this.reset();
     return alarm;
   }
