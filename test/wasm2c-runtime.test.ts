@@ -14,12 +14,17 @@
 //   matching one calls.
 // Built natively with the host gcc (the rewrite is the same C on every target; the
 // M4 firmware test probes the bounds on the board).
-// Skipped (not failed) when wabt or gcc is missing.
+// * BOUNDS_CHECKS=mpu on the Cortex-M4 under QEMU (no compare per access: unprivileged
+//   loads/stores at address 0, the MPU refusing what lies past the memory;
+//   firmware-targets/cortex-m-common/mpu-sandbox.c): the same probes, cross-built with
+//   test/fixtures/rt-probe-m4.c, must give exactly wasm2c's results and V8's, and each
+//   trap the MPU raised names a byte of the access at or past the end.
+// Skipped (not failed) when wabt or gcc is missing (the M4 part: the ARM toolchain or QEMU).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +35,10 @@ const fixtures = join(repoRoot, 'test', 'fixtures');
 const glue = join(repoRoot, 'firmware-targets', 'wasm2c-glue');
 const skip = missingTools(['wat2wasm', 'wasm2c', 'gcc']);
 const PAGE = 65536;
+const POOLS = [100000, 2 * PAGE];
+/** MPU mode needs sizes in whole KiB (mpu-sandbox.c): 98 KiB, and two whole pages. */
+const MPU_POOLS = [100352, 2 * PAGE];
+const skipM4 = skip || missingTools(['arm-none-eabi-gcc', 'qemu-system-arm']);
 
 /** export name -> [access width, static offset] */
 const ACCESSES: Record<string, [number, number]> = {
@@ -114,7 +123,7 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
       copyFileSync(join(work, 'rtprobe.c'), join(dir, 'rtprobe.c'));
       copyFileSync(join(work, 'rtprobe.h'), join(dir, 'rtprobe.h'));
       if (kind === 'static') await run(join(glue, 'use-static-memory.sh'), [join(dir, 'rtprobe.c')]);
-      for (const pool of [100000, 2 * PAGE]) {
+      for (const pool of kind === 'plain' ? [...POOLS, ...MPU_POOLS] : POOLS) {
         const out = join(dir, `driver-${pool}`);
         drivers.set(`${kind}-${pool}`, out);
         builds.push(run('gcc', ['-O2', '-std=gnu11', '-w', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0',
@@ -124,6 +133,56 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
       }
     }
     await Promise.all(builds);
+  });
+
+  test('BOUNDS_CHECKS=mpu on the Cortex-M4 (QEMU): the MPU traps exactly where wasm2c\'s checks do, with the address', { skip: skipM4 }, async () => {
+    const dir = join(work, 'm4-mpu');
+    mkdirSync(dir);
+    copyFileSync(join(work, 'rtprobe.c'), join(dir, 'rtprobe.c'));
+    copyFileSync(join(work, 'rtprobe.h'), join(dir, 'rtprobe.h'));
+    copyFileSync('/usr/include/wasm-rt.h', join(dir, 'wasm-rt.h'));
+    await run(join(glue, 'use-static-memory.sh'), [join(dir, 'rtprobe.c')]);
+    const targets = join(repoRoot, 'firmware-targets');
+    const common = join(targets, 'cortex-m-common');
+    const names = Object.keys(ACCESSES).concat('grow', 'size'); // rt-probe-m4.c's table order
+    for (const pool of MPU_POOLS) {
+      const probes = session(pool);
+      writeFileSync(join(dir, 'probes.h'), `static const probe_t probes[] = {\n${probes.map((p) =>
+        `  {${names.indexOf(p.name)}, ${p.address}u, ${p.value}ull},`).join('\n')}\n};\n`);
+      const elf = join(dir, `probe-${pool}.elf`);
+      await run('arm-none-eabi-gcc', ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-O2',
+        '-std=gnu11', '-w', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-DFFEDGE_RT_STATIC_MEMORY',
+        '-DFFEDGE_MPU_SANDBOX=0', '-fno-delete-null-pointer-checks', `-DPOOL_BYTES=${pool}u`, '-DPROBES_H="probes.h"',
+        '-I', dir, '-I', glue, '-I', join(targets, 'cortex-m4-qemu'), '-I', common,
+        join(dir, 'rtprobe.c'), join(glue, 'wasm-rt-pool.c'), join(glue, 'fatal-report.c'), join(common, 'mpu-sandbox.c'),
+        join(common, 'vectors.c'), join(common, 'systick-clock.c'), join(targets, 'cortex-m4-qemu', 'uart-cmsdk.c'),
+        join(common, 'startup-m4f.S'), join(fixtures, 'rt-probe-m4.c'), '--specs=nano.specs', '-nostartfiles',
+        '-Wl,--gc-sections', '-L', common, '-T', join(targets, 'cortex-m4-qemu', 'mps2-an386-mpu.ld'),
+        '-Wl,--defsym=__stack_bytes=8192', '-lm', '-lc', '-lgcc', '-o', elf]);
+      const { stdout } = await run('qemu-system-arm', ['-M', 'mps2-an386', '-nographic', '-monitor', 'none',
+        '-semihosting-config', 'enable=on,target=native', '-kernel', elf], { timeout: 60_000 });
+      const lines = stdout.trim().split('\n').map((line) => line.trim());
+      assert.equal(lines.length, probes.length, `one line per probe: ${stdout.slice(0, 200)}`);
+      const plain = runDriver(drivers.get(`plain-${pool}`)!, probes);
+      let size = PAGE;
+      let refused = 0;
+      probes.forEach((p, i) => {
+        const [outcome, name, where] = lines[i]!.split(' ');
+        const result = outcome === 'trap' ? `trap ${name}` : lines[i];
+        assert.equal(result, plain[i], `${p.name}(${p.address}) with ${size} bytes: M4 MPU '${lines[i]}', wasm2c '${plain[i]}'`);
+        if (p.name === 'grow') { size = Math.min(2 * PAGE, pool); return; }
+        if (outcome !== 'trap' || where === '-') return;
+        const [width, offset] = ACCESSES[p.name]!;
+        const start = p.address + offset;
+        const fault = Number(where);
+        refused++;
+        assert.ok(fault >= size && fault >= start && fault < start + width,
+          `${p.name}(${p.address}) with ${size} bytes: the MPU refused ${fault}, not a byte of the access past the end`);
+      });
+      assert.ok(refused > 20, `the MPU, not software, raised most traps (${refused})`);
+      if (pool === 2 * PAGE) assert.deepEqual(lines.map((l) => l.startsWith('trap') ? l.split(' ').slice(0, 2).join(' ') : l),
+        await runV8(wasmFile, probes), 'whole pages: the same as V8, values included');
+    }
   });
 
   after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
@@ -139,7 +198,7 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
     assert.equal(readFileSync(file, 'utf8'), once, 'a refused rewrite leaves the file as it was');
   });
 
-  for (const pool of [100000, 2 * PAGE]) {
+  for (const pool of POOLS) {
     test(`a ${pool}-byte pool: static checks trap exactly where wasm2c's do, at address + offset + width > size`, async () => {
       const probes = session(pool);
       const plain = runDriver(drivers.get(`plain-${pool}`)!, probes);

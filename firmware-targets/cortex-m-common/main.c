@@ -10,6 +10,7 @@
 #include "board.h"
 #include "embed.h"
 #include "platform.h"
+#include "wasm-rt-pool.h"
 
 #define SCB_VTOR (*(volatile uint32_t*)0xE000ED08u)
 #define SCB_SHCSR (*(volatile uint32_t*)0xE000ED24u)
@@ -26,7 +27,14 @@ __attribute__((weak)) void board_init(void) {}
 
 /* The learner's RAM: linear memory lives here and nowhere else. The generated
  * C addresses it by this name (../wasm2c-glue/static-memory.h). */
+#ifdef FFEDGE_MPU_SANDBOX
+/* BOUNDS_CHECKS=mpu: at address 0, placed by the board's MPU linker script
+ * (ffedge_linear_memory = 0); the MPU grants [0, size) in 1 KiB steps. */
+extern uint8_t ffedge_linear_memory[];
+_Static_assert(FFEDGE_RAM_BYTES % FFEDGE_MPU_GRANULE == 0, "BOUNDS_CHECKS=mpu needs RAM_BYTES to be a multiple of 1024");
+#else
 uint8_t ffedge_linear_memory[FFEDGE_RAM_BYTES] __attribute__((section(".wasm_pool"), aligned(16)));
+#endif
 
 int main(void) {
 #if __ARM_ARCH_7M__ || __ARM_ARCH_7EM__ /* ARMv6-M (M0) has neither register */

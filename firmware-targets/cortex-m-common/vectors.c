@@ -10,6 +10,13 @@
 
 extern uint32_t __stack_top;
 void Reset_Handler(void);
+#ifdef FFEDGE_MPU_SANDBOX
+/* BOUNDS_CHECKS=mpu: an access the MPU refuses becomes a wasm trap (mpu-sandbox.c). */
+void mpu_fault_handler(void);
+#define MEMORY_FAULT mpu_fault_handler
+#else
+#define MEMORY_FAULT fatal_handler
+#endif
 
 static void fatal_handler(void) {
   uint32_t ipsr;
@@ -29,8 +36,8 @@ __attribute__((section(".vectors"), used)) const vector_t vector_table[16 + BOAR
     [1] = Reset_Handler,
     [2] = fatal_handler,  /* NMI */
     [3] = fatal_handler,  /* HardFault */
-    [4] = fatal_handler,  /* MemManage */
-    [5] = fatal_handler,  /* BusFault */
+    [4] = MEMORY_FAULT,   /* MemManage */
+    [5] = MEMORY_FAULT,   /* BusFault */
     [6] = fatal_handler,  /* UsageFault */
     [11] = fatal_handler, /* SVCall: unused */
     [12] = fatal_handler, /* DebugMon */

@@ -8,6 +8,8 @@
 #   LIBC       libc selection at link, e.g. --specs=nano.specs
 #   BOARD_OBJS object names of its own and shared board files (main.o uart-x.o ...)
 #   BOARD_DIRS where those sources live, searched in order (its folder: .)
+#   MPU_LDSCRIPT  (ARMv7-M boards only) the linker script of BOUNDS_CHECKS=mpu,
+#              which puts linear memory at address 0; unset: that mode is refused
 #
 # and the settings below may be given on the command line (see each README).
 
@@ -29,6 +31,10 @@ SEMIHOSTING ?= 0
 # static-memory.h) and one outside the memory traps. 0: no checks in the
 # generated C (~0.75x the instructions per step), but an access outside the
 # memory then reads or corrupts whatever RAM is there. Trusted programs only.
+# mpu: no compare either, and still sandboxed: linear memory at address 0, loads and
+# stores unprivileged, the MPU grants exactly the memory's size and an access past
+# it faults into the same oob trap (../cortex-m-common/mpu-sandbox.c; RAM_BYTES a
+# multiple of 1024; ARMv7-M boards with MPU_LDSCRIPT only).
 BOUNDS_CHECKS ?= 1
 # embed: run the device program (embed.c). step-bench: the instruction bench
 # (step-bench.c) with WASM=ff-core.wasm, BENCH_CONFIG=/abs/bench-config.h,
@@ -38,6 +44,15 @@ BENCH_STEPS ?= 20
 # wasm-rt.h of the installed wabt (Debian: /usr/include/wasm-rt.h).
 WASM_RT_H   ?= /usr/include/wasm-rt.h
 WASM2C      ?= wasm2c
+
+ifeq ($(BOUNDS_CHECKS),mpu)
+ifeq ($(MPU_LDSCRIPT),)
+$(error BOUNDS_CHECKS=mpu: this board has no MPU build (an ARMv7-M part with RAM at address 0 and MPU_LDSCRIPT); use BOUNDS_CHECKS=1)
+endif
+LDSCRIPT := $(MPU_LDSCRIPT)
+MPU_CFLAGS := -DFFEDGE_MPU_SANDBOX=0 -fno-delete-null-pointer-checks
+BOARD_OBJS += mpu-sandbox.o
+endif
 
 CC      := $(PREFIX)gcc
 SIZE    := $(PREFIX)size
@@ -52,7 +67,7 @@ CFLAGS := $(CPU) -O2 -ffp-contract=off -fno-math-errno -std=gnu11 -g \
   -DNDEBUG -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DFFEDGE_RT_STATIC_MEMORY \
   -DWASM_RT_MAX_CALL_STACK_DEPTH=$(CALL_DEPTH) \
   -DFFEDGE_RAM_BYTES=$(RAM_BYTES)u -DFFEDGE_RANDOM_SEED=$(RANDOM_SEED)ull \
-  -DFFEDGE_SEMIHOSTING=$(SEMIHOSTING) \
+  -DFFEDGE_SEMIHOSTING=$(SEMIHOSTING) $(MPU_CFLAGS) \
   $(if $(filter step-bench,$(EMBED)),-DBENCH_STEPS=$(BENCH_STEPS) -DBENCH_CONFIG='"$(abspath $(BENCH_CONFIG))"') \
   -I$(BUILD)/include -I$(BUILD) -I$(GLUE) -I. $(addprefix -I,$(BOARD_DIRS))
 LDFLAGS := $(CPU) $(LIBC) -nostartfiles -Wl,--gc-sections $(addprefix -L,$(BOARD_DIRS)) \

@@ -36,4 +36,68 @@ extern uint32_t ffedge_rt_access_end[9];
 
 #define FFEDGE_MEMORY_AT(addr) (&ffedge_linear_memory[(uint32_t)(addr)])
 
+#ifdef FFEDGE_MPU_SANDBOX
+/*
+ * MPU mode (use-static-memory.sh --mpu; ../cortex-m-common/mpu-sandbox.c): no
+ * compare against the memory size. Linear memory sits at address
+ * FFEDGE_MPU_SANDBOX (0 on mps2-an386), so wasm address a IS the bus address,
+ * with no add and no wrap; every load and store uses the ARMv7-M *unprivileged*
+ * forms (LDRT/STRT and byte/halfword variants, ARMv7-M ARM A7.7), and the MPU
+ * grants unprivileged access to exactly [0, memory size) and nothing else. The
+ * program itself runs privileged (PRIVDEFENA: the default map), so its stack,
+ * statics and code stay reachable to it and to nothing the wasm can name. An
+ * access with any byte at or past the size faults (MemManage, or BusFault in the
+ * PPB at 0xE0000000, which the MPU does not cover and which refuses unprivileged
+ * accesses); the handler turns it into TRAP(OOB).
+ * What stays in software: the carry of a nonzero static offset (addr >= 2^32
+ * would wrap to a low, valid address), free for the offset-0 accesses that are
+ * nearly all of them (gcc drops it when addr is a zero-extended u32).
+ */
+#if FFEDGE_MPU_SANDBOX != 0
+#error "the unprivileged accesses address linear memory at 0: FFEDGE_MPU_SANDBOX must be 0 (its address)"
+#endif
+#undef FFEDGE_MEMCHECK
+#define FFEDGE_MEMCHECK(addr, width) \
+  if (UNLIKELY(((addr) >> 32) != 0)) TRAP(OOB);
+
+/* The bytes at wasm address a, as the memory operand of an asm (its "Q" form
+ * prints as [rN], the one addressing mode every LDRT variant takes). */
+#define FFEDGE_UNPRIV(type, a) (*(type*)(uintptr_t)(uint32_t)(a))
+
+static inline void ffedge_load_unpriv(void* dst, uint64_t addr, uint32_t n) {
+  uint32_t lo, hi;
+  switch (n) {
+    case 1: __asm__("ldrbt %0, %1" : "=r"(lo) : "Q"(FFEDGE_UNPRIV(const uint8_t, addr))); *(uint8_t*)dst = (uint8_t)lo; break;
+    case 2: __asm__("ldrht %0, %1" : "=r"(lo) : "Q"(FFEDGE_UNPRIV(const uint16_t, addr))); { uint16_t v = (uint16_t)lo; __builtin_memcpy(dst, &v, 2); } break;
+    case 4: __asm__("ldrt %0, %1" : "=r"(lo) : "Q"(FFEDGE_UNPRIV(const uint32_t, addr))); __builtin_memcpy(dst, &lo, 4); break;
+    default: /* 8: two words, low first; the second faults on its own if it is outside */
+      __asm__("ldrt %0, [%2]\n\tldrt %1, [%2, #4]" : "=&r"(lo), "=r"(hi)
+              : "r"((uint32_t)addr), "m"(FFEDGE_UNPRIV(const uint64_t, addr)));
+      { uint64_t v = (uint64_t)hi << 32 | lo; __builtin_memcpy(dst, &v, 8); }
+      break;
+  }
+}
+
+static inline void ffedge_store_unpriv(uint64_t addr, const void* src, uint32_t n) {
+  switch (n) {
+    case 1: __asm__("strbt %1, %0" : "=Q"(FFEDGE_UNPRIV(uint8_t, addr)) : "r"((uint32_t)*(const uint8_t*)src)); break;
+    case 2: { uint16_t v; __builtin_memcpy(&v, src, 2); __asm__("strht %1, %0" : "=Q"(FFEDGE_UNPRIV(uint16_t, addr)) : "r"((uint32_t)v)); } break;
+    case 4: { uint32_t v; __builtin_memcpy(&v, src, 4); __asm__("strt %1, %0" : "=Q"(FFEDGE_UNPRIV(uint32_t, addr)) : "r"(v)); } break;
+    default: { /* 8: the high word first, so an access straddling the end writes nothing before it
+                * faults; [a + 4] must not wrap to address 0 (then the high word would land there) */
+      if (UNLIKELY(((addr + 7) >> 32) != 0)) wasm_rt_trap(WASM_RT_TRAP_OOB);
+      uint64_t v; __builtin_memcpy(&v, src, 8);
+      __asm__("strt %2, [%1, #4]\n\tstrt %3, [%1]" : "=m"(FFEDGE_UNPRIV(uint64_t, addr))
+              : "r"((uint32_t)addr), "r"((uint32_t)(v >> 32)), "r"((uint32_t)v));
+      break;
+    }
+  }
+}
+#define FFEDGE_LOAD(dst, addr, n) ffedge_load_unpriv(dst, addr, n)
+#define FFEDGE_STORE(addr, src, n) ffedge_store_unpriv(addr, src, n)
+#else
+#define FFEDGE_LOAD(dst, addr, n) wasm_rt_memcpy(dst, FFEDGE_MEMORY_AT(addr), n)
+#define FFEDGE_STORE(addr, src, n) wasm_rt_memcpy(FFEDGE_MEMORY_AT(addr), src, n)
+#endif
+
 #endif

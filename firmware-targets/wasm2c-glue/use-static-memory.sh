@@ -8,8 +8,11 @@
 #  1. MEMCHECK becomes FFEDGE_MEMCHECK: one 32-bit compare per access against a
 #     bound the runtime keeps, instead of a 64-bit compare against mem->size
 #     (with --no-bounds-checks: nothing at all; see ../cortex-m4-qemu/Makefile).
-#  2. Loads and stores address ffedge_linear_memory, a link-time constant, not
-#     mem->data (which the compiler must re-read after every store).
+#  2. Loads and stores go through FFEDGE_LOAD/FFEDGE_STORE: they address
+#     ffedge_linear_memory, a link-time constant, not mem->data (which the
+#     compiler must re-read after every store); built with -DFFEDGE_MPU_SANDBOX=0
+#     they are unprivileged loads/stores at address = wasm address instead, the
+#     MPU doing the bounds check (static-memory.h; BOUNDS_CHECKS=mpu).
 #  3. The empty asm that forces every loaded value into a core register goes.
 #     wasm2c puts it there so that a load whose value is unused still happens
 #     and can fault on a guard page (wabt PR #2808); with explicit checks the
@@ -48,8 +51,8 @@ tmp="$file.static-memory.tmp"
 # first pair is the big-endian branch, which addresses from the end and which
 # static-memory.h does not support: it stays as it is, never compiled here).
 sed -e "s/^#define MEMCHECK(mem, a, t) RANGE_CHECK(mem, a, sizeof(t))\$/#include \"static-memory.h\"\\n#define MEMCHECK(mem, a, t) $memcheck/" \
-    -e 's/wasm_rt_memcpy(&result, &mem->data\[addr\], sizeof(t1));/wasm_rt_memcpy(\&result, FFEDGE_MEMORY_AT(addr), sizeof(t1));/' \
-    -e 's/wasm_rt_memcpy(&mem->data\[addr\], &wrapped, sizeof(t1));/wasm_rt_memcpy(FFEDGE_MEMORY_AT(addr), \&wrapped, sizeof(t1));/' \
+    -e 's/wasm_rt_memcpy(&result, &mem->data\[addr\], sizeof(t1));/FFEDGE_LOAD(\&result, addr, sizeof(t1));/' \
+    -e 's/wasm_rt_memcpy(&mem->data\[addr\], &wrapped, sizeof(t1));/FFEDGE_STORE(addr, \&wrapped, sizeof(t1));/' \
     -e '/^ *wasm_asm("" ::"r"(result)); *\\$/d' \
     -e '/^static float wasm_sqrtf(float x) {$/,/^}$/{/isnan(x)/,/^  }$/d;}' \
     "$file" > "$tmp"
@@ -59,8 +62,8 @@ check_result() {
   if ! grep -qF "$1" "$tmp"; then echo "$me: rewrite of $file lost '$1'" >&2; rm -f "$tmp"; exit 1; fi
 }
 check_result '#include "static-memory.h"'
-check_result 'wasm_rt_memcpy(&result, FFEDGE_MEMORY_AT(addr), sizeof(t1));'
-check_result 'wasm_rt_memcpy(FFEDGE_MEMORY_AT(addr), &wrapped, sizeof(t1));'
+check_result 'FFEDGE_LOAD(&result, addr, sizeof(t1));'
+check_result 'FFEDGE_STORE(addr, &wrapped, sizeof(t1));'
 if grep -qF 'wasm_asm("" ::"r"(result));' "$tmp"; then echo "$me: the asm barrier is still in $file" >&2; rm -f "$tmp"; exit 1; fi
 if sed -n '/^static float wasm_sqrtf(float x) {$/,/^}$/p' "$tmp" | grep -q isnan; then
   echo "$me: wasm_sqrtf in $file still has its NaN branch" >&2; rm -f "$tmp"; exit 1

@@ -106,9 +106,13 @@ static bool pool_taken;
 uint32_t ffedge_rt_access_end[9];
 
 /* The pool's memory now has `size` addressable bytes: record, per access width,
- * the first address at which such an access no longer fits (static-memory.h). */
+ * the first address at which such an access no longer fits (static-memory.h);
+ * in MPU mode, move the MPU's window to [0, size) (../cortex-m-common/mpu-sandbox.c). */
 static void set_access_ends(uint32_t size) {
   for (uint32_t width = 1; width <= 8; width++) ffedge_rt_access_end[width] = size >= width ? size - width + 1 : 0;
+#ifdef FFEDGE_MPU_SANDBOX
+  ffedge_mpu_grant(size);
+#endif
 }
 
 void ffedge_rt_use_pool(uint8_t* base, uint32_t bytes) {
@@ -139,8 +143,9 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, u
     return;
   }
 #endif
-  /* Only one memory can own the pool; no pool at all means no memory. */
-  if (pool_base == NULL || pool_taken) wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
+  /* Only one memory can own the pool; no pool at all means no memory. (In MPU
+   * mode the pool sits at address 0: a NULL base is a pool there.) */
+  if (pool_bytes == 0 || pool_taken) wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
   pool_taken = true;
   memset(pool_base, 0, pool_bytes); /* wasm memory starts zeroed, also on re-instantiation */
 #ifdef FFEDGE_RT_STATIC_MEMORY

@@ -56,6 +56,15 @@ void ffedge_rt_use_pool(uint8_t* base, uint32_t bytes);
 extern jmp_buf* ffedge_rt_trap_target;
 void ffedge_rt_save_depth(void);
 
+#ifdef FFEDGE_MPU_SANDBOX
+/* MPU mode (static-memory.h): give unprivileged accesses exactly [0, size) of
+ * the address map, nothing else; the target provides it
+ * (../cortex-m-common/mpu-sandbox.c), the runtime calls it on every size change. */
+void ffedge_mpu_grant(uint32_t size);
+/* Memory sizes (RAM_BYTES) must be multiples of it (mpu-sandbox.c says why). */
+#define FFEDGE_MPU_GRANULE 1024u
+#endif
+
 /* Short stable name of a trap ("unreachable", "oob", ...). */
 const char* ffedge_rt_trap_name(wasm_rt_trap_t trap);
 

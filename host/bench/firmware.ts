@@ -10,10 +10,11 @@
 // arena). Instructions: host/bench/c-reference/m4-bench.c runs N training steps
 // between two SysTick reads under `qemu-system-arm -icount shift=0`, where one virtual
 // nanosecond is one executed instruction: instruction counts, NOT cycles (QEMU models
-// no pipeline, caches or flash wait states). Three builds of that harness: ff-core.wasm
+// no pipeline, caches or flash wait states). Four builds of that harness: ff-core.wasm
 // through wasm2c with bounds checks (the default firmware), without them
-// (BOUNDS_CHECKS=0), and the plain C reference (host/bench/c-reference/ff-ref.c);
-// all three must end with the same weights (FNV-1a printed by the firmware).
+// (BOUNDS_CHECKS=0), sandboxed by the MPU instead (BOUNDS_CHECKS=mpu), and the plain C
+// reference (host/bench/c-reference/ff-ref.c); all must end with the same weights
+// (FNV-1a printed by the firmware).
 //
 // Non-goals: timing over the UART (QEMU's UART is byte-at-a-time; see the READMEs).
 
@@ -66,6 +67,8 @@ export function fnv1a(bytes: Uint8Array): number {
 export interface BenchRun {
   impl: 'wasm2c' | 'c-reference';
   boundsChecks: boolean;
+  /** BOUNDS_CHECKS=mpu: no compare per access, the MPU guards linear memory (boundsChecks is then false). */
+  mpu?: boolean;
   steps: number;
   instructions: number;
   perStep: number;
@@ -75,24 +78,26 @@ export interface BenchRun {
   flash: number;
 }
 
-export interface BuildOptions { steps?: number; boundsChecks?: boolean; config?: LearnerConfig; build?: string }
+export interface BuildOptions { steps?: number; boundsChecks?: boolean | 'mpu'; config?: LearnerConfig; build?: string }
 
-/** Build the two M4 bench ELFs of host/bench/c-reference; returns their paths. */
+/** Build the two M4 bench ELFs of host/bench/c-reference; returns their paths (with
+ * boundsChecks 'mpu' only the wasm2c one is built: cref is then not a file). */
 export async function buildM4Bench(options: BuildOptions = {}): Promise<{ cref: string; wasm2c: string }> {
   const checks = options.boundsChecks ?? true;
-  const build = options.build ?? join(referenceDir, 'build', checks ? 'bench' : 'bench-unchecked');
+  const mode = checks === 'mpu' ? 'mpu' : checks ? '1' : '0';
+  const build = options.build ?? join(referenceDir, 'build', { mpu: 'bench-mpu', 1: 'bench', 0: 'bench-unchecked' }[mode]);
   await mkdir(build, { recursive: true });
   const header = join(build, 'bench-config.h');
   await writeFile(header, benchConfigHeader(options.config));
   await run('make', ['-s', '-C', referenceDir, 'm4-bench', `BUILD=${build}`, `BENCH_CONFIG=${header}`,
-    `BENCH_STEPS=${options.steps ?? 20}`, `BOUNDS_CHECKS=${checks ? 1 : 0}`, `CORE_WASM=${wasmPath('ff-core')}`]);
+    `BENCH_STEPS=${options.steps ?? 20}`, `BOUNDS_CHECKS=${mode}`, `CORE_WASM=${wasmPath('ff-core')}`]);
   return { cref: join(build, 'm4', 'bench-cref.elf'), wasm2c: join(build, 'm4', 'bench-wasm2c.elf') };
 }
 
 const LINE = /ffedge-bench impl=(\S+) steps=(\d+) instructions=(\d+) per_step=(\d+) arena=(\d+) weights_fnv=0x([0-9a-f]+) status=(\d+)/;
 
 /** Run one bench ELF under qemu-system-arm -icount shift=0 and parse its line. */
-export async function runM4Bench(elf: string, boundsChecks = true): Promise<BenchRun> {
+export async function runM4Bench(elf: string, boundsChecks: boolean | 'mpu' = true): Promise<BenchRun> {
   const { stdout } = await run('qemu-system-arm', ['-M', 'mps2-an386', '-nographic', '-monitor', 'none',
     '-icount', 'shift=0', '-semihosting-config', 'enable=on,target=native', '-kernel', elf], { timeout: 120_000 });
   const m = stdout.match(LINE);
@@ -101,7 +106,8 @@ export async function runM4Bench(elf: string, boundsChecks = true): Promise<Benc
   const { stdout: size } = await run('arm-none-eabi-size', [elf]);
   const [text, data] = size.trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
   return {
-    impl: m[1] as BenchRun['impl'], boundsChecks: m[1] === 'wasm2c' ? boundsChecks : false,
+    impl: m[1] as BenchRun['impl'], boundsChecks: m[1] === 'wasm2c' ? boundsChecks === true : false,
+    ...(m[1] === 'wasm2c' && boundsChecks === 'mpu' ? { mpu: true } : {}),
     steps: Number(m[2]), instructions: Number(m[3]), perStep: Number(m[4]), arena: Number(m[5]),
     weightsFnv: parseInt(m[6]!, 16), flash: text! + data!,
   };
@@ -121,8 +127,10 @@ export async function benchFirmware(options: { steps?: number; ram?: number } = 
   }
   const checked = await buildM4Bench({ steps: options.steps });
   const unchecked = await buildM4Bench({ steps: options.steps, boundsChecks: false });
+  const mpu = await buildM4Bench({ steps: options.steps, boundsChecks: 'mpu' });
   const runs = [
     await runM4Bench(checked.wasm2c, true),
+    await runM4Bench(mpu.wasm2c, 'mpu'),
     await runM4Bench(unchecked.wasm2c, false),
     await runM4Bench(checked.cref),
   ];
@@ -144,11 +152,11 @@ export function formatFirmwareBench(b: FirmwareBench): string {
   out.push(`Instructions per training step on the Cortex-M4 (qemu-system-arm -M mps2-an386 -icount shift=0: instructions, not cycles), mean of ${reference.steps} steps:`);
   out.push(`${'build'.padEnd(38)}${'instr/step'.padStart(11)}${'vs C'.padStart(7)}${'flash'.padStart(8)}${'arena'.padStart(8)}  weights FNV-1a`);
   for (const r of b.runs) {
-    const name = r.impl === 'c-reference' ? 'plain C reference (ff-ref.c)' : `wasm2c ff-core.wasm, ${r.boundsChecks ? 'bounds checks' : 'BOUNDS_CHECKS=0'}`;
+    const name = r.impl === 'c-reference' ? 'plain C reference (ff-ref.c)' : `wasm2c ff-core.wasm, ${r.mpu ? 'BOUNDS_CHECKS=mpu' : r.boundsChecks ? 'bounds checks' : 'BOUNDS_CHECKS=0'}`;
     out.push(`${name.padEnd(38)}${String(r.perStep).padStart(11)}${(r.perStep / reference.perStep).toFixed(2).padStart(6)}x${String(r.flash).padStart(8)}${String(r.arena).padStart(8)}  0x${r.weightsFnv.toString(16).padStart(8, '0')}`);
   }
   const same = b.runs.every((r) => r.weightsFnv === reference.weightsFnv);
-  out.push(same ? 'All three end with the same weights (bit-identical on the M4).' : 'WEIGHTS DIFFER between the builds: the C reference no longer matches the learner.');
+  out.push(same ? `All ${b.runs.length} end with the same weights (bit-identical on the M4).` : 'WEIGHTS DIFFER between the builds: the C reference no longer matches the learner.');
   const m4 = b.budgets.find((x) => x.target === 'cortex-m4-qemu')!;
   const checked = b.runs.find((r) => r.impl === 'wasm2c' && r.boundsChecks)!;
   const ratio = checked.perStep / reference.perStep;
@@ -156,6 +164,11 @@ export function formatFirmwareBench(b: FirmwareBench): string {
   out.push('Targets (issue: firmware targets):');
   out.push(`  ${model} trains within ${b.ram} bytes of RAM on the M4 (stack ${m4.ram.stack}): ${m4.ram.total} bytes, ${m4.fits ? 'met' : 'MISSED'}`);
   out.push(`  wasm2c build (bounds checks on) <= 2x the C reference's instructions: ${ratio.toFixed(2)}x, ${ratio <= 2 ? 'met' : 'MISSED'}`);
+  const sandboxed = b.runs.find((r) => r.mpu);
+  if (sandboxed) {
+    const mpuRatio = sandboxed.perStep / reference.perStep;
+    out.push(`  wasm2c build sandboxed by the MPU (BOUNDS_CHECKS=mpu) <= 1.3x the C reference's instructions: ${mpuRatio.toFixed(2)}x, ${mpuRatio <= 1.3 ? 'met' : 'MISSED'}`);
+  }
   return out.join('\n');
 }
 

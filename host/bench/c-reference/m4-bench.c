@@ -121,12 +121,16 @@ static void bench(void) {
 
 #else
 
+#ifdef FFEDGE_MPU_SANDBOX /* at address 0 (mps2-an386-mpu.ld), guarded by the MPU */
+extern uint8_t ffedge_linear_memory[];
+#else
 uint8_t ffedge_linear_memory[BENCH_RAM_BYTES] __attribute__((section(".wasm_pool"), aligned(16)));
+#endif
 static Z_ffcore_instance_t core;
 static jmp_buf trap_jmp;
 
 static void bench(void) {
-  ffedge_rt_use_pool(ffedge_linear_memory, sizeof ffedge_linear_memory);
+  ffedge_rt_use_pool(ffedge_linear_memory, BENCH_RAM_BYTES);
   wasm_rt_init();
   ffedge_rt_trap_target = &trap_jmp;
   ffedge_rt_save_depth();
