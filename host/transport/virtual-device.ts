@@ -33,6 +33,13 @@ export interface VirtualDeviceOptions {
   runtimeKind?: number;
   /** After close() ends stdin, kill the process if it is still alive after this long (default 1000 ms). */
   killAfterMs?: number;
+  /**
+   * Run this program instead of the Node child: any device program speaking the
+   * protocol on its stdin/stdout, e.g. a WASI runtime running ff-device.wasm
+   * (`ffedge bench runtime`) or the linux-edge build. `wasm`/`ramLimitBytes`/
+   * `runtimeKind` do not apply to it.
+   */
+  command?: { file: string; args: string[]; description: string };
 }
 
 /** Checks options shared by the pipe and pty flavours; returns the argv for the child script. */
@@ -77,10 +84,19 @@ export class VirtualDeviceTransport extends TransportBase {
   private exited: Promise<void> = Promise.resolve();
   private readonly stderr = new StderrTail();
 
+  private readonly file: string;
+
   constructor(options: VirtualDeviceOptions = {}) {
     super();
-    this.args = deviceChildArgs(options);
     this.killAfterMs = options.killAfterMs ?? 1000;
+    if (options.command) {
+      this.file = options.command.file;
+      this.args = options.command.args;
+      this.description = options.command.description;
+      return;
+    }
+    this.file = process.execPath;
+    this.args = ['--no-warnings', ...deviceChildArgs(options)];
     const ram = options.ramLimitBytes ? `, ${options.ramLimitBytes} B RAM` : '';
     this.description = `virtual device (ff-device.wasm in Node${ram})`;
   }
@@ -96,7 +112,7 @@ export class VirtualDeviceTransport extends TransportBase {
   }
 
   protected async doOpen(): Promise<void> {
-    const child = spawn(process.execPath, ['--no-warnings', ...this.args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.file, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk));
@@ -105,7 +121,7 @@ export class VirtualDeviceTransport extends TransportBase {
     child.stdin!.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (err) => reject(new TransportError('start-failed', `cannot start the virtual device (${process.execPath}): ${err.message}`, { cause: err })));
+      child.once('error', (err) => reject(new TransportError('start-failed', `cannot start ${this.description} (${this.file}): ${err.message}`, { cause: err })));
     });
     child.once('close', (code, signal) => {
       this.finish({ disconnected: true, reason: describeExit('the virtual device process', code, signal, this.stderr) });
