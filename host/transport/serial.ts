@@ -62,6 +62,8 @@ export class SerialTransport extends TransportBase {
   readonly description: string;
   readonly path: string;
   readonly baudRate: number;
+  /** 8N1: ten bit times per byte (a start bit, 8 data bits, a stop bit). */
+  readonly bytesPerSecond: number;
   private readonly makePort: (path: string, baudRate: number) => SerialPortLike;
   private port: SerialPortLike | undefined;
 
@@ -75,6 +77,7 @@ export class SerialTransport extends TransportBase {
     if (options.openPort !== undefined && typeof options.openPort !== 'function') throw new TypeError('options.openPort must be a function');
     this.path = options.path;
     this.baudRate = baudRate;
+    this.bytesPerSecond = baudRate / 10;
     this.makePort = options.openPort ?? ((path, baud) => new SerialPort({ path, baudRate: baud, autoOpen: false }));
     this.description = `serial ${this.path} @ ${this.baudRate}`;
   }
