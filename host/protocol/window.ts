@@ -115,6 +115,14 @@ export class SendWindow<T = unknown> {
   get deviceNextExpected(): number { return this.acked; }
   /** Requests sent and not yet answered. */
   get inFlight(): number { return this.entries.length; }
+  /**
+   * Requests the device has applied (they lie before its nextExpected) whose
+   * replies have not arrived yet, oldest first.
+   */
+  appliedUnanswered(): { seq: number; tag: T }[] {
+    return this.entries.filter((e) => seqDiff(e.seq, this.acked) < 0).map((e) => ({ seq: e.seq, tag: e.tag }));
+  }
+
   /** Current retransmission timeout (before backoff). */
   get rtoMs(): number { return this.rto; }
 

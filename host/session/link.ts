@@ -168,6 +168,7 @@ export class Link {
   /** Frames were re-sent behind the outstanding probe: probe again when it is answered. */
   private probeWanted = false;
   private failureError: Error | undefined;
+  private readonly unsettled: RequestMessage[] = [];
   private closed = false;
   private hello: DeviceInfo | undefined;
   private repliesLost = 0;
@@ -204,6 +205,15 @@ export class Link {
   /** What the device reported in HELLO (undefined before open() resolves). */
   get device(): DeviceInfo | undefined {
     return this.hello;
+  }
+
+  /**
+   * Requests that were on the wire when the link ended and that the device may
+   * or may not have applied (rejected with the failure; at most W). Requests
+   * it is known to have applied resolve as 'reply-lost' instead.
+   */
+  get inDoubt(): readonly RequestMessage[] {
+    return this.unsettled;
   }
 
   /** The fatal error (or SessionClosedError) that ended the link, if any. */
@@ -741,6 +751,16 @@ export class Link {
   private end(error: Error): void {
     this.failureError = error;
     this.stopTimers();
+    // In flight but before the device's nextExpected: applied for certain, only the
+    // reply is missing. Not after a desync: a rebooted device's nextExpected says
+    // nothing about what the old one applied (window.ts checkNotRebooted).
+    const desync = error instanceof ProtocolError && error.code === ErrorCode.LINK_DESYNC;
+    for (const { seq, tag } of desync ? [] : this.window?.appliedUnanswered() ?? []) {
+      if (!this.inFlight.delete(tag)) continue;
+      this.repliesLost++;
+      tag.resolve({ seq, tag, outcome: 'reply-lost', reply: null });
+    }
+    for (const p of this.inFlight) this.unsettled.push(p.message);
     const pending = [...this.queue.splice(0), ...this.inFlight];
     this.inFlight.clear();
     for (const p of pending) p.reject(error);
