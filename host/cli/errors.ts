@@ -5,7 +5,7 @@
 import { TransportError } from '../transport/errors.js';
 import { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError } from '../session/errors.js';
 import { LearnerError } from '../learner/errors.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { ErrorCode, ProtocolError } from '../protocol/errors.js';
 
 export const ExitCode = {
   OK: 0,
@@ -13,7 +13,10 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad command line, config or input file. */
   USAGE: 2,
-  /** No link: the port cannot be opened, the device does not answer or went away, or the link loses too much. */
+  /**
+   * No link: the port cannot be opened, the device does not answer, went away
+   * or restarted (LINK_DESYNC: it lost the session), or the link loses too much.
+   */
   LINK: 3,
 } as const;
 
@@ -23,7 +26,7 @@ Exit codes:
   1  the device or learner refused (bad config, sample of the wrong length, ...)
   2  bad command line, config file or input file
   3  no link to the device (port missing/busy/denied, device not answering, disconnected,
-     or a link that loses too many frames)`;
+     restarted mid-session, or a link that loses too many frames)`;
 
 /** A problem with what the user asked for (flags, files). */
 export class UsageError extends Error {
@@ -35,6 +38,8 @@ export function exitCodeFor(error: unknown): number {
     || error instanceof LinkTooLossyError) {
     return ExitCode.LINK;
   }
+  // The device restarted (or lost track of the session): the link's fault, not a refusal.
+  if (error instanceof ProtocolError && error.code === ErrorCode.LINK_DESYNC) return ExitCode.LINK;
   if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.USAGE;
   if (error instanceof Error && ['SampleFileError', 'LogParseError', 'CheckpointFileError', 'SyntaxError'].includes(error.name)) return ExitCode.USAGE;
   if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT') return ExitCode.USAGE;

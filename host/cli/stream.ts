@@ -87,9 +87,20 @@ export async function trainWithProgress(session: Session, source: CliSource, opt
       lastNote = `acc ${e.accuracy.toFixed(3)} @ ${e.step}`;
       bar?.annotate(lastNote);
     },
+  }).catch((err: unknown) => {
+    bar?.finish('stopped'); // the true count, also when stderr is not a terminal (which prints only every 10%)
+    throw err;
   });
   bar?.finish(lastNote);
   return run;
+}
+
+/** After a failure: what the device trained for certain, and how many more it may have. */
+export function trainedReport(session: Session, logPath: string): string {
+  const doubt = session.inDoubt > 0
+    ? `; up to ${session.inDoubt} more samples sent past the last record (the device's window is ${session.device.window}) may also have been trained`
+    : '';
+  return `ffedge: stopped after ${session.trained.toLocaleString('en-US')} samples trained for certain, each with a train record in ${logPath}${doubt}\n`;
 }
 
 /** Summary table and SVG plot of a finished log. */
@@ -166,6 +177,9 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     const acc = run.final ? `, final accuracy ${run.final.accuracy.toFixed(3)} on ${run.final.n} held-out samples` : '';
     process.stdout.write(`\ntrained ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s)${acc}\n`);
     process.stdout.write(`log:  ${logPath}\nplot: ${plotPath}\n`);
+  } catch (err) {
+    if (session?.device) process.stderr.write(trainedReport(session, logPath));
+    throw err;
   } finally {
     process.off('SIGINT', onSigint);
     await session?.close().catch(() => undefined);

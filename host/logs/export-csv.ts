@@ -49,6 +49,7 @@ function selectedTypes(options: CsvExportOptions): Set<RecordType> {
 export function recordRows(record: LogRecord): Partial<Record<CsvColumn, unknown>>[] {
   switch (record.type) {
     case 'train':
+      if (record.layers === null) return [{ type: 'train', t: record.t, seq: record.seq, label: record.label }]; // reply lost: no numbers
       return record.layers.map((layer, i) => ({
         type: 'train', t: record.t, seq: record.seq, step: record.step, label: record.label,
         predicted: record.predicted, layer: i + 1, ...layer,

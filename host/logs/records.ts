@@ -8,6 +8,13 @@
 //                    "mode"?:"goodness"|"head"}
 //   {"type":"link",  "t":..., "framesDropped":k, "crcErrors":k, "retransmits":k, "duplicates":k,
 //                    "repliesLost"?:k, "hostDropped"?:{...}, "deviceDropped"?:{...}|null}
+//   {"type":"end",   "t":..., "ok":bool, "reason":"...", "trained":k, "inDoubt":k}
+//
+// A sample the device trained whose GOODNESS reply was lost still has its
+// `train` record, with "replyLost":true and "step" and "layers" null (the
+// device's numbers for it never arrived), so the log counts every trained
+// sample. `end` closes a run: how many samples were trained for certain, and
+// how many more were on the wire when it stopped and may have been trained too.
 //
 // `t` is wall-clock ms since the Unix epoch. Layer metrics follow DESIGN.md:
 // gpos/gneg = goodness of the positive/negative pass, loss = the layer's
@@ -21,7 +28,7 @@
 import { createReadStream } from 'node:fs';
 import type { PredictMode } from '../learner/learner.js';
 
-export const RECORD_TYPES = ['meta', 'train', 'eval', 'link'] as const;
+export const RECORD_TYPES = ['meta', 'train', 'eval', 'link', 'end'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** Per-layer metrics of one training step; null = not measured by this rule / not finite. */
@@ -108,7 +115,41 @@ export interface LinkRecord {
   deviceDropped?: DeviceDropped | null;
 }
 
-export type LogRecord = MetaRecord | TrainRecord | EvalRecord | LinkRecord;
+/** The last record of a run, written however it ended. */
+export interface EndRecord {
+  type: 'end';
+  t: number;
+  /** True when the run finished; false when an error stopped it. */
+  ok: boolean;
+  /** 'completed', or the error that stopped the run (its name and message). */
+  reason: string;
+  /** Samples the device trained for certain in the session; each has a `train` record. */
+  trained: number;
+  /**
+   * Samples sent when the run stopped whose fate is unknown (at most the
+   * device's window W): the device may have trained them, past the last record.
+   */
+  inDoubt: number;
+}
+
+/**
+ * A sample the device trained whose GOODNESS reply was lost (the link dropped
+ * it and the device no longer held it): a `train` record without the device's
+ * numbers, so the log still counts every trained sample.
+ */
+export interface LostReplyTrainRecord {
+  type: 'train';
+  t: number;
+  seq: number;
+  /** Unknown: the reply that said it was lost. */
+  step: null;
+  label: number;
+  layers: null;
+  replyLost: true;
+  sample?: number;
+}
+
+export type LogRecord = MetaRecord | TrainRecord | LostReplyTrainRecord | EvalRecord | LinkRecord | EndRecord;
 
 /** A record that does not follow the schema; `path` names the offending field. */
 export class LogRecordError extends Error {
@@ -195,10 +236,16 @@ export function validateRecord(value: unknown): LogRecord {
       break;
     case 'train': {
       integer(value, 'seq', 0);
-      integer(value, 'step', 0);
       integer(value, 'label', -1);
       if (value.predicted !== undefined) integer(value, 'predicted', -1);
       if (value.sample !== undefined) integer(value, 'sample', 0);
+      if (value.replyLost !== undefined) {
+        if (value.replyLost !== true) throw new LogRecordError('replyLost', `must be true when present, got ${JSON.stringify(value.replyLost)}`);
+        if (value.step !== null) throw new LogRecordError('step', `must be null when replyLost, got ${JSON.stringify(value.step)}`);
+        if (value.layers !== null) throw new LogRecordError('layers', 'must be null when replyLost');
+        break;
+      }
+      integer(value, 'step', 0);
       const layers = value.layers;
       if (!Array.isArray(layers) || layers.length === 0) throw new LogRecordError('layers', 'must be a non-empty array');
       layers.forEach((layer, i) => {
@@ -230,6 +277,12 @@ export function validateRecord(value: unknown): LogRecord {
       if (value.repliesLost !== undefined) integer(value, 'repliesLost', 0);
       counters(value, 'hostDropped', ['frames', 'badCrc', 'malformed', 'tooLarge'], false);
       counters(value, 'deviceDropped', ['framesOk', 'badCrc', 'malformed', 'tooLarge'], true);
+      break;
+    case 'end':
+      if (typeof value.ok !== 'boolean') throw new LogRecordError('ok', `must be true or false, got ${JSON.stringify(value.ok)}`);
+      if (typeof value.reason !== 'string') throw new LogRecordError('reason', `must be a string, got ${JSON.stringify(value.reason)}`);
+      integer(value, 'trained', 0);
+      integer(value, 'inDoubt', 0);
       break;
     default:
       throw new LogRecordError('type', `has no validator: ${type}`);
@@ -341,7 +394,11 @@ export async function loadLog(path: string, options: ParseLogOptions = {}): Prom
 }
 
 /** Type guards for filtering. */
-export const isTrain = (r: LogRecord): r is TrainRecord => r.type === 'train';
+/** A train record with the device's numbers (its reply arrived). */
+export const isTrain = (r: LogRecord): r is TrainRecord => r.type === 'train' && r.layers !== null;
+/** Any train record: one per sample trained, its reply lost or not. */
+export const isTrained = (r: LogRecord): r is TrainRecord | LostReplyTrainRecord => r.type === 'train';
 export const isEval = (r: LogRecord): r is EvalRecord => r.type === 'eval';
 export const isLink = (r: LogRecord): r is LinkRecord => r.type === 'link';
 export const isMeta = (r: LogRecord): r is MetaRecord => r.type === 'meta';
+export const isEnd = (r: LogRecord): r is EndRecord => r.type === 'end';
