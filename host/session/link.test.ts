@@ -83,6 +83,8 @@ class MemoryDevice {
   silent = false;
   /** Replies held back (a slow link: they arrive when the test releases them); null = sent at once. */
   held: Uint8Array[] | null = null;
+  /** Replies to sequenced requests are lost on the way out (the device applies and caches them). */
+  dropReplies = false;
   /** Seqs whose first copy is lost on the way in. */
   readonly loseRequests = new Set<number>();
   private readonly deframer = new Deframer();
@@ -130,7 +132,7 @@ class MemoryDevice {
         this.expected = (this.expected + 1) & 0xffff;
         const frame = encodeMessage({ type: 'ACK', nextExpected: this.expected, reason: 'applied' }, seq);
         this.cache.set(seq, frame);
-        this.reply(frame);
+        if (!this.dropReplies) this.reply(frame);
       } else if (this.cache.has(seq)) {
         this.reply(this.cache.get(seq)!); // a duplicate: the cached reply again
       } else if (seqDiff(seq, this.expected) < 0) {
@@ -418,6 +420,29 @@ describe('link engine on a fake clock', () => {
     assert.equal(clock.pending, 0);
     await link.close();
     assert.equal(transport.closeCalls, 1, 'close() twice closes once');
+  });
+
+  test('at a failure, a request the device is known to have applied resolves reply-lost; one on the wire is in doubt', async () => {
+    const { link, transport, clock } = await openLink();
+    const device = transport.device;
+    device.dropReplies = true;
+    const applied = watch(link.request(RESET));
+    await clock.advance(0);
+    device.silent = true;
+    // A PONG (to a heartbeat PING, say) says the device expects the next seq: RESET was applied.
+    transport.emit('data', encodeMessage({ type: 'PONG', nextExpected: device.expected, framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 }, 0xfffe));
+    await clock.advance(0);
+    assert.equal(applied.settled, 'pending');
+    const onTheWire = watch(link.request(RESET));
+    const queued = watch(link.request(RESET)); // window 2: never sent
+    await clock.advance(0);
+    transport.unplug();
+    await clock.advance(0);
+    assert.equal(applied.settled, 'resolved', 'applied for certain, only its reply is missing');
+    assert.equal(onTheWire.settled, 'rejected');
+    assert.equal(queued.settled, 'rejected');
+    assert.deepEqual(link.inDoubt.map((m) => m.type), ['RESET'], 'only the one sent and not known applied');
+    assert.equal(link.stats.repliesLost, 1);
   });
 
   test('a reset while the seq wraps, boot HELLO lost: ACK(0, duplicate-uncached) is LINK_DESYNC, no sample counted as applied', async () => {
