@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const levels = opts.levels.split(',').map(Number);
   if (!(seconds > 0) || levels.some((l) => !(l >= 0 && l < 0.5))) throw new TypeError('--seconds must be > 0 and --levels fractions in [0, 0.5)');
   if (levels[0] !== 0) levels.unshift(0);
-  const data = generateImuGestures(20000, { seed: 3 });
+  const data = generateImuGestures(60000, { seed: 3 });
   const results: Row[] = [];
   for (const level of levels) {
     results.push(await measure(level, seconds, Number(opts.seed), data));

@@ -80,6 +80,8 @@ class MemoryDevice {
   expected = 500;
   applied = 0;
   ignoreHellos = 0;
+  /** PINGs to leave unanswered (a lost PING or PONG). */
+  ignorePings = 0;
   silent = false;
   /** Replies held back (a slow link: they arrive when the test releases them); null = sent at once. */
   held: Uint8Array[] | null = null;
@@ -126,6 +128,10 @@ class MemoryDevice {
           type: 'HELLO', protocolVersion: 1, window: 2, maxPayload: 256, arenaFree: 4096, buildId: 1, nextExpected: this.expected, runtime: 'memory',
         }, seq));
       } else if (message.type === 'PING') {
+        if (this.ignorePings > 0) {
+          this.ignorePings--;
+          continue;
+        }
         this.reply(encodeMessage({ type: 'PONG', nextExpected: this.expected, framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 }, seq));
       } else if (seq === this.expected) {
         this.applied++;
@@ -420,6 +426,24 @@ describe('link engine on a fake clock', () => {
     assert.equal(clock.pending, 0);
     await link.close();
     assert.equal(transport.closeCalls, 1, 'close() twice closes once');
+  });
+
+  test('a probe whose PONG is lost is repeated after a few PING round trips, not left to the retransmission timer', async () => {
+    const { link, transport, clock } = await openLink();
+    const device = transport.device;
+    device.loseRequests.add(device.expected);
+    const first = watch(link.request(RESET));
+    await clock.advance(400); // its timer finds the loss: the link has shown loss, new requests get probes
+    assert.equal(first.settled, 'resolved');
+    device.loseRequests.add(device.expected);
+    device.ignorePings = 1; // ... and that probe is lost too
+    const second = watch(link.request(RESET));
+    await clock.advance(0);
+    assert.equal(second.settled, 'pending');
+    await clock.advance(10);
+    assert.equal(second.settled, 'resolved', 'a second probe showed the loss within 10 ms');
+    assert.equal(link.stats.timeouts, 1, 'no second timeout (the RTO is 400 ms)');
+    await link.close();
   });
 
   test('at a failure, a request the device is known to have applied resolves reply-lost; one on the wire is in doubt', async () => {

@@ -81,6 +81,9 @@ const FATAL_DEVICE_ERRORS = new Set<number>([ErrorCode.UNKNOWN_TYPE, ErrorCode.V
  */
 export const LOSS_MEMORY_MS = 2000;
 
+/** Shortest wait for a probe's PONG before probing again (a pipe or pty answers in well under a ms). */
+export const PROBE_MIN_MS = 5;
+
 /** Bytes a frame of `payload` bytes takes on the wire: header, CRC, COBS overhead (1 per 254), the 0x00 (docs/protocol.md §2). */
 export function wireBytes(payload: number): number {
   const body = HEADER_BYTES + payload + CRC_BYTES;
@@ -140,7 +143,8 @@ export class Link {
   /** Heartbeat PING interval and deadline (ms), set when the heartbeat starts. */
   private heartbeatIdle = 1000;
   private heartbeatDeadline = 3000;
-  private readonly bytesPerSecond: number | undefined;
+  /** Of the link (options, else the transport's once open); undefined = fast. */
+  private bytesPerSecond: number | undefined;
   /** Last valid frame from the device: the only thing that proves it alive. */
   private lastHeard: number;
   /** When the bytes the host has written so far will have crossed the link (bytesPerSecond). */
@@ -161,8 +165,14 @@ export class Link {
   /** Valid device messages received (what proves the device alive). */
   private framesHeard = 0;
   private deviceBadCrc = 0;
-  /** PING tag -> SendWindow.probeMark() when it was written: its PONG proves what was lost. */
-  private readonly probeMarks = new Map<number, number>();
+  /** PING tag -> SendWindow.probeMark() and the time it was written: its PONG proves what was lost. */
+  private readonly probeMarks = new Map<number, { mark: number; at: number }>();
+  /** PING -> PONG round trips (RFC 6298 smoothing; a PING's tag is unique, so no Karn ambiguity). */
+  private pingSrtt = 0;
+  private pingRttvar = 0;
+  /** Re-probes in a row without a PONG (each doubles the wait), and the timer of the outstanding probe. */
+  private probeMisses = 0;
+  private probeTimer: Timer | undefined;
   /** Tag of the PING sent right after retransmissions, until its PONG (one at a time). */
   private probeTag: number | undefined;
   /** Frames were re-sent behind the outstanding probe: probe again when it is answered. */
@@ -197,9 +207,8 @@ export class Link {
     this.options = options;
     this.clock = clock;
     this.lastHeard = clock.now();
-    const bps = options.bytesPerSecond ?? transport.bytesPerSecond;
-    if (bps !== undefined && !(Number.isFinite(bps) && bps > 0)) throw new TypeError(`bytesPerSecond must be a positive number, got ${bps}`);
-    this.bytesPerSecond = bps;
+    const bps = options.bytesPerSecond;
+    if (bps !== undefined && !(Number.isFinite(bps) && bps > 0)) throw new TypeError(`options.bytesPerSecond must be a positive number, got ${bps}`);
   }
 
   /** What the device reported in HELLO (undefined before open() resolves). */
@@ -264,6 +273,7 @@ export class Link {
         throw err;
       }
     }
+    this.bytesPerSecond = this.options.bytesPerSecond ?? this.transport.bytesPerSecond;
     const started = this.clock.now();
     let timer: Timer | undefined;
     try {
@@ -601,12 +611,18 @@ export class Link {
     return this.backlogAtHeard + this.wireBusyMs - this.wireBusyAtHeard;
   }
 
-  private onHeartbeat(): void {
+  private onHeartbeat(confirming = false): void {
     this.heartbeatTimer = undefined;
     if (this.failureError || this.closed) return;
     const t = this.clock.now();
     const since = this.silentSince();
     if (t - since >= this.heartbeatDeadline) {
+      // Timers run before pending reads: when this process was busy (a loaded
+      // machine), bytes may be waiting. Judge once more after they are read.
+      if (!confirming) {
+        setImmediate(() => this.onHeartbeat(true));
+        return;
+      }
       this.fail(new DeviceTimeoutError(
         `the device stopped answering on ${this.transport.description}: ${this.silenceAccount(t)}. Check that it is powered and connected, and whether it crashed or was reset`,
         'heartbeat', t - this.lastHeard));
@@ -649,7 +665,7 @@ export class Link {
     this.pingsSent++;
     this.pingsUnanswered++;
     if (this.window) {
-      this.probeMarks.set(tag, this.window.probeMark());
+      this.probeMarks.set(tag, { mark: this.window.probeMark(), at: this.clock.now() });
       if (this.probeMarks.size > 64) this.probeMarks.delete(this.probeMarks.keys().next().value!); // PONGs lost long ago
     }
     this.writeBytes(encodeMessage({ type: 'PING' }, tag));
@@ -696,8 +712,10 @@ export class Link {
   /**
    * A PING right behind retransmitted frames: its PONG (the device's next expected
    * seq, after everything before it) tells within one round trip whether they got
-   * through, instead of a retransmission timeout (SendWindow.probed). One at a time;
-   * a lost probe leaves the timers to recover.
+   * through, instead of a retransmission timeout (SendWindow.probed). One at a time.
+   * A probe unanswered after a few PING round trips (probeWaitMs) was lost, or its
+   * PONG was: probe again rather than sit out the retransmission timer (on a link
+   * that damages 0.5% of bytes most of the time went there).
    */
   private sendProbe(): void {
     if (this.failureError || this.closed) return;
@@ -706,7 +724,39 @@ export class Link {
       return;
     }
     this.probeWanted = false;
-    this.probeTag = this.sendPing();
+    const tag = this.sendPing();
+    this.probeTag = tag;
+    this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = this.clock.setTimeout(() => {
+      this.probeTimer = undefined;
+      if (this.probeTag !== tag || this.failureError || this.closed || !this.window || this.window.inFlight === 0) return;
+      this.probeMisses++;
+      this.probeTag = undefined;
+      this.sendProbe();
+    }, Math.max(1, Math.ceil(this.probeWaitMs())));
+  }
+
+  /**
+   * How long to wait for a probe's PONG: the PING round trip plus four deviations
+   * (as RFC 6298 does for requests), doubled per probe lost in a row, plus the time
+   * the host's queued bytes still take to cross; never longer than the request RTO,
+   * which recovers anyway. Before any PONG was timed: the RTO.
+   */
+  private probeWaitMs(): number {
+    const rto = this.window?.rtoMs ?? 1000;
+    if (this.pingSrtt === 0) return rto;
+    const wait = Math.max(PROBE_MIN_MS, this.pingSrtt + 4 * this.pingRttvar) * 2 ** this.probeMisses;
+    return Math.min(rto, wait) + Math.max(0, this.wireFreeAt - this.clock.now());
+  }
+
+  private samplePingRtt(rtt: number): void {
+    if (this.pingSrtt === 0) {
+      this.pingSrtt = Math.max(rtt, 0.1);
+      this.pingRttvar = rtt / 2;
+    } else {
+      this.pingRttvar = 0.75 * this.pingRttvar + 0.25 * Math.abs(this.pingSrtt - rtt);
+      this.pingSrtt = 0.875 * this.pingSrtt + 0.125 * rtt;
+    }
   }
 
   /**
@@ -715,14 +765,20 @@ export class Link {
    * without the timeout's backoff. False when that ended the session.
    */
   private onProbeAnswered(window: SendWindow<PendingRequest>, tag: number): boolean {
-    const mark = this.probeMarks.get(tag);
+    const sent = this.probeMarks.get(tag);
     this.probeMarks.delete(tag);
     const wasProbe = tag === this.probeTag;
-    if (wasProbe) this.probeTag = undefined;
-    if (mark === undefined) return true;
+    if (wasProbe) {
+      this.probeTag = undefined;
+      this.probeMisses = 0;
+      this.clock.clearTimeout(this.probeTimer);
+      this.probeTimer = undefined;
+    }
+    if (sent === undefined) return true;
+    this.samplePingRtt(this.clock.now() - sent.at);
     let resent: Uint8Array[];
     try {
-      resent = window.probed(mark, this.clock.now());
+      resent = window.probed(sent.mark, this.clock.now());
     } catch (err) {
       this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
         ? new LinkTooLossyError(`the link to ${this.transport.description} loses too many frames: ${err.message}. `
@@ -784,6 +840,8 @@ export class Link {
     this.retransmitTimer = undefined;
     this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
+    this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   private detach(): void {
