@@ -64,6 +64,8 @@ export function recordRows(record: LogRecord): Partial<Record<CsvColumn, unknown
         type: 'link', t: record.t, framesDropped: record.framesDropped, crcErrors: record.crcErrors,
         retransmits: record.retransmits, duplicates: record.duplicates,
       }];
+    case 'end':
+      return [{ type: 'end', t: record.t, meta: JSON.stringify({ ok: record.ok, reason: record.reason, trained: record.trained, inDoubt: record.inDoubt }) }];
     case 'meta': {
       const { type: _type, t, ...rest } = record;
       return [{ type: 'meta', t, meta: JSON.stringify(rest) }];
