@@ -39,6 +39,8 @@ class ScriptedDevice {
   dropRequests = new Set<number>();
   /** Seqs whose first reply is dropped on the way out (lost reply). */
   dropReplies = new Set<number>();
+  /** Seqs whose reply is not kept in the cache (too big for a slot): a duplicate gets ACK duplicate-uncached. */
+  uncached = new Set<number>();
   private gapSentFor = -1;
   private readonly cache = new Map<number, Uint8Array>();
   private readonly deframer = new Deframer();
@@ -79,7 +81,8 @@ class ScriptedDevice {
       const d = ((seq - this.expected) << 16) >> 16;
       if (d < 0) {
         const cached = this.cache.get(seq);
-        if (cached && !this.silent) this.port!.port!.emitData(Buffer.from(cached));
+        if (cached) this.port!.port!.emitData(Buffer.from(cached));
+        else this.send({ type: 'ACK', nextExpected: this.expected, reason: 'duplicate-uncached' }, seq);
         continue;
       }
       if (d > 0) {
@@ -91,7 +94,7 @@ class ScriptedDevice {
       }
       const reply = this.apply(message, seq);
       const frameBytes = encodeMessage(reply, seq);
-      this.cache.set(seq, frameBytes);
+      if (!this.uncached.has(seq)) this.cache.set(seq, frameBytes);
       this.expected = (this.expected + 1) & 0xffff;
       if (this.dropReplies.delete(seq)) continue;
       this.port!.port!.emitData(Buffer.from(frameBytes));
@@ -140,6 +143,16 @@ function mockTransport(device: ScriptedDevice): SerialTransport {
 
 const fast = { helloIntervalMs: 20, handshakeTimeoutMs: 2000, heartbeatIdleMs: 200, rtoInitialMs: 100, rtoMinMs: 30 };
 const model = { inputSize: 4, layers: [8], classes: 2 };
+
+/** A session to a window-4 scripted device, configured, logging into `records`. */
+async function configuredWithLog(): Promise<{ device: ScriptedDevice; records: LogRecord[]; session: Session }> {
+  const device = new ScriptedDevice({ window: 4 });
+  const records: LogRecord[] = [];
+  const log: RecordSink = { append: (r) => { records.push(r); } };
+  const session = await Session.connect(mockTransport(device), { ...fast, log });
+  await session.configure(model);
+  return { device, records, session };
+}
 const sample = (label = 1) => ({ inputs: new Float32Array([1, 2, 3, 4]), label });
 
 afterEach(() => MockBinding.reset());
@@ -221,12 +234,8 @@ describe('session over the mock binding', () => {
   });
 
   test('lost requests and lost replies: every sample trained once, every record delivered', async () => {
-    const device = new ScriptedDevice({ window: 4 });
-    const records: LogRecord[] = [];
-    const log: RecordSink = { append: (r) => { records.push(r); } };
-    const session = await Session.connect(mockTransport(device), { ...fast, log });
+    const { device, records, session } = await configuredWithLog();
     try {
-      await session.configure(model);
       const first = device.expected;
       device.dropRequests = new Set([first + 2, first + 9]); // gap ACK -> go back
       device.dropReplies = new Set([first + 5, first + 14, first + 20]); // answered again from the cache
@@ -242,6 +251,25 @@ describe('session over the mock binding', () => {
       assert.ok(session.linkStats.retransmits > 0, 'the losses were recovered by retransmission');
       const samples = device.seen.filter((m) => m.type === 'SAMPLE').length;
       assert.ok(samples > 24, `${samples} SAMPLE frames for 24 samples: some were re-sent`);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('a sample whose GOODNESS reply is lost for good still gets its train record (replyLost, no numbers)', async () => {
+    const { device, records, session } = await configuredWithLog();
+    try {
+      const lost = device.expected + 3;
+      device.dropReplies = new Set([lost]);
+      device.uncached = new Set([lost]);
+      const summary = await session.trainStream(Array.from({ length: 10 }, () => sample()));
+      assert.equal(summary.trained, 10);
+      assert.equal(summary.repliesLost, 1);
+      assert.equal(session.trained, 10);
+      const train = records.filter((r) => r.type === 'train');
+      assert.equal(train.length, 10, 'one train record per trained sample, the reply-lost one too');
+      const noReply = train.filter((r) => r.layers === null);
+      assert.deepEqual(noReply.map((r) => [r.seq, r.step, r.sample, 'replyLost' in r && r.replyLost]), [[lost, null, 3, true]]);
     } finally {
       await session.close();
     }

@@ -5,7 +5,7 @@
 import { TransportError } from '../transport/errors.js';
 import { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError } from '../session/errors.js';
 import { LearnerError } from '../learner/errors.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { ErrorCode, ProtocolError } from '../protocol/errors.js';
 import { SerialSensorError } from '../sources/serial-sensor.js';
 
 export const ExitCode = {
@@ -14,7 +14,10 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad command line, config or input file. */
   USAGE: 2,
-  /** No link: the port cannot be opened, the device does not answer or went away, or the link loses too much. */
+  /**
+   * No link: the port cannot be opened, the device does not answer, went away
+   * or restarted (LINK_DESYNC: it lost the session), or the link loses too much.
+   */
   LINK: 3,
 } as const;
 
@@ -25,7 +28,8 @@ Exit codes:
   2  bad command line, config file or input file (missing, a directory, bad contents),
      or a --port for logs live that is in use
   3  no link: a serial port missing/busy/denied (the device's --port or a serial-sensor:PORT),
-     the device not answering or disconnected, or a link that loses too many frames`;
+     the device not answering, disconnected or restarted mid-session, or a link that loses
+     too many frames`;
 
 /** A problem with what the user asked for (flags, files). */
 export class UsageError extends Error {
@@ -37,6 +41,8 @@ export function exitCodeFor(error: unknown): number {
     || error instanceof LinkTooLossyError || error instanceof SerialSensorError) {
     return ExitCode.LINK;
   }
+  // The device restarted (or lost track of the session): the link's fault, not a refusal.
+  if (error instanceof ProtocolError && error.code === ErrorCode.LINK_DESYNC) return ExitCode.LINK;
   if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.USAGE;
   if (error instanceof Error && ['SampleFileError', 'LogParseError', 'CheckpointFileError', 'SyntaxError'].includes(error.name)) return ExitCode.USAGE;
   if (error instanceof Error && ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES'].includes((error as NodeJS.ErrnoException).code ?? '')) return ExitCode.USAGE;

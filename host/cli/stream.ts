@@ -137,6 +137,9 @@ export async function trainWithProgress(session: Session, source: CliSource, opt
       lastNote = `acc ${e.accuracy.toFixed(3)} @ ${e.step}`;
       bar?.annotate(lastNote);
     },
+  }).catch((err: unknown) => {
+    bar?.finish('stopped'); // the true count, also when stderr is not a terminal (which prints only every 10%)
+    throw err;
   });
   bar?.finish(lastNote);
   return run;
@@ -155,6 +158,14 @@ export async function evalConfusion(session: Session, source: CliSource, mode: P
   }
   const classes = source.classNames?.length === source.classes ? [...source.classNames] : Array.from({ length: source.classes }, (_, i) => String(i));
   return { step, mode, classes, matrix: countConfusion(pairs, source.classes) };
+}
+
+/** After a failure: what the device trained for certain, and how many more it may have. */
+export function trainedReport(session: Session, logPath: string): string {
+  const doubt = session.inDoubt > 0
+    ? `; up to ${session.inDoubt} more samples sent past the last record (the device's window is ${session.device.window}) may also have been trained`
+    : '';
+  return `ffedge: stopped after ${session.trained.toLocaleString('en-US')} samples trained for certain, each with a train record in ${logPath}${doubt}\n`;
 }
 
 /** Summary table and SVG plot of a finished log. */
@@ -259,6 +270,10 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     const acc = run.final ? `, final accuracy ${run.final.accuracy.toFixed(3)} on ${run.final.n} held-out samples` : '';
     process.stdout.write(`\ntrained ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s)${acc}\n`);
     process.stdout.write(`log:  ${logPath}\nplot: ${plotPath}\n`);
+  } catch (err) {
+    // Only once samples went out: a refused configure or checkpoint trained nothing to report.
+    if (session?.device && (session.trained > 0 || session.inDoubt > 0)) process.stderr.write(trainedReport(session, logPath));
+    throw err;
   } finally {
     process.off('SIGINT', onSigint);
     await session?.close().catch(() => undefined);

@@ -48,7 +48,7 @@ test('summary prints R with b, ACC/BWT/FWT computed from the task-eval records, 
   assert.match(text, /ACC 60\.0%\s+BWT -50\.0 points\s+FWT -10\.0 points/);
   assert.match(text, /Prequential \(test-then-train\) accuracy: 70\.0% over 200 samples; last 50: 60\.0%/);
   assert.match(text, /1 drift alarm \(at samples 130\)/);
-  assert.deepEqual(s.counts, { meta: 1, train: 200, eval: 0, link: 0 });
+  assert.deepEqual(s.counts, { meta: 1, train: 200, eval: 0, link: 0, end: 0 });
 });
 
 test('summary says n/a, not a number, for missing predictions and an unfinished R', () => {

@@ -49,6 +49,7 @@ function selectedTypes(options: CsvExportOptions): Set<RecordType> {
 export function recordRows(record: LogRecord): Partial<Record<CsvColumn, unknown>>[] {
   switch (record.type) {
     case 'train':
+      if (record.layers === null) return [{ type: 'train', t: record.t, seq: record.seq, label: record.label }]; // reply lost: no numbers
       return record.layers.map((layer, i) => ({
         type: 'train', t: record.t, seq: record.seq, step: record.step, label: record.label,
         predicted: record.predicted, layer: i + 1, ...layer,
@@ -63,6 +64,8 @@ export function recordRows(record: LogRecord): Partial<Record<CsvColumn, unknown
         type: 'link', t: record.t, framesDropped: record.framesDropped, crcErrors: record.crcErrors,
         retransmits: record.retransmits, duplicates: record.duplicates,
       }];
+    case 'end':
+      return [{ type: 'end', t: record.t, meta: JSON.stringify({ ok: record.ok, reason: record.reason, trained: record.trained, inDoubt: record.inDoubt }) }];
     case 'meta': {
       const { type: _type, t, ...rest } = record;
       return [{ type: 'meta', t, meta: JSON.stringify(rest) }];

@@ -243,7 +243,7 @@ events.onerror = () => { $("status").textContent = "disconnected, retrying..."; 
 events.addEventListener("record", (e) => {
   const r = JSON.parse(e.data);
   counts[r.type] = (counts[r.type] || 0) + 1;
-  if (r.type === "train") { recent.push(r); if (recent.length > 100) recent.shift(); }
+  if (r.type === "train" && r.layers) { recent.push(r); if (recent.length > 100) recent.shift(); }
   else if (r.type === "eval") lastEval = r;
   else if (r.type === "link") lastLink = r;
   else if (r.type === "boundary") boundary = r;

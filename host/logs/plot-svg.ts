@@ -180,6 +180,7 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
   let configText = '';
   for (const r of records) {
     if (r.type === 'train') {
+      if (r.layers === null) continue; // reply lost: nothing to plot
       train.push({
         step: r.step, label: r.label, predicted: r.predicted,
         values: r.layers.map((m) => [m.gpos, m.gneg, m.loss, m.active, m.hoyer]),

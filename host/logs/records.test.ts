@@ -46,7 +46,7 @@ test('the fields the session adds are declared and checked when present', () => 
 test('invalid records name the bad field', () => {
   const cases: [unknown, RegExp][] = [
     [[1], /must be a JSON object/],
-    [{ ...train, type: 'trian' }, /^type must be one of meta, train, eval, link, boundary, drift, prequential, task-eval, continual-summary, got "trian"/],
+    [{ ...train, type: 'trian' }, /^type must be one of meta, train, eval, link, boundary, drift, prequential, task-eval, continual-summary, end, got "trian"/],
     [{ ...train, t: '2024' }, /^t must be a finite number/],
     [{ ...train, seq: -1 }, /^seq must be an integer >= 0, got -1/],
     [{ ...train, step: 1.5 }, /^step must be an integer/],
@@ -114,4 +114,15 @@ test('loadLog streams a file (multi-chunk) with the same result', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a reply-lost train record and the end record are declared and checked', () => {
+  const lost = { type: 'train', t: 1, seq: 9, step: null, label: 2, layers: null, replyLost: true, sample: 8 };
+  const end = { type: 'end', t: 2, ok: false, reason: 'DeviceTimeoutError: ...', trained: 3576, inDoubt: 8 };
+  for (const r of [lost, end, { ...end, ok: true, reason: 'completed', inDoubt: 0 }]) assert.deepEqual(validateRecord(JSON.parse(JSON.stringify(r))), r);
+  assert.throws(() => validateRecord({ ...lost, step: 4 }), /step must be null when replyLost/);
+  assert.throws(() => validateRecord({ ...lost, replyLost: false }), /replyLost must be true/);
+  assert.throws(() => validateRecord({ ...lost, replyLost: undefined }), /step must be a finite number/);
+  assert.throws(() => validateRecord({ ...end, inDoubt: -1 }), /inDoubt must be an integer >= 0/);
+  assert.throws(() => validateRecord({ ...end, ok: 'no' }), /ok must be true or false/);
 });

@@ -8,6 +8,13 @@
 //                    "mode"?:"goodness"|"head"}
 //   {"type":"link",  "t":..., "framesDropped":k, "crcErrors":k, "retransmits":k, "duplicates":k,
 //                    "repliesLost"?:k, "hostDropped"?:{...}, "deviceDropped"?:{...}|null}
+//   {"type":"end",   "t":..., "ok":bool, "reason":"...", "trained":k, "inDoubt":k}
+//
+// A sample the device trained whose GOODNESS reply was lost still has its
+// `train` record, with "replyLost":true and "step" and "layers" null (the
+// device's numbers for it never arrived), so the log counts every trained
+// sample. `end` closes a run: how many samples were trained for certain, and
+// how many more were on the wire when it stopped and may have been trained too.
 //
 // Continual-learning records (host/continual; metrics after Lopez-Paz & Ranzato 2017, GEM):
 //   {"type":"boundary",   "t":..., "sample":i, "step":n, "task":k, "from":k0|null, "kind":"abrupt"|"gradual", "name"?:s, "until"?:i}
@@ -29,7 +36,7 @@
 import { createReadStream } from 'node:fs';
 import type { PredictMode } from '../learner/learner.js';
 
-export const RECORD_TYPES = ['meta', 'train', 'eval', 'link', 'boundary', 'drift', 'prequential', 'task-eval', 'continual-summary'] as const;
+export const RECORD_TYPES = ['meta', 'train', 'eval', 'link', 'boundary', 'drift', 'prequential', 'task-eval', 'continual-summary', 'end'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** Per-layer metrics of one training step; null = not measured by this rule / not finite. */
@@ -181,7 +188,41 @@ export interface ContinualSummaryRecord {
 }
 
 export type ContinualRecord = BoundaryRecord | DriftRecord | PrequentialRecord | TaskEvalRecord | ContinualSummaryRecord;
-export type LogRecord = MetaRecord | TrainRecord | EvalRecord | LinkRecord | ContinualRecord;
+/** The last record of a run, written however it ended. */
+export interface EndRecord {
+  type: 'end';
+  t: number;
+  /** True when the run finished; false when an error stopped it. */
+  ok: boolean;
+  /** 'completed', or the error that stopped the run (its name and message). */
+  reason: string;
+  /** Samples the device trained for certain in the session; each has a `train` record. */
+  trained: number;
+  /**
+   * Samples sent when the run stopped whose fate is unknown (at most the
+   * device's window W): the device may have trained them, past the last record.
+   */
+  inDoubt: number;
+}
+
+/**
+ * A sample the device trained whose GOODNESS reply was lost (the link dropped
+ * it and the device no longer held it): a `train` record without the device's
+ * numbers, so the log still counts every trained sample.
+ */
+export interface LostReplyTrainRecord {
+  type: 'train';
+  t: number;
+  seq: number;
+  /** Unknown: the reply that said it was lost. */
+  step: null;
+  label: number;
+  layers: null;
+  replyLost: true;
+  sample?: number;
+}
+
+export type LogRecord = MetaRecord | TrainRecord | LostReplyTrainRecord | EvalRecord | LinkRecord | EndRecord | ContinualRecord;
 
 /** A record that does not follow the schema; `path` names the offending field. */
 export class LogRecordError extends Error {
@@ -268,10 +309,16 @@ export function validateRecord(value: unknown): LogRecord {
       break;
     case 'train': {
       integer(value, 'seq', 0);
-      integer(value, 'step', 0);
       integer(value, 'label', -1);
       if (value.predicted !== undefined) integer(value, 'predicted', -1);
       if (value.sample !== undefined) integer(value, 'sample', 0);
+      if (value.replyLost !== undefined) {
+        if (value.replyLost !== true) throw new LogRecordError('replyLost', `must be true when present, got ${JSON.stringify(value.replyLost)}`);
+        if (value.step !== null) throw new LogRecordError('step', `must be null when replyLost, got ${JSON.stringify(value.step)}`);
+        if (value.layers !== null) throw new LogRecordError('layers', 'must be null when replyLost');
+        break;
+      }
+      integer(value, 'step', 0);
       const layers = value.layers;
       if (!Array.isArray(layers) || layers.length === 0) throw new LogRecordError('layers', 'must be a non-empty array');
       layers.forEach((layer, i) => {
@@ -343,6 +390,12 @@ export function validateRecord(value: unknown): LogRecord {
       integer(value, 'prequentialN', 0);
       break;
     }
+    case 'end':
+      if (typeof value.ok !== 'boolean') throw new LogRecordError('ok', `must be true or false, got ${JSON.stringify(value.ok)}`);
+      if (typeof value.reason !== 'string') throw new LogRecordError('reason', `must be a string, got ${JSON.stringify(value.reason)}`);
+      integer(value, 'trained', 0);
+      integer(value, 'inDoubt', 0);
+      break;
     default:
       throw new LogRecordError('type', `has no validator: ${type}`);
   }
@@ -453,10 +506,14 @@ export async function loadLog(path: string, options: ParseLogOptions = {}): Prom
 }
 
 /** Type guards for filtering. */
-export const isTrain = (r: LogRecord): r is TrainRecord => r.type === 'train';
+/** A train record with the device's numbers (its reply arrived). */
+export const isTrain = (r: LogRecord): r is TrainRecord => r.type === 'train' && r.layers !== null;
+/** Any train record: one per sample trained, its reply lost or not. */
+export const isTrained = (r: LogRecord): r is TrainRecord | LostReplyTrainRecord => r.type === 'train';
 export const isEval = (r: LogRecord): r is EvalRecord => r.type === 'eval';
 export const isLink = (r: LogRecord): r is LinkRecord => r.type === 'link';
 export const isMeta = (r: LogRecord): r is MetaRecord => r.type === 'meta';
 export const isTaskEval = (r: LogRecord): r is TaskEvalRecord => r.type === 'task-eval';
 export const isBoundary = (r: LogRecord): r is BoundaryRecord => r.type === 'boundary';
 export const isDrift = (r: LogRecord): r is DriftRecord => r.type === 'drift';
+export const isEnd = (r: LogRecord): r is EndRecord => r.type === 'end';

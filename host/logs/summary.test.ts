@@ -49,7 +49,7 @@ test('window means, separation, slope and accuracies match a direct computation'
   assert.equal(s.evals.length, evals.length);
   assert.equal(s.bestEval!.accuracy, Math.max(...evals.map((e) => e.accuracy)));
   assert.equal(s.lastEval!.step, Math.max(...evals.map((e) => e.step)));
-  assert.deepEqual(s.counts, { meta: 1, train: 1000, eval: evals.length, link: records.filter((r) => r.type === 'link').length });
+  assert.deepEqual(s.counts, { meta: 1, train: 1000, eval: evals.length, link: records.filter((r) => r.type === 'link').length, end: 0 });
   assert.equal(s.link, records.filter((r) => r.type === 'link').at(-1));
 });
 
@@ -133,4 +133,23 @@ test('summarizeFile equals summarize on the same records', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('reply-lost train records are counted, not averaged; the end record is summarised', () => {
+  const layer = { gpos: 2, gneg: 1, loss: 0.5, active: 0.5, hoyer: 0.5 };
+  const records: LogRecord[] = [
+    { type: 'train', t: 1, seq: 0, step: 1, label: 0, layers: [layer] },
+    { type: 'train', t: 2, seq: 1, step: null, label: 1, layers: null, replyLost: true },
+    { type: 'train', t: 3, seq: 2, step: 3, label: 0, layers: [layer] },
+    { type: 'end', t: 4, ok: false, reason: 'DeviceTimeoutError: the device stopped answering', trained: 3, inDoubt: 8 },
+  ];
+  const s = summarize(records);
+  assert.equal(s.counts.train, 3);
+  assert.equal(s.repliesLost, 1);
+  assert.equal(s.layers[0]!.count, 2, 'metrics only from records that have them');
+  assert.deepEqual(s.steps, { first: 1, last: 3 });
+  assert.equal(s.end?.trained, 3);
+  const text = renderSummary(s);
+  assert.match(text, /3 train \(1 with the reply lost\)/);
+  assert.match(text, /run stopped \(DeviceTimeoutError\): 3 samples trained for certain; up to 8 more sent past the last record may also have been trained/);
 });

@@ -18,7 +18,7 @@
 
 import { accuracyMatrix, continualMetrics, type ContinualMetrics } from '../continual/metrics.js';
 import {
-  readLog, type ContinualSummaryRecord, type EvalRecord, type LinkRecord, type LogRecord, type MetaRecord, type ParseLogOptions, type RecordType,
+  readLog, type ContinualSummaryRecord, type EndRecord, type EvalRecord, type LinkRecord, type LogRecord, type MetaRecord, type ParseLogOptions, type RecordType,
 } from './records.js';
 
 export interface SummaryOptions {
@@ -86,7 +86,7 @@ export interface ContinualLogSummary {
   scenario: string | null;
 }
 
-type CoreType = 'meta' | 'train' | 'eval' | 'link';
+type CoreType = 'meta' | 'train' | 'eval' | 'link' | 'end';
 
 export interface LogSummary {
   counts: Record<CoreType, number>;
@@ -106,6 +106,10 @@ export interface LogSummary {
   meta: MetaRecord | null;
   /** Present when the log has continual-learning records. */
   continual: ContinualLogSummary | null;
+  /** Train records of samples trained whose reply was lost (no metrics; in counts.train). */
+  repliesLost: number;
+  /** The run's closing record: how it ended, trained for certain, in doubt (null if the log has none). */
+  end: EndRecord | null;
 }
 
 /** Per-layer columns: one entry per train record that has the layer (NaN = null). */
@@ -122,12 +126,14 @@ const num = (v: number | null | undefined) => (typeof v === 'number' && Number.i
 
 /** Accumulates records one at a time (e.g. while streaming a file), then summarises. */
 export class SummaryBuilder {
-  private readonly counts: Record<CoreType, number> = { meta: 0, train: 0, eval: 0, link: 0 };
+  private readonly counts: Record<CoreType, number> = { meta: 0, train: 0, eval: 0, link: 0, end: 0 };
   private readonly taskEvals: { afterTask: number; task: number; accuracy: number }[] = [];
   private readonly driftAlarms: number[] = [];
   private boundaries = 0;
   private prequential: ContinualLogSummary['prequential'] = null;
   private continualSummary: ContinualSummaryRecord | null = null;
+  private repliesLost = 0;
+  private end: EndRecord | null = null;
   private readonly layers: LayerColumns[] = [];
   private readonly predictions: { step: number; correct: boolean }[] = [];
   private readonly evals: EvalPoint[] = [];
@@ -150,7 +156,14 @@ export class SummaryBuilder {
       case 'eval':
         this.evals.push({ t: record.t, step: record.step, accuracy: record.accuracy, n: record.n });
         break;
+      case 'end':
+        this.end = record;
+        break;
       case 'train':
+        if (record.layers === null) {
+          this.repliesLost++;
+          break;
+        }
         record.layers.forEach((m, i) => {
           const c = (this.layers[i] ??= { step: [], gpos: [], gneg: [], loss: [], active: [], hoyer: [] });
           c.step.push(record.step);
@@ -238,6 +251,8 @@ export class SummaryBuilder {
       link: this.link,
       meta: this.meta,
       continual: this.continual(),
+      repliesLost: this.repliesLost,
+      end: this.end,
     };
   }
 }
@@ -335,6 +350,14 @@ export interface RenderOptions {
   title?: string;
 }
 
+/** One line on how a run ended, from its `end` record. */
+export function describeEnd(end: EndRecord): string {
+  const doubt = end.inDoubt > 0 ? `; up to ${int(end.inDoubt)} more sent past the last record may also have been trained` : '';
+  return end.ok
+    ? `run completed: ${int(end.trained)} samples trained${doubt}`
+    : `run stopped (${end.reason.split(':')[0]}): ${int(end.trained)} samples trained for certain${doubt}`;
+}
+
 /** The summary as plain text for a terminal (ASCII only, fixed width). */
 export function renderSummary(s: LogSummary, options: RenderOptions = {}): string {
   const out: string[] = [];
@@ -343,7 +366,9 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
   const c = s.counts;
   const range = s.steps ? `steps ${int(s.steps.first)}..${int(s.steps.last)}` : 'no train records';
   const wall = s.durationMs !== null ? `, ${formatNumber(s.durationMs / 1000)} s wall time` : '';
-  out.push(`  records: ${int(c.train)} train, ${int(c.eval)} eval, ${int(c.link)} link, ${int(c.meta)} meta; ${range}${wall}`);
+  const lost = s.repliesLost > 0 ? ` (${int(s.repliesLost)} with the reply lost)` : '';
+  out.push(`  records: ${int(c.train)} train${lost}, ${int(c.eval)} eval, ${int(c.link)} link, ${int(c.meta)} meta; ${range}${wall}`);
+  if (s.end) out.push(`  ${describeEnd(s.end)}`);
   const config = describeConfig(s.meta, 100);
   if (config) out.push(`  config: ${config}`);
   if (s.meta?.device) out.push(`  device: ${describeConfig({ type: 'meta', t: 0, config: s.meta.device }, 100)}`);

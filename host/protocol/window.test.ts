@@ -163,6 +163,35 @@ test('a device acknowledging what was never sent, or going backwards, is LINK_DE
   assert.throws(() => w.receive({ type: 'PONG', nextExpected: 0, framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 }, 0, 1), desync);
 });
 
+test('wrap-window reset: ACK(0, duplicate-uncached) for a never-answered request before 0 is LINK_DESYNC, not applied', () => {
+  // The host's window straddles the wrap (65530 .. 1); the device resets and its
+  // boot HELLO is lost; a fresh device (expects 0) takes 65530 for an old duplicate.
+  const w = new SendWindow<number>({ window: 8, firstSeq: 65530 });
+  for (let i = 0; i < 8; i++) w.send(reset, i, 0);
+  const desync = (seq: number) => (e: unknown): boolean => e instanceof ProtocolError && e.code === ErrorCode.LINK_DESYNC
+    && /suspected device reset/.test(e.message) && e.seq === seq;
+  assert.throws(() => w.receive({ type: 'ACK', nextExpected: 0, reason: 'duplicate-uncached' }, 65530, 5), desync(65530));
+  // Nothing was counted as trained, and the device's nextExpected was not taken on.
+  assert.equal(w.inFlight, 8);
+  assert.equal(w.deviceNextExpected, 65530);
+  // Even after a probe PONG from the fresh device moved `acked` to 0, the same ACK is refused.
+  w.receive({ type: 'PONG', nextExpected: 0, framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 }, 9, 6);
+  assert.throws(() => w.receive({ type: 'ACK', nextExpected: 0, reason: 'duplicate-uncached' }, 65531, 7), desync(65531));
+  assert.equal(w.inFlight, 8);
+});
+
+test('wrap window, no reset: answered requests and duplicate-uncached replies past the wrap still complete', () => {
+  const w = new SendWindow<number>({ window: 8, firstSeq: 65534 });
+  for (let i = 0; i < 4; i++) w.send(reset, i, 0);
+  // 65534 answered; a late duplicate-uncached for it (nextExpected 0) is a harmless duplicate.
+  assert.equal(w.receive(ackApplied(65534), 65534, 1).completed.length, 1);
+  assert.equal(w.receive(ackApplied(65535), 65535, 1).completed.length, 1);
+  assert.equal(w.receive({ type: 'ACK', nextExpected: 0, reason: 'duplicate-uncached' }, 65534, 2).completed.length, 0);
+  // Past the wrap, duplicate-uncached is the ordinary "applied, reply gone".
+  const { completed } = w.receive({ type: 'ACK', nextExpected: 1, reason: 'duplicate-uncached' }, 0, 3);
+  assert.deepEqual(completed.map((c) => [c.seq, c.outcome]), [[0, 'reply-lost']]);
+});
+
 test('VERSION_MISMATCH and UNKNOWN_TYPE errors are delivered but do not count as applied', () => {
   const w = new SendWindow<number>({ window: 4, firstSeq: 0 });
   w.send(reset, 0, 0);

@@ -115,6 +115,14 @@ export class SendWindow<T = unknown> {
   get deviceNextExpected(): number { return this.acked; }
   /** Requests sent and not yet answered. */
   get inFlight(): number { return this.entries.length; }
+  /**
+   * Requests the device has applied (they lie before its nextExpected) whose
+   * replies have not arrived yet, oldest first.
+   */
+  appliedUnanswered(): { seq: number; tag: T }[] {
+    return this.entries.filter((e) => seqDiff(e.seq, this.acked) < 0).map((e) => ({ seq: e.seq, tag: e.tag }));
+  }
+
   /** Current retransmission timeout (before backoff). */
   get rtoMs(): number { return this.rto; }
 
@@ -155,6 +163,7 @@ export class SendWindow<T = unknown> {
           this.cumulative(message.nextExpected);
           this.goBack(message.nextExpected, now, retransmit);
         } else if (message.reason === 'duplicate-uncached') {
+          this.checkNotRebooted(seq, message.nextExpected);
           this.cumulative(message.nextExpected);
           this.complete(seq, 'reply-lost', null, now, completed, retransmit);
         } else {
@@ -263,6 +272,26 @@ export class SendWindow<T = unknown> {
     entry.retransmitted = true;
     this.retransmissions++;
     out.push(entry.frame);
+  }
+
+  /**
+   * A device that boots expects seq 0 and takes any seq "before" 0 for an old
+   * duplicate it no longer holds: while the host's window straddles the wrap
+   * (65528..65535, 0, ...), such a device answers requests it never saw with
+   * ACK(0, duplicate-uncached), which the cumulative check alone accepts. So a
+   * duplicate-uncached ACK with nextExpected 0 for a request before 0 that has
+   * had no reply at all is taken as a reset (LINK_DESYNC), never as "applied":
+   * the host must not count samples no device trained. The one honest case it
+   * also refuses (the reply to exactly such a request was lost and was too big
+   * for the device's cache) ends the session safely instead of wrongly.
+   */
+  private checkNotRebooted(seq: number, nextExpected: number): void {
+    if (nextExpected !== 0 || seqDiff(seq, 0) >= 0) return;
+    if (!this.entries.some((e) => e.seq === seq)) return; // answered before: a harmless late duplicate
+    throw new ProtocolError(ErrorCode.LINK_DESYNC, undefined, {
+      seq, detail: nextExpected,
+      context: `suspected device reset: ACK(0, duplicate-uncached) for seq ${seq}, which was never answered, while the host's sequence numbers wrap; a freshly booted device expects seq 0 and takes ${seq} for an old duplicate, so it was probably never trained`,
+    });
   }
 
   private cumulative(nextExpected: number): void {

@@ -1,9 +1,10 @@
 // What the session writes to its log (host/logs/records.ts): a `meta` record
 // per configure, a `train` record per trained sample (timestamp, sample seq,
-// device step, per-layer goodness), an `eval` record per evaluation and a
-// `link` record of the link's counters. Building only; session.ts appends.
+// device step, per-layer goodness; step and layers null when its reply was
+// lost), an `eval` record per evaluation, a `link` record of the link's
+// counters and an `end` record closing a run. Building only; session.ts appends.
 
-import type { EvalRecord, LayerGoodness, LinkRecord, MetaRecord, TrainRecord } from '../logs/records.js';
+import type { EndRecord, EvalRecord, LayerGoodness, LinkRecord, LostReplyTrainRecord, MetaRecord, TrainRecord } from '../logs/records.js';
 import type { GoodnessLayer } from '../protocol/index.js';
 import type { DeviceInfo, EvalResult, LinkStats, TrainResult } from './types.js';
 
@@ -22,15 +23,24 @@ export function metaRecord(config: Record<string, unknown>, device: DeviceInfo, 
   return { type: 'meta', t: Date.now(), config, device: { ...device, transport }, arenaUsed };
 }
 
-/** The `train` record of a trained sample; null when its GOODNESS reply was lost (nothing to record). */
-export function trainRecord(result: TrainResult): TrainRecord | null {
-  if (!result.layers) return null;
+/** The `train` record of a trained sample; without step and layers when its GOODNESS reply was lost. */
+export function trainRecord(result: TrainResult): TrainRecord | LostReplyTrainRecord {
+  if (!result.layers) {
+    return { type: 'train', t: Date.now(), seq: result.seq, step: null, label: result.label, layers: null, replyLost: true, sample: result.index };
+  }
   const record: TrainRecord = {
     type: 'train', t: Date.now(), seq: result.seq, step: result.step!, label: result.label,
     layers: result.layers.map(layerRecord), sample: result.index,
   };
   if (result.prediction !== null) record.predicted = result.prediction;
   return record;
+}
+
+/** The record closing a run: `error` stopped it, or (undefined) it ended as `reason` says. */
+export function endRecord(trained: number, inDoubt: number, error?: Error, reason = 'completed'): EndRecord {
+  return {
+    type: 'end', t: Date.now(), ok: error === undefined, reason: error ? `${error.name}: ${error.message}` : reason, trained, inDoubt,
+  };
 }
 
 export function evalRecord(result: EvalResult): EvalRecord {

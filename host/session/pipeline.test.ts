@@ -11,7 +11,7 @@ class FakeWindow implements Sendable {
   inFlight = 0;
   maxInFlight = 0;
   private readonly waiting: (() => void)[] = [];
-  private readonly answers: (() => void)[] = [];
+  private readonly answers: { resolve: () => void; reject: (error: Error) => void }[] = [];
   constructor(private readonly window: number, private failure?: Error) {}
 
   whenSendable(): Promise<void> {
@@ -27,15 +27,20 @@ class FakeWindow implements Sendable {
   send(): Promise<void> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    return new Promise((resolve) => this.answers.push(() => { this.inFlight--; resolve(); }));
+    return new Promise((resolve, reject) => this.answers.push({
+      resolve: () => { this.inFlight--; resolve(); },
+      reject: (error) => { this.inFlight--; reject(error); },
+    }));
   }
   /** Answers the oldest request. */
   answer(): void {
-    this.answers.shift()?.();
+    this.answers.shift()?.resolve();
     for (const w of this.waiting.splice(0)) w();
   }
+  /** The link ends: as Link does, every request in flight settles (rejects) and whenSendable() rejects. */
   fail(error: Error): void {
     this.failure = error;
+    for (const a of this.answers.splice(0)) a.reject(error);
     for (const w of this.waiting.splice(0)) w();
   }
 }
@@ -126,4 +131,19 @@ test('pipeline: a send still running when the items end rejects the pipeline; a 
   await assert.rejects(stuck, (err) => err === gone);
   assert.ok(src.closed());
   assert.equal(src.pulled(), 1);
+});
+
+test('pipeline: when the link ends, every send it settled has finished before the pipeline rejects', async () => {
+  const link = new FakeWindow(2);
+  const gone = new Error('link gone');
+  const finished: string[] = [];
+  const run = pipeline(link, source(10).items, async (i) => {
+    await link.send().then(() => { finished.push(`${i} trained`); }, () => { finished.push(`${i} in doubt`); });
+    await turn(); // reporting a result takes a few turns (log, progress)
+    finished.push(`${i} reported`);
+  });
+  await turn();
+  link.fail(gone);
+  await assert.rejects(run, (err) => err === gone);
+  assert.deepEqual(finished, ['0 in doubt', '1 in doubt', '0 reported', '1 reported']);
 });

@@ -2,7 +2,8 @@
 // evaluation and both checkpoint directions. It waits for a free slot before
 // taking the next item, so a source is never read further ahead than the
 // window, and stops taking items as soon as `stop()` says so; whatever was
-// started is still waited for.
+// started is still waited for, also when the loop fails (so every result the
+// link settled is reported before the error is).
 
 /** What the pipeline needs of the link (link.ts). */
 export interface Sendable {
@@ -38,6 +39,9 @@ export async function pipeline<T>(
       inflight.add(p);
       p.catch(() => undefined); // observed by Promise.all below, or dropped with the link's own error
     }
+  } catch (err) {
+    await Promise.allSettled(inflight); // a failed link settles them at once
+    throw err;
   } finally {
     await iterator.return?.();
   }

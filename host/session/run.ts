@@ -1,7 +1,8 @@
 // A training run over a session: epochs of a training source, an evaluation
-// on held-out samples every N samples and at the end, and link records beside
-// each evaluation. The `ffedge stream` command and the demo are this plus
-// printing.
+// on held-out samples every N samples and at the end, link records beside
+// each evaluation, and an `end` record however the run ends (trained for
+// certain, in doubt, why). The `ffedge stream` command and the demo are this
+// plus printing.
 //
 // Non-goals: choosing sources or models (the caller does), early stopping.
 
@@ -58,6 +59,18 @@ function resumable(samples: Samples): { view: AsyncIterable<Sample>; close: () =
 }
 
 export async function runStream(session: Session, plan: RunPlan): Promise<RunResult> {
+  let result: RunResult;
+  try {
+    result = await run(session, plan);
+  } catch (err) {
+    await session.logEnd(err as Error).catch(() => undefined); // the log itself may be what failed
+    throw err;
+  }
+  await session.logEnd(undefined, plan.signal?.aborted ? 'interrupted' : 'completed');
+  return result;
+}
+
+async function run(session: Session, plan: RunPlan): Promise<RunResult> {
   const epochs = plan.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 1) throw new TypeError(`epochs must be a positive integer, got ${plan.epochs}`);
   const evalEvery = plan.evalEvery ?? 0;

@@ -12,9 +12,12 @@
 //   checkpoint CHECKPOINT_GET / PUT in chunks, CRC-32 checked (checkpoint.ts)
 //
 // Every trained sample becomes one `train` record in the log (timestamp,
-// sample seq, device step, per-layer goodness), every evaluation an `eval`
-// record, and logLinkStats() a `link` record (log-records.ts,
-// host/logs/records.ts).
+// sample seq, device step, per-layer goodness; a sample whose reply was lost
+// too, marked replyLost), every evaluation an `eval` record, logLinkStats() a
+// `link` record and logEnd() the `end` record that closes a run
+// (log-records.ts, host/logs/records.ts). After a failure, `trained` is what
+// the device trained for certain and `inDoubt` how many more samples were on
+// the wire and may have been trained too (at most the window W).
 //
 // The session is typed only against host/transport/transport.ts. A fatal
 // problem (timeout, disconnect, version mismatch, desync) fails the session:
@@ -34,7 +37,7 @@ import type { Transport } from '../transport/transport.js';
 import { arenaLowerBound } from './arena.js';
 import { downloadCheckpoint, uploadCheckpoint } from './checkpoint.js';
 import { Link } from './link.js';
-import { evalRecord, linkLogRecord, linkRecord, metaRecord, trainRecord } from './log-records.js';
+import { endRecord, evalRecord, linkLogRecord, linkRecord, metaRecord, trainRecord } from './log-records.js';
 import { pipeline } from './pipeline.js';
 import { expectReply } from './replies.js';
 import type {
@@ -110,6 +113,19 @@ export class Session {
   /** Samples the device trained in this session (exactly once each). */
   get trained(): number {
     return this.samplesTrained;
+  }
+
+  /**
+   * Samples sent when the session failed whose fate is unknown: the device may
+   * have trained them (at most HELLO.window; 0 while the session is alive).
+   */
+  get inDoubt(): number {
+    return this.link.inDoubt.filter((m) => m.type === 'SAMPLE').length;
+  }
+
+  /** Writes the `end` record closing a run: trained for certain, in doubt, and why it ended (`error`, or `reason`). */
+  async logEnd(error?: Error, reason?: string): Promise<void> {
+    await this.record(endRecord(this.samplesTrained, this.inDoubt, error, reason));
   }
 
   /** The fatal error that ended the session, if any. */
@@ -205,9 +221,7 @@ export class Session {
   }
 
   private async logTrain(result: TrainResult): Promise<void> {
-    if (!this.log) return;
-    const record = trainRecord(result);
-    if (record) await this.record(record);
+    await this.record(trainRecord(result));
   }
 
   /**

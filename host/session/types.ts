@@ -20,10 +20,21 @@ export interface SessionOptions {
   helloIntervalMs?: number;
   /** Give up connecting after this long without a HELLO (default 10000 ms). */
   handshakeTimeoutMs?: number;
-  /** Send a PING after this long with nothing received (default 1000 ms). */
+  /** Send a PING after this long with nothing received from the device, and again every as long (default 1000 ms). */
   heartbeatIdleMs?: number;
-  /** This many unanswered PINGs in a row mean the device is gone (default 3). */
+  /**
+   * The device is gone (DeviceTimeoutError) after heartbeatIdleMs x heartbeatMisses
+   * with nothing received from it (default 3 x 1000 ms = 3 s), counted from when
+   * the host's own queued bytes have crossed the link (see bytesPerSecond).
+   */
   heartbeatMisses?: number;
+  /**
+   * Bytes per second the link carries (default: the transport's
+   * bytesPerSecond, e.g. baud / 10 for a serial port; none = fast). Lengthens
+   * the heartbeat deadline by the time the host's queued bytes and one
+   * largest reply take to cross, so 3 KB frames at 9600 baud are not a dead device.
+   */
+  bytesPerSecond?: number;
   /** SendWindow timeouts (docs/protocol.md §6.4); raise rtoMinMs on slow links. */
   rtoInitialMs?: number;
   rtoMinMs?: number;

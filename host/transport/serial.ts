@@ -9,6 +9,7 @@
 //
 // Non-goals: modem lines (RTS/DTR), auto-detecting the baud rate.
 
+import { realpathSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { TransportBase } from './base.js';
 import { TransportError, type TransportErrorCode } from './errors.js';
@@ -58,10 +59,25 @@ export function classifyOpenError(path: string, baudRate: number, err: Error): T
   return new TransportError(code, `cannot open serial port ${path} at ${baudRate} baud: ${text.replace(/^Error:?\s*/, '')} — ${advice}`, { cause: err });
 }
 
+/** True when `path` is (a link to) a pseudo-terminal: /dev/pts/N on Linux, /dev/ttys* on macOS. */
+export function isPseudoTerminal(path: string): boolean {
+  try {
+    return /^\/dev\/(pts\/|ttys\d|ptmx$)/.test(realpathSync(path));
+  } catch {
+    return false; // a mock port or a path that is gone: keep the baud rate's figure
+  }
+}
+
 export class SerialTransport extends TransportBase {
   readonly description: string;
   readonly path: string;
   readonly baudRate: number;
+  /**
+   * 8N1: ten bit times per byte (a start bit, 8 data bits, a stop bit);
+   * undefined for a pseudo-terminal (socat, the fault proxy), which ignores
+   * the baud rate. Known once open.
+   */
+  bytesPerSecond: number | undefined;
   private readonly makePort: (path: string, baudRate: number) => SerialPortLike;
   private port: SerialPortLike | undefined;
 
@@ -75,6 +91,8 @@ export class SerialTransport extends TransportBase {
     if (options.openPort !== undefined && typeof options.openPort !== 'function') throw new TypeError('options.openPort must be a function');
     this.path = options.path;
     this.baudRate = baudRate;
+    this.bytesPerSecond = baudRate / 10;
+    // (a pty is found at open(): its path may not exist before)
     this.makePort = options.openPort ?? ((path, baud) => new SerialPort({ path, baudRate: baud, autoOpen: false }));
     this.description = `serial ${this.path} @ ${this.baudRate}`;
   }
@@ -90,6 +108,7 @@ export class SerialTransport extends TransportBase {
       port.open((err) => (err ? reject(classifyOpenError(this.path, this.baudRate, err)) : resolve()));
     });
     this.port = port;
+    if (isPseudoTerminal(this.path)) this.bytesPerSecond = undefined;
     port.on('data', (chunk: Buffer) => this.deliver(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     port.on('close', (err?: Error & { disconnected?: boolean }) => {
       this.finish({

@@ -61,6 +61,13 @@ export type TransportEventName = keyof TransportEvents;
 export interface Transport {
   /** Human-readable name of the link for messages, e.g. "serial /dev/ttyACM0 @ 115200". */
   readonly description: string;
+  /**
+   * Bytes per second the link carries each way, when it is slow enough to
+   * matter (a UART: baud / 10 for 8N1); undefined = fast (pipes, ptys, USB
+   * CDC). The session adds the time its own queued bytes take to cross to the
+   * heartbeat deadline, so a slow link is not taken for a dead device.
+   */
+  readonly bytesPerSecond?: number | undefined;
   readonly isOpen: boolean;
   open(): Promise<void>;
   write(bytes: Uint8Array): Promise<void>;
