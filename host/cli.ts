@@ -56,6 +56,7 @@ function buildProgram(): Command {
     .option('--drop <list>', 'csv: columns that are not inputs, by name or index')
     .option('--classes <n>', 'number of classes (default: from the source)')
     .option('--sensor-baud <n>', 'serial-sensor: baud rate of the sensor board (default 115200)')
+    .option('--sensor-timeout <seconds>', 'serial-sensor: a sensor quiet this long ends the run, which is then saved (default 10; 0 = wait forever)')
     .option('--channels <n>', 'serial-sensor: numbers per reading (default 6)')
     .option('--window <n>', 'readings per sample: serial-sensor (default 32), or csv/jsonl rows per sample for one-reading-per-row files')
     .option('--hop <n>', 'rows/readings between the starts of two windows (default: --window, no overlap)')
@@ -199,6 +200,13 @@ async function main(argv: string[]): Promise<number> {
     return exitCodeFor(err);
   }
 }
+
+// `ffedge logs summary X | head`: the reader went away, nobody is left to tell.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+process.stderr.on('error', () => undefined);
 
 const code = await main(process.argv);
 process.exitCode = code;

@@ -12,7 +12,7 @@ export const ExitCode = {
   OK: 0,
   /** The device refused something, or a protocol/learner error. */
   FAILURE: 1,
-  /** Bad command line, config or input file. */
+  /** Bad command line, config or input file; an output file that cannot be written. */
   USAGE: 2,
   /** No link: the port cannot be opened, the device does not answer or went away, or the link loses too much. */
   LINK: 3,
@@ -23,13 +23,14 @@ Exit codes:
   0  success
   1  the device or learner refused (bad config, model too big, sample of the wrong length, ...)
   2  bad command line, config file or input file (missing, a directory, bad contents),
+     an output file that cannot be written (missing folder, a directory, disk full),
      or a --port for logs live that is in use
   3  no link: a serial port missing/busy/denied (the device's --port or a serial-sensor:PORT),
      the device not answering or disconnected, or a link that loses too many frames`;
 
 /** A problem with what the user asked for (flags, files). */
 export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  override readonly name: string = 'UsageError';
 }
 
 export function exitCodeFor(error: unknown): number {
@@ -39,7 +40,7 @@ export function exitCodeFor(error: unknown): number {
   }
   if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.USAGE;
   if (error instanceof Error && ['SampleFileError', 'LogParseError', 'CheckpointFileError', 'SyntaxError'].includes(error.name)) return ExitCode.USAGE;
-  if (error instanceof Error && ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES'].includes((error as NodeJS.ErrnoException).code ?? '')) return ExitCode.USAGE;
+  if (error instanceof Error && ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG'].includes((error as NodeJS.ErrnoException).code ?? '')) return ExitCode.USAGE;
   if (error instanceof LearnerError || error instanceof ProtocolError) return ExitCode.FAILURE;
   return ExitCode.FAILURE;
 }

@@ -9,7 +9,7 @@
 
 import {
   IMU_BOARD_NORMALIZE, IMU_CHANNELS, IMU_DEFAULT_STEPS, GESTURES, imuGestureDataset, loadCsv, loadJsonl, mixSeed, mnistSource,
-  MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorSource, shuffledIndices, windowRows,
+  MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorError, SerialSensorSource, shuffledIndices, windowRows,
   type FileDataset, type PackedSamples, type Sample,
 } from '../sources/index.js';
 import type { DataKind } from './defaults.js';
@@ -64,6 +64,30 @@ export interface SourceOptions {
   hop?: number;
   classes?: number;
   classNames?: readonly string[];
+  /** serial-sensor: a quiet sensor ends the run after this long (ms; default 10 s, 0 = wait forever). */
+  sensorTimeoutMs?: number;
+  /** Live sources stop waiting for data when this aborts (Ctrl-C, SIGTERM). */
+  signal?: AbortSignal;
+  /** Tells the user something about the source while it runs (stderr). */
+  notice?: (text: string) => void;
+}
+
+/** How long a serial sensor may stay quiet before the run ends (--sensor-timeout). */
+export const SENSOR_TIMEOUT_MS = 10_000;
+
+/**
+ * A sensor that stops sending ends the run like the end of a file: what was
+ * trained is evaluated, saved and plotted. A sensor that never sent a reading
+ * is an error (wrong port or baud), not an empty run.
+ */
+async function* untilQuiet(sensor: SerialSensorSource, port: string, timeoutMs: number, notice?: (text: string) => void): AsyncGenerator<Sample> {
+  try {
+    yield* sensor.samples();
+  } catch (err) {
+    if (!(err instanceof SerialSensorError && err.timedOut && sensor.stats.goodLines > 0)) throw err;
+    notice?.(`the sensor on ${port} sent nothing for ${timeoutMs / 1000} s: ending the run and saving what was trained `
+      + '(--sensor-timeout SECONDS waits longer; 0 waits forever)');
+  }
 }
 
 function* take(samples: Iterable<Sample>, n: number): Generator<Sample> {
@@ -195,8 +219,11 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const channels = o.channels ?? IMU_CHANNELS;
       const imuLike = channels === IMU_CHANNELS;
       const classNames = o.classNames ?? (imuLike && o.classes === undefined ? GESTURES : undefined);
+      const timeoutMs = o.sensorTimeoutMs ?? SENSOR_TIMEOUT_MS;
       const sensor = new SerialSensorSource({
         path: arg, baudRate: o.sensorBaud ?? 115200, channels, window: o.window ?? IMU_DEFAULT_STEPS,
+        idleTimeoutMs: timeoutMs,
+        ...(o.signal ? { signal: o.signal } : {}),
         ...(o.hop !== undefined ? { hop: o.hop } : {}),
         ...(imuLike ? { normalize: IMU_BOARD_NORMALIZE } : {}),
         ...(classNames ? { classNames } : {}),
@@ -206,7 +233,7 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
         name: sensor.name, kind: 'window', inputSize: sensor.inputSize, classes: sensor.classes,
         ...(sensor.classNames ? { classNames: sensor.classNames } : {}),
         samplesPerEpoch: null,
-        train: () => sensor.samples(),
+        train: () => untilQuiet(sensor, arg, timeoutMs, o.notice),
         evalSet: null, evalCount: 0,
         close: () => sensor.close(),
       };

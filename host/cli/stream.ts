@@ -1,8 +1,10 @@
 // `ffedge stream`: train a model on the device from a sample source, evaluate
 // it on held-out samples, log every goodness record, and print a summary.
 
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../files/atomic-write.js';
 import { confusionRecord, countConfusion, renderConfusion, type Confusion } from '../logs/confusion.js';
 import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
 import { packageRoot } from '../paths.js';
@@ -12,6 +14,7 @@ import type { PredictMode, Session } from '../session/index.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
 import { checkInputFile } from './input-file.js';
+import { checkOutputFile, writeFailure, writingTo } from './output-files.js';
 import { tunedDefaults } from './defaults.js';
 import { buildModel, type ModelFlags, type ModelNotes } from './model.js';
 import { ProgressBar } from './progress.js';
@@ -33,6 +36,7 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   seed?: string;
   sensorBaud?: string;
   channels?: string;
+  sensorTimeout?: string;
   window?: string;
   hop?: string;
   delimiter?: string;
@@ -43,6 +47,17 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   loadCheckpoint?: string;
   append?: boolean;
   quiet?: boolean;
+}
+
+/** The signals that end a run the way Ctrl-C does. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** A duration flag in seconds (>= 0; fractions allowed). */
+function seconds(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`${flag} must be a number of seconds >= 0, got ${JSON.stringify(text)}`);
+  return v;
 }
 
 function count(flag: string, text: string | undefined, min = 0): number | undefined {
@@ -185,7 +200,16 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   }
   const delimiter = flags.delimiter === '\\t' || flags.delimiter === 'tab' ? '\t' : flags.delimiter;
   const classes = count('--classes', flags.classes, 2);
+  const sensorTimeout = seconds('--sensor-timeout', flags.sensorTimeout);
+  const quiet = flags.quiet ?? false;
+  const say = (text: string): void => { if (!quiet) process.stderr.write(`${text}\n`); };
+  // Ctrl-C, SIGTERM (a service manager, `timeout`, `kill`) and SIGHUP (the terminal closed)
+  // all stop pulling samples; the samples in flight finish and everything is saved.
+  const abort = new AbortController();
   const source = await openSource(flags.source, {
+    signal: abort.signal,
+    notice: (text) => process.stderr.write(`${text}\n`),
+    ...(sensorTimeout !== undefined ? { sensorTimeoutMs: sensorTimeout * 1000 } : {}),
     seed,
     ...(trainSize !== undefined ? { trainSize } : {}),
     ...(evalSamples !== undefined ? { evalSamples } : {}),
@@ -210,23 +234,27 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
 
   const logPath = resolve(flags.log ?? defaultLogPath('stream'));
   const plotPath = resolve(flags.plot ?? plotPathFor(logPath));
+  const classesJson = source.file?.namesFromFile ? JSON.stringify({ file: source.file.file, classes: source.classNames }, null, 2) + '\n' : undefined;
+  // Every output is checked before training: a typo in a folder must not cost the run.
   checkLogTarget(logPath, flags.append ?? false);
-  mkdirSync(dirname(logPath), { recursive: true });
-  const log: JsonlWriter = openJsonlWriter(logPath);
-  const quiet = flags.quiet ?? false;
-  const say = (text: string): void => { if (!quiet) process.stderr.write(`${text}\n`); };
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    say('\ninterrupted: finishing the samples in flight (Ctrl-C again to quit at once)');
+  checkOutputFile('--log', logPath, { createFolder: true, example: 'run.jsonl' });
+  checkOutputFile('--plot', plotPath, { createFolder: flags.plot === undefined, example: 'run.svg' });
+  if (flags.saveCheckpoint !== undefined) {
+    checkOutputFile('--save-checkpoint', flags.saveCheckpoint, { example: 'model.ffck' });
+    if (classesJson !== undefined) checkOutputFile('--save-checkpoint', classesPathFor(flags.saveCheckpoint));
+  }
+  const log: JsonlWriter = await writingTo('--log', logPath, () => openJsonlWriter(logPath));
+  log.on('error', () => undefined); // append() rejects with it; seen below as log.errored
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(128 + constants.signals[signal]);
+    say(`\n${signal === 'SIGINT' ? 'interrupted' : signal}: finishing the samples in flight, then saving (Ctrl-C again to quit at once)`);
     abort.abort();
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let session: Session | undefined;
   for (const note of fileNotes(source)) say(note);
-  const classesJson = source.file?.namesFromFile ? JSON.stringify({ file: source.file.file, classes: source.classNames }, null, 2) + '\n' : undefined;
   if (classesJson !== undefined) {
-    writeFileSync(classesPathFor(logPath), classesJson);
+    await writingTo('--log', classesPathFor(logPath), () => writeFileAtomicSync(classesPathFor(logPath), classesJson));
     say(`class names saved to ${classesPathFor(logPath)}`);
   }
   if (notes.overlay) say(notes.overlay);
@@ -247,20 +275,24 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     if (confusion) await log.append(confusionRecord(confusion));
     if (flags.saveCheckpoint) {
       const checkpoint = await session.getCheckpoint();
-      await writeCheckpointFile(flags.saveCheckpoint, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session.device } });
-      say(`saved weights to ${flags.saveCheckpoint} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
-      if (classesJson !== undefined) writeFileSync(classesPathFor(flags.saveCheckpoint), classesJson);
+      const file = flags.saveCheckpoint;
+      await writingTo('--save-checkpoint', file, () => writeCheckpointFile(file, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session!.device } }));
+      say(`saved weights to ${file} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
+      if (classesJson !== undefined) await writingTo('--save-checkpoint', classesPathFor(file), () => writeFileAtomicSync(classesPathFor(file), classesJson));
     }
     await session.close();
     await log.close();
-    const summary = await reportLog(logPath, plotPath, `ffedge stream: ${source.name}`);
+    const summary = await writingTo('--plot', plotPath, () => reportLog(logPath, plotPath, `ffedge stream: ${source.name}`));
     process.stdout.write(summary);
     if (confusion) process.stdout.write(`\n${renderConfusion(confusion)}\n`);
     const acc = run.final ? `, final accuracy ${run.final.accuracy.toFixed(3)} on ${run.final.n} held-out samples` : '';
     process.stdout.write(`\ntrained ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s)${acc}\n`);
     process.stdout.write(`log:  ${logPath}\nplot: ${plotPath}\n`);
+  } catch (err) {
+    // A log that cannot be written (disk full) fails the run wherever it is noticed.
+    throw log.errored ? writeFailure('--log', logPath, log.errored) : err;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     await session?.close().catch(() => undefined);
     if (!log.closed) await log.close().catch(() => undefined);
     await source.close?.();

@@ -18,7 +18,7 @@
 // Non-goals: interactivity (see live-dashboard.ts), log scales, PNG output
 // (convert with rsvg-convert or a browser).
 
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { readLog, type LogRecord, type ParseLogOptions } from './records.js';
 
 export interface PlotSeries {
@@ -394,5 +394,5 @@ export function goodnessPlotSvg(records: Iterable<LogRecord>, options: PlotOptio
 export async function writeGoodnessPlot(logPath: string, svgPath: string, options: PlotOptions & ParseLogOptions = {}): Promise<void> {
   const records: LogRecord[] = [];
   for await (const r of readLog(logPath, options)) records.push(r);
-  await writeFile(svgPath, goodnessPlotSvg(records, options));
+  await writeFileAtomic(svgPath, goodnessPlotSvg(records, options));
 }

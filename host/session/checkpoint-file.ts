@@ -12,7 +12,8 @@
 // The weights' CRC-32 is checked on read. Non-goals: compression, several
 // models per file.
 
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import type { LearnerConfig } from '../learner/config.js';
 import { crc32 } from '../protocol/crc32.js';
 
@@ -55,9 +56,8 @@ export async function writeCheckpointFile(path: string, checkpoint: CheckpointFi
   fixed.writeUInt32LE(MAGIC, 0);
   fixed.writeUInt32LE(FORMAT_VERSION, 4);
   fixed.writeUInt32LE(header.length, 8);
-  const partial = `${path}.partial`;
-  await writeFile(partial, Buffer.concat([fixed, header, checkpoint.weights]));
-  await rename(partial, path); // never leave a half-written checkpoint under the real name
+  // Never a half-written checkpoint under the real name, nor a stray temporary file.
+  await writeFileAtomic(path, Buffer.concat([fixed, header, checkpoint.weights]));
 }
 
 export async function readCheckpointFile(path: string): Promise<CheckpointFile> {
