@@ -110,9 +110,9 @@ function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .action(async (args: string[], flags: { quiet?: boolean }) => {
       if (args.includes('--help') || args.includes('-h')) {
-        console.log('usage: ffedge compare [--quick] [--datasets mnist,imu] [--rules ff,backprop,...] [--epochs N] [--budget SECONDS]\n' +
-          '                      [--memory BYTES] [--seed N] [--build simd|scalar] [--samples N] [--out DIR]\n' +
-          'Trains every learning rule on the same split, seed and memory budget and writes compare.md/.json/.svg (default out/compare).');
+        // The options are compare's own (host/compare/main.ts), so its commander program prints them.
+        const { compareProgram } = await import('./compare/main.js');
+        process.stdout.write(compareProgram('ffedge compare').option('-q, --quiet', 'no progress output').helpInformation());
         return;
       }
       await compareCommand(args, flags.quiet === true);

@@ -10,9 +10,11 @@ import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type 
 import { packageRoot } from '../paths.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
 import { runStream, type RunResult } from '../session/run.js';
-import type { PredictMode, Session } from '../session/index.js';
+import type { PredictMode, RecordSink, Session } from '../session/index.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
+import { checkCheckpointShape } from './checkpoint-shape.js';
+import { resumedSink, type Resumed } from './resume.js';
 import { checkInputFile } from './input-file.js';
 import { checkOutputFile, writeFailure, writingTo } from './output-files.js';
 import { tunedDefaults } from './defaults.js';
@@ -231,6 +233,9 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     (algorithm) => (source.kind === 'image' ? { layers: [500, 500] } : tunedDefaults(algorithm, planned)), notes);
   if (flags.loadCheckpoint !== undefined) checkInputFile('--load-checkpoint', flags.loadCheckpoint);
   const checkpointIn = flags.loadCheckpoint ? await readCheckpointFile(flags.loadCheckpoint) : undefined;
+  if (checkpointIn) checkCheckpointShape(`--load-checkpoint ${flags.loadCheckpoint}`, checkpointIn.weights, checkpointIn.config, model);
+  const resumed: Resumed | undefined = checkpointIn ? { checkpoint: resolve(flags.loadCheckpoint!), steps: checkpointIn.steps ?? 0 } : undefined;
+  const stepOffset = resumed?.steps ?? 0;
 
   const logPath = resolve(flags.log ?? defaultLogPath('stream'));
   const plotPath = resolve(flags.plot ?? plotPathFor(logPath));
@@ -245,6 +250,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   }
   const log: JsonlWriter = await writingTo('--log', logPath, () => openJsonlWriter(logPath));
   log.on('error', () => undefined); // append() rejects with it; seen below as log.errored
+  const sink: RecordSink = resumed ? resumedSink(log, resumed) : log;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (abort.signal.aborted) process.exit(128 + constants.signals[signal]);
     say(`\n${signal === 'SIGINT' ? 'interrupted' : signal}: finishing the samples in flight, then saving (Ctrl-C again to quit at once)`);
@@ -260,23 +266,24 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   if (notes.overlay) say(notes.overlay);
   if (notes.layers) say(notes.layers);
   try {
-    session = await openSession(flags, log, quiet);
+    session = await openSession(flags, sink, quiet);
     const configured = await session.configure(model);
     say(`model ${model.inputSize} -> ${model.layers.join(' -> ')} (${model.classes} classes), arena ${configured.arenaUsed?.toLocaleString('en-US') ?? '?'} B on the device`);
     if (checkpointIn) {
       await session.putCheckpoint(checkpointIn.weights);
-      say(`loaded weights from ${flags.loadCheckpoint} (${checkpointIn.weights.length} B, CRC ${checkpointIn.crc.toString(16)})`);
+      say(`loaded weights from ${flags.loadCheckpoint} (${checkpointIn.weights.length} B, CRC ${checkpointIn.crc.toString(16)})`
+        + (stepOffset > 0 ? `; the log continues from step ${stepOffset}` : ''));
     }
     say(`source ${source.name}; ${source.evalSet ? `evaluating on ${source.evalCount} held-out samples (${mode})` : 'no held-out samples'}; log ${logPath}`);
     const run = await trainWithProgress(session, source, {
       epochs, evalEvery, mode, quiet, signal: abort.signal, ...(samples !== undefined ? { samples } : {}),
     });
-    const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, run.final.step) : undefined;
-    if (confusion) await log.append(confusionRecord(confusion));
+    const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, stepOffset + run.final.step) : undefined;
+    if (confusion) await sink.append(confusionRecord(confusion));
     if (flags.saveCheckpoint) {
       const checkpoint = await session.getCheckpoint();
       const file = flags.saveCheckpoint;
-      await writingTo('--save-checkpoint', file, () => writeCheckpointFile(file, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session!.device } }));
+      await writingTo('--save-checkpoint', file, () => writeCheckpointFile(file, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, steps: stepOffset + session!.step, device: { ...session!.device } }));
       say(`saved weights to ${file} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
       if (classesJson !== undefined) await writingTo('--save-checkpoint', classesPathFor(file), () => writeFileAtomicSync(classesPathFor(file), classesJson));
     }

@@ -6,7 +6,7 @@
 //   0       4     magic "FFCK"
 //   4       4     format version (1), u32 little-endian
 //   8       4     header length H, u32
-//   12      H     header: UTF-8 JSON { config?, configBlob? (hex), crc, weightsBytes, savedAt, device? }
+//   12      H     header: UTF-8 JSON { config?, configBlob? (hex), crc, weightsBytes, savedAt, steps?, device? }
 //   12+H    n     weights, exactly as the device sent them
 //
 // The weights' CRC-32 is checked on read. Non-goals: compression, several
@@ -30,6 +30,8 @@ export interface CheckpointFile {
   weights: Uint8Array;
   crc: number;
   savedAt?: string;
+  /** Training steps behind these weights (a resumed run continues counting from here). */
+  steps?: number;
   /** Who made it (HELLO runtime etc.). */
   device?: Record<string, unknown>;
 }
@@ -50,6 +52,7 @@ export async function writeCheckpointFile(path: string, checkpoint: CheckpointFi
     crc: checkpoint.crc >>> 0,
     weightsBytes: checkpoint.weights.length,
     savedAt: checkpoint.savedAt ?? new Date().toISOString(),
+    ...(checkpoint.steps !== undefined ? { steps: checkpoint.steps } : {}),
     ...(checkpoint.device ? { device: checkpoint.device } : {}),
   }), 'utf8');
   const fixed = Buffer.alloc(FIXED_BYTES);
@@ -69,7 +72,7 @@ export async function readCheckpointFile(path: string): Promise<CheckpointFile> 
   if (version !== FORMAT_VERSION) throw new CheckpointFileError(path, `checkpoint format v${version}; this ffedge reads v${FORMAT_VERSION}`);
   const headerLength = bytes.readUInt32LE(8);
   if (FIXED_BYTES + headerLength > bytes.length) throw new CheckpointFileError(path, 'truncated header');
-  let header: { config?: LearnerConfig; configBlob?: string; crc?: number; weightsBytes?: number; savedAt?: string; device?: Record<string, unknown> };
+  let header: { config?: LearnerConfig; configBlob?: string; crc?: number; weightsBytes?: number; savedAt?: string; steps?: number; device?: Record<string, unknown> };
   try {
     header = JSON.parse(bytes.subarray(FIXED_BYTES, FIXED_BYTES + headerLength).toString('utf8'));
   } catch (err) {
@@ -86,6 +89,7 @@ export async function readCheckpointFile(path: string): Promise<CheckpointFile> 
     ...(header.configBlob ? { configBlob: new Uint8Array(Buffer.from(header.configBlob, 'hex')) } : {}),
     weights, crc,
     ...(header.savedAt ? { savedAt: header.savedAt } : {}),
+    ...(Number.isInteger(header.steps) && header.steps! >= 0 ? { steps: header.steps } : {}),
     ...(header.device ? { device: header.device } : {}),
   };
 }
