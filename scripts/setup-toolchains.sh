@@ -24,6 +24,7 @@ packages=(
   libc6-dev               # headers for the native build
   make
   socat                   # pty pairs for --tty tests and virtual devices
+  chromium                # headless browser for the live dashboard test (test/dashboard-chromium.test.ts)
 )
 
 check_only=false

@@ -10,6 +10,10 @@
 //                     plus `bad-line` (a line that does not validate; the
 //                     stream goes on) and `reset` (the file shrank: it was
 //                     truncated or replaced; reading restarts at byte 0).
+//                     A client started at the file's tail first gets one
+//                     `earlier` event: {counts, lastEval, classes} of the
+//                     records before its start, so the page counts the whole
+//                     log, as the plot does.
 //                     Start point: `?from=<byte offset>`, else the standard
 //                     Last-Event-ID header (browsers send it on reconnect, so
 //                     nothing is missed or repeated), else the last
@@ -151,6 +155,47 @@ class EventStream {
   }
 }
 
+export interface EarlierRecords {
+  /** Records per type in the skipped part. */
+  counts: Record<string, number>;
+  /** The latest eval record there, if any. */
+  lastEval: LogRecord | null;
+  /** Class names of the latest confusion matrix there, if any. */
+  classes: string[] | null;
+}
+
+/** What lies in bytes [0, end) of the log: counted line by line, never held whole. */
+export async function earlierRecords(path: string, end: number): Promise<EarlierRecords> {
+  const earlier: EarlierRecords = { counts: {}, lastEval: null, classes: null };
+  if (end <= 0) return earlier;
+  const fh = await open(path, 'r');
+  try {
+    const chunk = Buffer.alloc(256 * 1024);
+    let pending = Buffer.alloc(0);
+    for (let pos = 0; pos < end;) {
+      const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, end - pos), pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
+      let nl: number;
+      while ((nl = pending.indexOf(0x0a)) >= 0) {
+        const line = pending.subarray(0, nl).toString('utf8');
+        pending = pending.subarray(nl + 1);
+        if (line.trim() === '') continue;
+        let record: LogRecord;
+        try { record = parseRecordLine(line, 0, path); } catch { continue; } // the live stream reports bad lines only from its start
+        earlier.counts[record.type] = (earlier.counts[record.type] ?? 0) + 1;
+        if (record.type === 'eval') earlier.lastEval = record;
+        const confusion = record.type === 'meta' ? (record.confusion as { classes?: unknown } | undefined) : undefined;
+        if (Array.isArray(confusion?.classes)) earlier.classes = confusion.classes.map(String);
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  return earlier;
+}
+
 /** Byte offset where a new client without a start point begins: the start of a whole line near the end. */
 async function tailStart(path: string, backlogBytes: number): Promise<number> {
   let size: number;
@@ -195,6 +240,7 @@ function page(title: string): string {
 <h1>${escapeXml(title)}</h1>
 <div id="status" class="down">connecting...</div>
 <div id="facts"><span id="counts"></span><span id="eval"></span><span id="link"></span></div>
+<div id="perclass"></div>
 <table id="layers"><thead><tr><th>layer</th><th>gpos</th><th>gneg</th><th>gpos - gneg</th><th>loss</th><th>active</th><th>Hoyer</th></tr></thead><tbody></tbody></table>
 <img id="plot" alt="goodness plot" src="plot.svg">
 <script>
@@ -203,10 +249,15 @@ const $ = (id) => document.getElementById(id);
 const fmt = (v) => (v === null || v === undefined) ? "-" : Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3);
 const counts = { train: 0, eval: 0, link: 0, meta: 0 };
 const recent = [];   // last train records, for a short running mean
-let lastEval = null, lastLink = null, dirty = false, lastPlot = 0;
+let lastEval = null, lastLink = null, classes = null, dirty = false, lastPlot = 0;
+const int = (n) => n.toLocaleString("en-US");
 function render() {
-  $("counts").textContent = "received: " + counts.train + " train, " + counts.eval + " eval records";
+  // Counted over the whole log (the part before this page's start arrives as "earlier"), as the plot counts.
+  $("counts").textContent = int(counts.train) + " train records, " + int(counts.eval) + " evals";
   if (lastEval) $("eval").textContent = "eval accuracy " + fmt(lastEval.accuracy) + " at step " + lastEval.step + " (n " + lastEval.n + ")";
+  if (lastEval && Array.isArray(lastEval.perClass)) {
+    $("perclass").textContent = "per class: " + lastEval.perClass.map((a, i) => (classes && classes[i] !== undefined ? classes[i] : String(i)) + " " + fmt(a)).join(", ");
+  }
   if (lastLink) $("link").textContent = "link: " + lastLink.framesDropped + " dropped, " + lastLink.crcErrors + " CRC errors, " + lastLink.retransmits + " retransmits";
   const body = $("layers").tBodies[0];
   body.textContent = "";
@@ -237,10 +288,18 @@ events.addEventListener("record", (e) => {
   if (r.type === "train") { recent.push(r); if (recent.length > 100) recent.shift(); }
   else if (r.type === "eval") lastEval = r;
   else if (r.type === "link") lastLink = r;
+  else if (r.type === "meta" && r.confusion && Array.isArray(r.confusion.classes)) classes = r.confusion.classes;
   dirty = true;
   render();
 });
-events.addEventListener("reset", () => { for (const k in counts) counts[k] = 0; recent.length = 0; lastEval = lastLink = null; dirty = true; render(); });
+events.addEventListener("earlier", (e) => {
+  const before = JSON.parse(e.data);
+  for (const k in before.counts) counts[k] = (counts[k] || 0) + before.counts[k];
+  if (!lastEval && before.lastEval) lastEval = before.lastEval;
+  if (!classes && before.classes) classes = before.classes;
+  render();
+});
+events.addEventListener("reset", () => { for (const k in counts) counts[k] = 0; recent.length = 0; lastEval = lastLink = classes = null; dirty = true; render(); });
 </script>
 </body>
 </html>
@@ -294,6 +353,7 @@ export async function serveDashboard(logPath: string, port: number, options: Das
         const from = url.searchParams.get('from');
         const lastId = req.headers['last-event-id'];
         let start: number;
+        let earlier: EarlierRecords | undefined;
         if (from !== null || lastId !== undefined) {
           start = Number(from ?? lastId);
           if (!Number.isInteger(start) || start < 0) {
@@ -302,6 +362,7 @@ export async function serveDashboard(logPath: string, port: number, options: Das
           }
         } else {
           start = await tailStart(logPath, backlogBytes);
+          if (start > 0) earlier = await earlierRecords(logPath, start);
         }
         res.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
@@ -313,6 +374,7 @@ export async function serveDashboard(logPath: string, port: number, options: Das
           return;
         }
         res.write('retry: 1000\n\n');
+        if (earlier) res.write(`event: earlier\ndata: ${JSON.stringify(earlier)}\n\n`);
         const stream = new EventStream(logPath, res, start);
         streams.add(stream);
         req.on('close', () => {
