@@ -30,7 +30,7 @@
 // server, writing anything.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { LogParseError, parseRecordLine, readLog, type LogRecord } from './records.js';
 import { escapeXml, goodnessPlotSvg, type PlotOptions } from './plot-svg.js';
@@ -59,6 +59,26 @@ export interface DashboardServer {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** The complete lines in bytes [from, to) of a file, each with the offset just after its newline. */
+async function* wholeLines(fh: FileHandle, from: number, to: number, stop: () => boolean): AsyncGenerator<{ line: string; end: number }> {
+  const chunk = Buffer.alloc(64 * 1024);
+  let pending = Buffer.alloc(0);
+  let end = from;
+  for (let pos = from; pos < to && !stop();) {
+    const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, to - pos), pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+    pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
+    let nl: number;
+    while ((nl = pending.indexOf(0x0a)) >= 0) {
+      const line = pending.subarray(0, nl).toString('utf8');
+      pending = pending.subarray(nl + 1);
+      end += nl + 1;
+      yield { line, end };
+    }
+  }
+}
 
 /** One /events client: reads whole lines from `offset` on each poll tick. */
 class EventStream {
@@ -125,30 +145,18 @@ class EventStream {
       return; // removed between stat and open (rotation): try again next tick
     }
     try {
-      const chunk = Buffer.alloc(64 * 1024);
-      let pending = Buffer.alloc(0);
-      let pos = this.offset;
-      while (pos < size && !this.closed) {
-        const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, size - pos), pos);
-        if (bytesRead === 0) break;
-        pos += bytesRead;
-        pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
-        let nl: number;
-        while ((nl = pending.indexOf(0x0a)) >= 0) {
-          const line = pending.subarray(0, nl).toString('utf8');
-          pending = pending.subarray(nl + 1);
-          this.offset += nl + 1;
-          if (line.trim() === '') continue;
-          try {
-            const record = parseRecordLine(line, 0, this.path);
-            this.send('record', JSON.stringify(record), this.offset);
-          } catch (err) {
-            if (!(err instanceof LogParseError)) throw err;
-            this.send('bad-line', JSON.stringify({ endOffset: this.offset, reason: err.reason }), this.offset);
-          }
+      // A last line without its newline yet is left for the next time.
+      for await (const { line, end } of wholeLines(fh, this.offset, size, () => this.closed)) {
+        this.offset = end;
+        if (line.trim() === '') continue;
+        try {
+          const record = parseRecordLine(line, 0, this.path);
+          this.send('record', JSON.stringify(record), this.offset);
+        } catch (err) {
+          if (!(err instanceof LogParseError)) throw err;
+          this.send('bad-line', JSON.stringify({ endOffset: this.offset, reason: err.reason }), this.offset);
         }
       }
-      // Whatever is left in `pending` has no newline yet: read it again next time.
     } finally {
       await fh.close();
     }
@@ -170,25 +178,14 @@ export async function earlierRecords(path: string, end: number): Promise<Earlier
   if (end <= 0) return earlier;
   const fh = await open(path, 'r');
   try {
-    const chunk = Buffer.alloc(256 * 1024);
-    let pending = Buffer.alloc(0);
-    for (let pos = 0; pos < end;) {
-      const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, end - pos), pos);
-      if (bytesRead === 0) break;
-      pos += bytesRead;
-      pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
-      let nl: number;
-      while ((nl = pending.indexOf(0x0a)) >= 0) {
-        const line = pending.subarray(0, nl).toString('utf8');
-        pending = pending.subarray(nl + 1);
-        if (line.trim() === '') continue;
-        let record: LogRecord;
-        try { record = parseRecordLine(line, 0, path); } catch { continue; } // the live stream reports bad lines only from its start
-        earlier.counts[record.type] = (earlier.counts[record.type] ?? 0) + 1;
-        if (record.type === 'eval') earlier.lastEval = record;
-        const confusion = record.type === 'meta' ? (record.confusion as { classes?: unknown } | undefined) : undefined;
-        if (Array.isArray(confusion?.classes)) earlier.classes = confusion.classes.map(String);
-      }
+    for await (const { line } of wholeLines(fh, 0, end, () => false)) {
+      if (line.trim() === '') continue;
+      let record: LogRecord;
+      try { record = parseRecordLine(line, 0, path); } catch { continue; } // the live stream reports bad lines only from its start
+      earlier.counts[record.type] = (earlier.counts[record.type] ?? 0) + 1;
+      if (record.type === 'eval') earlier.lastEval = record;
+      const confusion = record.type === 'meta' ? (record.confusion as { classes?: unknown } | undefined) : undefined;
+      if (Array.isArray(confusion?.classes)) earlier.classes = confusion.classes.map(String);
     }
   } finally {
     await fh.close();
