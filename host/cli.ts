@@ -57,7 +57,7 @@ function buildProgram(): Command {
     .option('--classes <n>', 'number of classes (default: from the source)')
     .option('--sensor-baud <n>', 'serial-sensor: baud rate of the sensor board (default 115200)')
     .option('--sensor-timeout <seconds>', 'serial-sensor: a sensor quiet this long ends the run, which is then saved (default 10; 0 = wait forever)')
-    .option('--channels <n>', 'serial-sensor: numbers per reading (default 6)')
+    .option('--channels <n>', 'serial-sensor: numbers per reading, without the label (default: detected from the first lines)')
     .option('--window <n>', 'readings per sample: serial-sensor (default 32), or csv/jsonl rows per sample for one-reading-per-row files')
     .option('--hop <n>', 'rows/readings between the starts of two windows (default: --window, no overlap)')
     .option('--seed <n>', 'seed of data order and synthetic data', '1')

@@ -22,8 +22,9 @@ export async function ptyPair(dir: string): Promise<{ board: string; sensor: str
   return { board, sensor, stop: () => socat.kill('SIGTERM') };
 }
 
-/** Writes lines in batches of 64 every 40 ms until `until()` (or `limitMs`); returns how many. */
-export async function feedBoard(path: string, line: (i: number) => string, until: () => boolean, limitMs = 30_000): Promise<number> {
+/** Writes lines in batches (default 64 every 40 ms) until `until()` (or `limitMs`); returns how many. */
+export async function feedBoard(path: string, line: (i: number) => string, until: () => boolean, limitMs = 30_000,
+  pace: { batch: number; everyMs: number } = { batch: 64, everyMs: 40 }): Promise<number> {
   const port = await new Promise<SerialPort>((resolve, reject) => {
     const p = new SerialPort({ path, baudRate: 115200 }, (err) => (err ? reject(err) : resolve(p)));
   });
@@ -31,10 +32,10 @@ export async function feedBoard(path: string, line: (i: number) => string, until
   let i = 0;
   while (!until() && Date.now() < deadline) {
     const batch: string[] = [];
-    for (let k = 0; k < 64; k++) batch.push(line(i++));
+    for (let k = 0; k < pace.batch; k++) batch.push(line(i++));
     // Nobody reading the far end (the CLI already gone): the pty fills up; never wait on it.
     if (port.writableLength < 65536) port.write(batch.join('\n') + '\n');
-    await new Promise((r) => setTimeout(r, 40));
+    await new Promise((r) => setTimeout(r, pace.everyMs));
   }
   await Promise.race([new Promise<void>((r) => port.drain(() => r())), new Promise((r) => setTimeout(r, 1000))]);
   await Promise.race([new Promise<void>((r) => port.close(() => r())), new Promise((r) => setTimeout(r, 1000))]);
