@@ -15,6 +15,7 @@ import { streamCommand, type StreamFlags } from './cli/stream.js';
 import { budgetCommand, type BudgetFlags } from './cli/budget.js';
 import { compareCommand } from './cli/compare.js';
 import { exportCommand } from './cli/export.js';
+import { recordCommand, type RecordFlags } from './cli/record.js';
 import { benchCommand, BENCHES } from './cli/bench.js';
 import { BUDGET_TARGETS } from './budget.js';
 import { LOSSES, OVERLAYS } from './learner/config.js';
@@ -30,6 +31,7 @@ Examples:
   ffedge logs live out/stream.jsonl --port 8080     then: ffedge stream --log out/stream.jsonl
   ffedge budget --target cortex-m4-qemu --layers 32,32 --inputs 64 --ram 65536
   ffedge stream --save-checkpoint model.ffck && ffedge export model.ffck --c-header model.h
+  ffedge record --sensor /dev/ttyACM0 --label shake --out gestures.csv --duration 30
   ffedge compare --quick
   ffedge ports`;
 
@@ -87,6 +89,19 @@ function buildProgram(): Command {
     .option('--load-checkpoint <file>', 'load weights from a file before training')
     .option('-q, --quiet', 'no progress output');
   addDeviceOptions(stream).action(async (flags: StreamFlags) => streamCommand(flags));
+
+  program.command('record')
+    .description('capture a labelled serial sensor stream to a CSV dataset (then: ffedge stream --source csv:FILE --window N)')
+    .requiredOption('--sensor <port>', 'the sensor board\'s serial port, printing one CSV reading per line')
+    .requiredOption('--label <name>', 'class of everything recorded in this run, e.g. shake')
+    .requiredOption('--out <file.csv>', 'CSV to write; an existing one with the same columns gets the new rows')
+    .option('--sensor-baud <n>', 'baud rate of the sensor board (default 115200)')
+    .option('--channels <n>', 'numbers per reading, without a label (default: detected from the first lines)')
+    .option('--duration <seconds>', 'stop after this long (default: until Ctrl-C or the sensor goes quiet)')
+    .option('--readings <n>', 'stop after this many readings')
+    .option('--sensor-timeout <seconds>', 'a sensor quiet this long ends the recording (default 10; 0 = wait forever)')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (flags: RecordFlags) => recordCommand(flags));
 
   program.command('budget')
     .description('flash and RAM of a model on a firmware target; exits 1 (with the numbers) when it does not fit')

@@ -25,7 +25,7 @@ async function withBoard(name: string, line: (i: number) => string, args: string
   try {
     const log = join(dir, 'run.jsonl');
     let done = false;
-    const run = ffedge(...args.map((a) => a.replace('SENSOR', sensor)), '--log', log).finally(() => { done = true; });
+    const run = ffedge(...args.map((a) => a.replace('SENSOR', sensor)), ...(args[0] === 'stream' ? ['--log', log] : [])).finally(() => { done = true; });
     await feedBoard(board, line, () => done, 40_000, pace);
     return { ...(await run), log };
   } finally {
@@ -61,4 +61,31 @@ test('without --channels: channels, label column and rate detected; bad lines co
   assert.match(r.stderr, /sensor: \d+ bad lines? so far \(line \d+: expected 4 or 5 \(with label\) values, got 2\)/);
   const meta = readFileSync(r.log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.type === 'meta' && x.config);
   assert.equal(meta.config.inputSize, 16, '4 channels x window 4');
+});
+
+test('ffedge record captures a labelled stream to CSV, appends a second label, and stream trains on the file', { skip, timeout: 90_000 }, async () => {
+  const csv = join(work, 'gestures.csv');
+  const values = (i: number): string => reading(i, 3);
+  const shake = await withBoard('record-shake', values, ['record', '--sensor', 'SENSOR', '--label', 'shake', '--out', csv, '--channels', '3', '--readings', '60']);
+  assert.equal(shake.code, 0, shake.stderr);
+  assert.match(shake.stdout, /gestures\.csv: 60 readings of 3 channels labelled shake/);
+  // Detected channels this time; the board's own label column is replaced by --label.
+  const idle = await withBoard('record-idle', (i) => `${values(i + 1000)},7`, ['record', '--sensor', 'SENSOR', '--label', 'idle', '--out', csv, '--readings', '40']);
+  assert.equal(idle.code, 0, idle.stderr);
+  const lines = readFileSync(csv, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'time_ms,ch1,ch2,ch3,label');
+  const rows = lines.slice(1).map((l) => l.split(','));
+  assert.equal(rows.length, 100);
+  assert.deepEqual([...new Set(rows.map((r) => r[4]))], ['shake', 'idle']);
+  // Every value is one the board printed (3 decimals), in the board's order.
+  const printed = new Set(Array.from({ length: 5000 }, (_, i) => values(i)));
+  assert.ok(rows.slice(0, 60).every((r) => printed.has(r.slice(1, 4).map((v) => Number(v).toFixed(3)).join(','))));
+  const train = await ffedge('stream', '--source', `csv:${csv}`, '--window', '5', '--samples', '10', '--quiet', '--log', join(work, 'from-record.jsonl'));
+  assert.equal(train.code, 0, train.stderr);
+});
+
+test('ffedge record: an --out in a missing folder is refused before the port is opened', async () => {
+  const r = await ffedge('record', '--sensor', '/dev/ttyFFEDGE-none', '--label', 'x', '--out', join(work, 'no', 'x.csv'));
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^ffedge: --out .*x\.csv: the folder .* does not exist/m);
 });

@@ -66,6 +66,8 @@ export interface SourceOptions {
   classNames?: readonly string[];
   /** serial-sensor: a quiet sensor ends the run after this long (ms; default 10 s, 0 = wait forever). */
   sensorTimeoutMs?: number;
+  /** serial-sensor: readings as the board prints them, not scaled like the IMU generator's (ffedge record). */
+  raw?: boolean;
   /** Live sources stop waiting for data when this aborts (Ctrl-C, SIGTERM). */
   signal?: AbortSignal;
   /** Tells the user something about the source while it runs (stderr). */
@@ -268,7 +270,7 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const timeoutMs = o.sensorTimeoutMs ?? SENSOR_TIMEOUT_MS;
       const baudRate = o.sensorBaud ?? 115200;
       const channels = o.channels ?? await detectChannels(arg, baudRate, timeoutMs, o.notice);
-      const imuLike = channels === IMU_CHANNELS;
+      const imuLike = channels === IMU_CHANNELS && !o.raw;
       const classNames = o.classNames ?? (imuLike && o.classes === undefined ? GESTURES : undefined);
       const sensor = new SerialSensorSource({
         path: arg, baudRate, channels, window: o.window ?? IMU_DEFAULT_STEPS,
