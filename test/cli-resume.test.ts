@@ -4,7 +4,7 @@
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wasmPath } from '../host/paths.js';
@@ -41,4 +41,23 @@ test('a resumed run continues the step count: resumedFrom in its meta records, s
   const third = await ffedge('stream', '--samples', '5', '--quiet', '--log', at('run3.jsonl'), '--load-checkpoint', at('run2.ffck'));
   assert.equal(third.code, 0, third.stderr);
   assert.match(third.stdout, /steps 101\.\.105/);
+});
+
+test('ffedge eval: a saved model on the same held-out samples gives the accuracy and confusion matrix the training run ended with', { skip }, async () => {
+  const trained = await ffedge('stream', '--samples', '600', '--quiet', '--log', at('eval-train.jsonl'), '--save-checkpoint', at('eval.ffck'));
+  assert.equal(trained.code, 0, trained.stderr);
+  const final = /final accuracy (\d\.\d+) on (\d+) held-out samples/.exec(trained.stdout)!;
+  const r = await ffedge('eval', at('eval.ffck'), '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^accuracy ${final[1]!.replace('.', '\\.')} on ${final[2]} held-out samples of imu .*after 600 steps$`, 'm'));
+  const matrix = (text: string) => text.slice(text.indexOf('true \\ predicted')).split('\n').slice(0, 7).join('\n');
+  assert.equal(matrix(r.stdout), matrix(trained.stdout));
+  assert.equal(existsSync(at('eval-train.svg')), true);
+});
+
+test('ffedge eval: a source of another shape is a shape mismatch (exit 2)', { skip }, async () => {
+  writeFileSync(at('small.csv'), 'a,b,label\n' + Array.from({ length: 20 }, (_, i) => `${i},${i * 2},${i % 2}`).join('\n') + '\n');
+  const r = await ffedge('eval', at('run.ffck'), '--source', `csv:${at('small.csv')}`, '--quiet');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^ffedge: shape mismatch: .*run\.ffck holds a model of 192 inputs and 5 classes; --source csv:.* gives 2 inputs and 2 classes/m);
 });

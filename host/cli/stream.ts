@@ -180,14 +180,11 @@ export async function reportLog(logPath: string, plotPath: string, title: string
   return renderSummary(await summarizeFile(logPath), { title });
 }
 
-export async function streamCommand(flags: StreamFlags): Promise<void> {
-  const seed = count('--seed', flags.seed) ?? 1;
-  const epochs = count('--epochs', flags.epochs, 1) ?? 1;
-  const samples = count('--samples', flags.samples, 1);
-  // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
-  const evalEvery = count('--eval-every', flags.evalEvery, 1) ?? 0;
-  const mode = flags.predict ?? 'goodness';
-  if (mode !== 'goodness' && mode !== 'head') throw new UsageError(`--predict must be goodness or head; got ${JSON.stringify(mode)}`);
+export type SourceFlags = Pick<StreamFlags, 'source' | 'holdout' | 'evalSamples' | 'trainSize' | 'sensorBaud' | 'channels' | 'window' | 'hop'
+  | 'columns' | 'drop' | 'delimiter' | 'classes' | 'sensorTimeout' | 'evalFile' | 'labelColumn'>;
+
+/** --source and the flags that shape it (ffedge stream and ffedge eval). */
+export async function openSourceFromFlags(flags: SourceFlags, seed: number, signal?: AbortSignal): Promise<CliSource> {
   const holdout = flags.holdout === undefined ? undefined : Number(flags.holdout);
   const evalSamples = count('--eval-samples', flags.evalSamples);
   const trainSize = count('--train-size', flags.trainSize, 1);
@@ -203,13 +200,8 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const delimiter = flags.delimiter === '\\t' || flags.delimiter === 'tab' ? '\t' : flags.delimiter;
   const classes = count('--classes', flags.classes, 2);
   const sensorTimeout = seconds('--sensor-timeout', flags.sensorTimeout);
-  const quiet = flags.quiet ?? false;
-  const say = (text: string): void => { if (!quiet) process.stderr.write(`${text}\n`); };
-  // Ctrl-C, SIGTERM (a service manager, `timeout`, `kill`) and SIGHUP (the terminal closed)
-  // all stop pulling samples; the samples in flight finish and everything is saved.
-  const abort = new AbortController();
-  const source = await openSource(flags.source, {
-    signal: abort.signal,
+  return openSource(flags.source, {
+    ...(signal ? { signal } : {}),
     notice: (text) => process.stderr.write(`${text}\n`),
     ...(sensorTimeout !== undefined ? { sensorTimeoutMs: sensorTimeout * 1000 } : {}),
     seed,
@@ -227,6 +219,23 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     ...(flags.drop !== undefined ? { drop: parseColumns('--drop', flags.drop) } : {}),
     ...(classes !== undefined ? { classes } : {}),
   });
+}
+
+export async function streamCommand(flags: StreamFlags): Promise<void> {
+  const seed = count('--seed', flags.seed) ?? 1;
+  const epochs = count('--epochs', flags.epochs, 1) ?? 1;
+  const samples = count('--samples', flags.samples, 1);
+  // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
+  const evalEvery = count('--eval-every', flags.evalEvery, 1) ?? 0;
+  const mode = flags.predict ?? 'goodness';
+  if (mode !== 'goodness' && mode !== 'head') throw new UsageError(`--predict must be goodness or head; got ${JSON.stringify(mode)}`);
+  const classes = count('--classes', flags.classes, 2);
+  const quiet = flags.quiet ?? false;
+  const say = (text: string): void => { if (!quiet) process.stderr.write(`${text}\n`); };
+  // Ctrl-C, SIGTERM (a service manager, `timeout`, `kill`) and SIGHUP (the terminal closed)
+  // all stop pulling samples; the samples in flight finish and everything is saved.
+  const abort = new AbortController();
+  const source = await openSourceFromFlags(flags, seed, abort.signal);
   const planned = plannedSamples(source, epochs, samples);
   const notes: ModelNotes = {};
   const model = await buildModel(flags, { inputSize: source.inputSize, classes: classes ?? source.classes, kind: source.kind },
