@@ -18,6 +18,8 @@ import { RULES, STRATEGIES } from './continual/strategies.js';
 import { budgetCommand, type BudgetFlags } from './cli/budget.js';
 import { compareCommand } from './cli/compare.js';
 import { exportCommand } from './cli/export.js';
+import { recordCommand, type RecordFlags } from './cli/record.js';
+import { evalCommand, type EvalFlags } from './cli/eval.js';
 import { benchCommand, BENCHES } from './cli/bench.js';
 import { addFleetCommand, fleetLiveCommand, requireLogFile } from './cli/fleet.js';
 import { BUDGET_TARGETS } from './budget.js';
@@ -37,9 +39,30 @@ Examples:
   ffedge logs live out/stream.jsonl --port 8080     then: ffedge stream --log out/stream.jsonl
   ffedge budget --target cortex-m4-qemu --layers 32,32 --inputs 64 --ram 65536
   ffedge stream --save-checkpoint model.ffck && ffedge export model.ffck --c-header model.h
+  ffedge record --sensor /dev/ttyACM0 --label shake --out gestures.csv --duration 30
+  ffedge eval model.ffck --source csv:readings.csv    accuracy of a saved model on the held-out rows
   ffedge compare --quick
   ffedge fleet --devices virtual:8 --split by-class:2   8 devices over MQTT, federated averaging
   ffedge ports`;
+
+/** Where samples come from and how they are cut and evaluated: ffedge stream and ffedge eval. */
+function addDataOptions(command: Command): Command {
+  return command
+    .option('--eval-samples <n>', 'held-out samples per evaluation (imu 500, mnist 1000, files: all held out)')
+    .option('--eval-file <file>', 'csv/jsonl: evaluate on this file instead of holding out part of the source')
+    .option('--holdout <fraction>', 'csv/jsonl: fraction held out for evaluation (default 0.2)')
+    .option('--label-column <col>', "csv: label column name or index (default: last; 'none' = unlabelled); labels may be class words")
+    .option('--delimiter <char>', "csv: cell separator (default: detected among , ; and tab)")
+    .option('--columns <list>', 'csv: input columns to use, by name or 0-based index, e.g. ax,ay,az (default: all but the label and timestamps)')
+    .option('--drop <list>', 'csv: columns that are not inputs, by name or index')
+    .option('--classes <n>', 'number of classes (default: from the source)')
+    .option('--sensor-baud <n>', 'serial-sensor: baud rate of the sensor board (default 115200)')
+    .option('--channels <n>', 'serial-sensor: numbers per reading, without the label (default: detected from the first lines)')
+    .option('--window <n>', 'readings per sample: serial-sensor (default 32), or csv/jsonl rows per sample for one-reading-per-row files')
+    .option('--hop <n>', 'rows/readings between the starts of two windows (default: --window, no overlap)')
+    .option('--seed <n>', 'seed of data order and synthetic data', '1')
+    .addOption(new Option('--predict <mode>', 'evaluate by summed goodness or by the softmax head').choices(['goodness', 'head']).default('goodness'));
+}
 
 function buildProgram(): Command {
   const program = new Command('ffedge')
@@ -54,21 +77,9 @@ function buildProgram(): Command {
     .option('--samples <n>', 'stop after this many training samples (default: all epochs)')
     .option('--epochs <n>', 'passes over the training data', '1')
     .option('--eval-every <n>', 'evaluate every n >= 1 samples (default: only at the end)')
-    .option('--eval-samples <n>', 'held-out samples per evaluation (imu 500, mnist 1000, files: all held out)')
-    .option('--eval-file <file>', 'csv/jsonl: evaluate on this file instead of holding out part of the source')
-    .option('--holdout <fraction>', 'csv/jsonl: fraction held out for evaluation (default 0.2)')
     .option('--train-size <n>', 'imu: gesture windows generated per epoch (default 6000, as npm start)')
-    .option('--label-column <col>', "csv: label column name or index (default: last; 'none' = unlabelled); labels may be class words")
-    .option('--delimiter <char>', "csv: cell separator (default: detected among , ; and tab)")
-    .option('--columns <list>', 'csv: input columns to use, by name or 0-based index, e.g. ax,ay,az (default: all but the label and timestamps)')
-    .option('--drop <list>', 'csv: columns that are not inputs, by name or index')
-    .option('--classes <n>', 'number of classes (default: from the source)')
-    .option('--sensor-baud <n>', 'serial-sensor: baud rate of the sensor board (default 115200)')
-    .option('--channels <n>', 'serial-sensor: numbers per reading (default 6)')
-    .option('--window <n>', 'readings per sample: serial-sensor (default 32), or csv/jsonl rows per sample for one-reading-per-row files')
-    .option('--hop <n>', 'rows/readings between the starts of two windows (default: --window, no overlap)')
-    .option('--seed <n>', 'seed of data order and synthetic data', '1')
-    .addOption(new Option('--predict <mode>', 'evaluate by summed goodness or by the softmax head').choices(['goodness', 'head']).default('goodness'))
+    .option('--sensor-timeout <seconds>', 'serial-sensor: a sensor quiet this long ends the run, which is then saved (default 10; 0 = wait forever)');
+  addDataOptions(stream)
     .option('--config <file.json>', 'model as a JSON LearnerConfig; the flags below override it')
     .addOption(new Option('--algorithm <rule>', 'learning rule (default ff)').choices([...ALGORITHMS]))
     .option('--layers <widths>', 'hidden layer widths, e.g. 64,32 (default 64,32; mnist 500,500; pepita, pepita-mirror, backprop,\n'
@@ -129,6 +140,26 @@ function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output');
   addDeviceOptions(continual).action(async (flags: ContinualFlags) => continualCommand(flags));
 
+  program.command('record')
+    .description('capture a labelled serial sensor stream to a CSV dataset (then: ffedge stream --source csv:FILE --window N)')
+    .requiredOption('--sensor <port>', 'the sensor board\'s serial port, printing one CSV reading per line')
+    .requiredOption('--label <name>', 'class of everything recorded in this run, e.g. shake')
+    .requiredOption('--out <file.csv>', 'CSV to write; an existing one with the same columns gets the new rows')
+    .option('--sensor-baud <n>', 'baud rate of the sensor board (default 115200)')
+    .option('--channels <n>', 'numbers per reading, without a label (default: detected from the first lines)')
+    .option('--duration <seconds>', 'stop after this long (default: until Ctrl-C or the sensor goes quiet)')
+    .option('--readings <n>', 'stop after this many readings')
+    .option('--sensor-timeout <seconds>', 'a sensor quiet this long ends the recording (default 10; 0 = wait forever)')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (flags: RecordFlags) => recordCommand(flags));
+
+  addDeviceOptions(addDataOptions(program.command('eval')
+    .description('evaluation only: load a checkpoint (ffedge stream --save-checkpoint) on the device, predict held-out samples, print accuracy and the confusion matrix')
+    .argument('<checkpoint>', 'checkpoint file with its model config')
+    .addOption(new Option('--source <spec>', 'imu | mnist | csv:FILE | jsonl:FILE: the held-out part, as ffedge stream splits it with the same --seed').default('imu')))
+    .option('-q, --quiet', 'no progress output'))
+    .action(async (file: string, flags: EvalFlags) => evalCommand(file, flags));
+
   program.command('budget')
     .description('flash and RAM of a model on a firmware target; exits 1 (with the numbers) when it does not fit')
     .addOption(new Option('--target <target>', 'firmware target').choices([...BUDGET_TARGETS]).makeOptionMandatory())
@@ -156,9 +187,9 @@ function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .action(async (args: string[], flags: { quiet?: boolean }) => {
       if (args.includes('--help') || args.includes('-h')) {
-        console.log('usage: ffedge compare [--quick] [--datasets mnist,imu] [--rules ff,backprop,...] [--epochs N] [--budget SECONDS]\n' +
-          '                      [--memory BYTES] [--seed N] [--build simd|scalar] [--samples N] [--out DIR]\n' +
-          'Trains every learning rule on the same split, seed and memory budget and writes compare.md/.json/.svg (default out/compare).');
+        // The options are compare's own (host/compare/main.ts), so its commander program prints them.
+        const { compareProgram } = await import('./compare/main.js');
+        process.stdout.write(compareProgram('ffedge compare').option('-q, --quiet', 'no progress output').helpInformation());
         return;
       }
       await compareCommand(args, flags.quiet === true);
@@ -252,6 +283,13 @@ async function main(argv: string[]): Promise<number> {
     return exitCodeFor(err);
   }
 }
+
+// `ffedge logs summary X | head`: the reader went away, nobody is left to tell.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+process.stderr.on('error', () => undefined);
 
 const code = await main(process.argv);
 process.exitCode = code;

@@ -28,6 +28,7 @@ packages=(
   make
   socat                   # pty pairs for --tty tests and virtual devices
   mosquitto               # MQTT broker the fleet tests and bench:fleet start on a free port
+  chromium                # headless browser for the live dashboard test (test/dashboard-chromium.test.ts)
 )
 
 check_only=false

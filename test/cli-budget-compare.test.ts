@@ -68,6 +68,16 @@ test("ffedge compare --quick writes the table, JSON and plot", () => {
   assert.ok(JSON.stringify(json).includes("backprop"));
   assert.match(readFileSync(join(out, "compare.svg"), "utf8"), /^<svg/);
   assert.match(readFileSync(join(out, "compare.md"), "utf8"), /Linear CKA/);
+  assert.match(r.stdout, /^# Learning rules compared \(quick run: a smoke test\)\n\n\*\*Smoke test, not a comparison:\*\* .*near chance/m);
+});
+
+test("ffedge compare --help is compare's own commander help, every option of host/compare/main.ts listed", () => {
+  const r = run("compare", "--help");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Usage: ffedge compare \[options\]/);
+  for (const flag of ["--quick", "--datasets <list>", "--rules <list>", "--epochs <n>", "--budget <seconds>", "--memory <bytes>", "--seed <n>", "--build <build>", "--wasm <path>", "--samples <n>", "--out <dir>", "-q, --quiet"]) {
+    assert.ok(r.stdout.includes(flag), `${flag} in:\n${r.stdout}`);
+  }
 });
 
 test("ffedge logs live serves the page and the summary of a log on 127.0.0.1, and stops on SIGINT", async () => {

@@ -6,6 +6,7 @@ import type { LearnerConfig } from '../learner/config.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
+import { checkCheckpointShape } from './checkpoint-shape.js';
 import { checkInputFile } from './input-file.js';
 import { readConfigFile } from './model.js';
 import { ProgressBar } from './progress.js';
@@ -38,6 +39,7 @@ export async function checkpointPutCommand(file: string, flags: DeviceFlags & { 
   checkInputFile('checkpoint put FILE', file);
   const checkpoint = await readCheckpointFile(resolve(file));
   const config = (await optionalConfig(flags.config)) ?? checkpoint.config;
+  if (config && config !== checkpoint.config) checkCheckpointShape(`checkpoint put ${file}`, checkpoint.weights, checkpoint.config, config);
   const session = await openSession(flags, undefined, flags.quiet ?? false);
   try {
     if (config) await session.configure(config);

@@ -5,6 +5,7 @@ import { compareRules, compareMarkdown, writeCompare, parseArgs } from '../compa
 
 export async function compareCommand(args: string[], quiet: boolean): Promise<void> {
   const { options, out } = parseArgs(args);
+  if (options.quick && !quiet) process.stderr.write('compare --quick: a smoke test on tiny subsets; expect near-chance accuracies (run without --quick to compare the rules)\n');
   const result = await compareRules({
     ...options,
     command: ['ffedge compare', ...args].join(' '),

@@ -12,7 +12,7 @@ export const ExitCode = {
   OK: 0,
   /** The device refused something, or a protocol/learner error. */
   FAILURE: 1,
-  /** Bad command line, config or input file. */
+  /** Bad command line, config or input file; an output file that cannot be written. */
   USAGE: 2,
   /**
    * No link: the port cannot be opened, the device does not answer, went away
@@ -26,6 +26,7 @@ Exit codes:
   0  success
   1  the device or learner refused (bad config, model too big, sample of the wrong length, ...)
   2  bad command line, config file or input file (missing, a directory, bad contents),
+     an output file that cannot be written (missing folder, a directory, disk full),
      or a --port for logs live that is in use
   3  no link: a serial port missing/busy/denied (the device's --port or a serial-sensor:PORT),
      the device not answering, disconnected or restarted mid-session, or a link that loses
@@ -33,7 +34,7 @@ Exit codes:
 
 /** A problem with what the user asked for (flags, files). */
 export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  override readonly name: string = 'UsageError';
 }
 
 export function exitCodeFor(error: unknown): number {
@@ -45,7 +46,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof ProtocolError && error.code === ErrorCode.LINK_DESYNC) return ExitCode.LINK;
   if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.USAGE;
   if (error instanceof Error && ['SampleFileError', 'LogParseError', 'CheckpointFileError', 'SyntaxError'].includes(error.name)) return ExitCode.USAGE;
-  if (error instanceof Error && ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES'].includes((error as NodeJS.ErrnoException).code ?? '')) return ExitCode.USAGE;
+  if (error instanceof Error && ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG'].includes((error as NodeJS.ErrnoException).code ?? '')) return ExitCode.USAGE;
   if (error instanceof LearnerError || error instanceof ProtocolError) return ExitCode.FAILURE;
   return ExitCode.FAILURE;
 }

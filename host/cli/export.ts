@@ -12,13 +12,15 @@
 //
 // Non-goals: an inference routine in C, quantised weights.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../files/atomic-write.js';
 import { resolve } from 'node:path';
 import { resolveConfig, type LearnerConfig } from '../learner/config.js';
 import { paramLayout } from '../learner/param-layout.js';
 import { readCheckpointFile } from '../session/checkpoint-file.js';
 import { UsageError } from './errors.js';
 import { checkInputFile } from './input-file.js';
+import { checkOutputFile, writingTo } from './output-files.js';
 import { classesPathFor } from './stream.js';
 
 /** A float literal that reads back as exactly this f32. */
@@ -70,6 +72,7 @@ export async function exportCommand(checkpointPath: string, flags: { cHeader?: s
   checkInputFile('export CHECKPOINT', checkpointPath);
   const prefix = flags.prefix ?? 'ffedge_model';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) throw new UsageError(`--prefix must be a C identifier, got ${JSON.stringify(prefix)}`);
+  checkOutputFile('--c-header', flags.cHeader, { example: 'model.h' });
   const checkpoint = await readCheckpointFile(resolve(checkpointPath));
   if (!checkpoint.config) {
     throw new UsageError(`${checkpointPath} has no model config: save it with ffedge stream --save-checkpoint, or ffedge checkpoint get --config FILE.json`);
@@ -77,6 +80,6 @@ export async function exportCommand(checkpointPath: string, flags: { cHeader?: s
   const namesFile = classesPathFor(checkpointPath);
   const classNames = existsSync(namesFile) ? (JSON.parse(readFileSync(namesFile, 'utf8')) as { classes?: string[] }).classes : undefined;
   const header = renderCHeader(checkpoint.config, checkpoint.weights, { prefix, source: checkpointPath, ...(classNames ? { classNames } : {}) });
-  writeFileSync(flags.cHeader, header);
+  await writingTo('--c-header', flags.cHeader, () => writeFileAtomicSync(flags.cHeader!, header));
   process.stdout.write(`${resolve(flags.cHeader)}: ${checkpoint.weights.length / 4} weights of ${checkpointPath} as ${prefix}_* arrays\n`);
 }

@@ -6,6 +6,7 @@ import { exportCsv, loadLog, renderSummary, serveDashboard, summarizeFile, write
 import { lastConfusion, renderConfusion } from '../logs/confusion.js';
 import { UsageError } from './errors.js';
 import { checkInputFile } from './input-file.js';
+import { writingTo } from './output-files.js';
 import { plotPathFor } from './stream.js';
 
 function checkLog(file: string): string {
@@ -25,7 +26,7 @@ export async function logsSummaryCommand(file: string, flags: { svg?: string; pl
   for (const n of notes) process.stderr.write(`${n}\n`);
   if (flags.plot !== false) {
     const svg = resolve(flags.svg ?? plotPathFor(path));
-    await writeGoodnessPlot(path, svg, { title: file });
+    await writingTo('--svg', svg, () => writeGoodnessPlot(path, svg, { title: file }));
     process.stdout.write(`\nplot: ${svg}\n`);
   }
 }
@@ -33,7 +34,7 @@ export async function logsSummaryCommand(file: string, flags: { svg?: string; pl
 export async function logsCsvCommand(file: string, flags: { out?: string; meta?: boolean }): Promise<void> {
   const path = checkLog(file);
   const out = resolve(flags.out ?? path.replace(/\.jsonl$/i, '') + '.csv');
-  const { records, rows } = await exportCsv(path, out, { includeMeta: flags.meta ?? false });
+  const { records, rows } = await writingTo('--out', out, () => exportCsv(path, out, { includeMeta: flags.meta ?? false }));
   process.stdout.write(`${out}: ${rows} rows from ${records} records\n`);
 }
 

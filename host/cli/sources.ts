@@ -9,8 +9,8 @@
 
 import {
   IMU_BOARD_NORMALIZE, IMU_CHANNELS, IMU_DEFAULT_STEPS, GESTURES, imuGestureDataset, loadCsv, loadJsonl, mixSeed, mnistSource,
-  MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorSource, shuffledIndices, windowRows,
-  type FileDataset, type PackedSamples, type Sample,
+  MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorError, SerialSensorSource, shuffledIndices, detectSensorFormat, windowRows,
+  type BadLine, type FileDataset, type PackedSamples, type Sample,
 } from '../sources/index.js';
 import type { DataKind } from './defaults.js';
 import { UsageError } from './errors.js';
@@ -64,6 +64,81 @@ export interface SourceOptions {
   hop?: number;
   classes?: number;
   classNames?: readonly string[];
+  /** serial-sensor: a quiet sensor ends the run after this long (ms; default 10 s, 0 = wait forever). */
+  sensorTimeoutMs?: number;
+  /** serial-sensor: readings as the board prints them, not scaled like the IMU generator's (ffedge record). */
+  raw?: boolean;
+  /** Live sources stop waiting for data when this aborts (Ctrl-C, SIGTERM). */
+  signal?: AbortSignal;
+  /** Tells the user something about the source while it runs (stderr). */
+  notice?: (text: string) => void;
+}
+
+/** How long a serial sensor may stay quiet before the run ends (--sensor-timeout). */
+export const SENSOR_TIMEOUT_MS = 10_000;
+
+/**
+ * A sensor that stops sending ends the run like the end of a file: what was
+ * trained is evaluated, saved and plotted. A sensor that never sent a reading
+ * is an error (wrong port or baud), not an empty run.
+ */
+async function* untilQuiet(sensor: SerialSensorSource, at: SensorAt): AsyncGenerator<Sample> {
+  try {
+    yield* sensor.samples();
+  } catch (err) {
+    if (!(err instanceof SerialSensorError && err.timedOut && sensor.stats.goodLines > 0)) throw sensorProblem(err, at, sensor.stats.badLines);
+    at.notice?.(`the sensor on ${at.port} sent nothing for ${at.timeoutMs / 1000} s: ending the run and saving what was trained `
+      + '(--sensor-timeout SECONDS waits longer; 0 waits forever)');
+  }
+}
+
+interface SensorAt { port: string; baudRate: number; channels?: number; timeoutMs: number; notice?: (text: string) => void }
+
+/** A serial-sensor failure in the user's words, naming the flag that fixes it. */
+function sensorProblem(err: unknown, at: SensorAt, badLines = 0): unknown {
+  if (!(err instanceof SerialSensorError)) return err;
+  const { port, baudRate } = at;
+  if (err.wrongChannels) {
+    const { expected, seen } = err.wrongChannels;
+    return new SerialSensorError(`${port} sends lines of ${seen} numbers but --channels is ${expected}: pass --channels ${seen}`
+      + `${seen > 1 ? ` (or --channels ${seen - 1} if the last number is the class label)` : ''}, or leave --channels out to detect it`, port, { wrongChannels: err.wrongChannels });
+  }
+  if (err.unreadable) {
+    return new SerialSensorError(`${err.message.replace(/; is the board printing at \d+ baud\?$/, '')}: check --sensor-baud (now ${baudRate}) against the baud rate the board prints at`, port, { unreadable: true });
+  }
+  if (err.timedOut) {
+    return new SerialSensorError(`nothing readable from ${port} in ${at.timeoutMs / 1000} s${badLines > 0 ? ` (${badLines} unreadable lines)` : ''}: `
+      + `is the board running, and printing at --sensor-baud ${baudRate}? (--sensor-timeout SECONDS waits longer)`, port, { timedOut: true });
+  }
+  return err;
+}
+
+/** Bad lines told as they come: the first at once, then a running count at most every 5 s. */
+function badLineReporter(port: string, notice?: (text: string) => void): ((bad: BadLine) => void) | undefined {
+  if (!notice) return undefined;
+  let count = 0;
+  let told = -Infinity;
+  return (bad) => {
+    count++;
+    const now = performance.now();
+    if (now - told < 5000) return;
+    told = now;
+    notice(`${port}: ${count} bad line${count === 1 ? '' : 's'} so far (line ${bad.line}: ${bad.reason})`);
+  };
+}
+
+/** --channels left out: read the sensor's first lines and take their shape. */
+async function detectChannels(port: string, baudRate: number, timeoutMs: number, notice?: (text: string) => void): Promise<number> {
+  let format;
+  try {
+    format = await detectSensorFormat({ path: port, baudRate, timeoutMs: timeoutMs > 0 ? timeoutMs : SENSOR_TIMEOUT_MS });
+  } catch (err) {
+    throw sensorProblem(err, { port, baudRate, timeoutMs: timeoutMs > 0 ? timeoutMs : SENSOR_TIMEOUT_MS });
+  }
+  const rate = format.readingsPerSecond === null ? '' : `, ~${format.readingsPerSecond.toFixed(format.readingsPerSecond < 10 ? 1 : 0)} readings/s`;
+  notice?.(`detected on ${port}: ${format.channels} channels${format.labelled ? ' and a class label' : ''}${rate} `
+    + `(from ${format.lines} lines; --channels N skips the detection)`);
+  return format.channels;
 }
 
 function* take(samples: Iterable<Sample>, n: number): Generator<Sample> {
@@ -192,11 +267,16 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
     }
     case 'serial-sensor': {
       if (!arg) throw new UsageError('--source serial-sensor:PORT needs the sensor board\'s port, e.g. serial-sensor:/dev/ttyUSB0');
-      const channels = o.channels ?? IMU_CHANNELS;
-      const imuLike = channels === IMU_CHANNELS;
+      const timeoutMs = o.sensorTimeoutMs ?? SENSOR_TIMEOUT_MS;
+      const baudRate = o.sensorBaud ?? 115200;
+      const channels = o.channels ?? await detectChannels(arg, baudRate, timeoutMs, o.notice);
+      const imuLike = channels === IMU_CHANNELS && !o.raw;
       const classNames = o.classNames ?? (imuLike && o.classes === undefined ? GESTURES : undefined);
       const sensor = new SerialSensorSource({
-        path: arg, baudRate: o.sensorBaud ?? 115200, channels, window: o.window ?? IMU_DEFAULT_STEPS,
+        path: arg, baudRate, channels, window: o.window ?? IMU_DEFAULT_STEPS,
+        idleTimeoutMs: timeoutMs,
+        onBadLine: badLineReporter(arg, o.notice),
+        ...(o.signal ? { signal: o.signal } : {}),
         ...(o.hop !== undefined ? { hop: o.hop } : {}),
         ...(imuLike ? { normalize: IMU_BOARD_NORMALIZE } : {}),
         ...(classNames ? { classNames } : {}),
@@ -206,7 +286,7 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
         name: sensor.name, kind: 'window', inputSize: sensor.inputSize, classes: sensor.classes,
         ...(sensor.classNames ? { classNames: sensor.classNames } : {}),
         samplesPerEpoch: null,
-        train: () => sensor.samples(),
+        train: () => untilQuiet(sensor, { port: arg, baudRate, channels, timeoutMs, ...(o.notice ? { notice: o.notice } : {}) }),
         evalSet: null, evalCount: 0,
         close: () => sensor.close(),
       };

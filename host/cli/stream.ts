@@ -1,17 +1,22 @@
 // `ffedge stream`: train a model on the device from a sample source, evaluate
 // it on held-out samples, log every goodness record, and print a summary.
 
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../files/atomic-write.js';
 import { confusionRecord, countConfusion, renderConfusion, type Confusion } from '../logs/confusion.js';
 import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
 import { packageRoot } from '../paths.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
 import { runStream, type RunResult } from '../session/run.js';
-import type { PredictMode, Session } from '../session/index.js';
+import type { PredictMode, RecordSink, Session } from '../session/index.js';
 import { openSession, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
+import { checkCheckpointShape } from './checkpoint-shape.js';
+import { resumedSink, type Resumed } from './resume.js';
 import { checkInputFile } from './input-file.js';
+import { checkOutputFile, writeFailure, writingTo } from './output-files.js';
 import { tunedDefaults } from './defaults.js';
 import { buildModel, type ModelFlags, type ModelNotes } from './model.js';
 import { ProgressBar } from './progress.js';
@@ -33,6 +38,7 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   seed?: string;
   sensorBaud?: string;
   channels?: string;
+  sensorTimeout?: string;
   window?: string;
   hop?: string;
   delimiter?: string;
@@ -43,6 +49,17 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   loadCheckpoint?: string;
   append?: boolean;
   quiet?: boolean;
+}
+
+/** The signals that end a run the way Ctrl-C does. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** A duration flag in seconds (>= 0; fractions allowed). */
+function seconds(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`${flag} must be a number of seconds >= 0, got ${JSON.stringify(text)}`);
+  return v;
 }
 
 function count(flag: string, text: string | undefined, min = 0): number | undefined {
@@ -174,14 +191,11 @@ export async function reportLog(logPath: string, plotPath: string, title: string
   return renderSummary(await summarizeFile(logPath), { title });
 }
 
-export async function streamCommand(flags: StreamFlags): Promise<void> {
-  const seed = count('--seed', flags.seed) ?? 1;
-  const epochs = count('--epochs', flags.epochs, 1) ?? 1;
-  const samples = count('--samples', flags.samples, 1);
-  // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
-  const evalEvery = count('--eval-every', flags.evalEvery, 1) ?? 0;
-  const mode = flags.predict ?? 'goodness';
-  if (mode !== 'goodness' && mode !== 'head') throw new UsageError(`--predict must be goodness or head; got ${JSON.stringify(mode)}`);
+export type SourceFlags = Pick<StreamFlags, 'source' | 'holdout' | 'evalSamples' | 'trainSize' | 'sensorBaud' | 'channels' | 'window' | 'hop'
+  | 'columns' | 'drop' | 'delimiter' | 'classes' | 'sensorTimeout' | 'evalFile' | 'labelColumn'>;
+
+/** --source and the flags that shape it (ffedge stream and ffedge eval). */
+export async function openSourceFromFlags(flags: SourceFlags, seed: number, signal?: AbortSignal): Promise<CliSource> {
   const holdout = flags.holdout === undefined ? undefined : Number(flags.holdout);
   const evalSamples = count('--eval-samples', flags.evalSamples);
   const trainSize = count('--train-size', flags.trainSize, 1);
@@ -196,7 +210,11 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   }
   const delimiter = flags.delimiter === '\\t' || flags.delimiter === 'tab' ? '\t' : flags.delimiter;
   const classes = count('--classes', flags.classes, 2);
-  const source = await openSource(flags.source, {
+  const sensorTimeout = seconds('--sensor-timeout', flags.sensorTimeout);
+  return openSource(flags.source, {
+    ...(signal ? { signal } : {}),
+    notice: (text) => process.stderr.write(`${text}\n`),
+    ...(sensorTimeout !== undefined ? { sensorTimeoutMs: sensorTimeout * 1000 } : {}),
     seed,
     ...(trainSize !== undefined ? { trainSize } : {}),
     ...(evalSamples !== undefined ? { evalSamples } : {}),
@@ -212,59 +230,86 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     ...(flags.drop !== undefined ? { drop: parseColumns('--drop', flags.drop) } : {}),
     ...(classes !== undefined ? { classes } : {}),
   });
+}
+
+export async function streamCommand(flags: StreamFlags): Promise<void> {
+  const seed = count('--seed', flags.seed) ?? 1;
+  const epochs = count('--epochs', flags.epochs, 1) ?? 1;
+  const samples = count('--samples', flags.samples, 1);
+  // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
+  const evalEvery = count('--eval-every', flags.evalEvery, 1) ?? 0;
+  const mode = flags.predict ?? 'goodness';
+  if (mode !== 'goodness' && mode !== 'head') throw new UsageError(`--predict must be goodness or head; got ${JSON.stringify(mode)}`);
+  const classes = count('--classes', flags.classes, 2);
+  const quiet = flags.quiet ?? false;
+  const say = (text: string): void => { if (!quiet) process.stderr.write(`${text}\n`); };
+  // Ctrl-C, SIGTERM (a service manager, `timeout`, `kill`) and SIGHUP (the terminal closed)
+  // all stop pulling samples; the samples in flight finish and everything is saved.
+  const abort = new AbortController();
+  const source = await openSourceFromFlags(flags, seed, abort.signal);
   const planned = plannedSamples(source, epochs, samples);
   const notes: ModelNotes = {};
   const model = await buildModel(flags, { inputSize: source.inputSize, classes: classes ?? source.classes, kind: source.kind },
     (algorithm) => (source.kind === 'image' ? { layers: [500, 500] } : tunedDefaults(algorithm, planned)), notes);
   if (flags.loadCheckpoint !== undefined) checkInputFile('--load-checkpoint', flags.loadCheckpoint);
   const checkpointIn = flags.loadCheckpoint ? await readCheckpointFile(flags.loadCheckpoint) : undefined;
+  if (checkpointIn) checkCheckpointShape(`--load-checkpoint ${flags.loadCheckpoint}`, checkpointIn.weights, checkpointIn.config, model);
+  const resumed: Resumed | undefined = checkpointIn ? { checkpoint: resolve(flags.loadCheckpoint!), steps: checkpointIn.steps ?? 0 } : undefined;
+  const stepOffset = resumed?.steps ?? 0;
 
   const logPath = resolve(flags.log ?? defaultLogPath('stream'));
   const plotPath = resolve(flags.plot ?? plotPathFor(logPath));
+  const classesJson = source.file?.namesFromFile ? JSON.stringify({ file: source.file.file, classes: source.classNames }, null, 2) + '\n' : undefined;
+  // Every output is checked before training: a typo in a folder must not cost the run.
   checkLogTarget(logPath, flags.append ?? false);
-  mkdirSync(dirname(logPath), { recursive: true });
-  const log: JsonlWriter = openJsonlWriter(logPath);
-  const quiet = flags.quiet ?? false;
-  const say = (text: string): void => { if (!quiet) process.stderr.write(`${text}\n`); };
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    say('\ninterrupted: finishing the samples in flight (Ctrl-C again to quit at once)');
+  checkOutputFile('--log', logPath, { createFolder: true, example: 'run.jsonl' });
+  checkOutputFile('--plot', plotPath, { createFolder: flags.plot === undefined, example: 'run.svg' });
+  if (flags.saveCheckpoint !== undefined) {
+    checkOutputFile('--save-checkpoint', flags.saveCheckpoint, { example: 'model.ffck' });
+    if (classesJson !== undefined) checkOutputFile('--save-checkpoint', classesPathFor(flags.saveCheckpoint));
+  }
+  const log: JsonlWriter = await writingTo('--log', logPath, () => openJsonlWriter(logPath));
+  log.on('error', () => undefined); // append() rejects with it; seen below as log.errored
+  const sink: RecordSink = resumed ? resumedSink(log, resumed) : log;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(128 + constants.signals[signal]);
+    say(`\n${signal === 'SIGINT' ? 'interrupted' : signal}: finishing the samples in flight, then saving (Ctrl-C again to quit at once)`);
     abort.abort();
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let session: Session | undefined;
   for (const note of fileNotes(source)) say(note);
-  const classesJson = source.file?.namesFromFile ? JSON.stringify({ file: source.file.file, classes: source.classNames }, null, 2) + '\n' : undefined;
   if (classesJson !== undefined) {
-    writeFileSync(classesPathFor(logPath), classesJson);
+    await writingTo('--log', classesPathFor(logPath), () => writeFileAtomicSync(classesPathFor(logPath), classesJson));
     say(`class names saved to ${classesPathFor(logPath)}`);
   }
   if (notes.overlay) say(notes.overlay);
   if (notes.layers) say(notes.layers);
   try {
-    session = await openSession(flags, log, quiet);
+    session = await openSession(flags, sink, quiet);
     const configured = await session.configure(model);
     say(`model ${model.inputSize} -> ${model.layers.join(' -> ')} (${model.classes} classes), arena ${configured.arenaUsed?.toLocaleString('en-US') ?? '?'} B on the device`);
     if (checkpointIn) {
       await session.putCheckpoint(checkpointIn.weights);
-      say(`loaded weights from ${flags.loadCheckpoint} (${checkpointIn.weights.length} B, CRC ${checkpointIn.crc.toString(16)})`);
+      say(`loaded weights from ${flags.loadCheckpoint} (${checkpointIn.weights.length} B, CRC ${checkpointIn.crc.toString(16)})`
+        + (stepOffset > 0 ? `; the log continues from step ${stepOffset}` : ''));
     }
     say(`source ${source.name}; ${source.evalSet ? `evaluating on ${source.evalCount} held-out samples (${mode})` : 'no held-out samples'}; log ${logPath}`);
     const run = await trainWithProgress(session, source, {
       epochs, evalEvery, mode, quiet, signal: abort.signal, ...(samples !== undefined ? { samples } : {}),
     });
-    const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, run.final.step) : undefined;
-    if (confusion) await log.append(confusionRecord(confusion));
+    const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, stepOffset + run.final.step) : undefined;
+    if (confusion) await sink.append(confusionRecord(confusion));
     if (flags.saveCheckpoint) {
       const checkpoint = await session.getCheckpoint();
-      await writeCheckpointFile(flags.saveCheckpoint, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session.device } });
-      say(`saved weights to ${flags.saveCheckpoint} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
-      if (classesJson !== undefined) writeFileSync(classesPathFor(flags.saveCheckpoint), classesJson);
+      const file = flags.saveCheckpoint;
+      await writingTo('--save-checkpoint', file, () => writeCheckpointFile(file, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, steps: stepOffset + session!.step, device: { ...session!.device } }));
+      say(`saved weights to ${file} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
+      if (classesJson !== undefined) await writingTo('--save-checkpoint', classesPathFor(file), () => writeFileAtomicSync(classesPathFor(file), classesJson));
     }
     await session.close();
     await log.close();
-    const summary = await reportLog(logPath, plotPath, `ffedge stream: ${source.name}`);
+    const summary = await writingTo('--plot', plotPath, () => reportLog(logPath, plotPath, `ffedge stream: ${source.name}`));
     process.stdout.write(summary);
     if (confusion) process.stdout.write(`\n${renderConfusion(confusion)}\n`);
     const acc = run.final ? `, final accuracy ${run.final.accuracy.toFixed(3)} on ${run.final.n} held-out samples` : '';
@@ -273,9 +318,10 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   } catch (err) {
     // Only once samples went out: a refused configure or checkpoint trained nothing to report.
     if (session?.device && (session.trained > 0 || session.inDoubt > 0)) process.stderr.write(trainedReport(session, logPath));
-    throw err;
+    // A log that cannot be written (disk full) fails the run wherever it is noticed.
+    throw log.errored ? writeFailure('--log', logPath, log.errored) : err;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     await session?.close().catch(() => undefined);
     if (!log.closed) await log.close().catch(() => undefined);
     await source.close?.();

@@ -376,10 +376,15 @@ const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : "-
 const fixed = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : "-");
 const whole = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : "-");
 
+/** What a --quick table is for, said where its numbers are read. */
+export const QUICK_NOTE = "**Smoke test, not a comparison:** `--quick` trains 32-32 layers for 1-2 epochs on a few hundred samples, " +
+  "so most accuracies are near chance and rank nothing. It checks that every rule runs; run without `--quick` to compare the rules.";
+
 /** The results as markdown: one table per dataset and its CKA matrix. */
 export function compareMarkdown(result: CompareResult): string {
   const out: string[] = [];
-  out.push(`# Learning rules compared${result.quick ? " (quick run)" : ""}`, "");
+  out.push(`# Learning rules compared${result.quick ? " (quick run: a smoke test)" : ""}`, "");
+  if (result.quick) out.push(QUICK_NOTE, "");
   out.push(`${result.createdAt}, Node ${result.node}, \`${result.wasm}\` (${result.wasmBytes} bytes; scalar release ff-core.wasm ${result.coreWasmBytes ?? "not built"} bytes), ` +
     `memory budget ${result.memoryLimit} bytes per rule, seed ${result.seed}. Command: \`${result.command}\`.`, "");
   for (const d of result.datasets) {

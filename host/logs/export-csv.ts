@@ -11,6 +11,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
+import { atomicPlan } from '../files/atomic-write.js';
 import { readLog, RECORD_TYPES, type LogRecord, type ParseLogOptions, type RecordType } from './records.js';
 
 export const CSV_COLUMNS = [
@@ -100,7 +101,7 @@ export function recordsToCsv(records: Iterable<LogRecord>, options: CsvExportOpt
 
 /**
  * Streams a JSONL log into a CSV file, never holding the whole log in memory.
- * Writes `csvPath.partial` and renames it over `csvPath` only when the whole
+ * Writes a temporary file and renames it over `csvPath` only when the whole
  * log was read, so a bad log never leaves a truncated CSV that looks complete.
  * Returns how many records and rows were written.
  */
@@ -111,7 +112,9 @@ export async function exportCsv(
 ): Promise<{ records: number; rows: number }> {
   if (typeof csvPath !== 'string' || csvPath === '') throw new TypeError('csvPath must be a non-empty string');
   const types = selectedTypes(options);
-  const partial = `${csvPath}.partial`;
+  // A temporary file renamed over csvPath at the end (host/files/atomic-write.ts); a device is written in place.
+  const plan = atomicPlan(csvPath);
+  const partial = plan?.temporary ?? csvPath;
   const out = createWriteStream(partial);
   const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
   failed.catch(() => undefined);
@@ -133,10 +136,10 @@ export async function exportCsv(
     }
     out.end();
     await Promise.race([once(out, 'close'), failed]);
-    await rename(partial, csvPath);
+    if (plan) await rename(plan.temporary, plan.final);
   } catch (err) {
     out.destroy();
-    await rm(partial, { force: true });
+    if (plan) await rm(plan.temporary, { force: true });
     throw err;
   }
   return { records, rows };

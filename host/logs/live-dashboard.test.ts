@@ -166,17 +166,22 @@ test('Last-Event-ID resumes after the last seen record; default start is the tai
     const tail = sse(dash.url + 'events');
     await tail.opened;
     await new Promise((r) => setTimeout(r, 150));
-    const got = tail.events.map((e) => JSON.parse(e.data));
+    // First the counts of what lies before the tail, so the page counts the whole log as the plot does.
+    assert.equal(tail.events[0].event, 'earlier');
+    const earlier = JSON.parse(tail.events[0].data) as { counts: Record<string, number> };
+    const got = tail.events.slice(1).map((e) => JSON.parse(e.data));
     assert.ok(got.length > 0 && got.length < records.length, `tail sent ${got.length}`);
     assert.deepEqual(got, records.slice(records.length - got.length));
     const bytes = got.reduce((n, r) => n + Buffer.byteLength(line(r)), 0);
     assert.ok(bytes <= 600);
+    const before = records.slice(0, records.length - got.length);
+    for (const type of new Set(before.map((r) => r.type))) assert.equal(earlier.counts[type], before.filter((r) => r.type === type).length, type);
 
     // The log is replaced by a shorter one: reset, then the new content.
     await writeFile(log, line(records[0]));
-    await tail.waitFor(got.length + 2);
-    assert.equal(tail.events[got.length].event, 'reset');
-    assert.deepEqual(JSON.parse(tail.events[got.length + 1].data), records[0]);
+    await tail.waitFor(got.length + 3);
+    assert.equal(tail.events[got.length + 1].event, 'reset');
+    assert.deepEqual(JSON.parse(tail.events[got.length + 2].data), records[0]);
     tail.close();
   } finally {
     await dash.close();

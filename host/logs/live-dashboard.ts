@@ -12,6 +12,10 @@
 //                     plus `bad-line` (a line that does not validate; the
 //                     stream goes on) and `reset` (the file shrank: it was
 //                     truncated or replaced; reading restarts at byte 0).
+//                     A client started at the file's tail first gets one
+//                     `earlier` event: {counts, lastEval, classes} of the
+//                     records before its start, so the page counts the whole
+//                     log, as the plot does.
 //                     Start point: `?from=<byte offset>`, else the standard
 //                     Last-Event-ID header (browsers send it on reconnect, so
 //                     nothing is missed or repeated), else the last
@@ -28,7 +32,7 @@
 // server, writing anything.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { LogParseError, parseRecordLine, readLog, type LogRecord } from './records.js';
 import { escapeXml, goodnessPlotSvg, type PlotOptions } from './plot-svg.js';
@@ -57,6 +61,26 @@ export interface DashboardServer {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** The complete lines in bytes [from, to) of a file, each with the offset just after its newline. */
+async function* wholeLines(fh: FileHandle, from: number, to: number, stop: () => boolean): AsyncGenerator<{ line: string; end: number }> {
+  const chunk = Buffer.alloc(64 * 1024);
+  let pending = Buffer.alloc(0);
+  let end = from;
+  for (let pos = from; pos < to && !stop();) {
+    const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, to - pos), pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+    pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
+    let nl: number;
+    while ((nl = pending.indexOf(0x0a)) >= 0) {
+      const line = pending.subarray(0, nl).toString('utf8');
+      pending = pending.subarray(nl + 1);
+      end += nl + 1;
+      yield { line, end };
+    }
+  }
+}
 
 /** One /events client: reads whole lines from `offset` on each poll tick. */
 class EventStream {
@@ -123,34 +147,52 @@ class EventStream {
       return; // removed between stat and open (rotation): try again next tick
     }
     try {
-      const chunk = Buffer.alloc(64 * 1024);
-      let pending = Buffer.alloc(0);
-      let pos = this.offset;
-      while (pos < size && !this.closed) {
-        const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, size - pos), pos);
-        if (bytesRead === 0) break;
-        pos += bytesRead;
-        pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
-        let nl: number;
-        while ((nl = pending.indexOf(0x0a)) >= 0) {
-          const line = pending.subarray(0, nl).toString('utf8');
-          pending = pending.subarray(nl + 1);
-          this.offset += nl + 1;
-          if (line.trim() === '') continue;
-          try {
-            const record = parseRecordLine(line, 0, this.path);
-            this.send('record', JSON.stringify(record), this.offset);
-          } catch (err) {
-            if (!(err instanceof LogParseError)) throw err;
-            this.send('bad-line', JSON.stringify({ endOffset: this.offset, reason: err.reason }), this.offset);
-          }
+      // A last line without its newline yet is left for the next time.
+      for await (const { line, end } of wholeLines(fh, this.offset, size, () => this.closed)) {
+        this.offset = end;
+        if (line.trim() === '') continue;
+        try {
+          const record = parseRecordLine(line, 0, this.path);
+          this.send('record', JSON.stringify(record), this.offset);
+        } catch (err) {
+          if (!(err instanceof LogParseError)) throw err;
+          this.send('bad-line', JSON.stringify({ endOffset: this.offset, reason: err.reason }), this.offset);
         }
       }
-      // Whatever is left in `pending` has no newline yet: read it again next time.
     } finally {
       await fh.close();
     }
   }
+}
+
+export interface EarlierRecords {
+  /** Records per type in the skipped part. */
+  counts: Record<string, number>;
+  /** The latest eval record there, if any. */
+  lastEval: LogRecord | null;
+  /** Class names of the latest confusion matrix there, if any. */
+  classes: string[] | null;
+}
+
+/** What lies in bytes [0, end) of the log: counted line by line, never held whole. */
+export async function earlierRecords(path: string, end: number): Promise<EarlierRecords> {
+  const earlier: EarlierRecords = { counts: {}, lastEval: null, classes: null };
+  if (end <= 0) return earlier;
+  const fh = await open(path, 'r');
+  try {
+    for await (const { line } of wholeLines(fh, 0, end, () => false)) {
+      if (line.trim() === '') continue;
+      let record: LogRecord;
+      try { record = parseRecordLine(line, 0, path); } catch { continue; } // the live stream reports bad lines only from its start
+      earlier.counts[record.type] = (earlier.counts[record.type] ?? 0) + 1;
+      if (record.type === 'eval') earlier.lastEval = record;
+      const confusion = record.type === 'meta' ? (record.confusion as { classes?: unknown } | undefined) : undefined;
+      if (Array.isArray(confusion?.classes)) earlier.classes = confusion.classes.map(String);
+    }
+  } finally {
+    await fh.close();
+  }
+  return earlier;
 }
 
 /** Byte offset where a new client without a start point begins: the start of a whole line near the end. */
@@ -199,6 +241,7 @@ function page(title: string): string {
 <div id="status" class="down">connecting...</div>
 <div id="facts"><span id="counts"></span><span id="eval"></span><span id="link"></span></div>
 <div id="continual"><span id="task"></span><span id="rrow"></span><span id="preq"></span><span id="drift"></span></div>
+<div id="perclass"></div>
 <table id="layers"><thead><tr><th>layer</th><th>gpos</th><th>gneg</th><th>gpos - gneg</th><th>loss</th><th>active</th><th>Hoyer</th></tr></thead><tbody></tbody></table>
 <img id="plot" alt="goodness plot" src="plot.svg">
 <script>
@@ -207,11 +250,16 @@ const $ = (id) => document.getElementById(id);
 const fmt = (v) => (v === null || v === undefined) ? "-" : Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3);
 const counts = { train: 0, eval: 0, link: 0, meta: 0 };
 const recent = [];   // last train records, for a short running mean
-let lastEval = null, lastLink = null, dirty = false, lastPlot = 0;
+let lastEval = null, lastLink = null, classes = null, dirty = false, lastPlot = 0;
 let boundary = null, preq = null, drifts = 0, row = [], rowAfter = null;
+const int = (n) => n.toLocaleString("en-US");
 function render() {
-  $("counts").textContent = "received: " + counts.train + " train, " + counts.eval + " eval records";
+  // Counted over the whole log (the part before this page's start arrives as "earlier"), as the plot counts.
+  $("counts").textContent = int(counts.train) + " train records, " + int(counts.eval) + " evals";
   if (lastEval) $("eval").textContent = "eval accuracy " + fmt(lastEval.accuracy) + " at step " + lastEval.step + " (n " + lastEval.n + ")";
+  if (lastEval && Array.isArray(lastEval.perClass)) {
+    $("perclass").textContent = "per class: " + lastEval.perClass.map((a, i) => (classes && classes[i] !== undefined ? classes[i] : String(i)) + " " + fmt(a)).join(", ");
+  }
   if (lastLink) $("link").textContent = "link: " + lastLink.framesDropped + " dropped, " + lastLink.crcErrors + " CRC errors, " + lastLink.retransmits + " retransmits";
   if (boundary) $("task").textContent = "task " + boundary.task + (boundary.name ? " (" + boundary.name + ")" : "") + " since sample " + boundary.sample;
   if (rowAfter !== null) $("rrow").textContent = (rowAfter < 0 ? "untrained" : "after task " + rowAfter) + ": " + row.map((a) => (a * 100).toFixed(0) + "%").join(" ");
@@ -250,10 +298,18 @@ events.addEventListener("record", (e) => {
   else if (r.type === "prequential") preq = r;
   else if (r.type === "drift") drifts++;
   else if (r.type === "task-eval") { if (r.afterTask !== rowAfter) { rowAfter = r.afterTask; row = []; } row[r.task] = r.accuracy; }
+  else if (r.type === "meta" && r.confusion && Array.isArray(r.confusion.classes)) classes = r.confusion.classes;
   dirty = true;
   render();
 });
-events.addEventListener("reset", () => { for (const k in counts) counts[k] = 0; recent.length = 0; lastEval = lastLink = null; boundary = preq = rowAfter = null; drifts = 0; row = []; dirty = true; render(); });
+events.addEventListener("earlier", (e) => {
+  const before = JSON.parse(e.data);
+  for (const k in before.counts) counts[k] = (counts[k] || 0) + before.counts[k];
+  if (!lastEval && before.lastEval) lastEval = before.lastEval;
+  if (!classes && before.classes) classes = before.classes;
+  render();
+});
+events.addEventListener("reset", () => { for (const k in counts) counts[k] = 0; recent.length = 0; lastEval = lastLink = classes = null; boundary = preq = rowAfter = null; drifts = 0; row = []; dirty = true; render(); });
 </script>
 </body>
 </html>
@@ -307,6 +363,7 @@ export async function serveDashboard(logPath: string, port: number, options: Das
         const from = url.searchParams.get('from');
         const lastId = req.headers['last-event-id'];
         let start: number;
+        let earlier: EarlierRecords | undefined;
         if (from !== null || lastId !== undefined) {
           start = Number(from ?? lastId);
           if (!Number.isInteger(start) || start < 0) {
@@ -315,6 +372,7 @@ export async function serveDashboard(logPath: string, port: number, options: Das
           }
         } else {
           start = await tailStart(logPath, backlogBytes);
+          if (start > 0) earlier = await earlierRecords(logPath, start);
         }
         res.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
@@ -326,6 +384,7 @@ export async function serveDashboard(logPath: string, port: number, options: Das
           return;
         }
         res.write('retry: 1000\n\n');
+        if (earlier) res.write(`event: earlier\ndata: ${JSON.stringify(earlier)}\n\n`);
         const stream = new EventStream(logPath, res, start);
         streams.add(stream);
         req.on('close', () => {

@@ -181,3 +181,35 @@ test('writeGoodnessPlot reads a log file and writes the same SVG', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the threshold label sits where no curve passes (it used to cover curves ending near theta)', () => {
+  // gpos and gneg climb from 0 to just around theta = 2: at the right end both curves hug the
+  // threshold line above and below, where the label used to be drawn; the left end is free.
+  const n = 300;
+  const records: LogRecord[] = [{ type: 'meta', t: 0, config: { threshold: 2 } }];
+  for (let i = 1; i <= n; i++) {
+    const f = i / n;
+    records.push({ type: 'train', t: i, seq: i, step: i, label: 0, layers: [{ gpos: 2.12 * f, gneg: 1.88 * f, loss: 1 - f / 2, active: 0.5, hoyer: 0.3 }] } as TrainRecord);
+  }
+  const doc = parseXml(goodnessPlotSvg(records));
+  const labels = findAll(doc, (e) => e.name === 'text' && e.text.startsWith('threshold'));
+  assert.ok(labels.length >= 1);
+  for (const label of labels) {
+    // The text's box from its anchor point: 10px type, ~6px per character, baseline 2px above the box's bottom.
+    const x = Number(label.attrs.x), y = Number(label.attrs.y), w = label.text.length * 6 + 4;
+    const [x0, x1] = label.attrs['text-anchor'] === 'end' ? [x - w + 2, x + 2] : [x - 2, x + w - 2];
+    const [y0, y1] = [y + 2 - 12, y + 2];
+    const panel = findAll(doc, (e) => e.name === 'g' && 'data-panel' in e.attrs && findAll(e, (t) => t === label).length > 0)[0];
+    for (const path of findAll(panel, (e) => e.name === 'path' && typeof e.attrs.d === 'string')) {
+      const pts = [...path.attrs.d.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      for (let i = 0; i + 1 < pts.length; i++) {
+        const [[xa, ya], [xb, yb]] = [pts[i], pts[i + 1]];
+        const lo = Math.max(Math.min(xa, xb), x0), hi = Math.min(Math.max(xa, xb), x1);
+        if (lo > hi) continue;
+        const at = (x: number) => (xb === xa ? ya : ya + ((x - xa) / (xb - xa)) * (yb - ya));
+        const overlaps = Math.max(at(lo), at(hi)) >= y0 && Math.min(at(lo), at(hi)) <= y1;
+        assert.ok(!overlaps, `label ${label.text} box ${x0},${y0}-${x1},${y1} crosses a curve near x ${lo.toFixed(0)}`);
+      }
+    }
+  }
+});

@@ -22,7 +22,7 @@
 // Non-goals: interactivity (see live-dashboard.ts), log scales, PNG output
 // (convert with rsvg-convert or a browser).
 
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { readLog, type LogRecord, type ParseLogOptions } from './records.js';
 
 export interface PlotSeries {
@@ -377,7 +377,9 @@ export function renderSvg(model: PlotModel, options: PlotOptions = {}): string {
     for (const h of panel.hlines ?? []) {
       const y = px(sy(h.y));
       out.push(`<line data-hline="${escapeXml(h.label)}" x1="${px(plot.x)}" y1="${y}" x2="${px(plot.x + plot.w)}" y2="${y}" stroke="#666" stroke-dasharray="2 3"/>`);
-      out.push(`<text x="${px(plot.x + plot.w - 4)}" y="${px(sy(h.y) - 4)}" text-anchor="end" font-size="10" fill="#666">${escapeXml(h.label)}</text>`);
+      const box = labelBox(h.label, sy(h.y), plot, panel.series.map((series) => ({ x: Array.from(series.x, sx), y: Array.from(series.y, sy) })));
+      out.push(`<text data-hline-label="${escapeXml(h.label)}" data-box="${px(box.x0)} ${px(box.y0)} ${px(box.x1)} ${px(box.y1)}" x="${px(box.anchorX)}" y="${px(box.y1 - 2)}" `
+        + `text-anchor="${box.anchor}" font-size="10" fill="#666" stroke="#fafafa" stroke-width="3" paint-order="stroke">${escapeXml(h.label)}</text>`);
     }
 
     for (const v of panel.vlines ?? []) {
@@ -429,8 +431,55 @@ export function goodnessPlotSvg(records: Iterable<LogRecord>, options: PlotOptio
 }
 
 /** Reads a JSONL log and writes its SVG plot. */
+/** Pixel width of a 10px Helvetica/Arial label, generously (digits and letters ~0.6 em). */
+const labelWidth = (text: string): number => text.length * 6 + 4;
+
+interface LabelBox { x0: number; y0: number; x1: number; y1: number; anchor: 'start' | 'end'; anchorX: number }
+
+/** Does the polyline (pixel coordinates) pass through the box? Exact for straight segments. */
+function crosses(line: { x: number[]; y: number[] }, b: LabelBox): boolean {
+  for (let i = 0; i < line.x.length; i++) {
+    const [xa, ya] = [line.x[i], line.y[i]];
+    if (Number.isNaN(ya)) continue;
+    if (xa >= b.x0 && xa <= b.x1 && ya >= b.y0 && ya <= b.y1) return true;
+    const j = i + 1;
+    if (j >= line.x.length || Number.isNaN(line.y[j])) continue;
+    const [xb, yb] = [line.x[j], line.y[j]];
+    const lo = Math.max(Math.min(xa, xb), b.x0), hi = Math.min(Math.max(xa, xb), b.x1);
+    if (lo > hi) continue;
+    const at = (x: number) => (xb === xa ? ya : ya + ((x - xa) / (xb - xa)) * (yb - ya));
+    const ylo = Math.min(at(lo), at(hi)), yhi = Math.max(at(lo), at(hi));
+    if (yhi >= b.y0 && ylo <= b.y1) return true;
+  }
+  return false;
+}
+
+/**
+ * Where a reference line's label goes: above or below the line, at the right
+ * or the left end, the first place no curve passes through (else the one
+ * fewest curves cross), so the label never hides the data it annotates.
+ */
+function labelBox(label: string, y: number, plot: { x: number; y: number; w: number; h: number }, lines: { x: number[]; y: number[] }[]): LabelBox {
+  const w = labelWidth(label), h = 12;
+  const candidates: LabelBox[] = [];
+  for (const side of ['end', 'start'] as const) {
+    for (const dy of [-(h + 1), 1]) {
+      const x0 = side === 'end' ? plot.x + plot.w - 2 - w : plot.x + 2;
+      const y0 = Math.min(Math.max(y + dy, plot.y), plot.y + plot.h - h);
+      candidates.push({ x0, y0, x1: x0 + w, y1: y0 + h, anchor: side, anchorX: side === 'end' ? x0 + w - 2 : x0 + 2 });
+    }
+  }
+  let best = candidates[0], fewest = Infinity;
+  for (const c of candidates) {
+    const n = lines.filter((line) => crosses(line, c)).length;
+    if (n < fewest) { best = c; fewest = n; }
+    if (n === 0) break;
+  }
+  return best;
+}
+
 export async function writeGoodnessPlot(logPath: string, svgPath: string, options: PlotOptions & ParseLogOptions = {}): Promise<void> {
   const records: LogRecord[] = [];
   for await (const r of readLog(logPath, options)) records.push(r);
-  await writeFile(svgPath, goodnessPlotSvg(records, options));
+  await writeFileAtomic(svgPath, goodnessPlotSvg(records, options));
 }

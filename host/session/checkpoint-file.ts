@@ -6,13 +6,14 @@
 //   0       4     magic "FFCK"
 //   4       4     format version (1), u32 little-endian
 //   8       4     header length H, u32
-//   12      H     header: UTF-8 JSON { config?, configBlob? (hex), crc, weightsBytes, savedAt, device? }
+//   12      H     header: UTF-8 JSON { config?, configBlob? (hex), crc, weightsBytes, savedAt, steps?, device? }
 //   12+H    n     weights, exactly as the device sent them
 //
 // The weights' CRC-32 is checked on read. Non-goals: compression, several
 // models per file.
 
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import type { LearnerConfig } from '../learner/config.js';
 import { crc32 } from '../protocol/crc32.js';
 
@@ -29,6 +30,8 @@ export interface CheckpointFile {
   weights: Uint8Array;
   crc: number;
   savedAt?: string;
+  /** Training steps behind these weights (a resumed run continues counting from here). */
+  steps?: number;
   /** Who made it (HELLO runtime etc.). */
   device?: Record<string, unknown>;
 }
@@ -49,15 +52,15 @@ export async function writeCheckpointFile(path: string, checkpoint: CheckpointFi
     crc: checkpoint.crc >>> 0,
     weightsBytes: checkpoint.weights.length,
     savedAt: checkpoint.savedAt ?? new Date().toISOString(),
+    ...(checkpoint.steps !== undefined ? { steps: checkpoint.steps } : {}),
     ...(checkpoint.device ? { device: checkpoint.device } : {}),
   }), 'utf8');
   const fixed = Buffer.alloc(FIXED_BYTES);
   fixed.writeUInt32LE(MAGIC, 0);
   fixed.writeUInt32LE(FORMAT_VERSION, 4);
   fixed.writeUInt32LE(header.length, 8);
-  const partial = `${path}.partial`;
-  await writeFile(partial, Buffer.concat([fixed, header, checkpoint.weights]));
-  await rename(partial, path); // never leave a half-written checkpoint under the real name
+  // Never a half-written checkpoint under the real name, nor a stray temporary file.
+  await writeFileAtomic(path, Buffer.concat([fixed, header, checkpoint.weights]));
 }
 
 export async function readCheckpointFile(path: string): Promise<CheckpointFile> {
@@ -69,7 +72,7 @@ export async function readCheckpointFile(path: string): Promise<CheckpointFile> 
   if (version !== FORMAT_VERSION) throw new CheckpointFileError(path, `checkpoint format v${version}; this ffedge reads v${FORMAT_VERSION}`);
   const headerLength = bytes.readUInt32LE(8);
   if (FIXED_BYTES + headerLength > bytes.length) throw new CheckpointFileError(path, 'truncated header');
-  let header: { config?: LearnerConfig; configBlob?: string; crc?: number; weightsBytes?: number; savedAt?: string; device?: Record<string, unknown> };
+  let header: { config?: LearnerConfig; configBlob?: string; crc?: number; weightsBytes?: number; savedAt?: string; steps?: number; device?: Record<string, unknown> };
   try {
     header = JSON.parse(bytes.subarray(FIXED_BYTES, FIXED_BYTES + headerLength).toString('utf8'));
   } catch (err) {
@@ -86,6 +89,7 @@ export async function readCheckpointFile(path: string): Promise<CheckpointFile> 
     ...(header.configBlob ? { configBlob: new Uint8Array(Buffer.from(header.configBlob, 'hex')) } : {}),
     weights, crc,
     ...(header.savedAt ? { savedAt: header.savedAt } : {}),
+    ...(Number.isInteger(header.steps) && header.steps! >= 0 ? { steps: header.steps } : {}),
     ...(header.device ? { device: header.device } : {}),
   };
 }

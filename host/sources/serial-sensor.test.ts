@@ -8,7 +8,7 @@ import { SerialPort, SerialPortMock } from 'serialport';
 import { Rng } from './prng.js';
 import { IMU_BOARD_NORMALIZE, GESTURES, imuBoardLines, imuGestureSample } from './imu-gestures.js';
 import {
-  SensorWindower, SerialSensorError, SerialSensorSource, windowLines, type BadLine, type SensorPort,
+  FormatCheck, guessFormat, SensorWindower, SerialSensorError, SerialSensorSource, windowLines, type BadLine, type SensorPort,
 } from './serial-sensor.js';
 import type { Sample } from './sample.js';
 
@@ -300,4 +300,34 @@ test('over a socat pty pair: the link going away ends samples() with an error', 
     await stopSocat(socat);
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('guessFormat: channel count and a trailing label column from sample lines', () => {
+  const floats = (i: number, n: number) => Array.from({ length: n }, (_, c) => (Math.sin(i + c) * 3).toFixed(2));
+  assert.deepEqual(guessFormat(Array.from({ length: 30 }, (_, i) => [...floats(i, 6), String(i % 5)].join(','))), { channels: 6, labelled: true });
+  assert.deepEqual(guessFormat(Array.from({ length: 30 }, (_, i) => floats(i, 3).join(','))), { channels: 3, labelled: false });
+  // Raw integer ADC readings vary more than a label would: not a label.
+  assert.deepEqual(guessFormat(Array.from({ length: 30 }, (_, i) => `${512 + i * 7},${300 - i * 3}`)), { channels: 2, labelled: false });
+  // A fragment and garbage among the lines do not decide.
+  assert.deepEqual(guessFormat(['3,4', 'x\u00ff', ...Array.from({ length: 10 }, (_, i) => floats(i, 4).join(','))]), { channels: 4, labelled: false });
+  assert.equal(guessFormat(['abc', '\u00ff\u00fe']), null);
+});
+
+test('FormatCheck: all-number lines of another length -> wrongChannels; garbage -> unreadable; silent once a reading arrived', () => {
+  const run = (lines: string[], channels: number) => {
+    const w = new SensorWindower({ channels, window: 2 });
+    const check = new FormatCheck(channels, 5);
+    for (const l of lines) {
+      w.push(l);
+      const err = check.check(l, w.stats, '/dev/x', 9600);
+      if (err) return err;
+    }
+    return undefined;
+  };
+  const wrong = run(Array.from({ length: 10 }, () => '1,2,3'), 6);
+  assert.deepEqual(wrong?.wrongChannels, { expected: 6, seen: 3 });
+  const garbage = run(Array.from({ length: 10 }, () => '\u00ff\u00fe,x'), 6);
+  assert.equal(garbage?.unreadable, true);
+  assert.match(garbage!.message, /is the board printing at 9600 baud\?/);
+  assert.equal(run(['1,2,3,4,5,6', ...Array.from({ length: 10 }, () => '1,2,3')], 6), undefined);
 });

@@ -291,16 +291,134 @@ export class SerialSensorError extends Error {
   override name = 'SerialSensorError';
   readonly disconnected: boolean;
   readonly timedOut: boolean;
+  /** Lines arrive, all numbers, but with another count than `channels` (the most common count seen). */
+  readonly wrongChannels: { expected: number; seen: number } | undefined;
+  /** Lines arrive but none is readable (garbage: typically a wrong baud rate). */
+  readonly unreadable: boolean;
   constructor(
     message: string,
     readonly path: string,
-    flags: { disconnected?: boolean; timedOut?: boolean } = {},
+    flags: { disconnected?: boolean; timedOut?: boolean; wrongChannels?: { expected: number; seen: number }; unreadable?: boolean } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
     this.disconnected = flags.disconnected ?? false;
     this.timedOut = flags.timedOut ?? false;
+    this.wrongChannels = flags.wrongChannels;
+    this.unreadable = flags.unreadable ?? false;
   }
+}
+
+/** Numbers per line when every cell is a number, else null. */
+function numericCells(line: string): number | null {
+  const cells = line.trim().split(',');
+  return cells.every((c) => parseNumberCell(c) !== undefined) ? cells.length : null;
+}
+
+/**
+ * Notices a sensor that sends lines none of which is a reading: with `badLimit`
+ * bad lines and not one good one, the format is wrong. All-number lines of
+ * another length mean a wrong channel count; anything else (garbage) a wrong
+ * baud rate. Once one good line arrived, bad lines are only counted.
+ */
+export class FormatCheck {
+  private readonly lengths = new Map<number, number>();
+  private garbage = 0;
+  private settled = false;
+
+  constructor(private readonly channels: number, private readonly badLimit = 20) {}
+
+  /** Call after each line with the windower's stats; returns the error to end with, if any. */
+  check(line: string, stats: WindowStats, path: string, baudRate: number): SerialSensorError | undefined {
+    if (this.settled || stats.goodLines > 0) {
+      this.settled = true;
+      return undefined;
+    }
+    if (line.trim() === '') return undefined;
+    const n = numericCells(line);
+    if (n === null) this.garbage++;
+    else this.lengths.set(n, (this.lengths.get(n) ?? 0) + 1);
+    if (stats.badLines < this.badLimit) return undefined;
+    const [seen, count] = [...this.lengths].sort((a, b) => b[1] - a[1])[0] ?? [0, 0];
+    if (count > this.garbage) {
+      return new SerialSensorError(`${path} sends ${seen} numbers per line, not ${this.channels} (or ${this.channels + 1} with a label): `
+        + `${stats.badLines} lines and no reading`, path, { wrongChannels: { expected: this.channels, seen } });
+    }
+    return new SerialSensorError(`${path}: ${stats.badLines} lines and none readable (e.g. ${JSON.stringify(stats.lastBadLine?.text ?? '')}); `
+      + `is the board printing at ${baudRate} baud?`, path, { unreadable: true });
+  }
+}
+
+/** What a sensor's first lines say about it (detectSensorFormat). */
+export interface SensorFormat {
+  /** Numbers per reading, without the label. */
+  channels: number;
+  /** Does each line end with a class label? */
+  labelled: boolean;
+  /** Lines per second while detecting; null when fewer than 2 lines were timed. */
+  readingsPerSecond: number | null;
+  /** Lines looked at. */
+  lines: number;
+}
+
+/**
+ * Channels and label column from sample lines: the most common count of
+ * all-number cells; the last cell is a label when it holds few distinct
+ * integers (<= 32) and fewer distinct values than every other cell.
+ */
+export function guessFormat(lines: readonly string[]): { channels: number; labelled: boolean } | null {
+  const byLength = new Map<number, string[][]>();
+  for (const line of lines) {
+    if (numericCells(line) === null) continue;
+    const cells = line.trim().split(',').map((c) => c.trim());
+    byLength.set(cells.length, [...(byLength.get(cells.length) ?? []), cells]);
+  }
+  const rows = [...byLength.values()].sort((a, b) => b.length - a.length)[0];
+  if (!rows) return null;
+  const n = rows[0].length;
+  const distinct = (k: number) => new Set(rows.map((r) => r[k])).size;
+  const last = rows.map((r) => Number(r[n - 1]));
+  const labelled = n >= 2 && rows.length >= 4 && last.every((v) => Number.isInteger(v) && v >= -1) && distinct(n - 1) <= 32
+    && Array.from({ length: n - 1 }, (_, k) => distinct(k)).every((d) => d > distinct(n - 1));
+  return { channels: labelled ? n - 1 : n, labelled };
+}
+
+/**
+ * Opens the port, reads up to `lines` lines (or for `timeoutMs`), closes it
+ * and guesses the format. The first line is skipped (often a fragment).
+ */
+export async function detectSensorFormat(options: {
+  path: string; baudRate: number; lines?: number; timeoutMs?: number; openPort?: (path: string, baudRate: number) => SensorPort;
+}): Promise<SensorFormat> {
+  const { path, baudRate, lines: wanted = 40, timeoutMs = 5000 } = options;
+  const probe = new SerialSensorSource({ path, baudRate, channels: 1, window: 1, ...(options.openPort ? { openPort: options.openPort } : {}) });
+  const port = await probe.open();
+  const parser = new ReadlineParser({ delimiter: '\n' });
+  const seen: { text: string; at: number }[] = [];
+  try {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      parser.on('data', (text: string) => {
+        if (text.trim() !== '') seen.push({ text, at: performance.now() });
+        if (seen.length > wanted) { clearTimeout(timer); resolve(); }
+      });
+      port.pipe(parser);
+    });
+  } finally {
+    port.unpipe(parser);
+    parser.destroy();
+    await probe.close();
+  }
+  const body = seen.slice(1);
+  const guess = guessFormat(body.map((l) => l.text));
+  if (!guess) {
+    throw new SerialSensorError(body.length === 0
+      ? `no line from ${path} in ${timeoutMs / 1000} s; is the board running and printing at ${baudRate} baud?`
+      : `${path}: ${body.length} lines and none readable (e.g. ${JSON.stringify(body[0]!.text.slice(0, 60))}); is the board printing at ${baudRate} baud?`,
+    path, body.length === 0 ? { timedOut: true } : { unreadable: true });
+  }
+  const span = body.length >= 2 ? (body[body.length - 1]!.at - body[0]!.at) / 1000 : 0;
+  return { ...guess, readingsPerSecond: span > 0 ? (body.length - 1) / span : null, lines: body.length };
 }
 
 export interface SerialSensorOptions extends WindowOptions {
@@ -502,11 +620,14 @@ export class SerialSensorSource implements SampleSource {
       port.on('error', onError);
       signal?.addEventListener('abort', onAbort, { once: true });
       port.pipe(parser);
+      const format = new FormatCheck(this.options.channels);
       for (;;) {
         const line = await queue.next(idleMs, onIdle);
         if (line === undefined) break;
         const sample = this.windower.push(line);
         if (sample) yield sample;
+        const wrong = format.check(line, this.windower.stats, path, this.options.baudRate);
+        if (wrong) throw wrong;
       }
       if (queue.failure) throw queue.failure;
     } finally {
