@@ -106,6 +106,8 @@ export interface LogSummary {
   meta: MetaRecord | null;
   /** Present when the log has continual-learning records. */
   continual: ContinualLogSummary | null;
+  /** Device resets the host recovered from (`reset` records), and the samples it trained again from snapshots; null if none. */
+  resets: { count: number; replayed: number } | null;
 }
 
 /** Per-layer columns: one entry per train record that has the layer (NaN = null). */
@@ -126,6 +128,8 @@ export class SummaryBuilder {
   private readonly taskEvals: { afterTask: number; task: number; accuracy: number }[] = [];
   private readonly driftAlarms: number[] = [];
   private boundaries = 0;
+  private resets = 0;
+  private replayed = 0;
   private prequential: ContinualLogSummary['prequential'] = null;
   private continualSummary: ContinualSummaryRecord | null = null;
   private readonly layers: LayerColumns[] = [];
@@ -178,6 +182,10 @@ export class SummaryBuilder {
         break;
       case 'continual-summary':
         this.continualSummary = record;
+        break;
+      case 'reset':
+        this.resets++;
+        this.replayed += record.replayed;
         break;
     }
   }
@@ -238,6 +246,7 @@ export class SummaryBuilder {
       link: this.link,
       meta: this.meta,
       continual: this.continual(),
+      resets: this.resets > 0 ? { count: this.resets, replayed: this.replayed } : null,
     };
   }
 }
@@ -403,6 +412,10 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
     );
   }
   if (s.continual) out.push('', renderContinual(s.continual));
+  if (s.resets) {
+    out.push('', `Device resets: ${int(s.resets.count)}, recovered from snapshots; ${int(s.resets.replayed)} samples trained again ` +
+      '(their train records appear twice: the later one counts)');
+  }
   if (s.link) {
     const l = s.link;
     out.push(

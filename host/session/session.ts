@@ -326,6 +326,31 @@ export class Session {
     await uploadCheckpoint(this.link, weights, onProgress);
   }
 
+  /**
+   * Downloads the device's full-state snapshot (docs/protocol.md §5.13): a device
+   * configured alike and restored from it continues exactly as this one would.
+   */
+  async getSnapshot(onProgress?: (bytes: number, total: number) => void): Promise<Checkpoint> {
+    await this.drain();
+    return downloadCheckpoint(this.link, onProgress, 'state');
+  }
+
+  /** Restores a snapshot from getSnapshot() made under the same config; the device is unconfigured until it is whole. */
+  async putSnapshot(state: Uint8Array, onProgress?: (bytes: number, total: number) => void): Promise<void> {
+    if (!(state instanceof Uint8Array)) throw new TypeError('state must be a Uint8Array');
+    await this.drain();
+    await uploadCheckpoint(this.link, state, onProgress, 'state');
+  }
+
+  /**
+   * Numbers the next sample `index` (TrainResult.index, the log's `sample`): a
+   * session that continues a run after a device reset (recovery.ts) goes on counting.
+   */
+  continueAt(index: number): void {
+    if (!Number.isSafeInteger(index) || index < 0) throw new TypeError(`index must be a non-negative integer, got ${index}`);
+    this.samplesSubmitted = index;
+  }
+
   /** Returns the device's learner to "not configured". */
   async reset(): Promise<void> {
     await this.drain();
