@@ -7,7 +7,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../host/session/index.js';
 import { DeviceResetLimitError, RecoveringSession, type RecoverySummary } from '../host/session/recovery.js';
@@ -18,6 +20,8 @@ import { imuGestureDataset } from '../host/sources/index.js';
 import { wasmPath } from '../host/paths.js';
 import type { LogRecord, ResetRecord } from '../host/logs/records.js';
 import type { LearnerConfig } from '../host/learner/config.js';
+import { readCheckpointFile } from '../host/session/index.js';
+import { ffedge } from './cli-run.js';
 
 const socat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 const skip = !existsSync(wasmPath('ff-device')) ? 'build/ff-device.wasm not built' : !socat ? 'socat not installed (scripts/setup-toolchains.sh)' : false;
@@ -113,5 +117,32 @@ describe('device resets mid-stream', { skip }, () => {
       assert.match(err.message, /--max-resets/);
       return true;
     });
+  });
+
+  test('ffedge stream --snapshot-every survives a reset on a port: same weights as a run without it, summary and log say so', { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ffedge-reset-'));
+    const cli = async (proxy: FaultProxy, name: string): Promise<{ stdout: string; weights: Uint8Array; log: LogRecord[] }> => {
+      const path = await proxy.start();
+      try {
+        const r = await ffedge('stream', '--port', path, '--source', 'imu', '--train-size', '240', '--eval-samples', '20', '--snapshot-every', '50',
+          '--save-checkpoint', join(dir, `${name}.ckpt`), '--log', join(dir, `${name}.jsonl`), '--quiet');
+        assert.equal(r.code, 0, r.stderr);
+        const log = readFileSync(join(dir, `${name}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+        return { stdout: r.stdout, weights: (await readCheckpointFile(join(dir, `${name}.ckpt`))).weights, log };
+      } finally {
+        await proxy.close();
+      }
+    };
+    try {
+      const without = await cli(new FaultProxy({ seed: 5 }), 'clean');
+      const withReset = await cli(new FaultProxy({ seed: 5, resetsAfterBytes: [90_000] }), 'reset');
+      assert.match(without.stdout, /device resets: 0; samples trained again from snapshots: 0/);
+      assert.match(withReset.stdout, /device resets: 1; samples trained again from snapshots: [1-9]/);
+      assert.match(withReset.stdout, /Device resets: 1, recovered from snapshots/);
+      assert.equal(withReset.log.filter((r) => r.type === 'reset').length, 1);
+      assert.deepEqual(withReset.weights, without.weights);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,9 +7,10 @@ import { confusionRecord, countConfusion, renderConfusion, type Confusion } from
 import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
 import { packageRoot } from '../paths.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
-import { runStream, type RunResult } from '../session/run.js';
+import { runStream, type RunResult, type RunTarget } from '../session/run.js';
 import type { PredictMode, Session } from '../session/index.js';
-import { openSession, type DeviceFlags } from './device.js';
+import { RecoveringSession } from '../session/recovery.js';
+import { makeTransport, openSession, sessionOptions, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
 import { checkInputFile } from './input-file.js';
 import { tunedDefaults } from './defaults.js';
@@ -41,6 +42,9 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   classes?: string;
   saveCheckpoint?: string;
   loadCheckpoint?: string;
+  snapshotEvery?: string;
+  snapshotSeconds?: string;
+  maxResets?: string;
   append?: boolean;
   quiet?: boolean;
 }
@@ -115,7 +119,7 @@ export function plannedSamples(source: CliSource, epochs: number, samples: numbe
 }
 
 /** Streams with a progress bar; the demo and `ffedge stream` share it. */
-export async function trainWithProgress(session: Session, source: CliSource, options: {
+export async function trainWithProgress(session: RunTarget, source: CliSource, options: {
   epochs: number; samples?: number; evalEvery: number; mode: PredictMode; quiet: boolean; signal?: AbortSignal;
 }): Promise<RunResult> {
   const perEpoch = source.samplesPerEpoch;
@@ -167,6 +171,11 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const seed = count('--seed', flags.seed) ?? 1;
   const epochs = count('--epochs', flags.epochs, 1) ?? 1;
   const samples = count('--samples', flags.samples, 1);
+  const snapshotEvery = count('--snapshot-every', flags.snapshotEvery, 1);
+  const snapshotSeconds = flags.snapshotSeconds === undefined ? undefined : Number(flags.snapshotSeconds);
+  if (snapshotSeconds !== undefined && !(snapshotSeconds > 0)) throw new UsageError(`--snapshot-seconds must be a number > 0, got ${JSON.stringify(flags.snapshotSeconds)}`);
+  const maxResets = count('--max-resets', flags.maxResets);
+  const recover = snapshotEvery !== undefined || snapshotSeconds !== undefined || maxResets !== undefined;
   // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
   const evalEvery = count('--eval-every', flags.evalEvery, 1) ?? 0;
   const mode = flags.predict ?? 'goodness';
@@ -223,6 +232,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   let session: Session | undefined;
+  let recovering: RecoveringSession | undefined;
   for (const note of fileNotes(source)) say(note);
   const classesJson = source.file?.namesFromFile ? JSON.stringify({ file: source.file.file, classes: source.classNames }, null, 2) + '\n' : undefined;
   if (classesJson !== undefined) {
@@ -239,14 +249,25 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
       await session.putCheckpoint(checkpointIn.weights);
       say(`loaded weights from ${flags.loadCheckpoint} (${checkpointIn.weights.length} B, CRC ${checkpointIn.crc.toString(16)})`);
     }
+    if (recover) {
+      // From here on the session in use may change: a reset brings a new one (recovery.ts).
+      recovering = await RecoveringSession.adopt(session, {
+        connect: () => makeTransport(flags), config: model, session: sessionOptions(flags, log),
+        ...(snapshotEvery !== undefined ? { snapshotEvery } : {}), ...(snapshotSeconds !== undefined ? { snapshotSeconds } : {}),
+        ...(maxResets !== undefined ? { maxResets } : {}),
+        onReset: (r) => say(`\ndevice reset (${r.reason.split(':')[0]}): restored the snapshot at sample ${r.fromSample}, training ${r.replayed} samples again`),
+      });
+    }
     say(`source ${source.name}; ${source.evalSet ? `evaluating on ${source.evalCount} held-out samples (${mode})` : 'no held-out samples'}; log ${logPath}`);
-    const run = await trainWithProgress(session, source, {
+    const run = await trainWithProgress(recovering ?? session, source, {
       epochs, evalEvery, mode, quiet, signal: abort.signal, ...(samples !== undefined ? { samples } : {}),
     });
+    if (recovering) session = recovering.session;
     const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, run.final.step) : undefined;
     if (confusion) await log.append(confusionRecord(confusion));
     if (flags.saveCheckpoint) {
-      const checkpoint = await session.getCheckpoint();
+      const checkpoint = await (recovering ?? session).getCheckpoint();
+      if (recovering) session = recovering.session;
       await writeCheckpointFile(flags.saveCheckpoint, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session.device } });
       say(`saved weights to ${flags.saveCheckpoint} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
       if (classesJson !== undefined) writeFileSync(classesPathFor(flags.saveCheckpoint), classesJson);
@@ -258,10 +279,12 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     if (confusion) process.stdout.write(`\n${renderConfusion(confusion)}\n`);
     const acc = run.final ? `, final accuracy ${run.final.accuracy.toFixed(3)} on ${run.final.n} held-out samples` : '';
     process.stdout.write(`\ntrained ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s)${acc}\n`);
+    if (recovering) process.stdout.write(`device resets: ${recovering.resets}; samples trained again from snapshots: ${recovering.replayed}\n`);
     process.stdout.write(`log:  ${logPath}\nplot: ${plotPath}\n`);
   } finally {
     process.off('SIGINT', onSigint);
     await session?.close().catch(() => undefined);
+    await recovering?.close().catch(() => undefined);
     if (!log.closed) await log.close().catch(() => undefined);
     await source.close?.();
   }

@@ -26,7 +26,8 @@ import type { Sample } from '../sources/sample.js';
 import type { Transport } from '../transport/transport.js';
 import { DeviceDisconnectedError } from './errors.js';
 import { Session } from './session.js';
-import type { Checkpoint, SessionOptions, TrainResult } from './types.js';
+import type { LinkRecord } from '../logs/records.js';
+import type { Checkpoint, EvalResult, PredictMode, SessionOptions, StreamSummary, TrainResult } from './types.js';
 
 export interface RecoveryOptions {
   /** A new transport to the device (not yet opened), called at start and after each reset. */
@@ -45,13 +46,22 @@ export interface RecoveryOptions {
 }
 
 export interface RecoveryStreamOptions {
+  /** Take at most this many new samples from the source (samples to send again after a reset do not count). */
+  limit?: number;
+  /** Stop taking new samples when aborted; samples to send again after a reset are still sent. */
+  signal?: AbortSignal;
   /** Each sample's result in order; after a reset, the replayed samples are reported again. */
   onResult?: (result: TrainResult) => void;
 }
 
-export interface RecoverySummary {
-  /** Distinct samples of the stream trained into the final state. */
-  trained: number;
+/**
+ * As Session.trainStream's, for the new samples this call took from the
+ * source (a refusal ends the stream with its error, so none are refused),
+ * plus the recovery counters since start.
+ */
+export interface RecoverySummary extends StreamSummary {
+  /** Samples trained into the device's state since start (snapshot + those after it). */
+  total: number;
   resets: number;
   /** Samples trained a second time from a snapshot after a reset. */
   replayed: number;
@@ -125,6 +135,18 @@ export class RecoveringSession {
     }
   }
 
+  /**
+   * Takes over a session already configured with options.config and perhaps
+   * given weights (putCheckpoint): its state now is the first snapshot, so a
+   * reset before the next one comes back to it.
+   */
+  static async adopt(session: Session, options: RecoveryOptions): Promise<RecoveringSession> {
+    if (typeof options?.connect !== 'function') throw new TypeError('options.connect must be a function returning a new Transport');
+    const recovering = new RecoveringSession(options, session);
+    await recovering.takeSnapshot();
+    return recovering;
+  }
+
   /** The session in use now (a new one after each reset). */
   get session(): Session { return this.current; }
   get resets(): number { return this.resetCount; }
@@ -132,17 +154,21 @@ export class RecoveringSession {
 
   /** Trains every sample exactly into the final state, recovering from resets. */
   async trainStream(samples: Iterable<Sample> | AsyncIterable<Sample>, options: RecoveryStreamOptions = {}): Promise<RecoverySummary> {
+    const limit = options.limit ?? Infinity;
+    if (!(limit >= 0)) throw new TypeError(`options.limit must be >= 0, got ${options.limit}`);
     const started = now();
     const source = (Symbol.asyncIterator in samples
       ? (samples as AsyncIterable<Sample>)[Symbol.asyncIterator]()
       : (samples as Iterable<Sample>)[Symbol.iterator]()) as AsyncIterator<Sample> | Iterator<Sample>;
+    let taken = 0;
     try {
-      await this.run(source, options);
+      taken = await this.run(source, { ...options, limit });
     } finally {
       await source.return?.();
     }
     return {
-      trained: this.snapshotAt + this.sinceSnapshot.length, resets: this.resetCount, replayed: this.replayedCount,
+      submitted: taken, trained: taken, refused: 0, repliesLost: 0,
+      total: this.snapshotAt + this.sinceSnapshot.length, resets: this.resetCount, replayed: this.replayedCount,
       snapshots: this.snapshotCount, snapshotBytes: this.snapshot?.length ?? 0, snapshotSeconds: this.snapshotTime,
       step: this.current.step, seconds: (now() - started) / 1000,
     };
@@ -150,10 +176,33 @@ export class RecoveringSession {
 
   /** Downloads the weights; a reset during the download is recovered and the download tried again. */
   async getCheckpoint(onProgress?: (bytes: number, total: number) => void): Promise<Checkpoint> {
+    return this.retrying(() => this.current.getCheckpoint(onProgress));
+  }
+
+  /**
+   * Session.evaluate on the device in use; after a reset, the samples since
+   * the snapshot are trained again first and the evaluation starts over (give
+   * an iterable that can be iterated again, e.g. an array).
+   */
+  async evaluate(samples: Iterable<Sample> | AsyncIterable<Sample>, options: { mode?: PredictMode; limit?: number; log?: boolean } = {}): Promise<EvalResult> {
+    return this.retrying(() => this.current.evaluate(samples, options));
+  }
+
+  /** The device's step, from the session in use. */
+  get step(): number { return this.current.step; }
+
+  linkRecord(): LinkRecord { return this.current.linkRecord(); }
+
+  async logLinkStats(): Promise<LinkRecord> {
+    return this.retrying(() => this.current.logLinkStats());
+  }
+
+  /** Runs `work` on the device in use, once it has trained everything sent; after a reset, recovers and runs it again. */
+  private async retrying<T>(work: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
-        if (this.replayQueue.length > 0) await this.run(undefined, {});
-        return await this.current.getCheckpoint(onProgress);
+        if (this.replayQueue.length > 0) await this.run(undefined, { limit: 0 });
+        return await work();
       } catch (err) {
         await this.recover(err);
       }
@@ -164,35 +213,45 @@ export class RecoveringSession {
     await this.current.close();
   }
 
-  /** Stretches of training, each ending in a snapshot, until the source and the replay queue are empty. */
-  private async run(source: AsyncIterator<Sample> | Iterator<Sample> | undefined, options: RecoveryStreamOptions): Promise<void> {
+  /**
+   * Stretches of training, each ending in a snapshot once `snapshotEvery`
+   * samples or `snapshotSeconds` have passed, until the replay queue is empty
+   * and no new sample is to be taken (source ended, `limit` new ones taken,
+   * aborted). Returns the new samples taken.
+   */
+  private async run(
+    source: AsyncIterator<Sample> | Iterator<Sample> | undefined,
+    options: RecoveryStreamOptions & { limit: number },
+  ): Promise<number> {
     let exhausted = source === undefined;
+    let taken = 0;
+    const noMore = (): boolean => exhausted || taken >= options.limit || options.signal?.aborted === true;
     for (;;) {
-      if (exhausted && this.replayQueue.length === 0) return;
+      if (noMore() && this.replayQueue.length === 0) return taken;
       const room = Math.max(1, this.every - this.sinceSnapshot.length);
       let pulled = 0;
+      let due = false;
+      const timeout = this.seconds > 0 ? setTimeout(() => { due = true; }, this.seconds * 1000) : undefined;
       const self = this;
       async function* feed(): AsyncGenerator<Sample> {
-        while (pulled < room) {
+        while (pulled < room && !due) {
           let sample = self.replayQueue.shift();
           if (sample === undefined) {
-            if (exhausted) return;
+            if (noMore()) return;
             const next = await source!.next();
             if (next.done) { exhausted = true; return; }
             sample = next.value;
+            taken++;
           }
           self.sinceSnapshot.push(sample);
           pulled++;
           yield sample;
         }
       }
-      const timer = this.seconds > 0 ? new AbortController() : undefined;
-      const timeout = timer ? setTimeout(() => timer.abort(), this.seconds * 1000) : undefined;
       try {
         this.current.continueAt(this.snapshotAt + this.sinceSnapshot.length);
-        await this.current.trainStream(feed(), { onResult: options.onResult, signal: timer?.signal });
-        if (exhausted && this.replayQueue.length === 0) return;
-        await this.takeSnapshot();
+        await this.current.trainStream(feed(), options.onResult ? { onResult: options.onResult } : {});
+        if (this.sinceSnapshot.length >= this.every || due) await this.takeSnapshot();
       } catch (err) {
         await this.recover(err);
       } finally {
