@@ -82,4 +82,34 @@ describe('virtual device process restarts', { skip }, () => {
       await run.close();
     }
   });
+
+  test('snapshots by time (--snapshot-seconds): a slow source still gets snapshots, and a crash restores from one', { timeout: 60_000 }, async () => {
+    const reference = await clean();
+    async function* slowly(): AsyncGenerator<(typeof samples)[number]> {
+      for (const s of samples) {
+        await new Promise((r) => setTimeout(r, 2));
+        yield s;
+      }
+    }
+    let transport: VirtualDeviceTransport | undefined;
+    const log: LogRecord[] = [];
+    const run = await RecoveringSession.start({
+      connect: () => (transport = new VirtualDeviceTransport()), config, snapshotEvery: 1_000_000, snapshotSeconds: 0.05,
+      session: { log: { append: (r) => { log.push(r); } } },
+    });
+    try {
+      let killed = false;
+      const summary = await run.trainStream(slowly(), {
+        onResult: (r) => { if (r.index === 150 && !killed) { killed = true; kill(transport); } },
+      });
+      assert.ok(summary.snapshots >= 2, `${summary.snapshots} snapshots in ${summary.seconds} s`);
+      const [reset] = log.filter((r): r is ResetRecord => r.type === 'reset');
+      assert.ok(reset!.fromSample > 0, 'restored from a snapshot taken by time, not from the start');
+      assert.equal(summary.total, SAMPLES);
+      assert.deepEqual((await run.getCheckpoint()).weights, reference);
+    } finally {
+      await run.close();
+    }
+  });
 });
+
