@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { Session } from '../host/session/index.js';
 import { RecoveringSession } from '../host/session/recovery.js';
 import { VirtualDeviceTransport } from '../host/transport/virtual-device.js';
+import { TransportError } from '../host/transport/errors.js';
 import { imuGestureDataset } from '../host/sources/index.js';
 import { wasmPath } from '../host/paths.js';
 import type { LogRecord, ResetRecord } from '../host/logs/records.js';
@@ -109,6 +110,41 @@ describe('virtual device process restarts', { skip }, () => {
       assert.deepEqual((await run.getCheckpoint()).weights, reference);
     } finally {
       await run.close();
+    }
+  });
+
+  test('a port that is gone for a moment after the reset (USB re-enumeration) is opened again once it is back', { timeout: 60_000 }, async () => {
+    const reference = await clean();
+    for (const reopenTimeoutMs of [5_000, 0]) {
+      let transport: VirtualDeviceTransport | undefined;
+      let killed = false;
+      let absent = 0;
+      const run = await RecoveringSession.start({
+        config, snapshotEvery: 50, reopenTimeoutMs,
+        connect: () => {
+          if (killed && absent < 3) {
+            absent++;
+            throw new TransportError('not-found', 'no such port /dev/ttyACM0 (yet)');
+          }
+          return (transport = new VirtualDeviceTransport());
+        },
+      });
+      try {
+        const stream = run.trainStream(samples, {
+          onResult: (r) => { if (r.index === 70 && !killed) { killed = true; kill(transport); } },
+        });
+        if (reopenTimeoutMs === 0) {
+          await assert.rejects(stream, (e: unknown) => e instanceof TransportError && e.code === 'not-found');
+          assert.equal(absent, 1, 'no waiting: the first failed open ends the run');
+          continue;
+        }
+        const summary = await stream;
+        assert.equal(absent, 3, 'tried while the port was away');
+        assert.equal(summary.resets, 1);
+        assert.deepEqual((await run.getCheckpoint()).weights, reference);
+      } finally {
+        await run.close();
+      }
     }
   });
 });

@@ -23,6 +23,7 @@ import { LearnerError, LearnerStatus } from '../learner/errors.js';
 import type { ResetRecord } from '../logs/records.js';
 import { ErrorCode, ProtocolError } from '../protocol/index.js';
 import type { Sample } from '../sources/sample.js';
+import { TransportError, type TransportErrorCode } from '../transport/errors.js';
 import type { Transport } from '../transport/transport.js';
 import { DeviceDisconnectedError } from './errors.js';
 import { Session } from './session.js';
@@ -41,6 +42,11 @@ export interface RecoveryOptions {
   snapshotSeconds?: number;
   /** Resets survived before DeviceResetLimitError (default 3). */
   maxResets?: number;
+  /**
+   * After a reset, keep trying to open the port this long while it is not
+   * there yet (a USB device re-enumerating; default 10000 ms).
+   */
+  reopenTimeoutMs?: number;
   /** Called after each recovery, with the record also written to the log. */
   onReset?: (record: ResetRecord) => void;
 }
@@ -92,6 +98,10 @@ export function resetSign(err: unknown): string | null {
 
 const now = (): number => performance.now();
 
+/** Open failures of a port that is coming back (USB re-enumeration): try again. */
+const NOT_BACK_YET: ReadonlySet<TransportErrorCode> = new Set(['not-found', 'open-failed', 'busy', 'permission']);
+const REOPEN_PAUSE_MS = 250;
+
 function checkCount(name: string, value: number, min: number): number {
   if (!(Number.isSafeInteger(value) && value >= min)) throw new TypeError(`${name} must be an integer >= ${min}, got ${value}`);
   return value;
@@ -113,6 +123,7 @@ export class RecoveringSession {
   private readonly every: number;
   private readonly seconds: number;
   private readonly limit: number;
+  private readonly reopenMs: number;
 
   private constructor(private readonly options: RecoveryOptions, session: Session) {
     this.current = session;
@@ -120,6 +131,7 @@ export class RecoveringSession {
     this.seconds = options.snapshotSeconds ?? 0;
     if (!(this.seconds >= 0)) throw new TypeError(`snapshotSeconds must be >= 0, got ${options.snapshotSeconds}`);
     this.limit = checkCount('maxResets', options.maxResets ?? 3, 0);
+    this.reopenMs = checkCount('reopenTimeoutMs', options.reopenTimeoutMs ?? 10_000, 0);
   }
 
   /** Connects and configures; a reset during this is not recovered (nothing is trained yet). */
@@ -270,9 +282,22 @@ export class RecoveringSession {
     this.snapshotCount++;
   }
 
+  /** A new transport and a session on it, waiting up to reopenTimeoutMs for a port that is not back yet. */
+  private async reopen(): Promise<Session> {
+    const deadline = now() + this.reopenMs;
+    for (;;) {
+      try {
+        return await Session.connect(await this.options.connect(), this.options.session);
+      } catch (err) {
+        if (!(err instanceof TransportError && NOT_BACK_YET.has(err.code)) || now() >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, REOPEN_PAUSE_MS));
+      }
+    }
+  }
+
   /** A new transport and session, configured and restored to the snapshot. */
   private async reconnect(): Promise<void> {
-    const session = await Session.connect(await this.options.connect(), this.options.session);
+    const session = await this.reopen();
     this.current = session;
     await session.configure(this.options.config);
     if (this.snapshot) await session.putSnapshot(this.snapshot);
