@@ -10,10 +10,12 @@
 export { configure, arenaBytes, setMemoryLimit } from "./learner/configure";
 export { train, predict, weightsLoaded, represent, hiddenPtr } from "./learner/learner";
 export { errorDetail } from "./learner/errors";
+export { snapshotBytes, snapshotCapture, snapshotApply, snapshotBeginRestore } from "./learner/snapshot";
 import { configArea, CONFIG_MAX_BYTES } from "./learner/config";
 import { predictions, drifts, replayBufferBytes } from "./learner/continual";
 import { filled } from "./learner/replay";
-import { inputs, labels, params, paramsBytes, stats, scores } from "./learner/arena";
+import { inputs, labels, params, paramsBytes, stats, scores, arenaBase } from "./learner/arena";
+import { snapshotHeader, SNAPSHOT_HEADER_BYTES } from "./learner/snapshot";
 
 /** ABI version of these exports; bumped on any incompatible change. */
 export function abiVersion(): i32 { return 1; }
@@ -23,6 +25,14 @@ export function inputPtr(): usize { return inputs; }
 export function labelPtr(): usize { return labels; }
 export function paramsPtr(): usize { return params; }
 export function paramsByteLength(): usize { return paramsBytes; }
+/**
+ * Full-state snapshot (learner/snapshot.ts): after snapshotCapture(), the blob is
+ * snapshotHeaderPtr()[0..snapshotHeaderBytes()) then the arena from arenaPtr()
+ * (snapshotBytes() in all). To restore: snapshotBeginRestore(), write both back, snapshotApply().
+ */
+export function snapshotHeaderPtr(): usize { return snapshotHeader(); }
+export function snapshotHeaderBytes(): u32 { return SNAPSHOT_HEADER_BYTES; }
+export function arenaPtr(): usize { return arenaBase; }
 export function statsPtr(): usize { return stats; }
 export function scoresPtr(): usize { return scores; }
 /** After train(n): label predicted for each row before training (-1: none) [B] i32; 0 when prequential and drift are off. */

@@ -14,25 +14,31 @@
 
 import { configure, arenaBytes, setMemoryLimit } from "./learner/configure";
 import { train, predict, weightsLoaded, unconfigure, stagingArea, restartOptimizer } from "./learner/learner";
-import { errorDetail, ERR_NOT_CONFIGURED, ERR_CONFIG_LENGTH, ERR_SAMPLE_KIND } from "./learner/errors";
+import { errorDetail, fail, ERR_NOT_CONFIGURED, ERR_CONFIG_LENGTH, ERR_SAMPLE_KIND, ERR_SNAPSHOT_MISMATCH } from "./learner/errors";
+import {
+  snapshotApply, snapshotBeginRestore, snapshotBytes, snapshotCapture, snapshotCrc, snapshotRead, snapshotWrite,
+} from "./learner/snapshot";
 import { configArea, CONFIG_MAX_BYTES, Optimizer } from "./learner/config";
 import { inputs, labels, params, paramsBytes, stateOffset, stats, scores, arenaBase, STATS_HEADER, STATS_FIELDS } from "./learner/arena";
 import { configured, inputSize, classes, layerCount, steps } from "./learner/state";
 import { optimizerKind } from "./learner/optimizer";
 import { samplePrediction, sampleDrift } from "./learner/continual";
 import { crc32Update } from "./protocol/crc32";
-import { ERR_NONE, ERR_UNKNOWN_TYPE, ERR_SAMPLE_LENGTH } from "./protocol/errors";
+import { ERR_NONE, ERR_UNKNOWN_TYPE, ERR_SAMPLE_LENGTH, ERR_CHECKPOINT_SEQUENCE } from "./protocol/errors";
 import { MAX_PAYLOAD, rxPayload, rxPayloadLength, rxPush, rxReset, rxSeq, rxType, RX_FRAME, txBegin, txFinish, txFrame } from "./protocol/frame";
 import {
-  ACK_APPLIED, checkRequest, checkpointGetMaxLength, checkpointGetOffset,
+  ACK_APPLIED, checkRequest, checkpointGetMaxLength, checkpointGetOffset, checkpointGetIsState, chunkIsState, chunkOffset,
+  chunkTotal, chunkData, chunkLength, writeChunkHead, CHUNK_FIXED, CHUNK_STATE,
   MSG_ACK, MSG_CHECKPOINT_DATA, MSG_CHECKPOINT_GET, MSG_CHECKPOINT_PUT, MSG_CONFIG_OK, MSG_CONFIGURE,
   MSG_ERROR, MSG_GOODNESS, MSG_HELLO, MSG_INFER, MSG_PREDICTION, MSG_RESET, MSG_SAMPLE,
   SAMPLE_NEGATIVE, SAMPLE_UNLABELLED, GOODNESS_DRIFT, sampleCount, sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData,
   writeConfigOk, writeGoodness, writeHello, writePrediction, writeProtocolError, writeErrorString,
 } from "./protocol/messages";
 import { linkNextExpected, linkReset, WINDOW } from "./protocol/link";
-import { CHECKPOINT_COMPLETE, CHECKPOINT_MORE, checkpointPutChunk, checkpointReset } from "./protocol/checkpoint";
-import { CHECKPOINT_CHUNK_MAX, serveApplied, serveFrame, servedReply, SERVE_APPLY, SERVE_HELLO } from "./protocol/serve";
+import {
+  CHECKPOINT_COMPLETE, CHECKPOINT_MORE, checkpointChunkFits, checkpointChunkStored, checkpointPutChunk, checkpointReset,
+} from "./protocol/checkpoint";
+import { CHECKPOINT_CHUNK_MAX, serveApplied, serveBoot, serveFrame, serveHelloSeq, servedReply, SERVE_APPLY, SERVE_HELLO } from "./protocol/serve";
 
 // @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "fd_read")
@@ -48,6 +54,8 @@ declare function proc_exit(code: u32): void;
 export let ram_limit_bytes: u32 = 0;
 /** Set by the embedder before _start: 0 wasi, 1 linux-edge, 2 cortex-m4, 3 riscv32, 4 cortex-m0. */
 export let runtime_kind: u32 = 0;
+/** Set by the embedder before _start (tests only): the link's first sequence number (HELLO.nextExpected). */
+export let link_first_seq: u32 = 0;
 
 /** (ABI 1 << 16) | protocol 2: HELLO's buildId names what this program speaks. */
 const BUILD_ID: u32 = 0x00010002;
@@ -61,11 +69,24 @@ const NAME_M4 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f,
 const NAME_RV32 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x72, 0x69, 0x73, 0x63, 0x76, 0x33, 0x32]); // "ff-edge/riscv32"
 const NAME_M0 = memory.data<u8>([0x66, 0x66, 0x2d, 0x65, 0x64, 0x67, 0x65, 0x2f, 0x63, 0x6f, 0x72, 0x74, 0x65, 0x78, 0x2d, 0x6d, 0x30]); // "ff-edge/cortex-m0"
 
-// Weights CRC is costly for a large model: computed once per weights version.
+// Weights and snapshot CRCs are costly for a large model: computed once per
+// version of the learner's state (stateChanged() forgets them).
 let weightsCrc: u32 = 0;
 let weightsCrcValid: bool = false;
-// A CHECKPOINT_PUT stages into the optimizer state (learner.ts: stagingArea).
-let staging: bool = false;
+let snapshotCrcValue: u32 = 0;
+let snapshotCrcValid: bool = false;
+// A weights CHECKPOINT_PUT stages into the optimizer state (learner.ts:
+// stagingArea); a snapshot PUT writes in place (learner/snapshot.ts).
+const STAGING_NONE: i32 = 0;
+const STAGING_WEIGHTS: i32 = 1;
+const STAGING_SNAPSHOT: i32 = 2;
+let staging: i32 = STAGING_NONE;
+let snapshotTotal: u32 = 0;
+
+function stateChanged(): void {
+  weightsCrcValid = false;
+  snapshotCrcValid = false;
+}
 
 /** Writes all bytes to fd 1 or exits (a link that cannot be written is gone). */
 function writeAll(ptr: usize, length: i32): void {
@@ -105,10 +126,59 @@ function learnerError(seq: u32, code: i32): i32 {
 }
 
 function endStaging(): void {
-  if (!staging) return;
+  if (staging == STAGING_NONE) return;
   checkpointReset();
-  restartOptimizer();
-  staging = false;
+  // A broken weights transfer leaves the optimizer state overwritten: restart
+  // it. A broken snapshot leaves the learner unconfigured (snapshot.ts).
+  if (staging == STAGING_WEIGHTS) restartOptimizer();
+  staging = STAGING_NONE;
+}
+
+/** One snapshot CHECKPOINT_PUT chunk (docs/protocol.md §5.13); returns the reply's length. */
+function putSnapshot(seq: u32, p: usize, length: i32): i32 {
+  if (chunkOffset(p) == 0) {
+    if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
+    endStaging();
+    const want = snapshotBytes();
+    if (chunkTotal(p) != want) return learnerError(seq, fail(ERR_SNAPSHOT_MISMATCH, <i32>want));
+    snapshotTotal = want;
+    snapshotBeginRestore();
+    staging = STAGING_SNAPSHOT;
+  } else if (staging != STAGING_SNAPSHOT) {
+    return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_CHECKPOINT_SEQUENCE, 0));
+  }
+  stateChanged();
+  if (!checkpointChunkFits(p, snapshotTotal)) {
+    endStaging();
+    return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_CHECKPOINT_SEQUENCE, 0));
+  }
+  snapshotWrite(chunkOffset(p), chunkData(p), <u32>chunkLength(length));
+  const result = checkpointChunkStored(p, length);
+  if (result == CHECKPOINT_MORE) return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
+  staging = STAGING_NONE;
+  checkpointReset();
+  if (result != CHECKPOINT_COMPLETE) return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>result, 0));
+  const status = snapshotApply();
+  if (status != 0) return learnerError(seq, status);
+  return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
+}
+
+/** One snapshot CHECKPOINT_DATA chunk at `offset`, at most `maxLength` bytes. */
+function getSnapshot(seq: u32, offset: u32, maxLength: u32): i32 {
+  const total = snapshotBytes();
+  if (offset > total) offset = total;
+  let n = maxLength;
+  if (n > <u32>CHECKPOINT_CHUNK_MAX) n = <u32>CHECKPOINT_CHUNK_MAX;
+  if (n > total - offset) n = total - offset;
+  if (!snapshotCrcValid) {
+    snapshotCapture();
+    snapshotCrcValue = snapshotCrc();
+    snapshotCrcValid = true;
+  }
+  const q = txBegin(MSG_CHECKPOINT_DATA, seq);
+  const m = writeChunkHead(q, offset | CHUNK_STATE, total, snapshotCrcValue, <i32>n);
+  snapshotRead(offset, q + <usize>CHUNK_FIXED, <u32>m);
+  return txFinish(CHUNK_FIXED + m);
 }
 
 /** Decodes a SAMPLE/INFER payload into input row 0; returns 0 or an error frame length. */
@@ -126,7 +196,7 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
   switch (type) {
   case MSG_CONFIGURE: {
     endStaging();
-    weightsCrcValid = false;
+    stateChanged();
     if (length > CONFIG_MAX_BYTES) {
       return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_CONFIG_LENGTH, <u32>CONFIG_MAX_BYTES, "config too long"));
     }
@@ -144,15 +214,16 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     }
     endStaging();
     store<i32>(labels, kind == SAMPLE_UNLABELLED ? -1 : sampleLabel(p));
+    stateChanged();
     const status = train(1);
     if (status != 0) return learnerError(seq, status);
-    weightsCrcValid = false;
     return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, steps, <u32>layerCount, <u32>STATS_FIELDS,
       stats + <usize>STATS_HEADER * sizeof<f32>(), samplePrediction(), sampleDrift() ? GOODNESS_DRIFT : 0));
   }
   case MSG_INFER: {
     const refused = loadSample(seq, p);
     if (refused != 0) return refused;
+    snapshotCrcValid = false; // the scratch rows change; the weights do not
     const label = predict(0, <i32>sampleKind(p)); // INFER kind: 0 goodness, 1 softmax head
     if (label < 0) return learnerError(seq, -label);
     return txFinish(writePrediction(txBegin(MSG_PREDICTION, seq), label, <u32>classes, scores));
@@ -160,6 +231,7 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
   case MSG_CHECKPOINT_GET: {
     if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
     endStaging();
+    if (checkpointGetIsState(p)) return getSnapshot(seq, checkpointGetOffset(p), checkpointGetMaxLength(p));
     const total = <u32>paramsBytes;
     let offset = checkpointGetOffset(p);
     if (offset > total) offset = total;
@@ -173,9 +245,11 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
     return txFinish(writeCheckpointData(txBegin(MSG_CHECKPOINT_DATA, seq), offset, total, weightsCrc, params + <usize>offset, <i32>n));
   }
   case MSG_CHECKPOINT_PUT: {
+    if (chunkIsState(p)) return putSnapshot(seq, p, length);
     if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
     const capacity = <u32>stateOffset * (optimizerKind == Optimizer.ADAM ? 2 : 1);
-    staging = true;
+    if (staging == STAGING_SNAPSHOT) endStaging();
+    staging = STAGING_WEIGHTS;
     const result = checkpointPutChunk(p, length, stagingArea(), capacity);
     if (result == CHECKPOINT_MORE) return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
     if (result != CHECKPOINT_COMPLETE) {
@@ -188,17 +262,17 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
       return learnerError(seq, weightsLoaded(<i32>total)); // ERR_WEIGHTS_LENGTH with the size expected
     }
     memory.copy(params, stagingArea(), paramsBytes);
-    staging = false;
+    staging = STAGING_NONE;
     checkpointReset();
     weightsLoaded(<i32>total);
-    weightsCrcValid = false;
+    stateChanged();
     return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
   }
   case MSG_RESET: {
     endStaging();
     unconfigure();
     checkpointReset();
-    weightsCrcValid = false;
+    stateChanged();
     return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
   }
   default: return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_UNKNOWN_TYPE, type));
@@ -207,7 +281,7 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
 
 function onFrame(): void {
   let n = serveFrame();
-  if (n == SERVE_HELLO) n = hello(rxSeq());
+  if (n == SERVE_HELLO) n = hello(serveHelloSeq());
   else if (n == SERVE_APPLY) n = serveApplied(apply(rxType(), rxSeq(), rxPayload(), rxPayloadLength()));
   writeAll(servedReply(), n);
 }
@@ -215,8 +289,9 @@ function onFrame(): void {
 export function _start(): void {
   setMemoryLimit(ram_limit_bytes);
   rxReset();
-  linkReset(0);
+  linkReset(link_first_seq);
   checkpointReset();
+  serveBoot();
   // A 0x00 first ends any partial frame the host holds from before a reset, so
   // the boot HELLO is not glued to it; to a host with none it is an empty
   // frame, ignored (docs/protocol.md §2).

@@ -103,6 +103,10 @@ function buildProgram(): Command {
     .option('--plot <file.svg>', 'SVG plot (default: the log path with .svg)')
     .option('--save-checkpoint <file>', 'download the trained weights to a file at the end')
     .option('--load-checkpoint <file>', 'load weights from a file before training')
+    .option('--snapshot-every <n>', 'survive device resets: snapshot the device\'s whole state every n samples, and after a reset\n'
+      + 'restore it and train the samples since again (exact: same weights as without the reset)')
+    .option('--snapshot-seconds <s>', '... or every s seconds of training, whichever comes first (turns recovery on too)')
+    .option('--max-resets <k>', 'with recovery: give up after k device resets (default 3)')
     .option('-q, --quiet', 'no progress output');
   addDeviceOptions(stream).action(async (flags: StreamFlags) => streamCommand(flags));
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import {
   cobsDecode, cobsEncode, crc32, decodeMessage, Deframer, encodeFrame, encodeMessage, ErrorCode,
-  MAX_PAYLOAD, MessageType, ProtocolError, PROTOCOL_VERSION, sampleToFloat32, SendWindow,
+  CHUNK_STATE, MAX_PAYLOAD, MessageType, ProtocolError, PROTOCOL_VERSION, sampleToFloat32, SendWindow,
   type Frame, type Message, type RequestMessage, type Sample,
 } from '../host/protocol/index.js';
 
@@ -66,6 +66,7 @@ interface Harness {
   checkpointGetOffset(p: number): number; checkpointGetMaxLength(p: number): number;
   chunkOffset(p: number): number; chunkTotal(p: number): number; chunkBlobCrc(p: number): number;
   chunkData(p: number): number; chunkLength(payloadLength: number): number;
+  checkpointGetIsState(p: number): number; chunkIsState(p: number): number;
   encodeHello(seq: number, window: number, maxPayload: number, arenaFree: number, buildId: number,
     nextExpected: number, name: number, nameLength: number): number;
   encodeConfigOk(seq: number, arenaUsed: number, arenaFree: number): number;
@@ -174,7 +175,8 @@ function asEncode(m: Message, seq: number): Uint8Array | null {
     }
     case 'PREDICTION': return txBytes(as.encodePrediction(seq, m.label, m.scores.length, putF32(m.scores)));
     case 'CHECKPOINT_DATA':
-      return txBytes(as.encodeCheckpointData(seq, m.offset, m.total, m.blobCrc, put(m.data), m.data.length));
+      return txBytes(as.encodeCheckpointData(seq, m.blob === 'state' ? (m.offset | CHUNK_STATE) >>> 0 : m.offset,
+        m.total, m.blobCrc, put(m.data), m.data.length));
     case 'ACK':
       return txBytes(as.encodeAck(seq, m.nextExpected, ['applied', 'gap', 'duplicate-uncached'].indexOf(m.reason)));
     case 'ERROR': {
@@ -209,10 +211,12 @@ function assertAsReads(m: Message): void {
     }
     case 'CHECKPOINT_GET':
       assert.equal(as.checkpointGetOffset(p) >>> 0, m.offset);
+      assert.equal(as.checkpointGetIsState(p), m.blob === 'state' ? 1 : 0, 'offset bit 31: the snapshot');
       assert.equal(as.checkpointGetMaxLength(p), m.maxLength);
       break;
     case 'CHECKPOINT_PUT':
       assert.equal(as.chunkOffset(p) >>> 0, m.offset);
+      assert.equal(as.chunkIsState(p), m.blob === 'state' ? 1 : 0, 'offset bit 31: the snapshot');
       assert.equal(as.chunkTotal(p) >>> 0, m.total);
       assert.equal(as.chunkBlobCrc(p) >>> 0, m.blobCrc);
       assert.equal(hex(read(as.chunkData(p), as.chunkLength(length))), hex(m.data));
@@ -588,6 +592,8 @@ function run(s: Session, requests: RequestMessage[]): void {
     deviceStep(s);
     for (const data of s.toHost.due(s.now)) {
       for (const frame of s.deframer.push(data)) {
+        // An unprompted HELLO mid-session: the device booted (the link engine's rule, §6.3).
+        if (frame.type === MessageType.HELLO) throw new ProtocolError(ErrorCode.LINK_DESYNC, undefined, { context: 'unprompted HELLO: reconnect' });
         const { completed, retransmit } = s.window.receive(decodeMessage(frame), frame.seq, s.now);
         for (const c of completed) {
           const list = s.replies.get(c.tag) ?? [];
@@ -709,6 +715,30 @@ describe('reliable delivery against the AS reference device', () => {
     assert.throws(() => run(s, [sampleRequest(2)]),
       (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.LINK_DESYNC && /reconnect/.test(e.message));
     assert.equal(as.simAppliedCount(), 0, 'the rebooted device trained nothing from the stale stream');
+  });
+
+  test('a fresh device answers a request from before its reset with HELLO, also across the wrap (§6.6)', () => {
+    as.rxReset();
+    for (const stale of [65530, 65535, 5]) {
+      as.simReset(0); // booted: expects seq 0, no HELLO_REQUEST answered yet
+      let n = 0;
+      for (const b of encodeMessage(sampleRequest(0), stale)) n += as.simPush(b);
+      const [frame] = new Deframer().push(read(as.simOut(), n));
+      as.simOutClear();
+      const reply = frame && decodeMessage(frame);
+      assert.equal(reply?.type, 'HELLO', `seq ${stale}: got ${JSON.stringify(reply)}`);
+      assert.equal(frame!.seq, 0, 'header seq 0, as the boot HELLO: no host tag can match it');
+      assert.equal(as.simAppliedCount(), 0);
+    }
+    // Once greeted (HELLO_REQUEST) or once it applied seq 0, the usual rules hold.
+    as.simReset(0);
+    let n = 0;
+    for (const b of encodeMessage({ type: 'HELLO_REQUEST' }, 1)) n += as.simPush(b);
+    for (const b of encodeMessage(sampleRequest(0), 65530)) n += as.simPush(b);
+    const replies = new Deframer().push(read(as.simOut(), n)).map(decodeMessage);
+    as.simOutClear();
+    assert.deepEqual(replies.map((r) => r.type), ['HELLO', 'ACK']);
+    assert.ok(replies[1]!.type === 'ACK' && replies[1]!.reason === 'duplicate-uncached');
   });
 
   test('the largest checkpoint chunk is re-sent from the reply cache, not answered ACK duplicate-uncached', () => {

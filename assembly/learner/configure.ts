@@ -30,6 +30,10 @@ import { continualCheck, continualBytes, continualSetup, continualConfigBytes } 
  */
 let memoryLimit: usize = 0;
 let arenaBytesUsed: usize = 0;
+let configLength: i32 = 0;
+
+/** Bytes of the config blob last applied (snapshot.ts fingerprints it). */
+export function configuredLength(): i32 { return configLength; }
 
 export function setMemoryLimit(bytes: usize): void { memoryLimit = bytes; }
 export function arenaBytes(): usize { return arenaBytesUsed; }
@@ -48,6 +52,7 @@ function checkRate(slot: i32, lo: f32, hiExclusive: f32): bool {
  */
 export function configure(length: i32): i32 {
   setConfigured(false);
+  configLength = 0;
   if (length < configBytes(0)) return fail(ERR_CONFIG_LENGTH, configBytes(0));
   const version = slotU32(Slot.VERSION);
   if (version != CONFIG_VERSION) return fail(ERR_CONFIG_VERSION, <i32>version);
@@ -177,6 +182,7 @@ export function configure(length: i32): i32 {
   resetOptimizer(optimizer, slotF32(Slot.BETA1), slotF32(Slot.BETA2), slotF32(Slot.WEIGHT_DECAY));
   initialise(slotU32(Slot.SEED), stateCopies);
   continualSetup(continual, classCount);
+  configLength = length;
   setConfigured(true);
   return OK;
 }

@@ -225,6 +225,10 @@ export function continualRestart(): void {
   credit = 0;
 }
 
+/** Replay credit as one f32 at p (snapshot.ts). */
+export function saveContinual(p: usize): void { store<f32>(p, credit); }
+export function restoreContinual(p: usize): void { credit = load<f32>(p); }
+
 /** Row 0's prequential prediction after train(1) (-1: none; the device's GOODNESS). */
 export function samplePrediction(): i32 {
   return predictions != 0 ? load<i32>(predictions) : -1;

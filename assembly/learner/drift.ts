@@ -43,6 +43,16 @@ export function driftReset(): void {
   count = 0; mean = 0; up = 0; upMin = 0; down = 0; downMax = 0;
 }
 
+/** The detector's running state as 6 words at p (snapshot.ts). */
+export function saveDrift(p: usize): void {
+  store<u32>(p, count); store<f32>(p, mean, 4); store<f32>(p, up, 8);
+  store<f32>(p, upMin, 12); store<f32>(p, down, 16); store<f32>(p, downMax, 20);
+}
+export function restoreDrift(p: usize): void {
+  count = load<u32>(p); mean = load<f32>(p, 4); up = load<f32>(p, 8);
+  upMin = load<f32>(p, 12); down = load<f32>(p, 16); downMax = load<f32>(p, 20);
+}
+
 /** Feeds one value; returns true on an alarm (the detector then restarts). */
 export function driftUpdate(x: f32): bool {
   count++;

@@ -45,6 +45,12 @@ export const ERR_SAMPLE_KIND: i32 = 15;
 export const ERR_CONTINUAL_OPTION: i32 = 16;
 /** Drift detection over the prequential error needs PREQUENTIAL on. detail = DRIFT_SIGNAL. */
 export const ERR_DRIFT_NEEDS_PREQUENTIAL: i32 = 17;
+/**
+ * A full-state snapshot (snapshot.ts) does not belong to this learner: another
+ * config, another arena size or not a snapshot. detail = the snapshot bytes this
+ * config has. The learner is left unconfigured if the snapshot was half applied.
+ */
+export const ERR_SNAPSHOT_MISMATCH: i32 = 18;
 
 let detail: i32 = 0;
 

@@ -34,6 +34,14 @@ export function resetOptimizer(kind: u32, b1: f32, b2: f32, decay: f32): void {
   beta2Power = 1;
 }
 
+/** Adam's bias-correction state (b1^t, b2^t and what follows from them) as 4 f32 at p (snapshot.ts). */
+export function saveOptimizer(p: usize): void {
+  store<f32>(p, beta1Power); store<f32>(p, beta2Power, 4); store<f32>(p, adamScale, 8); store<f32>(p, adamEps, 12);
+}
+export function restoreOptimizer(p: usize): void {
+  beta1Power = load<f32>(p); beta2Power = load<f32>(p, 4); adamScale = load<f32>(p, 8); adamEps = load<f32>(p, 12);
+}
+
 /** Advances the step count t used by Adam's bias correction; once per train call. */
 export function beginStep(): void {
   beta1Power *= beta1;

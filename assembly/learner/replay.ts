@@ -71,6 +71,10 @@ export function replaySetup(at: usize, replayMode: u32, slotCount: i32, inputs: 
   replayReset();
 }
 
+/** Samples seen and slots filled as 2 u32 at p (the slots themselves are in the arena; snapshot.ts). */
+export function saveReplay(p: usize): void { store<u32>(p, seen); store<i32>(p, filled, 4); }
+export function restoreReplay(p: usize): void { seen = load<u32>(p); filled = load<i32>(p, 4); }
+
 export function replayReset(): void {
   seen = 0;
   filled = 0;

@@ -51,6 +51,14 @@ export function rateScale(): f32 {
 }
 export function setHasPrevious(value: bool): void { hasPrevious = value; }
 
+/** Step count, schedule origin and hybrid-negatives flag as 3 u32 at p (snapshot.ts). */
+export function saveProgress(p: usize): void {
+  store<u32>(p, steps); store<u32>(p, scheduleOrigin, 4); store<u32>(p, hasPrevious ? 1 : 0, 8);
+}
+export function restoreProgress(p: usize): void {
+  steps = load<u32>(p); scheduleOrigin = load<u32>(p, 4); hasPrevious = load<u32>(p, 8) != 0;
+}
+
 export function setShape(
   a: u32, g: u32, n: u32, o: u32, f: u32, c: i32, b: i32, w: i32, h: i32,
   layers: i32, inputs: i32, first: i32, head: i32,

@@ -1,7 +1,9 @@
-// CHECKPOINT_PUT receiver (docs/protocol.md §5.7): chunks are staged in order into
-// a caller-owned buffer and the whole blob's CRC-32 is checked before the caller
-// applies it. A transfer that breaks (gap, changed total or CRC field, bad CRC) is
-// abandoned; the learner's weights are never touched with a partial blob.
+// CHECKPOINT_PUT receiver (docs/protocol.md §5.5, §5.13): chunks arrive in order
+// and the whole blob's CRC-32 is checked, as a running CRC, when the last one is
+// in. A transfer that breaks (gap, changed total or CRC field, bad CRC) is
+// abandoned. Weights are staged into a caller-owned buffer and applied only
+// whole; a full-state snapshot is written in place by the caller
+// (learner/snapshot.ts), which keeps the learner unconfigured until it is whole.
 
 import { crc32Update } from "./crc32";
 import { ERR_CHECKPOINT_CRC, ERR_CHECKPOINT_SEQUENCE } from "./errors";
@@ -15,8 +17,42 @@ let active = false;
 let total: u32 = 0;
 let received: u32 = 0;
 let expectedCrc: u32 = 0;
+let runningCrc: u32 = 0;
 
-export function checkpointReset(): void { active = false; total = 0; received = 0; expectedCrc = 0; }
+export function checkpointReset(): void { active = false; total = 0; received = 0; expectedCrc = 0; runningCrc = 0; }
+
+/**
+ * Checks one chunk's place in the transfer (offset 0 starts a new one; a total
+ * over `capacity` is refused). Returns true if the caller may now store
+ * chunkData(p) at chunkOffset(p) and call checkpointChunkStored; false after
+ * ERR_CHECKPOINT_SEQUENCE (the transfer is abandoned, nothing to store).
+ */
+export function checkpointChunkFits(p: usize, capacity: u32): bool {
+  const offset = chunkOffset(p);
+  if (offset == 0) {
+    if (chunkTotal(p) > capacity) { active = false; return false; }
+    active = true; total = chunkTotal(p); received = 0; expectedCrc = chunkBlobCrc(p); runningCrc = 0;
+    return true;
+  }
+  if (!active || offset != received || chunkTotal(p) != total || chunkBlobCrc(p) != expectedCrc) {
+    active = false;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The chunk checkpointChunkFits accepted is stored: returns CHECKPOINT_MORE,
+ * CHECKPOINT_COMPLETE or ERR_CHECKPOINT_CRC.
+ */
+export function checkpointChunkStored(p: usize, payloadLength: i32): i32 {
+  const n = chunkLength(payloadLength);
+  runningCrc = crc32Update(runningCrc, chunkData(p), n);
+  received += <u32>n;
+  if (received < total) return CHECKPOINT_MORE;
+  active = false;
+  return runningCrc == expectedCrc ? CHECKPOINT_COMPLETE : ERR_CHECKPOINT_CRC;
+}
 
 /**
  * Stage one CHECKPOINT_PUT chunk (payload already passed checkRequest) into
@@ -24,20 +60,9 @@ export function checkpointReset(): void { active = false; total = 0; received = 
  * CHECKPOINT_MORE, CHECKPOINT_COMPLETE, ERR_CHECKPOINT_SEQUENCE or ERR_CHECKPOINT_CRC.
  */
 export function checkpointPutChunk(p: usize, payloadLength: i32, stage: usize, stageCapacity: u32): i32 {
-  let offset = chunkOffset(p);
-  let n = <u32>chunkLength(payloadLength);
-  if (offset == 0) {
-    if (chunkTotal(p) > stageCapacity) { active = false; return ERR_CHECKPOINT_SEQUENCE; }
-    active = true; total = chunkTotal(p); received = 0; expectedCrc = chunkBlobCrc(p);
-  } else if (!active || offset != received || chunkTotal(p) != total || chunkBlobCrc(p) != expectedCrc) {
-    active = false;
-    return ERR_CHECKPOINT_SEQUENCE;
-  }
-  memory.copy(stage + <usize>offset, chunkData(p), <usize>n);
-  received += n;
-  if (received < total) return CHECKPOINT_MORE;
-  active = false;
-  return crc32Update(0, stage, <i32>total) == expectedCrc ? CHECKPOINT_COMPLETE : ERR_CHECKPOINT_CRC;
+  if (!checkpointChunkFits(p, stageCapacity)) return ERR_CHECKPOINT_SEQUENCE;
+  memory.copy(stage + <usize>chunkOffset(p), chunkData(p), <usize>chunkLength(payloadLength));
+  return checkpointChunkStored(p, payloadLength);
 }
 
 /** Bytes staged so far in the current transfer. */

@@ -23,7 +23,7 @@ import {
 } from "./messages";
 import { CACHE_SLOT_BYTES, linkNextExpected, linkReset, WINDOW } from "./link";
 import { CHECKPOINT_COMPLETE, CHECKPOINT_MORE, checkpointPutChunk, checkpointReset } from "./checkpoint";
-import { CHECKPOINT_CHUNK_MAX, serveApplied, serveFrame, servedReply, SERVE_APPLY, SERVE_HELLO } from "./serve";
+import { CHECKPOINT_CHUNK_MAX, serveApplied, serveBoot, serveFrame, serveHelloSeq, servedReply, SERVE_APPLY, SERVE_HELLO } from "./serve";
 
 export {
   rxReset, rxPush, rxFeed, rxLastResult, rxVersion, rxType, rxSeq, rxPayload, rxPayloadLength, rxCount,
@@ -32,7 +32,7 @@ export {
 export {
   checkHeader, checkRequest, isSequenced, sampleKind, sampleEncoding, sampleLabel, sampleCount,
   sampleScale, sampleValues, sampleToF32, checkpointGetOffset, checkpointGetMaxLength,
-  chunkOffset, chunkTotal, chunkBlobCrc, chunkData, chunkLength,
+  chunkOffset, chunkTotal, chunkBlobCrc, chunkData, chunkLength, checkpointGetIsState, chunkIsState,
 } from "./messages";
 export {
   linkReset, linkAccept, linkCommit, linkCachedLength, linkCachedFrame, linkNextExpected,
@@ -132,6 +132,7 @@ export function simReset(firstSeq: u32): void {
   outLength = 0; appliedCount = 0; step = 0; configBytes = 0;
   linkReset(firstSeq);
   checkpointReset();
+  serveBoot();
   for (let i = 0; i < WEIGHT_BYTES; i++) store<u8>(WEIGHTS + <usize>i, <u8>(i * 7 + 3));
 }
 export function simOut(): usize { return OUT; }
@@ -222,7 +223,7 @@ export function simPush(byte: u32): i32 {
   if (rxPush(byte) != RX_FRAME) return 0;
   let before = outLength;
   let n = serveFrame();
-  if (n == SERVE_HELLO) n = simHello(rxSeq());
+  if (n == SERVE_HELLO) n = simHello(serveHelloSeq());
   else if (n == SERVE_APPLY) n = serveApplied(apply(rxType(), rxSeq(), rxPayload(), rxPayloadLength()));
   emit(servedReply(), n);
   return outLength - before;

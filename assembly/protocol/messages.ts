@@ -141,10 +141,16 @@ export function sampleToF32(p: usize, dst: usize): u32 {
 // ---- readers: CHECKPOINT_GET, CHECKPOINT_PUT ----
 //  GET: 0 offset u32 | 4 maxLength u16
 //  PUT / DATA: 0 offset u32 | 4 total u32 | 8 blobCrc u32 | 12 chunk bytes
+//  Bit 31 of every offset field names the blob (docs/protocol.md §5.13): 0 the
+//  weights checkpoint, 1 the full-state snapshot (CHUNK_STATE). Offsets are < 2^31.
 
-export function checkpointGetOffset(p: usize): u32 { return load<u32>(p); }
+export const CHUNK_STATE: u32 = 0x80000000;
+
+export function checkpointGetOffset(p: usize): u32 { return load<u32>(p) & ~CHUNK_STATE; }
+export function checkpointGetIsState(p: usize): bool { return (load<u32>(p) & CHUNK_STATE) != 0; }
 export function checkpointGetMaxLength(p: usize): u32 { return load<u16>(p, 4); }
-export function chunkOffset(p: usize): u32 { return load<u32>(p); }
+export function chunkOffset(p: usize): u32 { return load<u32>(p) & ~CHUNK_STATE; }
+export function chunkIsState(p: usize): bool { return (load<u32>(p) & CHUNK_STATE) != 0; }
 export function chunkTotal(p: usize): u32 { return load<u32>(p, 4); }
 export function chunkBlobCrc(p: usize): u32 { return load<u32>(p, 8); }
 export function chunkData(p: usize): usize { return p + <usize>CHUNK_FIXED; }
@@ -220,17 +226,27 @@ export function writePrediction(p: usize, label: i32, classCount: u32, scores: u
 /**
  * CHECKPOINT_DATA: 0 offset u32 | 4 total u32 | 8 blobCrc u32 | 12 chunk.
  * The chunk is cut to what fits MAX_PAYLOAD; the host reads its length from the frame.
+ * `offset` carries CHUNK_STATE for a snapshot chunk.
  */
 export function writeCheckpointData(
   p: usize, offset: u32, total: u32, blobCrc: u32, chunk: usize, chunkLength: i32,
 ): i32 {
+  chunkLength = writeChunkHead(p, offset, total, blobCrc, chunkLength);
+  memory.copy(p + <usize>CHUNK_FIXED, chunk, <usize>chunkLength);
+  return CHUNK_FIXED + chunkLength;
+}
+
+/**
+ * CHECKPOINT_DATA's fixed fields only; returns the chunk length that fits, whose
+ * bytes the caller writes at p + CHUNK_FIXED (a snapshot chunk may span two sources).
+ */
+export function writeChunkHead(p: usize, offset: u32, total: u32, blobCrc: u32, chunkLength: i32): i32 {
   if (chunkLength > MAX_PAYLOAD - CHUNK_FIXED) chunkLength = MAX_PAYLOAD - CHUNK_FIXED;
   if (chunkLength < 0) chunkLength = 0;
   store<u32>(p, offset);
   store<u32>(p, total, 4);
   store<u32>(p, blobCrc, 8);
-  memory.copy(p + <usize>CHUNK_FIXED, chunk, <usize>chunkLength);
-  return CHUNK_FIXED + chunkLength;
+  return chunkLength;
 }
 
 /** ACK: 0 nextExpected u16 | 2 reason u8 (ACK_APPLIED, ACK_GAP, ACK_DUPLICATE_UNCACHED) */

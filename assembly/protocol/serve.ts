@@ -7,7 +7,7 @@
 //
 //   if (rxPush(byte) == RX_FRAME) {
 //     let n = serveFrame();
-//     if (n == SERVE_HELLO) n = hello(rxSeq());
+//     if (n == SERVE_HELLO) n = hello(serveHelloSeq());
 //     else if (n == SERVE_APPLY) n = serveApplied(apply(rxType(), rxSeq(), rxPayload(), rxPayloadLength()));
 //     write(servedReply(), n);
 //   }
@@ -51,6 +51,19 @@ export const SERVE_APPLY: i32 = -2;
 export const CHECKPOINT_CHUNK_MAX: i32 = CACHE_SLOT_BYTES - (HEADER_BYTES + CHUNK_FIXED + CRC_BYTES + 2 + 1);
 
 let replyAt: usize = 0;
+/** Since boot, no HELLO_REQUEST answered and no request applied (§6.6). */
+let fresh = true;
+
+let helloSeq: u32 = 0;
+
+/** The device (re)booted: the next out-of-sequence request is answered with HELLO (§6.6). */
+export function serveBoot(): void { fresh = true; }
+
+/**
+ * After SERVE_HELLO: the header seq for the HELLO. The HELLO_REQUEST's tag, or
+ * 0 for a fresh device's unprompted HELLO (as at boot: hosts never use tag 0).
+ */
+export function serveHelloSeq(): u32 { return helloSeq; }
 
 /** Where the reply serveFrame built starts: the tx buffer, or a cached reply. */
 export function servedReply(): usize { return replyAt; }
@@ -69,14 +82,19 @@ export function serveFrame(): i32 {
     const detail = header == ERR_VERSION_MISMATCH ? PROTOCOL_VERSION : type;
     return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>header, detail));
   }
-  if (type == MSG_HELLO_REQUEST) return SERVE_HELLO;
+  if (type == MSG_HELLO_REQUEST) { fresh = false; helloSeq = seq; return SERVE_HELLO; }
   if (type == MSG_PING) {
     return txFinish(writePong(txBegin(MSG_PONG, seq), linkNextExpected(),
       rxCount(RX_FRAME), rxCount(ERR_BAD_CRC), rxCount(ERR_MALFORMED), rxCount(ERR_FRAME_TOO_LARGE)));
   }
   if (!isSequenced(type)) return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_UNKNOWN_TYPE, type));
   const verdict = linkAccept(seq);
-  if (verdict == LINK_APPLY) return SERVE_APPLY;
+  if (verdict == LINK_APPLY) { fresh = false; return SERVE_APPLY; }
+  // A fresh device has no cached replies and no idea of the host's numbers: a
+  // request out of its sequence means the host speaks to the device before a
+  // reset. HELLO (unprompted, so the host sees the reset) instead of an ACK
+  // that a host whose window straddles the wrap would take as "applied".
+  if (fresh) { helloSeq = 0; return SERVE_HELLO; }
   if (verdict == LINK_RESEND) {
     const n = linkCachedLength(seq);
     if (n > 0) {

@@ -9,9 +9,10 @@ import { confusionRecord, countConfusion, renderConfusion, type Confusion } from
 import { openJsonlWriter, renderSummary, summarizeFile, writeGoodnessPlot, type JsonlWriter } from '../logs/index.js';
 import { packageRoot } from '../paths.js';
 import { readCheckpointFile, writeCheckpointFile } from '../session/checkpoint-file.js';
-import { runStream, type RunResult } from '../session/run.js';
+import { runStream, type RunResult, type RunTarget } from '../session/run.js';
 import type { PredictMode, RecordSink, Session } from '../session/index.js';
-import { openSession, type DeviceFlags } from './device.js';
+import { RecoveringSession } from '../session/recovery.js';
+import { makeTransport, openSession, sessionOptions, type DeviceFlags } from './device.js';
 import { UsageError } from './errors.js';
 import { checkCheckpointShape } from './checkpoint-shape.js';
 import { resumedSink, type Resumed } from './resume.js';
@@ -46,6 +47,9 @@ export interface StreamFlags extends DeviceFlags, ModelFlags {
   drop?: string;
   classes?: string;
   saveCheckpoint?: string;
+  snapshotEvery?: string;
+  snapshotSeconds?: string;
+  maxResets?: string;
   loadCheckpoint?: string;
   append?: boolean;
   quiet?: boolean;
@@ -132,7 +136,7 @@ export function plannedSamples(source: CliSource, epochs: number, samples: numbe
 }
 
 /** Streams with a progress bar; the demo and `ffedge stream` share it. */
-export async function trainWithProgress(session: Session, source: CliSource, options: {
+export async function trainWithProgress(session: RunTarget, source: CliSource, options: {
   epochs: number; samples?: number; evalEvery: number; mode: PredictMode; quiet: boolean; signal?: AbortSignal;
 }): Promise<RunResult> {
   const perEpoch = source.samplesPerEpoch;
@@ -236,6 +240,11 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const seed = count('--seed', flags.seed) ?? 1;
   const epochs = count('--epochs', flags.epochs, 1) ?? 1;
   const samples = count('--samples', flags.samples, 1);
+  const snapshotEvery = count('--snapshot-every', flags.snapshotEvery, 1);
+  const snapshotSeconds = flags.snapshotSeconds === undefined ? undefined : Number(flags.snapshotSeconds);
+  if (snapshotSeconds !== undefined && !(snapshotSeconds > 0)) throw new UsageError(`--snapshot-seconds must be a number > 0, got ${JSON.stringify(flags.snapshotSeconds)}`);
+  const maxResets = count('--max-resets', flags.maxResets);
+  const recover = snapshotEvery !== undefined || snapshotSeconds !== undefined || maxResets !== undefined;
   // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
   const evalEvery = count('--eval-every', flags.evalEvery, 1) ?? 0;
   const mode = flags.predict ?? 'goodness';
@@ -278,6 +287,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let session: Session | undefined;
+  let recovering: RecoveringSession | undefined;
   for (const note of fileNotes(source)) say(note);
   if (classesJson !== undefined) {
     await writingTo('--log', classesPathFor(logPath), () => writeFileAtomicSync(classesPathFor(logPath), classesJson));
@@ -294,14 +304,25 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
       say(`loaded weights from ${flags.loadCheckpoint} (${checkpointIn.weights.length} B, CRC ${checkpointIn.crc.toString(16)})`
         + (stepOffset > 0 ? `; the log continues from step ${stepOffset}` : ''));
     }
+    if (recover) {
+      // From here on the session in use may change: a reset brings a new one (recovery.ts).
+      recovering = await RecoveringSession.adopt(session, {
+        connect: () => makeTransport(flags), config: model, session: sessionOptions(flags, sink),
+        ...(snapshotEvery !== undefined ? { snapshotEvery } : {}), ...(snapshotSeconds !== undefined ? { snapshotSeconds } : {}),
+        ...(maxResets !== undefined ? { maxResets } : {}),
+        onReset: (r) => say(`\ndevice reset (${r.reason.split(':')[0]}): restored the snapshot at sample ${r.fromSample}, training ${r.replayed} samples again`),
+      });
+    }
     say(`source ${source.name}; ${source.evalSet ? `evaluating on ${source.evalCount} held-out samples (${mode})` : 'no held-out samples'}; log ${logPath}`);
-    const run = await trainWithProgress(session, source, {
+    const run = await trainWithProgress(recovering ?? session, source, {
       epochs, evalEvery, mode, quiet, signal: abort.signal, ...(samples !== undefined ? { samples } : {}),
     });
+    if (recovering) session = recovering.session;
     const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, stepOffset + run.final.step) : undefined;
     if (confusion) await sink.append(confusionRecord(confusion));
     if (flags.saveCheckpoint) {
-      const checkpoint = await session.getCheckpoint();
+      const checkpoint = await (recovering ?? session).getCheckpoint();
+      if (recovering) session = recovering.session;
       const file = flags.saveCheckpoint;
       await writingTo('--save-checkpoint', file, () => writeCheckpointFile(file, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, steps: stepOffset + session!.step, device: { ...session!.device } }));
       say(`saved weights to ${file} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
@@ -314,6 +335,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
     if (confusion) process.stdout.write(`\n${renderConfusion(confusion)}\n`);
     const acc = run.final ? `, final accuracy ${run.final.accuracy.toFixed(3)} on ${run.final.n} held-out samples` : '';
     process.stdout.write(`\ntrained ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s)${acc}\n`);
+    if (recovering) process.stdout.write(`device resets: ${recovering.resets}; samples trained again from snapshots: ${recovering.replayed}\n`);
     process.stdout.write(`log:  ${logPath}\nplot: ${plotPath}\n`);
   } catch (err) {
     // Only once samples went out: a refused configure or checkpoint trained nothing to report.
@@ -323,6 +345,7 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     await session?.close().catch(() => undefined);
+    await recovering?.close().catch(() => undefined);
     if (!log.closed) await log.close().catch(() => undefined);
     await source.close?.();
   }

@@ -23,6 +23,7 @@ export const LearnerStatus = {
   SAMPLE_KIND: 15,
   CONTINUAL_OPTION: 16,
   DRIFT_NEEDS_PREQUENTIAL: 17,
+  SNAPSHOT_MISMATCH: 18,
 } as const;
 
 export type LearnerStatusCode = (typeof LearnerStatus)[keyof typeof LearnerStatus];
@@ -118,6 +119,10 @@ export function learnerError(code: number, detail: number): LearnerError {
     case S.DRIFT_NEEDS_PREQUENTIAL:
       return new ConfigError(
         'drift.signal "error" watches the prequential error, so it needs prequential: "goodness" or "head"; turn prequential on or use drift.signal "goodness"',
+        code, detail);
+    case S.SNAPSHOT_MISMATCH:
+      return new LearnerStateError(
+        `the state snapshot does not belong to this learner (this config's snapshot has ${detail} bytes): restore a snapshot made under the same config, or configure again`,
         code, detail);
     default:
       return new LearnerError(`the learner returned unknown status ${code} (detail ${detail}); the host and device builds may differ`, code, detail);

@@ -39,6 +39,14 @@ export interface CoreExports {
   replayBytes(): number;
   /** Samples in the replay buffer now. */
   replayFilled(): number;
+  /** Full-state snapshot (assembly/learner/snapshot.ts): bytes of the blob, 0 when unconfigured. */
+  snapshotBytes(): number;
+  snapshotCapture(): void;
+  snapshotBeginRestore(): void;
+  snapshotApply(): number;
+  snapshotHeaderPtr(): number;
+  snapshotHeaderBytes(): number;
+  arenaPtr(): number;
 }
 
 export const CORE_ABI_VERSION = 1;
@@ -289,6 +297,37 @@ export class Learner {
     }
     this.u8.set(bytes, this.exports.paramsPtr());
     this.check(this.exports.weightsLoaded(bytes.length));
+  }
+
+  /**
+   * The learner's whole state (parameters, optimizer moments and step, schedule,
+   * PRNG, traces, replay buffer and detector): importState() of it on a learner
+   * configured alike continues exactly as this one would (docs/protocol.md §5.13).
+   */
+  exportState(): Uint8Array {
+    this.requireConfig();
+    const e = this.exports;
+    e.snapshotCapture();
+    const headerBytes = e.snapshotHeaderBytes();
+    const out = new Uint8Array(e.snapshotBytes());
+    out.set(this.u8.subarray(e.snapshotHeaderPtr(), e.snapshotHeaderPtr() + headerBytes), 0);
+    out.set(this.u8.subarray(e.arenaPtr(), e.arenaPtr() + out.length - headerBytes), headerBytes);
+    return out;
+  }
+
+  /** Restores a blob from exportState() made under the same config; a refused blob leaves the learner unconfigured. */
+  importState(bytes: Uint8Array): void {
+    this.requireConfig();
+    const e = this.exports;
+    const size = e.snapshotBytes();
+    if (bytes.length !== size) {
+      throw new LearnerStateError(`the state snapshot has ${bytes.length} bytes; this config's has ${size}: restore a snapshot made under the same config`, LearnerStatus.SNAPSHOT_MISMATCH, size);
+    }
+    const headerBytes = e.snapshotHeaderBytes();
+    e.snapshotBeginRestore();
+    this.u8.set(bytes.subarray(0, headerBytes), e.snapshotHeaderPtr());
+    this.u8.set(bytes.subarray(headerBytes), e.arenaPtr());
+    this.check(e.snapshotApply());
   }
 
   /** Parameters as float32 (a copy). */

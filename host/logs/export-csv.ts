@@ -75,7 +75,8 @@ export function recordRows(record: LogRecord): Partial<Record<CsvColumn, unknown
     case 'drift':
     case 'prequential':
     case 'task-eval':
-    case 'continual-summary': {
+    case 'continual-summary':
+    case 'reset': {
       // Continual-learning records: the step column plus the rest as JSON in the meta column.
       const { type, t, ...rest } = record;
       return [{ type, t, step: 'step' in record ? record.step : undefined, meta: JSON.stringify(rest) }];

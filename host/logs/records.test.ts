@@ -43,10 +43,16 @@ test('the fields the session adds are declared and checked when present', () => 
   for (const [value, message] of cases) assert.throws(() => validateRecord(value), { name: 'LogRecordError', message });
 });
 
+const resetRec = { type: 'reset', t: 1, reset: 1, reason: 'LINK_DESYNC: unprompted HELLO', fromSample: 40, replayed: 13 };
+
+test('a reset record (host/session/recovery.ts) is valid', () => {
+  assert.deepEqual(validateRecord(resetRec), resetRec);
+});
+
 test('invalid records name the bad field', () => {
   const cases: [unknown, RegExp][] = [
     [[1], /must be a JSON object/],
-    [{ ...train, type: 'trian' }, /^type must be one of meta, train, eval, link, boundary, drift, prequential, task-eval, continual-summary, end, got "trian"/],
+    [{ ...train, type: 'trian' }, /^type must be one of meta, train, eval, link, boundary, drift, prequential, task-eval, continual-summary, end, reset, got "trian"/],
     [{ ...train, t: '2024' }, /^t must be a finite number/],
     [{ ...train, seq: -1 }, /^seq must be an integer >= 0, got -1/],
     [{ ...train, step: 1.5 }, /^step must be an integer/],
@@ -60,6 +66,9 @@ test('invalid records name the bad field', () => {
     [{ ...evalRec, perClass: [0.5, 2] }, /^perClass\[1\] must be in \[0, 1\]/],
     [{ ...link, retransmits: undefined }, /^retransmits must be a finite number/],
     [{ ...meta, config: 'x' }, /^config must be an object/],
+    [{ ...resetRec, reset: 0 }, /^reset must be an integer >= 1/],
+    [{ ...resetRec, replayed: -1 }, /^replayed must be an integer >= 0/],
+    [{ ...resetRec, reason: 3 }, /^reason must be a string/],
   ];
   for (const [value, re] of cases) assert.throws(() => validateRecord(value), { name: 'LogRecordError', message: re }, JSON.stringify(value));
 });

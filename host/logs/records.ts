@@ -36,7 +36,7 @@
 import { createReadStream } from 'node:fs';
 import type { PredictMode } from '../learner/learner.js';
 
-export const RECORD_TYPES = ['meta', 'train', 'eval', 'link', 'boundary', 'drift', 'prequential', 'task-eval', 'continual-summary', 'end'] as const;
+export const RECORD_TYPES = ['meta', 'train', 'eval', 'link', 'boundary', 'drift', 'prequential', 'task-eval', 'continual-summary', 'end', 'reset'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** Per-layer metrics of one training step; null = not measured by this rule / not finite. */
@@ -222,7 +222,26 @@ export interface LostReplyTrainRecord {
   sample?: number;
 }
 
-export type LogRecord = MetaRecord | TrainRecord | LostReplyTrainRecord | EvalRecord | LinkRecord | EndRecord | ContinualRecord;
+/**
+ * The device reset mid-run and the host recovered (host/session/recovery.ts):
+ * it restored the full-state snapshot taken after `fromSample` samples and
+ * trains samples fromSample.. again, so the `train` records that follow for
+ * those samples replace the ones written before this record.
+ */
+export interface ResetRecord {
+  type: 'reset';
+  t: number;
+  /** 1 for the first reset of the run. */
+  reset: number;
+  /** What gave the reset away, e.g. "LINK_DESYNC: unprompted HELLO ...". */
+  reason: string;
+  /** Samples in the restored snapshot (0: none yet, the device starts from its configured state). */
+  fromSample: number;
+  /** Samples sent since that snapshot, trained again now. */
+  replayed: number;
+}
+
+export type LogRecord = MetaRecord | TrainRecord | LostReplyTrainRecord | EvalRecord | LinkRecord | EndRecord | ContinualRecord | ResetRecord;
 
 /** A record that does not follow the schema; `path` names the offending field. */
 export class LogRecordError extends Error {
@@ -350,6 +369,11 @@ export function validateRecord(value: unknown): LogRecord {
       if (value.repliesLost !== undefined) integer(value, 'repliesLost', 0);
       counters(value, 'hostDropped', ['frames', 'badCrc', 'malformed', 'tooLarge'], false);
       counters(value, 'deviceDropped', ['framesOk', 'badCrc', 'malformed', 'tooLarge'], true);
+      break;
+    case 'reset':
+      integer(value, 'reset', 1);
+      for (const key of ['fromSample', 'replayed']) integer(value, key, 0);
+      if (typeof value.reason !== 'string') throw new LogRecordError('reason', 'must be a string');
       break;
     case 'boundary':
       for (const key of ['sample', 'step', 'task']) integer(value, key, 0);

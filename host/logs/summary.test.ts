@@ -153,3 +153,15 @@ test('reply-lost train records are counted, not averaged; the end record is summ
   assert.match(text, /3 train \(1 with the reply lost\)/);
   assert.match(text, /run stopped \(DeviceTimeoutError\): 3 samples trained for certain; up to 8 more sent past the last record may also have been trained/);
 });
+
+test('the summary counts device resets and the samples trained again from snapshots', () => {
+  const records: LogRecord[] = [
+    ...exampleLog(),
+    { type: 'reset', t: 5, reset: 1, reason: 'LINK_DESYNC: unprompted HELLO', fromSample: 40, replayed: 13 },
+    { type: 'reset', t: 6, reset: 2, reason: 'NOT_CONFIGURED: the device forgot its config', fromSample: 80, replayed: 7 },
+  ];
+  const s = summarize(records);
+  assert.deepEqual(s.resets, { count: 2, replayed: 20 });
+  assert.match(renderSummary(s), /Device resets: 2, recovered from snapshots; 20 samples trained again/);
+  assert.equal(summarize(exampleLog()).resets, null);
+});

@@ -110,6 +110,8 @@ export interface LogSummary {
   repliesLost: number;
   /** The run's closing record: how it ended, trained for certain, in doubt (null if the log has none). */
   end: EndRecord | null;
+  /** Device resets the host recovered from (`reset` records), and the samples it trained again from snapshots; null if none. */
+  resets: { count: number; replayed: number } | null;
 }
 
 /** Per-layer columns: one entry per train record that has the layer (NaN = null). */
@@ -130,6 +132,8 @@ export class SummaryBuilder {
   private readonly taskEvals: { afterTask: number; task: number; accuracy: number }[] = [];
   private readonly driftAlarms: number[] = [];
   private boundaries = 0;
+  private resets = 0;
+  private replayed = 0;
   private prequential: ContinualLogSummary['prequential'] = null;
   private continualSummary: ContinualSummaryRecord | null = null;
   private repliesLost = 0;
@@ -192,6 +196,10 @@ export class SummaryBuilder {
       case 'continual-summary':
         this.continualSummary = record;
         break;
+      case 'reset':
+        this.resets++;
+        this.replayed += record.replayed;
+        break;
     }
   }
 
@@ -253,6 +261,7 @@ export class SummaryBuilder {
       continual: this.continual(),
       repliesLost: this.repliesLost,
       end: this.end,
+      resets: this.resets > 0 ? { count: this.resets, replayed: this.replayed } : null,
     };
   }
 }
@@ -428,6 +437,10 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
     );
   }
   if (s.continual) out.push('', renderContinual(s.continual));
+  if (s.resets) {
+    out.push('', `Device resets: ${int(s.resets.count)}, recovered from snapshots; ${int(s.resets.replayed)} samples trained again ` +
+      '(their train records appear twice: the later one counts)');
+  }
   if (s.link) {
     const l = s.link;
     out.push(

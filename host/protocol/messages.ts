@@ -83,7 +83,17 @@ export interface GoodnessLayer {
 export type AckReason = 'applied' | 'gap' | 'duplicate-uncached';
 const ACK_REASONS: readonly AckReason[] = ['applied', 'gap', 'duplicate-uncached'];
 
+/**
+ * Which blob a checkpoint message is about (docs/protocol.md §5.13): the weights
+ * checkpoint, or the full-state snapshot (bit 31 of the offset field on the wire).
+ */
+export type CheckpointBlob = 'weights' | 'state';
+/** Bit 31 of a chunk's offset field: the chunk belongs to the full-state snapshot. */
+export const CHUNK_STATE = 0x80000000;
+
 export interface CheckpointChunk {
+  /** Absent means 'weights'. */
+  blob?: CheckpointBlob;
   offset: number;
   /** Length of the whole blob. */
   total: number;
@@ -97,7 +107,7 @@ export type Message =
   | { type: 'CONFIGURE'; config: Uint8Array }
   | ({ type: 'SAMPLE' } & Sample)
   | ({ type: 'INFER' } & Sample)
-  | { type: 'CHECKPOINT_GET'; offset: number; maxLength: number }
+  | { type: 'CHECKPOINT_GET'; offset: number; maxLength: number; blob?: CheckpointBlob }
   | ({ type: 'CHECKPOINT_PUT' } & CheckpointChunk)
   | { type: 'RESET' }
   | { type: 'PING' }
@@ -191,15 +201,21 @@ function encodeSample(sample: Sample): Uint8Array {
   return w.bytes;
 }
 
+/** The offset field: the offset with bit 31 naming the blob. */
+function offsetField(offset: number, blob: CheckpointBlob | undefined): number {
+  checkUint('offset', offset, CHUNK_STATE - 1);
+  return blob === 'state' ? (offset | CHUNK_STATE) >>> 0 : offset;
+}
+
 function encodeChunk(chunk: CheckpointChunk): Uint8Array {
-  checkUint('offset', chunk.offset, 0xffffffff);
+  const field = offsetField(chunk.offset, chunk.blob);
   checkUint('total', chunk.total, 0xffffffff);
   checkUint('blobCrc', chunk.blobCrc, 0xffffffff);
   if (chunk.offset + chunk.data.length > chunk.total) {
     throw new TypeError(`chunk [${chunk.offset}, +${chunk.data.length}) runs past total ${chunk.total}`);
   }
   const w = new Writer(CHUNK_FIXED + chunk.data.length);
-  w.view.setUint32(0, chunk.offset, true);
+  w.view.setUint32(0, field, true);
   w.view.setUint32(4, chunk.total, true);
   w.view.setUint32(8, chunk.blobCrc, true);
   w.bytes.set(chunk.data, CHUNK_FIXED);
@@ -222,10 +238,10 @@ export function encodePayload(message: Message): Uint8Array {
     case 'INFER':
       return encodeSample(message);
     case 'CHECKPOINT_GET': {
-      checkUint('offset', message.offset, 0xffffffff);
+      const field = offsetField(message.offset, message.blob);
       checkUint('maxLength', message.maxLength, 0xffff);
       const w = new Writer(6);
-      w.view.setUint32(0, message.offset, true);
+      w.view.setUint32(0, field, true);
       w.view.setUint16(4, message.maxLength, true);
       return w.bytes;
     }
@@ -387,11 +403,14 @@ function littleEndianI16(buffer: ArrayBuffer, count: number): Int16Array {
 
 function decodeChunk(payload: Uint8Array, view: DataView, seq?: number): CheckpointChunk {
   if (payload.length < CHUNK_FIXED) fail(ErrorCode.MALFORMED, seq, 'checkpoint chunk shorter than its fixed fields');
-  const offset = view.getUint32(0, true);
+  const field = view.getUint32(0, true);
+  const offset = field & (CHUNK_STATE - 1);
   const total = view.getUint32(4, true);
   const data = payload.slice(CHUNK_FIXED);
   if (offset + data.length > total) fail(ErrorCode.MALFORMED, seq, 'checkpoint chunk runs past total');
-  return { offset, total, blobCrc: view.getUint32(8, true), data };
+  const chunk: CheckpointChunk = { offset, total, blobCrc: view.getUint32(8, true), data };
+  if (field & CHUNK_STATE) chunk.blob = 'state';
+  return chunk;
 }
 
 function ascii(bytes: Uint8Array): string {
@@ -423,7 +442,10 @@ export function decodePayload(type: number, payload: Uint8Array, seq?: number): 
       return { type: name, ...decodeSample(payload, view, seq) };
     case 'CHECKPOINT_GET':
       need(6, name);
-      return { type: name, offset: view.getUint32(0, true), maxLength: view.getUint16(4, true) };
+      const field = view.getUint32(0, true);
+      const get: MessageOf<'CHECKPOINT_GET'> = { type: name, offset: field & (CHUNK_STATE - 1), maxLength: view.getUint16(4, true) };
+      if (field & CHUNK_STATE) get.blob = 'state';
+      return get;
     case 'CHECKPOINT_PUT':
     case 'CHECKPOINT_DATA':
       return { type: name, ...decodeChunk(payload, view, seq) };

@@ -5,7 +5,7 @@
 //
 // Non-goals: the file format (checkpoint-file.ts), resuming a broken transfer.
 
-import { crc32, encodePayload, ErrorCode, ProtocolError, type MessageOf } from '../protocol/index.js';
+import { crc32, encodePayload, ErrorCode, ProtocolError, type CheckpointBlob, type MessageOf } from '../protocol/index.js';
 import type { Link } from './link.js';
 import { pipeline } from './pipeline.js';
 import { expectReply } from './replies.js';
@@ -21,12 +21,22 @@ function* offsets(start: number, end: number, step: number): Generator<number> {
   for (let offset = start; offset < end; offset += step) yield offset;
 }
 
-/** Downloads the weights in chunks and checks their CRC-32. */
-export async function downloadCheckpoint(link: Link, onProgress?: TransferProgress): Promise<Checkpoint> {
+/**
+ * Downloads the weights (or, with blob 'state', the full-state snapshot: §5.13)
+ * in chunks and checks their CRC-32.
+ */
+export async function downloadCheckpoint(link: Link, onProgress?: TransferProgress, blob: CheckpointBlob = 'weights'): Promise<Checkpoint> {
   const fetch = async (offset: number, maxLength: number): Promise<MessageOf<'CHECKPOINT_DATA'>> => {
     for (;;) {
-      const c = await link.request({ type: 'CHECKPOINT_GET', offset, maxLength });
+      const c = await link.request(blob === 'state'
+        ? { type: 'CHECKPOINT_GET', offset, maxLength, blob }
+        : { type: 'CHECKPOINT_GET', offset, maxLength });
       const d = expectReply(c, 'CHECKPOINT_DATA', link.device);
+      if (d && (d.blob ?? 'weights') !== blob) {
+        throw new ProtocolError(ErrorCode.MALFORMED, undefined, {
+          context: `asked for the ${blob} blob, the device sent ${d.blob ?? 'weights'} (a device build without full-state snapshots: update its firmware)`,
+        });
+      }
       if (d) return d; // a lost reply: CHECKPOINT_GET is idempotent, ask again
     }
   };
@@ -63,8 +73,14 @@ export async function downloadCheckpoint(link: Link, onProgress?: TransferProgre
   return { weights, crc };
 }
 
-/** Uploads weights (from downloadCheckpoint) for the configured model; the device applies them whole or not at all. */
-export async function uploadCheckpoint(link: Link, weights: Uint8Array, onProgress?: TransferProgress): Promise<void> {
+/**
+ * Uploads weights (from downloadCheckpoint) for the configured model; the device
+ * applies them whole or not at all. With blob 'state', a full-state snapshot: the
+ * device is unconfigured until it is whole and checked (§5.13).
+ */
+export async function uploadCheckpoint(
+  link: Link, weights: Uint8Array, onProgress?: TransferProgress, blob: CheckpointBlob = 'weights',
+): Promise<void> {
   const total = weights.length;
   const blobCrc = crc32(weights);
   const chunk = link.device!.maxPayload - PUT_FIXED_BYTES;
@@ -74,7 +90,10 @@ export async function uploadCheckpoint(link: Link, weights: Uint8Array, onProgre
   const chunks = total === 0 ? [0] : offsets(0, total, chunk);
   await pipeline(link, chunks, async (offset) => {
     const data = weights.subarray(offset, Math.min(total, offset + chunk));
-    await link.request({ type: 'CHECKPOINT_PUT', offset, total, blobCrc, data }).then((c) => {
+    const put = blob === 'state'
+      ? { type: 'CHECKPOINT_PUT' as const, offset, total, blobCrc, data, blob }
+      : { type: 'CHECKPOINT_PUT' as const, offset, total, blobCrc, data };
+    await link.request(put).then((c) => {
       expectReply(c, 'ACK', link.device);
       sent += data.length;
       onProgress?.(sent, total);

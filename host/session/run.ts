@@ -8,10 +8,20 @@
 
 import type { LinkRecord } from '../logs/records.js';
 import type { Sample } from '../sources/sample.js';
-import type { Session } from './session.js';
-import type { EvalResult, PredictMode, TrainResult } from './types.js';
+import type { EvalResult, PredictMode, StreamSummary, TrainResult } from './types.js';
 
 type Samples = Iterable<Sample> | AsyncIterable<Sample>;
+
+/** What a run needs of a session: a Session, or a RecoveringSession (recovery.ts) that survives device resets. */
+export interface RunTarget {
+  readonly step: number;
+  trainStream(samples: Samples, options: { limit?: number; signal?: AbortSignal; onResult?: (result: TrainResult) => void }): Promise<StreamSummary>;
+  evaluate(samples: Samples, options: { mode?: PredictMode }): Promise<EvalResult>;
+  logLinkStats(): Promise<LinkRecord>;
+  linkRecord(): LinkRecord;
+  /** Writes the `end` record that closes a run. */
+  logEnd(error?: Error, reason?: string): Promise<void>;
+}
 
 export interface RunPlan {
   /** A fresh pass over the training data for epoch e (0-based). */
@@ -58,7 +68,7 @@ function resumable(samples: Samples): { view: AsyncIterable<Sample>; close: () =
   };
 }
 
-export async function runStream(session: Session, plan: RunPlan): Promise<RunResult> {
+export async function runStream(session: RunTarget, plan: RunPlan): Promise<RunResult> {
   let result: RunResult;
   try {
     result = await run(session, plan);
@@ -70,7 +80,7 @@ export async function runStream(session: Session, plan: RunPlan): Promise<RunRes
   return result;
 }
 
-async function run(session: Session, plan: RunPlan): Promise<RunResult> {
+async function run(session: RunTarget, plan: RunPlan): Promise<RunResult> {
   const epochs = plan.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 1) throw new TypeError(`epochs must be a positive integer, got ${plan.epochs}`);
   const evalEvery = plan.evalEvery ?? 0;

@@ -124,8 +124,8 @@ export class Session {
   }
 
   /** Writes the `end` record closing a run: trained for certain, in doubt, and why it ended (`error`, or `reason`). */
-  async logEnd(error?: Error, reason?: string): Promise<void> {
-    await this.record(endRecord(this.samplesTrained, this.inDoubt, error, reason));
+  async logEnd(error?: Error, reason?: string, trained = this.samplesTrained): Promise<void> {
+    await this.record(endRecord(trained, this.inDoubt, error, reason));
   }
 
   /** The fatal error that ended the session, if any. */
@@ -338,6 +338,31 @@ export class Session {
     if (!(weights instanceof Uint8Array)) throw new TypeError('weights must be a Uint8Array');
     await this.drain();
     await uploadCheckpoint(this.link, weights, onProgress);
+  }
+
+  /**
+   * Downloads the device's full-state snapshot (docs/protocol.md §5.13): a device
+   * configured alike and restored from it continues exactly as this one would.
+   */
+  async getSnapshot(onProgress?: (bytes: number, total: number) => void): Promise<Checkpoint> {
+    await this.drain();
+    return downloadCheckpoint(this.link, onProgress, 'state');
+  }
+
+  /** Restores a snapshot from getSnapshot() made under the same config; the device is unconfigured until it is whole. */
+  async putSnapshot(state: Uint8Array, onProgress?: (bytes: number, total: number) => void): Promise<void> {
+    if (!(state instanceof Uint8Array)) throw new TypeError('state must be a Uint8Array');
+    await this.drain();
+    await uploadCheckpoint(this.link, state, onProgress, 'state');
+  }
+
+  /**
+   * Numbers the next sample `index` (TrainResult.index, the log's `sample`): a
+   * session that continues a run after a device reset (recovery.ts) goes on counting.
+   */
+  continueAt(index: number): void {
+    if (!Number.isSafeInteger(index) || index < 0) throw new TypeError(`index must be a non-negative integer, got ${index}`);
+    this.samplesSubmitted = index;
   }
 
   /** Returns the device's learner to "not configured". */

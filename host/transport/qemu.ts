@@ -43,6 +43,11 @@ export class QemuTransport extends TransportBase {
     this.description = `QEMU ${board.machine} (${this.elf})`;
   }
 
+  /** The QEMU process id while the board runs (tests kill it to emulate a board reset). */
+  get pid(): number | undefined {
+    return this.qemu?.process.pid;
+  }
+
   protected async doOpen(): Promise<void> {
     if (!existsSync(this.elf)) {
       throw new TransportError('missing-file', `firmware ${this.elf} does not exist: build it with make -C firmware-targets/${this.options.board ?? 'cortex-m4-qemu'} (toolchains: scripts/setup-toolchains.sh)`);

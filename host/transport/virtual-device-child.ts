@@ -53,8 +53,10 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-const [wasmPath, ramArg = '0', kindArg = '0'] = process.argv.slice(2);
-if (!wasmPath) fail(2, 'usage: virtual-device-child.js WASM_PATH [RAM_LIMIT_BYTES] [RUNTIME_KIND]');
+const [wasmPath, ramArg = '0', kindArg = '0', firstSeqArg = '0'] = process.argv.slice(2);
+if (!wasmPath) fail(2, 'usage: virtual-device-child.js WASM_PATH [RAM_LIMIT_BYTES] [RUNTIME_KIND] [FIRST_SEQ]');
+const firstSeq = Number(firstSeqArg);
+if (!Number.isInteger(firstSeq) || firstSeq < 0 || firstSeq > 0xffff) fail(2, `FIRST_SEQ must be a u16, got ${firstSeqArg}`);
 const ramLimit = Number(ramArg);
 const runtimeKind = Number(kindArg);
 if (!Number.isInteger(ramLimit) || ramLimit < 0 || ramLimit > 0xffffffff) fail(2, `RAM_LIMIT_BYTES must be an integer >= 0, got ${ramArg}`);
@@ -88,6 +90,7 @@ const setGlobal = (name: string, value: number): void => {
 };
 setGlobal('ram_limit_bytes', ramLimit);
 setGlobal('runtime_kind', runtimeKind);
+setGlobal('link_first_seq', firstSeq);
 let code = 0;
 try {
   (exports._start as () => void)();

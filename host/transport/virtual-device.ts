@@ -31,6 +31,11 @@ export interface VirtualDeviceOptions {
   ramLimitBytes?: number;
   /** HELLO runtime name: 0 ff-edge/wasi (default), 1 linux-edge, 2 cortex-m4. */
   runtimeKind?: number;
+  /**
+   * Test hook: the sequence number the device's link starts at after boot
+   * (default 0), to exercise the host's u16 wrap without 65,536 requests first.
+   */
+  firstSeq?: number;
   /** After close() ends stdin, kill the process if it is still alive after this long (default 1000 ms). */
   killAfterMs?: number;
   /**
@@ -55,7 +60,10 @@ export function deviceChildArgs(options: VirtualDeviceOptions): string[] {
   if (!existsSync(VIRTUAL_DEVICE_CHILD)) {
     throw new TransportError('missing-file', `${VIRTUAL_DEVICE_CHILD} does not exist: build the host with npm run build:ts`);
   }
-  return [VIRTUAL_DEVICE_CHILD, wasm, String(ram), String(kind)];
+  const first = options.firstSeq ?? 0;
+  if (!Number.isInteger(first) || first < 0 || first > 0xffff) throw new TypeError(`options.firstSeq must be a u16, got ${options.firstSeq}`);
+  const args = [VIRTUAL_DEVICE_CHILD, wasm, String(ram), String(kind)];
+  return first === 0 ? args : [...args, String(first)];
 }
 
 /** Keeps the last few kilobytes a child printed on stderr, for error messages. */
