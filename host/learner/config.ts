@@ -123,22 +123,25 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 
 export const PREQUENTIAL_MODES = ["off", "goodness", "head"] as const;
 export const REPLAY_MODES = ["off", "reservoir", "class-balanced"] as const;
-export const REPLAY_STORAGES = ["raw", "latent"] as const;
+/** Index = the REPLAY_STORAGE slot: "raw" int8, "latent" (refused), "int4" raw in 4 bits. */
+export const REPLAY_STORAGES = ["raw", "latent", "int4"] as const;
 export const DRIFT_DETECTORS = ["off", "page-hinkley"] as const;
 export const DRIFT_SIGNALS = ["error", "goodness"] as const;
 export const DRIFT_REACTIONS = ["none", "restart-schedule"] as const;
 
 /**
  * A buffer of past samples trained again between new ones. Stored raw as
- * int8 with one scale per sample (replay.storage "raw"; "latent" is refused
- * by this device build). Not part of a checkpoint: it starts empty after
+ * int8 with one scale per sample (replay.storage "raw"), or as 4-bit codes
+ * with one range per sample ("int4": twice the samples in the same bytes, 16
+ * levels per value); "latent" is refused by this device build. Not part of a checkpoint: it starts empty after
  * configure and after weights are loaded.
  */
 export interface ReplayConfig {
   /** "reservoir": Vitter's algorithm R; "class-balanced": per-class quotas (Chrysakis & Moens 2020). */
   mode: (typeof REPLAY_MODES)[number];
-  /** Samples the buffer holds (1..65535); each takes 8 + inputSize (rounded up to 4) bytes. */
+  /** Samples the buffer holds (1..65535); each takes 8 + inputSize (rounded up to 4) bytes ("int4": 12 + ceil(inputSize / 2), rounded up to 4). */
   capacity: number;
+  /** "raw" (default, int8) or "int4". */
   storage?: (typeof REPLAY_STORAGES)[number];
   /** Layer k whose activities are stored for storage "latent". */
   latentLayer?: number;

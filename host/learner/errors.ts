@@ -132,7 +132,7 @@ function continualMessage(detail: number): string {
     [S.PREQUENTIAL]: 'use "off", "goodness" (not with negatives "hybrid") or "head" (needs softmaxHead: true, or an output-layer rule)',
     [S.REPLAY_MODE]: 'use "off", "reservoir" or "class-balanced" (class-balanced needs labels: not with negatives "hybrid" or "ed")',
     [S.REPLAY_CAPACITY]: "give the buffer 1..65535 samples",
-    [S.REPLAY_STORAGE]: 'this device stores replayed samples raw only: use storage "raw" (latent replay is not built)',
+    [S.REPLAY_STORAGE]: 'this device stores replayed samples raw only: use storage "raw" (int8) or "int4" (latent replay is not built)',
     [S.REPLAY_RATIO]: "use a ratio from 0 to 64 replayed samples per streamed sample",
     [S.DRIFT_DETECTOR]: 'use "off" or "page-hinkley"',
     [S.DRIFT_SIGNAL]: 'use "error" or "goodness"',
