@@ -99,3 +99,9 @@ test("int4 replay storage: half-size slots (12 + D/2 bytes), replay still keeps 
   console.log(`task 1 accuracy after task 2: fine-tune ${acc(fine).toFixed(3)}, int4 replay (32 samples) ${acc(learner).toFixed(3)}`);
   assert.ok(acc(learner) > acc(fine), `int4 replay ${acc(learner)} vs fine-tune ${acc(fine)}`);
 });
+
+test("seenLabelsOnly: refused for a rule that reads no label overlay (pepita), with a message naming the option", async () => {
+  const learner = await Learner.load();
+  assert.throws(() => learner.configure({ inputSize: D, classes: C, layers: [16, C], algorithm: "pepita", seenLabelsOnly: true }), /seenLabelsOnly/);
+  learner.configure({ ...base, seenLabelsOnly: true }); // ff: accepted
+});

@@ -179,6 +179,7 @@ export const enum Flag {
   SKIP_FIRST_LAYER = 1, // goodness prediction ignores layer 1 (Hinton 2022)
   SOFTMAX_HEAD = 2, // train a softmax head on a neutral-label pass
   SYMMETRIC_LOSS = 4, // SymBa pair loss instead of the thresholded one (goodness.ts)
+  SEEN_LABELS = 8, // negatives and goodness prediction over labels trained so far (seen-labels.ts)
 }
 
 /** The config area: written by the host, read by configure(). */

@@ -107,7 +107,7 @@ export function learnerError(code: number, detail: number): LearnerError {
       return new ConfigError(
         `${slotName(detail)} does not go with the other options (hybrid negatives need imageWidth*imageHeight = inputSize and softmaxHead; overlay "replace" needs inputSize > classes; ` +
         `"pepita", "pepita-mirror", "backprop" and "feedback-alignment" end in an output layer of \`classes\` units and have no softmaxHead; ` +
-        `"ed" needs softmaxHead, "spiking-ff" has none; negatives other than "random", peerWeight and loss "symba" are for "ff" (negatives also "hebbian-ff", "backprop-ff"))`,
+        `"ed" needs softmaxHead, "spiking-ff" has none; seenLabelsOnly needs a rule that reads the label overlay and label negatives; negatives other than "random", peerWeight and loss "symba" are for "ff" (negatives also "hebbian-ff", "backprop-ff"))`,
         code, detail);
     case S.SAMPLE_KIND:
       return new SampleError(
