@@ -6,6 +6,11 @@
 //   split-IMU    class-incremental, 5 gestures one per task;
 //                fine-tune, and replay in a buffer of <= 16 KiB: ACC >= 80%
 //   rules        ff, hebbian-ff, pepita, backprop, each with the same buffer
+//   ff family    ff and hebbian-ff draw hard negatives among the labels seen so far
+//                and predict among them (LearnerConfig.seenLabelsOnly); --plain-ff: not
+//   joint        the same samples as one task (all classes shuffled together):
+//                the one-pass accuracy of the rule and model, the ceiling replay
+//                is measured against (BWT/FWT n/a: one task)
 //
 // The buffer's capacity is the most samples the byte budget holds for the
 // storage code (assembly/learner/replay.ts: slot bytes + 2 counters per
@@ -31,11 +36,11 @@ import { runConfig, RULES, type StrategyOptions } from '../continual/strategies.
 import type { Scenario } from '../continual/scenarios.js';
 
 /** ratio: the replay ratio measured best for the scenario (docs/continual.md), unless --ratio. */
-interface Target { name: string; source: 'mnist' | 'imu'; bufferBytes: number; acc: number; bwt: number | null; layers: number[]; ratio: number; trainSize?: string }
+interface Target { name: string; source: 'mnist' | 'imu'; bufferBytes: number; acc: number; bwt: number | null; layers: number[]; ratio: number; trainSize?: string; evalSamples?: string }
 
 const TARGETS: Target[] = [
   { name: 'split-IMU (5 gestures, 1 per task)', source: 'imu', bufferBytes: 16 * 1024, acc: 0.8, bwt: null, layers: [64, 32], ratio: 4, trainSize: '2000' },
-  { name: 'split-MNIST (5 x 2 digits)', source: 'mnist', bufferBytes: 64 * 1024, acc: 0.85, bwt: -0.1, layers: [500, 500], ratio: 2 },
+  { name: 'split-MNIST (5 x 2 digits)', source: 'mnist', bufferBytes: 64 * 1024, acc: 0.85, bwt: -0.1, layers: [500, 500], ratio: 2, evalSamples: '2004' },
 ];
 
 /** Bytes of one stored sample (assembly/learner/replay.ts: replaySlotBytes). */
@@ -57,17 +62,22 @@ const program = new Command('node dist/host/bench/continual.js')
   .addOption(new Option('--storage <code>', 'replay storage (int4: twice the samples in the same bytes)').choices(['raw', 'int4']).default('int4'))
   .addOption(new Option('--mode <mode>', 'replay buffer').choices(['reservoir', 'class-balanced']).default('reservoir'))
   .option('--ratio <r>', 'replayed samples per streamed sample (default: IMU 4, MNIST 2)')
-  .option('--skip-fine-tune', 'replay runs only')
+  .option('--skip-fine-tune', 'replay runs only (no fine-tune, no joint)')
+  .option('--no-joint', 'skip the joint run (all classes in one task: the one-pass upper bound)')
   .option('--budget <seconds>', 'start no run after this many seconds (a started run finishes)', '3600')
+  .option('--model <json>', 'LearnerConfig fields over the scenario\'s model, e.g. \'{"negatives":"random","learningRate":0.003}\'', '{}')
+  .option('--plain-ff', 'ff and hebbian-ff with the default random negatives over all labels (default: hard negatives over seen labels only)')
   .option('--json', 'print the rows as JSON too');
 const opts = program.parse().opts<{
   only?: 'mnist' | 'imu'; rules: string; storage: 'raw' | 'int4'; mode: 'reservoir' | 'class-balanced'; ratio?: string;
-  skipFineTune?: boolean; budget: string; json?: boolean;
+  skipFineTune?: boolean; joint: boolean; budget: string; model: string; plainFf?: boolean; json?: boolean;
 }>();
 const rules = opts.rules.split(',').map((s) => s.trim()).filter(Boolean);
 for (const r of rules) if (!(RULES as readonly string[]).includes(r)) program.error(`--rules: unknown rule ${JSON.stringify(r)}: use ${RULES.join(', ')}`);
 const ratioFlag = opts.ratio === undefined ? undefined : Number(opts.ratio);
 if (ratioFlag !== undefined && !(ratioFlag >= 0 && ratioFlag <= 64)) program.error(`--ratio must be a number in [0, 64]; got ${opts.ratio}`);
+let overrides: Partial<LearnerConfig> = {};
+try { overrides = JSON.parse(opts.model) as Partial<LearnerConfig>; } catch (err) { program.error(`--model must be a JSON object of LearnerConfig fields: ${(err as Error).message}`); }
 const budget = Number(opts.budget);
 if (!(budget > 0)) program.error(`--budget must be seconds > 0; got ${opts.budget}`);
 
@@ -88,22 +98,28 @@ const skipped: string[] = [];
 const session = await openSession({}, undefined, true);
 try {
   for (const target of TARGETS.filter((t) => !opts.only || t.source === opts.only)) {
-    const flags: ContinualFlags = { scenario: 'class-incremental', source: target.source, strategies: 'replay', rules: 'ff', ...(target.trainSize ? { trainSize: target.trainSize } : {}) };
+    const flags: ContinualFlags = { scenario: 'class-incremental', source: target.source, strategies: 'replay', rules: 'ff', ...(target.trainSize ? { trainSize: target.trainSize } : {}), ...(target.evalSamples ? { evalSamples: target.evalSamples } : {}) };
     const scenario: Scenario = await buildScenario(flags, 1);
+    // The same samples as one task, shuffled: what one pass of the rule reaches without any forgetting to undo.
+    const jointScenario: Scenario = await buildScenario({ ...flags, tasks: Array.from({ length: scenario.classes }, (_, c) => c).join(',') }, 1);
     const ratio = ratioFlag ?? target.ratio;
     const capacity = capacityFor(target.bufferBytes, scenario.inputSize, scenario.classes, opts.storage);
     const options: StrategyOptions = { replayCapacity: capacity, replayRatio: ratio, replayMode: opts.mode, replayStorage: opts.storage, prequential: 'goodness' };
-    const model: LearnerConfig = { inputSize: scenario.inputSize, classes: scenario.classes, layers: target.layers };
+    const model: LearnerConfig = { inputSize: scenario.inputSize, classes: scenario.classes, layers: target.layers, ...overrides };
     process.stderr.write(`${target.name}: ${scenario.length} samples per run; replay ${opts.mode}, ${capacity} samples (${opts.storage}), ratio ${ratio}\n`);
     for (const rule of rules) {
-      for (const strategy of opts.skipFineTune ? ['replay'] : ['fine-tune', 'replay']) {
-        const config = runConfig(model, strategy, rule, options);
+      const strategies = opts.skipFineTune ? ['replay'] : [...(opts.joint ? ['joint'] : []), 'fine-tune', 'replay'];
+      for (const strategy of strategies) {
+        // FF family: hard negatives drawn among the labels seen so far, prediction over them (measured best, docs/continual.md).
+        const ffFamily = rule === 'ff' || rule === 'hebbian-ff';
+        const ruleModel: LearnerConfig = ffFamily && !opts.plainFf ? { negatives: 'hard', seenLabelsOnly: true, ...model } : model;
+        const config = runConfig(ruleModel, strategy === 'joint' ? 'fine-tune' : strategy, rule, options);
         const bytes = strategy === 'replay' ? await deviceReplayBytes(config) : 0;
         if (bytes > target.bufferBytes) throw new Error(`replay buffer of ${bytes} B is over the ${target.bufferBytes} B target: capacityFor() disagrees with the device's slot size`);
         const row: Row = { target, rule, strategy, capacity: strategy === 'replay' ? capacity : 0, ratio, bytes, result: null };
         rows.push(row);
         if (elapsed() > budget) { skipped.push(`${target.source} ${strategy} ${rule}`); continue; }
-        row.result = await runScenario(session, scenario, config);
+        row.result = await runScenario(session, strategy === 'joint' ? jointScenario : scenario, config);
         const m = row.result.metrics;
         process.stderr.write(`  ${strategy} ${rule}: ACC ${pct(m.acc)}% BWT ${pts(m.bwt)} FWT ${pts(m.fwt)} (${row.result.seconds.toFixed(0)} s)\n`);
       }
@@ -135,7 +151,7 @@ for (const target of TARGETS) {
   ) + '\n');
 }
 if (skipped.length) process.stdout.write(`\nnot run (--budget ${budget} s spent): ${skipped.join('; ')}\n`);
-process.stdout.write(`\n${elapsed().toFixed(0)} s; replay ${opts.mode}, storage ${opts.storage}, ratio ${ratioFlag ?? TARGETS.map((t) => `${t.source} ${t.ratio}`).join(', ')}; seed 1; metrics: Lopez-Paz & Ranzato 2017 (GEM)\n`);
+process.stdout.write(`\n${elapsed().toFixed(0)} s; ${opts.plainFf ? 'ff family: random negatives over all labels' : 'ff family: hard negatives and prediction over seen labels'}; replay ${opts.mode}, storage ${opts.storage}, ratio ${ratioFlag ?? TARGETS.map((t) => `${t.source} ${t.ratio}`).join(', ')}; seed 1; metrics: Lopez-Paz & Ranzato 2017 (GEM)\n`);
 if (opts.json) {
   process.stdout.write(JSON.stringify(rows.map((r) => ({
     scenario: r.target.source, rule: r.rule, strategy: r.strategy, capacity: r.capacity, ratio: r.ratio, bytes: r.bytes,
