@@ -35,12 +35,12 @@ import { runScenario, type ScenarioResult } from '../continual/runner.js';
 import { runConfig, RULES, type StrategyOptions } from '../continual/strategies.js';
 import type { Scenario } from '../continual/scenarios.js';
 
-/** ratio: the replay ratio measured best for the scenario (docs/continual.md), unless --ratio. */
-interface Target { name: string; source: 'mnist' | 'imu'; bufferBytes: number; acc: number; bwt: number | null; layers: number[]; ratio: number; trainSize?: string; evalSamples?: string }
+/** ratio: per rule, the replay ratio measured best for the scenario (docs/continual.md), unless --ratio. */
+interface Target { name: string; source: 'mnist' | 'imu'; bufferBytes: number; acc: number; bwt: number | null; layers: number[]; ratio: Record<string, number>; trainSize?: string; evalSamples?: string }
 
 const TARGETS: Target[] = [
-  { name: 'split-IMU (5 gestures, 1 per task)', source: 'imu', bufferBytes: 16 * 1024, acc: 0.8, bwt: null, layers: [64, 32], ratio: 4, trainSize: '2000' },
-  { name: 'split-MNIST (5 x 2 digits)', source: 'mnist', bufferBytes: 64 * 1024, acc: 0.85, bwt: -0.1, layers: [500, 500], ratio: 2, evalSamples: '2004' },
+  { name: 'split-IMU (5 gestures, 1 per task)', source: 'imu', bufferBytes: 16 * 1024, acc: 0.8, bwt: null, layers: [64, 32], ratio: { ff: 8, 'hebbian-ff': 8, pepita: 4, backprop: 4 }, trainSize: '2000' },
+  { name: 'split-MNIST (5 x 2 digits)', source: 'mnist', bufferBytes: 64 * 1024, acc: 0.85, bwt: -0.1, layers: [500, 500], ratio: { ff: 2, 'hebbian-ff': 2, pepita: 2, backprop: 2 }, evalSamples: '2004' },
 ];
 
 /** Bytes of one stored sample (assembly/learner/replay.ts: replaySlotBytes). */
@@ -61,7 +61,7 @@ const program = new Command('node dist/host/bench/continual.js')
   .option('--rules <list>', 'rules to run', RULES.join(','))
   .addOption(new Option('--storage <code>', 'replay storage (int4: twice the samples in the same bytes)').choices(['raw', 'int4']).default('int4'))
   .addOption(new Option('--mode <mode>', 'replay buffer').choices(['reservoir', 'class-balanced']).default('reservoir'))
-  .option('--ratio <r>', 'replayed samples per streamed sample (default: IMU 4, MNIST 2)')
+  .option('--ratio <r>', 'replayed samples per streamed sample (default per rule: IMU ff family 8, pepita/backprop 4; MNIST 2)')
   .option('--skip-fine-tune', 'replay runs only (no fine-tune, no joint)')
   .option('--no-joint', 'skip the joint run (all classes in one task: the one-pass upper bound)')
   .option('--budget <seconds>', 'start no run after this many seconds (a started run finishes)', '3600')
@@ -102,12 +102,13 @@ try {
     const scenario: Scenario = await buildScenario(flags, 1);
     // The same samples as one task, shuffled: what one pass of the rule reaches without any forgetting to undo.
     const jointScenario: Scenario = await buildScenario({ ...flags, tasks: Array.from({ length: scenario.classes }, (_, c) => c).join(',') }, 1);
-    const ratio = ratioFlag ?? target.ratio;
     const capacity = capacityFor(target.bufferBytes, scenario.inputSize, scenario.classes, opts.storage);
-    const options: StrategyOptions = { replayCapacity: capacity, replayRatio: ratio, replayMode: opts.mode, replayStorage: opts.storage, prequential: 'goodness' };
+    const optionsFor = (ratio: number): StrategyOptions => ({ replayCapacity: capacity, replayRatio: ratio, replayMode: opts.mode, replayStorage: opts.storage, prequential: 'goodness' });
     const model: LearnerConfig = { inputSize: scenario.inputSize, classes: scenario.classes, layers: target.layers, ...overrides };
-    process.stderr.write(`${target.name}: ${scenario.length} samples per run; replay ${opts.mode}, ${capacity} samples (${opts.storage}), ratio ${ratio}\n`);
+    process.stderr.write(`${target.name}: ${scenario.length} samples per run; replay ${opts.mode}, ${capacity} samples (${opts.storage})\n`);
     for (const rule of rules) {
+      const ratio = ratioFlag ?? target.ratio[rule]!;
+      const options = optionsFor(ratio);
       const strategies = opts.skipFineTune ? ['replay'] : [...(opts.joint ? ['joint'] : []), 'fine-tune', 'replay'];
       for (const strategy of strategies) {
         // FF family: hard negatives drawn among the labels seen so far, prediction over them (measured best, docs/continual.md).
@@ -141,9 +142,9 @@ for (const target of TARGETS) {
   if (mine.length === 0) continue;
   process.stdout.write(`\n${target.name}: target with replay in <= ${target.bufferBytes / 1024} KiB: ACC >= ${target.acc * 100}%${target.bwt !== null ? `, BWT >= ${target.bwt * 100} pts` : ''}\n`);
   process.stdout.write(renderTable(
-    ['rule', 'strategy', 'buffer (samples, bytes)', 'ACC %', 'BWT pts', 'FWT pts', 'prequential %', 'target'],
+    ['rule', 'strategy', 'buffer (samples, bytes, ratio)', 'ACC %', 'BWT pts', 'FWT pts', 'prequential %', 'target'],
     mine.map((r) => [
-      r.rule, r.strategy, r.strategy === 'replay' ? `${r.capacity}, ${r.bytes.toLocaleString('en-US')} B` : '-',
+      r.rule, r.strategy, r.strategy === 'replay' ? `${r.capacity}, ${r.bytes.toLocaleString('en-US')} B, ${r.ratio}` : '-',
       ...(r.result ? [pct(r.result.metrics.acc), pts(r.result.metrics.bwt), pts(r.result.metrics.fwt), pct(r.result.prequential), verdict(r)]
         : ['skipped (budget)', '', '', '', '']),
     ]),
@@ -151,7 +152,7 @@ for (const target of TARGETS) {
   ) + '\n');
 }
 if (skipped.length) process.stdout.write(`\nnot run (--budget ${budget} s spent): ${skipped.join('; ')}\n`);
-process.stdout.write(`\n${elapsed().toFixed(0)} s; ${opts.plainFf ? 'ff family: random negatives over all labels' : 'ff family: hard negatives and prediction over seen labels'}; replay ${opts.mode}, storage ${opts.storage}, ratio ${ratioFlag ?? TARGETS.map((t) => `${t.source} ${t.ratio}`).join(', ')}; seed 1; metrics: Lopez-Paz & Ranzato 2017 (GEM)\n`);
+process.stdout.write(`\n${elapsed().toFixed(0)} s; ${opts.plainFf ? 'ff family: random negatives over all labels' : 'ff family: hard negatives and prediction over seen labels'}; replay ${opts.mode}, storage ${opts.storage}, ratio ${ratioFlag ?? 'per rule (column)'}; seed 1; metrics: Lopez-Paz & Ranzato 2017 (GEM)\n`);
 if (opts.json) {
   process.stdout.write(JSON.stringify(rows.map((r) => ({
     scenario: r.target.source, rule: r.rule, strategy: r.strategy, capacity: r.capacity, ratio: r.ratio, bytes: r.bytes,
