@@ -9,7 +9,7 @@
 //   ff family    ff and hebbian-ff draw hard negatives among the labels seen so far
 //                and predict among them (LearnerConfig.seenLabelsOnly); --plain-ff: not
 //   joint        the same samples as one task (all classes shuffled together):
-//                the one-pass accuracy of the rule and model, the ceiling replay
+//                the one-pass accuracy of the rule and model, the reference replay
 //                is measured against (BWT/FWT n/a: one task)
 //
 // The buffer's capacity is the most samples the byte budget holds for the
@@ -63,7 +63,7 @@ const program = new Command('node dist/host/bench/continual.js')
   .addOption(new Option('--mode <mode>', 'replay buffer').choices(['reservoir', 'class-balanced']).default('reservoir'))
   .option('--ratio <r>', 'replayed samples per streamed sample (default per rule: IMU ff family 8, pepita/backprop 4; MNIST 2)')
   .option('--skip-fine-tune', 'replay runs only (no fine-tune, no joint)')
-  .option('--no-joint', 'skip the joint run (all classes in one task: the one-pass upper bound)')
+  .option('--no-joint', 'skip the joint run (all classes in one task, one pass: what the rule learns with nothing to forget)')
   .option('--budget <seconds>', 'start no run after this many seconds (a started run finishes)', '3600')
   .option('--model <json>', 'LearnerConfig fields over the scenario\'s model, e.g. \'{"negatives":"random","learningRate":0.003}\'', '{}')
   .option('--plain-ff', 'ff and hebbian-ff with the default random negatives over all labels (default: hard negatives over seen labels only)')
