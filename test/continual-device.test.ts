@@ -81,3 +81,27 @@ test("replay keeps the first task better than fine-tuning (in-process learner, s
   console.log(`task 1 accuracy after task 2: fine-tune ${fineTune.toFixed(3)}, replay (32 samples, ratio 1) ${replayed.toFixed(3)}`);
   assert.ok(replayed > fineTune, `replay ${replayed} vs fine-tune ${fineTune}`);
 });
+
+test("int4 replay storage: half-size slots (12 + D/2 bytes), replay still keeps the first task", async () => {
+  const int4: LearnerConfig = { ...base, replay: { mode: "reservoir", capacity: 32, ratio: 1, storage: "int4" } };
+  const learner = await Learner.load();
+  learner.configure(int4);
+  assert.equal(learner.replay().bytes, 32 * (12 + Math.ceil(Math.ceil(D / 2) / 4) * 4) + 2 * C * 4);
+  const data = stream(7);
+  for (const s of data) learner.train(s.x, [s.label]);
+  assert.equal(learner.replay().filled, 32);
+  const fine = await Learner.load();
+  fine.configure(base);
+  for (const s of data) fine.train(s.x, [s.label]);
+  const rng = new Xoshiro128(123);
+  const heldOut = Array.from({ length: 200 }, (_, i) => ({ label: i % 2, x: sample(rng, i % 2) }));
+  const acc = (l: Learner) => heldOut.filter((s) => l.predict(s.x).label === s.label).length / heldOut.length;
+  console.log(`task 1 accuracy after task 2: fine-tune ${acc(fine).toFixed(3)}, int4 replay (32 samples) ${acc(learner).toFixed(3)}`);
+  assert.ok(acc(learner) > acc(fine), `int4 replay ${acc(learner)} vs fine-tune ${acc(fine)}`);
+});
+
+test("seenLabelsOnly: refused for a rule that reads no label overlay (pepita), with a message naming the option", async () => {
+  const learner = await Learner.load();
+  assert.throws(() => learner.configure({ inputSize: D, classes: C, layers: [16, C], algorithm: "pepita", seenLabelsOnly: true }), /seenLabelsOnly/);
+  learner.configure({ ...base, seenLabelsOnly: true }); // ff: accepted
+});

@@ -8,13 +8,13 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { wasmPath } from "../host/paths.js";
 import { Xoshiro128 } from "../host/learner/reference/prng.js";
-import { ReferenceReservoir, type ReservoirMode } from "../host/learner/reference/reservoir.js";
+import { ReferenceReservoir, type ReservoirMode, type ReservoirStorage } from "../host/learner/reference/reservoir.js";
 
 interface Harness {
   memory: WebAssembly.Memory;
   seedRandom(seed: number): void;
   scratch(bytes: number): number;
-  replaySetup(at: number, mode: number, capacity: number, inputs: number, classes: number): void;
+  replaySetup(at: number, mode: number, capacity: number, inputs: number, classes: number, storage: number): void;
   replayOffer(input: number, label: number): number;
   replayLabel(i: number): number;
   replayLoad(i: number, dst: number): number;
@@ -27,12 +27,13 @@ async function harness(): Promise<Harness> {
 }
 
 const MODES: Record<ReservoirMode, number> = { reservoir: 1, "class-balanced": 2 };
+const STORAGES: Record<ReservoirStorage, number> = { raw: 0, int4: 2 };
 
 /** A wasm buffer of `capacity` slots for D inputs and C classes, seeded; returns offer/load helpers. */
-function wasmReservoir(h: Harness, mode: ReservoirMode, capacity: number, D: number, C: number, seed: number) {
-  const base = h.scratch(capacity * (8 + 4 * Math.ceil(D / 4)) + 8 * C + 8 * D + 64);
+function wasmReservoir(h: Harness, mode: ReservoirMode, capacity: number, D: number, C: number, seed: number, storage: ReservoirStorage = "raw") {
+  const base = h.scratch(capacity * (12 + 4 * Math.ceil(D / 4)) + 8 * C + 8 * D + 64);
   const input = base, out = base + 4 * D, region = base + 8 * D;
-  h.replaySetup(region, MODES[mode], capacity, D, C);
+  h.replaySetup(region, MODES[mode], capacity, D, C, STORAGES[storage]);
   h.seedRandom(seed);
   return {
     offer(values: ArrayLike<number>, label: number): number {
@@ -46,12 +47,12 @@ function wasmReservoir(h: Harness, mode: ReservoirMode, capacity: number, D: num
   };
 }
 
-for (const mode of ["reservoir", "class-balanced"] as const) {
-  test(`replay ${mode}: the wasm buffer makes the reference's draws and stores the same int8 samples`, async () => {
+for (const [mode, storage] of [["reservoir", "raw"], ["class-balanced", "raw"], ["reservoir", "int4"], ["class-balanced", "int4"]] as const) {
+  test(`replay ${mode}, storage ${storage}: the wasm buffer makes the reference's draws and stores the same samples`, async () => {
     const h = await harness();
     const D = 7, C = 4, capacity = 12, seed = 11;
-    const wasm = wasmReservoir(h, mode, capacity, D, C, seed);
-    const ref = new ReferenceReservoir(mode, capacity, C, new Xoshiro128(seed));
+    const wasm = wasmReservoir(h, mode, capacity, D, C, seed, storage);
+    const ref = new ReferenceReservoir(mode, capacity, C, new Xoshiro128(seed), storage);
     const data = new Xoshiro128(99);
     for (let t = 0; t < 400; t++) {
       const values = Array.from({ length: D }, () => (data.nextUnit() * 2 - 1) * (1 + (t % 5)));

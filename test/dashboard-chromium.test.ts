@@ -20,11 +20,11 @@ const work = mkdtempSync(join(tmpdir(), 'ffedge-dashboard-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** The page after its scripts ran, as Chromium serialises the DOM. Flags that work as root in a container. */
-async function dumpDom(url: string): Promise<string> {
+async function dumpDom(url: string, waitMs: number): Promise<string> {
   const profile = mkdtempSync(join(work, 'profile-'));
   const r = await runCommand(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`,
-    '--timeout=3000', '--dump-dom', url], { timeoutMs: 60_000 });
+    `--timeout=${waitMs}`, '--dump-dom', url], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   return r.stdout;
 }
@@ -65,8 +65,10 @@ test('headless Chromium shows the whole log\'s counts and the latest per-class a
     const expectedPerClass = 'per class: idle 0.910, shake 0.620, circle 0.550, tap 0.875, tilt 0.800';
 
     let html = '';
-    for (let attempt = 0; attempt < 5; attempt++) { // the page may render before the last appended lines reach it
-      html = await dumpDom(url);
+    // The page may render before the last appended lines reach it, or (on a loaded machine) before
+    // its event stream connects: each attempt gives it longer.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      html = await dumpDom(url, 3000 * (attempt + 1));
       if (textOf(html, 'counts') === expectedCounts && textOf(html, 'perclass') === expectedPerClass) break;
     }
     assert.match(html, /id="status" class="live"/, 'the event stream connected');

@@ -22,6 +22,9 @@ const cases: Array<[string, LearnerConfig]> = [
   ["SymBa pair loss, peer normalisation, batch 3", { ...base, batch: 3, loss: "symba", temperature: 0.5, peerWeight: 0.05 }],
   ["unsupervised hybrid negatives", { ...base, inputSize: 30, imageWidth: 6, imageHeight: 5, negatives: "hybrid", batch: 1 }],
   ["unsupervised hybrid negatives, batch 3", { ...base, inputSize: 30, imageWidth: 5, imageHeight: 6, negatives: "hybrid", batch: 3 }],
+  // Classes arrive in order (labels sorted below): negatives and prediction over the labels seen so far.
+  ["seen labels only, random negatives, classes in order", { ...base, seenLabelsOnly: true }],
+  ["seen labels only, hard negatives, batch 2, classes in order", { ...base, batch: 2, negatives: "hard", seenLabelsOnly: true }],
 ];
 
 for (const [name, config] of cases) {
@@ -31,7 +34,10 @@ for (const [name, config] of cases) {
     const reference = new ReferenceFF(config);
     assert.equal(maxDiff(learner.weights(), reference.parameters()), 0, "initial weights are drawn identically");
     const batch = config.batch ?? 1;
-    const { inputs, labels } = dataset(12 * batch, config.inputSize, config.classes, 5);
+    const data = dataset(12 * batch, config.inputSize, config.classes, 5);
+    const order = data.labels.map((_, i) => i);
+    if (config.seenLabelsOnly) order.sort((a, b) => data.labels[a]! - data.labels[b]! || a - b);
+    const inputs = order.map((i) => data.inputs[i]!), labels = order.map((i) => data.labels[i]!);
     let statDiff = 0;
     for (let s = 0; s < 12; s++) {
       const xs = inputs.slice(s * batch, (s + 1) * batch), ys = labels.slice(s * batch, (s + 1) * batch);
@@ -45,11 +51,21 @@ for (const [name, config] of cases) {
           Math.abs(l.loss - r.loss), Math.abs(l.active - r.active), Math.abs(l.hoyer - r.hoyer), Math.abs(l.peerPenalty - r.peerPenalty));
       });
       statDiff = Math.max(statDiff, Math.abs(stats.headLoss - reference.lastHeadLoss));
+      if (config.seenLabelsOnly && s === 3) {
+        // Mid-stream some labels are unseen: every goodness prediction is a seen label, the reference's.
+        assert.ok(reference.seen.size > 0 && reference.seen.size < config.classes, `seen ${[...reference.seen]}`);
+        for (const x of inputs) {
+          const got = learner.predict(x, "goodness").label;
+          assert.equal(got, reference.predict(x, "goodness").label);
+          assert.ok(reference.seen.has(got), `predicted unseen label ${got}`);
+        }
+      }
     }
     const weightDiff = maxDiff(learner.weights(), reference.parameters());
     const probe = inputs[0];
     const mode = config.negatives === "hybrid" ? "head" : "goodness";
     const scoreDiff = maxDiff(learner.predict(probe, mode).scores, reference.predict(probe, mode).scores);
+
     console.log(`# ${name}: max |dW| ${weightDiff.toExponential(2)}, max |d stats| ${statDiff.toExponential(2)}, max |d scores| ${scoreDiff.toExponential(2)}`);
     assert.ok(weightDiff < 2e-4, `weights differ by ${weightDiff}`);
     assert.ok(statDiff < 2e-3, `stats differ by ${statDiff}`);

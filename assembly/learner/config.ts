@@ -39,7 +39,8 @@
 //   E+0   PREQUENTIAL          u32   0 off, 1 goodness, 2 head: predict each sample before training
 //   E+1   REPLAY_MODE          u32   0 off, 1 reservoir, 2 class-balanced
 //   E+2   REPLAY_CAPACITY      u32   samples in the buffer, 1..65535
-//   E+3   REPLAY_STORAGE       u32   0 raw (int8 + per-sample scale), 1 latent (refused: not built)
+//   E+3   REPLAY_STORAGE       u32   0 raw int8 (per-sample scale), 1 latent (refused: not built),
+//                                    2 raw int4 (per-sample range; twice the samples per byte)
 //   E+4   REPLAY_LATENT_LAYER  u32   k for latent storage
 //   E+5   REPLAY_RATIO         f32   replayed samples trained per streamed one, fractional, [0, 64]
 //   E+6   DRIFT_DETECTOR       u32   0 off, 1 Page-Hinkley
@@ -178,6 +179,7 @@ export const enum Flag {
   SKIP_FIRST_LAYER = 1, // goodness prediction ignores layer 1 (Hinton 2022)
   SOFTMAX_HEAD = 2, // train a softmax head on a neutral-label pass
   SYMMETRIC_LOSS = 4, // SymBa pair loss instead of the thresholded one (goodness.ts)
+  SEEN_LABELS = 8, // negatives and goodness prediction over labels trained so far (seen-labels.ts)
 }
 
 /** The config area: written by the host, read by configure(). */

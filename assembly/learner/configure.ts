@@ -22,6 +22,7 @@ import {
   algorithm, traceDecay, ruleA,
 } from "./state";
 import { ruleCheck, ruleRows, readsOverlay } from "./rule-checks";
+import { seenSetup } from "./seen-labels";
 import { continualCheck, continualBytes, continualSetup, continualConfigBytes } from "./continual";
 
 /**
@@ -73,7 +74,7 @@ export function configure(length: i32): i32 {
   const overlay = slotU32(Slot.OVERLAY);
   if (overlay >= OVERLAY_COUNT) return fail(ERR_UNKNOWN_OPTION, Slot.OVERLAY);
   const flags = slotU32(Slot.FLAGS);
-  if ((flags & ~(Flag.SKIP_FIRST_LAYER | Flag.SOFTMAX_HEAD | Flag.SYMMETRIC_LOSS)) != 0) return fail(ERR_UNKNOWN_OPTION, Slot.FLAGS);
+  if ((flags & ~(Flag.SKIP_FIRST_LAYER | Flag.SOFTMAX_HEAD | Flag.SYMMETRIC_LOSS | Flag.SEEN_LABELS)) != 0) return fail(ERR_UNKNOWN_OPTION, Slot.FLAGS);
 
   // Shapes.
   const classCount = <i32>slotU32(Slot.CLASSES);
@@ -97,6 +98,8 @@ export function configure(length: i32): i32 {
   } else if (labelled && overlay == Overlay.REPLACE && inputSize <= classCount) {
     return fail(ERR_OPTION_COMBINATION, Slot.OVERLAY);
   }
+  // Seen labels mask label negatives and goodness prediction: the rule must read the overlay.
+  if ((flags & Flag.SEEN_LABELS) != 0 && (!labelled || hybrid)) return fail(ERR_OPTION_COMBINATION, Slot.FLAGS);
   const firstInputs = labelled && !hybrid && overlay == Overlay.PREPEND ? inputSize + classCount : inputSize;
   const first = (flags & Flag.SKIP_FIRST_LAYER) != 0 && layers > 1 ? 1 : 0;
   let head = 0;
@@ -171,6 +174,7 @@ export function configure(length: i32): i32 {
   }
   arenaBytesUsed = needed;
 
+  seenSetup((flags & Flag.SEEN_LABELS) != 0);
   setShape(algorithm, goodness, negatives, overlay, flags, classCount, batch, width, height, layers, inputSize, first, head);
   setRates(
     slotF32(Slot.THRESHOLD), slotF32(Slot.TEMPERATURE), slotF32(Slot.LEARNING_RATE),

@@ -36,7 +36,7 @@ import { batch, inputSize, layerCount, restartSchedule } from "./state";
 import { runTrain, runPredict } from "./rules";
 import { readsOverlay } from "./rule-checks";
 import { statAt } from "./step";
-import { ReplayMode, REPLAY_MODE_COUNT, replayBytes, replaySetup, replayReset, replayOffer, replayDraw, replayLoad } from "./replay";
+import { ReplayMode, ReplayStorage, REPLAY_MODE_COUNT, replayBytes, replaySetup, replayReset, replayOffer, replayDraw, replayLoad } from "./replay";
 import { driftSetup, driftUpdate, driftReset } from "./drift";
 
 export const enum Prequential { OFF = 0, GOODNESS = 1, HEAD = 2 }
@@ -51,6 +51,7 @@ export const enum DriftReaction { NONE = 0, RESTART_SCHEDULE = 1 }
 let prequential: u32 = Prequential.OFF;
 let replayMode: u32 = ReplayMode.OFF;
 let capacity: i32 = 0;
+let storage: u32 = ReplayStorage.INT8;
 let ratio: f32 = 0;
 let credit: f32 = 0;
 let driftOn: bool = false;
@@ -97,12 +98,14 @@ export function continualCheck(length: i32, layers: i32, algorithm: u32, negativ
   if (mode != ReplayMode.OFF) {
     const n = slotU32(slot(layers, ContinualSlot.REPLAY_CAPACITY));
     if (n < 1 || n > MAX_CAPACITY) return bad(ContinualSlot.REPLAY_CAPACITY);
-    if (slotU32(slot(layers, ContinualSlot.REPLAY_STORAGE)) != 0) return bad(ContinualSlot.REPLAY_STORAGE);
+    const code = slotU32(slot(layers, ContinualSlot.REPLAY_STORAGE));
+    if (code != ReplayStorage.INT8 && code != ReplayStorage.INT4) return bad(ContinualSlot.REPLAY_STORAGE);
     const r = slotF32(slot(layers, ContinualSlot.REPLAY_RATIO));
     if (!(r >= 0 && r <= MAX_RATIO)) return bad(ContinualSlot.REPLAY_RATIO);
     const unsupervised = negatives == Negatives.HYBRID_IMAGE || algorithm == Algorithm.DIMENSION;
     if (mode == ReplayMode.CLASS_BALANCED && unsupervised) return bad(ContinualSlot.REPLAY_MODE);
     capacity = <i32>n;
+    storage = code;
     ratio = r;
   }
 
@@ -135,7 +138,7 @@ export function continualBytes(rows: i32, inputs: i32, layers: i32, classes: i32
   if (prequential != Prequential.OFF || driftOn) bytes += <usize>(2 * rows) * sizeof<i32>();
   if (replayMode != ReplayMode.OFF) {
     bytes += <usize>(STATS_HEADER + layers * STATS_FIELDS) * sizeof<f32>();
-    bytes += replayBytes(replayMode, capacity, inputs, classes);
+    bytes += replayBytes(replayMode, capacity, inputs, classes, storage);
   }
   return bytes;
 }
@@ -150,7 +153,7 @@ export function replayBufferBytes(): usize { return bufferBytes; }
  * configure has set the shape (state.ts).
  */
 export function continualSetup(at: usize, classes: i32): void {
-  bufferBytes = replayBytes(replayMode, capacity, inputSize, classes);
+  bufferBytes = replayBytes(replayMode, capacity, inputSize, classes, storage);
   const flagged = prequential != Prequential.OFF || driftOn;
   const flagBytes = flagged ? <usize>batch * sizeof<i32>() : 0;
   predictions = flagged ? at : 0;
@@ -161,7 +164,7 @@ export function continualSetup(at: usize, classes: i32): void {
     memory.fill(predictions, 0xff, <usize>batch * sizeof<i32>()); // -1: nothing predicted yet
     memory.fill(drifts, 0, <usize>batch * sizeof<i32>());
   }
-  replaySetup(replayAt, replayMode, capacity, inputSize, classes);
+  replaySetup(replayAt, replayMode, capacity, inputSize, classes, storage);
   credit = 0;
 }
 

@@ -3,6 +3,7 @@
 // unchecked. Used by core.ts (the library module) and device.ts (the device
 // program) alike.
 
+import { seenAll } from "./seen-labels";
 import {
   OK, fail, ERR_NOT_CONFIGURED, ERR_BATCH, ERR_LABEL, ERR_INPUT_NOT_FINITE, ERR_PREDICT_MODE, ERR_WEIGHTS_LENGTH,
 } from "./errors";
@@ -96,6 +97,7 @@ export function weightsLoaded(bytes: i32): i32 {
   restartOptimizer();
   setSteps(0);
   continualRestart();
+  seenAll();
   return OK;
 }
 

@@ -11,8 +11,11 @@ import { classes, temperature, inputSize, imageWidth, imageHeight, hasPrevious, 
 import { scores, mask, maskScratch, previous } from "./arena";
 import { predictByGoodness } from "./predict";
 import { expf } from "./mathf32";
+import { seenOthers, nthSeenOther, isSeen } from "./seen-labels";
 
 export function randomWrongLabel(label: i32): i32 {
+  const seen = seenOthers(label, classes); // 0 when SEEN_LABELS is off
+  if (seen > 0) return nthSeenOther(label, <i32>nextBelow(<u32>seen), classes);
   return (label + 1 + <i32>nextBelow(<u32>(classes - 1))) % classes;
 }
 
@@ -20,21 +23,23 @@ export function randomWrongLabel(label: i32): i32 {
 export function hardWrongLabel(input: usize, label: i32): i32 {
   predictByGoodness(input);
   const C = classes;
+  const masked = seenOthers(label, C) > 0; // only seen labels compete
   let top: f32 = -Infinity;
-  for (let c = 0; c < C; c++) if (c != label) top = max<f32>(top, load<f32>(scores + <usize>c * sizeof<f32>()));
+  for (let c = 0; c < C; c++) if (c != label && (!masked || isSeen(c))) top = max<f32>(top, load<f32>(scores + <usize>c * sizeof<f32>()));
   let total: f32 = 0;
   for (let c = 0; c < C; c++) {
-    const w: f32 = c == label ? 0 : expf((load<f32>(scores + <usize>c * sizeof<f32>()) - top) / temperature);
+    const w: f32 = c == label || (masked && !isSeen(c)) ? 0 : expf((load<f32>(scores + <usize>c * sizeof<f32>()) - top) / temperature);
     store<f32>(scores + <usize>c * sizeof<f32>(), w);
     total += w;
   }
   let pick = nextUnit() * total;
   for (let c = 0; c < C; c++) {
-    if (c == label) continue;
+    if (c == label || (masked && !isSeen(c))) continue;
     pick -= load<f32>(scores + <usize>c * sizeof<f32>());
     if (pick < 0) return c;
   }
-  return label == C - 1 ? C - 2 : C - 1; // rounding left pick >= 0: the last wrong label
+  for (let c = C - 1; c >= 0; c--) if (c != label && (!masked || isSeen(c))) return c; // rounding left pick >= 0: the last wrong label
+  return label == C - 1 ? C - 2 : C - 1;
 }
 
 // @ts-ignore: decorator

@@ -9,6 +9,7 @@ import { forwardRows } from "./network";
 import { writeLabelledInput, NEUTRAL_LABEL } from "./overlay";
 import { randomWrongLabel, hardWrongLabel, writeHybrid } from "./negatives";
 import { headForward, headTrain } from "./head";
+import { markSeen } from "./seen-labels";
 
 /**
  * First-layer rows of an FF-style step: rows 0..n-1
@@ -19,6 +20,7 @@ export function writePairRows(n: i32): void {
   const rowBytes = <usize>layerIn(0) * sizeof<f32>();
   const x0 = layerX(0);
   const hybrid = negativesKind == Negatives.HYBRID_IMAGE;
+  for (let b = 0; b < n; b++) markSeen(load<i32>(labels + <usize>b * sizeof<i32>())); // Flag.SEEN_LABELS
   for (let b = 0; b < n; b++) { // negatives first: hard ones run the model
     const label = load<i32>(labels + <usize>b * sizeof<i32>());
     let wrong = 0;

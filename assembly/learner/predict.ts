@@ -7,6 +7,7 @@ import { classes, layerCount, firstScoredLayer } from "./state";
 import { writeLabelledInput, NEUTRAL_LABEL } from "./overlay";
 import { forwardRows, rowGoodness } from "./network";
 import { headPredict, argmax } from "./head";
+import { seenOnly, isSeen } from "./seen-labels";
 
 /** scores[c] = summed goodness of `input` under label c; returns argmax. */
 export function predictByGoodness(input: usize): i32 {
@@ -19,7 +20,12 @@ export function predictByGoodness(input: usize): i32 {
     for (let l = firstScoredLayer; l < layerCount; l++) total += rowGoodness(l, c);
     store<f32>(scores + <usize>c * sizeof<f32>(), total);
   }
-  return argmax(scores, C);
+  if (!seenOnly()) return argmax(scores, C);
+  let best = -1; // Flag.SEEN_LABELS: the best seen label (all C before any is seen)
+  for (let c = 0; c < C; c++) {
+    if (isSeen(c) && (best < 0 || load<f32>(scores + <usize>c * sizeof<f32>()) > load<f32>(scores + <usize>best * sizeof<f32>()))) best = c;
+  }
+  return best >= 0 ? best : argmax(scores, C);
 }
 
 /** scores = head's softmax for `input` with the neutral label; returns argmax. */

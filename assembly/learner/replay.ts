@@ -1,6 +1,15 @@
-// Replay buffer: a reservoir of past samples kept in the arena, stored raw as
-// int8 with one symmetric scale per sample (scale = max|x| / 127,
-// q = floor(x / scale + 0.5) clamped to +-127; x' = q * scale). Insertion:
+// Replay buffer: a reservoir of past samples kept in the arena, stored raw in
+// one of two codes (config.ts: REPLAY_STORAGE):
+//
+//   int8  one symmetric scale per sample (scale = max|x| / 127,
+//         q = floor(x / scale + 0.5) clamped to +-127; x' = q * scale);
+//   int4  half the bytes, twice the samples in the same buffer: one affine
+//         range per sample (lo = min x, scale = (max x - lo) / 15,
+//         q = floor((x - lo) / scale + 0.5) clamped to 0..15, two per byte,
+//         element 2i in the low nibble; x' = lo + q * scale). The trade: 16
+//         levels instead of 255 (MNIST pixels keep 16 grey levels).
+//
+// Insertion:
 //
 //   reservoir       Vitter's algorithm R (Vitter 1985): the first N samples
 //                   fill the buffer; sample t > N replaces slot j = U[0, t)
@@ -18,6 +27,7 @@
 //   region (arena.ts: continual)
 //   +---------------------------------------------------------------+
 //   | slot 0: label i32 | scale f32 | q int8[D] (padded to 4) | ... N |
+//   |   (int4: label i32 | lo f32 | scale f32 | q u4[D] (padded to 4)) |
 //   | stored per class [C] u32 | seen per class [C] u32              |
 //   +---------------------------------------------------------------+
 //
@@ -34,14 +44,21 @@ export const enum ReplayMode {
 // @ts-ignore: decorator
 @inline export const REPLAY_MODE_COUNT: u32 = 3;
 
+export const enum ReplayStorage { INT8 = 0, LATENT = 1, INT4 = 2 }
+
 // @ts-ignore: decorator
 @inline const SLOT_HEADER: i32 = 8; // label i32, scale f32
 // @ts-ignore: decorator
+@inline const SLOT_HEADER_INT4: i32 = 12; // label i32, lo f32, scale f32
+// @ts-ignore: decorator
 @inline const QMAX: f32 = 127;
+// @ts-ignore: decorator
+@inline const QMAX_INT4: f32 = 15;
 
 let mode: u32 = ReplayMode.OFF;
 let capacity: i32 = 0;
 let width: i32 = 0;
+let storage: u32 = ReplayStorage.INT8;
 let classCount: i32 = 0;
 let slots: usize = 0;
 let stride: usize = 0;
@@ -51,21 +68,22 @@ let seen: u32 = 0;
 /** Slots holding a sample: min(seen, capacity). */
 export let filled: i32 = 0;
 
-/** Bytes of one slot for samples of `inputs` values. */
-export function replaySlotBytes(inputs: i32): i32 {
+/** Bytes of one slot for samples of `inputs` values in `code` (ReplayStorage). */
+export function replaySlotBytes(inputs: i32, code: u32): i32 {
+  if (code == ReplayStorage.INT4) return SLOT_HEADER_INT4 + ((((inputs + 1) >> 1) + 3) & ~3);
   return SLOT_HEADER + ((inputs + 3) & ~3);
 }
 
 /** Bytes of the whole region for N slots, D inputs, C classes (0 when off). */
-export function replayBytes(replayMode: u32, slotCount: i32, inputs: i32, classes: i32): usize {
+export function replayBytes(replayMode: u32, slotCount: i32, inputs: i32, classes: i32, code: u32): usize {
   if (replayMode == ReplayMode.OFF) return 0;
-  return <usize>slotCount * <usize>replaySlotBytes(inputs) + <usize>(2 * classes) * sizeof<u32>();
+  return <usize>slotCount * <usize>replaySlotBytes(inputs, code) + <usize>(2 * classes) * sizeof<u32>();
 }
 
-export function replaySetup(at: usize, replayMode: u32, slotCount: i32, inputs: i32, classes: i32): void {
-  mode = replayMode; capacity = slotCount; width = inputs; classCount = classes;
+export function replaySetup(at: usize, replayMode: u32, slotCount: i32, inputs: i32, classes: i32, code: u32): void {
+  mode = replayMode; capacity = slotCount; width = inputs; classCount = classes; storage = code;
   slots = at;
-  stride = <usize>replaySlotBytes(inputs);
+  stride = <usize>replaySlotBytes(inputs, code);
   storedPerClass = at + <usize>slotCount * stride;
   seenPerClass = storedPerClass + <usize>classes * sizeof<u32>();
   replayReset();
@@ -151,6 +169,7 @@ function nthOfClass(c: i32, k: u32): i32 {
 }
 
 function store_(at: usize, input: usize, label: i32): void {
+  if (storage == ReplayStorage.INT4) { store4(at, input, label); return; }
   let top: f32 = 0;
   for (let i = 0; i < width; i++) top = max<f32>(top, abs<f32>(load<f32>(input + <usize>i * sizeof<f32>())));
   const scale: f32 = top > 0 ? top / QMAX : 1;
@@ -164,9 +183,44 @@ function store_(at: usize, input: usize, label: i32): void {
   }
 }
 
+function store4(at: usize, input: usize, label: i32): void {
+  let lo: f32 = Infinity, hi: f32 = -Infinity;
+  for (let i = 0; i < width; i++) {
+    const x = load<f32>(input + <usize>i * sizeof<f32>());
+    lo = min<f32>(lo, x); hi = max<f32>(hi, x);
+  }
+  const scale: f32 = hi > lo ? (hi - lo) / QMAX_INT4 : 1;
+  store<i32>(at, label);
+  store<f32>(at, lo, sizeof<i32>());
+  store<f32>(at, scale, sizeof<i32>() + sizeof<f32>());
+  const q = at + <usize>SLOT_HEADER_INT4;
+  for (let i = 0; i < width; i += 2) {
+    const a = nibble(load<f32>(input + <usize>i * sizeof<f32>()), lo, scale);
+    const b = i + 1 < width ? nibble(load<f32>(input + <usize>(i + 1) * sizeof<f32>()), lo, scale) : 0;
+    store<u8>(q + <usize>(i >> 1), <u8>(a | (b << 4)));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function nibble(x: f32, lo: f32, scale: f32): i32 {
+  return <i32>min<f32>(QMAX_INT4, max<f32>(0, floor<f32>((x - lo) / scale + <f32>0.5)));
+}
+
+function load4(at: usize, dst: usize): void {
+  const lo = load<f32>(at, sizeof<i32>());
+  const scale = load<f32>(at, sizeof<i32>() + sizeof<f32>());
+  const q = at + <usize>SLOT_HEADER_INT4;
+  for (let j = 0; j < width; j++) {
+    const byte = <i32>load<u8>(q + <usize>(j >> 1));
+    const v = (j & 1) == 0 ? byte & 15 : byte >> 4;
+    store<f32>(dst + <usize>j * sizeof<f32>(), lo + <f32>v * scale);
+  }
+}
+
 /** Writes slot `i`'s sample as f32 to `dst`; returns its label. */
 export function replayLoad(i: i32, dst: usize): i32 {
   const at = slotAt(i);
+  if (storage == ReplayStorage.INT4) { load4(at, dst); return load<i32>(at); }
   const scale = load<f32>(at, sizeof<i32>());
   const q = at + <usize>SLOT_HEADER;
   for (let j = 0; j < width; j++) {

@@ -1,4 +1,4 @@
-// `ffedge bench [speed|stream|mnist|firmware|runtime|all] [options]`: the benchmark
+// `ffedge bench [speed|stream|mnist|firmware|runtime|continual|continual-drift|fleet|all] [options]`: the benchmark
 // scripts in host/bench/, run as they run under `npm run bench:*` (they own
 // their options and --help), with this process's terminal.
 
@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from './errors.js';
 
-export const BENCHES = ['all', 'speed', 'stream', 'mnist', 'firmware', 'runtime'] as const;
+export const BENCHES = ['all', 'speed', 'stream', 'mnist', 'firmware', 'runtime', 'continual', 'continual-drift', 'fleet'] as const;
 
 export function benchCommand(which: string, args: string[]): number {
   if (!(BENCHES as readonly string[]).includes(which)) throw new UsageError(`bench must be one of ${BENCHES.join(', ')}; got ${JSON.stringify(which)}`);

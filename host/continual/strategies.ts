@@ -25,6 +25,8 @@ export interface StrategyOptions {
   /** Replayed samples per streamed sample. */
   replayRatio: number;
   replayMode: 'reservoir' | 'class-balanced';
+  /** How stored samples are coded: "raw" int8 (default) or "int4" (twice the samples per byte). */
+  replayStorage?: 'raw' | 'int4';
   prequential: 'goodness' | 'head';
 }
 
@@ -44,7 +46,7 @@ export class StrategyError extends TypeError {
 export const DRIFT_DETECTION = { detector: 'page-hinkley', signal: 'goodness', delta: 0.2, threshold: 100, minSamples: 30, reaction: 'restart-schedule' } as const;
 
 export function strategyFragment(name: string, o: StrategyOptions = DEFAULT_STRATEGY_OPTIONS): StrategyFragment {
-  const replay = { mode: o.replayMode, capacity: o.replayCapacity, storage: 'raw', ratio: o.replayRatio } as const;
+  const replay = { mode: o.replayMode, capacity: o.replayCapacity, storage: o.replayStorage ?? 'raw', ratio: o.replayRatio } as const;
   switch (name) {
     case 'fine-tune': return { prequential: o.prequential };
     case 'replay': return { prequential: o.prequential, replay };

@@ -46,7 +46,7 @@ const SLOT_FIELD: Record<number, string> = {
   [Slot.OPTIMIZER]: "optimizer",
   [Slot.NEGATIVES]: "negatives",
   [Slot.OVERLAY]: "overlay",
-  [Slot.FLAGS]: "skipFirstLayer/softmaxHead/loss",
+  [Slot.FLAGS]: "skipFirstLayer/softmaxHead/loss/seenLabelsOnly",
   [Slot.CLASSES]: "classes",
   [Slot.BATCH]: "batch",
   [Slot.IMAGE_WIDTH]: "imageWidth",
@@ -123,22 +123,25 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 
 export const PREQUENTIAL_MODES = ["off", "goodness", "head"] as const;
 export const REPLAY_MODES = ["off", "reservoir", "class-balanced"] as const;
-export const REPLAY_STORAGES = ["raw", "latent"] as const;
+/** Index = the REPLAY_STORAGE slot: "raw" int8, "latent" (refused), "int4" raw in 4 bits. */
+export const REPLAY_STORAGES = ["raw", "latent", "int4"] as const;
 export const DRIFT_DETECTORS = ["off", "page-hinkley"] as const;
 export const DRIFT_SIGNALS = ["error", "goodness"] as const;
 export const DRIFT_REACTIONS = ["none", "restart-schedule"] as const;
 
 /**
  * A buffer of past samples trained again between new ones. Stored raw as
- * int8 with one scale per sample (replay.storage "raw"; "latent" is refused
- * by this device build). Not part of a checkpoint: it starts empty after
+ * int8 with one scale per sample (replay.storage "raw"), or as 4-bit codes
+ * with one range per sample ("int4": twice the samples in the same bytes, 16
+ * levels per value); "latent" is refused by this device build. Not part of a checkpoint: it starts empty after
  * configure and after weights are loaded.
  */
 export interface ReplayConfig {
   /** "reservoir": Vitter's algorithm R; "class-balanced": per-class quotas (Chrysakis & Moens 2020). */
   mode: (typeof REPLAY_MODES)[number];
-  /** Samples the buffer holds (1..65535); each takes 8 + inputSize (rounded up to 4) bytes. */
+  /** Samples the buffer holds (1..65535); each takes 8 + inputSize (rounded up to 4) bytes ("int4": 12 + ceil(inputSize / 2), rounded up to 4). */
   capacity: number;
+  /** "raw" (default, int8) or "int4". */
   storage?: (typeof REPLAY_STORAGES)[number];
   /** Layer k whose activities are stored for storage "latent". */
   latentLayer?: number;
@@ -202,6 +205,7 @@ export type OverlayMode = (typeof OVERLAYS)[number];
 export const FLAG_SKIP_FIRST_LAYER = 1;
 export const FLAG_SOFTMAX_HEAD = 2;
 export const FLAG_SYMMETRIC_LOSS = 4;
+export const FLAG_SEEN_LABELS = 8;
 export const LOSSES = ["threshold", "symba"] as const;
 export type LossName = (typeof LOSSES)[number];
 
@@ -228,6 +232,13 @@ export interface LearnerConfig {
    * true but for "spiking-ff" and the output family, which have none.
    */
   softmaxHead?: boolean;
+  /**
+   * Class-incremental streams: FF-family negative labels and goodness
+   * prediction range over the labels trained so far, not all `classes`
+   * (assembly/learner/seen-labels.ts). Needs a rule that reads the label
+   * overlay and label negatives (not "hybrid"). Default false.
+   */
+  seenLabelsOnly?: boolean;
   /**
    * "threshold": softplus(-+(G - theta)/T) per row (Hinton 2022); "symba":
    * softplus(-(G_pos - G_neg)/T) per pos/neg pair (Lee & Song 2023), no theta.
@@ -281,6 +292,7 @@ export const DEFAULTS: Omit<ResolvedConfig, "inputSize" | "layers" | "classes"> 
   overlay: "replace",
   skipFirstLayer: false,
   softmaxHead: true,
+  seenLabelsOnly: false,
   loss: "threshold",
   batch: 1,
   imageWidth: 0,
@@ -359,7 +371,7 @@ export function encodeConfig(config: LearnerConfig): Uint8Array {
   u32(Slot.NEGATIVES, enumIndex("negatives", c.negatives, NEGATIVES));
   u32(Slot.OVERLAY, enumIndex("overlay", c.overlay, OVERLAYS));
   u32(Slot.FLAGS, (c.skipFirstLayer ? FLAG_SKIP_FIRST_LAYER : 0) | (c.softmaxHead ? FLAG_SOFTMAX_HEAD : 0)
-    | (enumIndex("loss", c.loss, LOSSES) === 1 ? FLAG_SYMMETRIC_LOSS : 0));
+    | (enumIndex("loss", c.loss, LOSSES) === 1 ? FLAG_SYMMETRIC_LOSS : 0) | (c.seenLabelsOnly ? FLAG_SEEN_LABELS : 0));
   u32(Slot.CLASSES, checkInteger("classes", c.classes));
   u32(Slot.BATCH, checkInteger("batch", c.batch));
   u32(Slot.IMAGE_WIDTH, checkInteger("imageWidth", c.imageWidth));

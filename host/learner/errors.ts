@@ -108,7 +108,7 @@ export function learnerError(code: number, detail: number): LearnerError {
       return new ConfigError(
         `${slotName(detail)} does not go with the other options (hybrid negatives need imageWidth*imageHeight = inputSize and softmaxHead; overlay "replace" needs inputSize > classes; ` +
         `"pepita", "pepita-mirror", "backprop" and "feedback-alignment" end in an output layer of \`classes\` units and have no softmaxHead; ` +
-        `"ed" needs softmaxHead, "spiking-ff" has none; negatives other than "random", peerWeight and loss "symba" are for "ff" (negatives also "hebbian-ff", "backprop-ff"))`,
+        `"ed" needs softmaxHead, "spiking-ff" has none; seenLabelsOnly needs a rule that reads the label overlay and label negatives; negatives other than "random", peerWeight and loss "symba" are for "ff" (negatives also "hebbian-ff", "backprop-ff"))`,
         code, detail);
     case S.SAMPLE_KIND:
       return new SampleError(
@@ -137,7 +137,7 @@ function continualMessage(detail: number): string {
     [S.PREQUENTIAL]: 'use "off", "goodness" (not with negatives "hybrid") or "head" (needs softmaxHead: true, or an output-layer rule)',
     [S.REPLAY_MODE]: 'use "off", "reservoir" or "class-balanced" (class-balanced needs labels: not with negatives "hybrid" or "ed")',
     [S.REPLAY_CAPACITY]: "give the buffer 1..65535 samples",
-    [S.REPLAY_STORAGE]: 'this device stores replayed samples raw only: use storage "raw" (latent replay is not built)',
+    [S.REPLAY_STORAGE]: 'this device stores replayed samples raw only: use storage "raw" (int8) or "int4" (latent replay is not built)',
     [S.REPLAY_RATIO]: "use a ratio from 0 to 64 replayed samples per streamed sample",
     [S.DRIFT_DETECTOR]: 'use "off" or "page-hinkley"',
     [S.DRIFT_SIGNAL]: 'use "error" or "goodness"',

@@ -75,6 +75,8 @@ export class ReferenceFF {
   private previous: Vector | null = null;
   lastStats: ReferenceStats[] = [];
   lastHeadLoss = 0;
+  /** Labels trained so far (config.seenLabelsOnly; assembly/learner/seen-labels.ts). */
+  readonly seen = new Set<number>();
 
   constructor(config: LearnerConfig) {
     const c = (this.config = resolveConfig(config));
@@ -182,24 +184,36 @@ export class ReferenceFF {
     const scores = mode === "goodness"
       ? this.goodnessScores(input)
       : Array.from(this.headProbabilities(this.headInput(this.forward(this.labelledInput(input, -1)).ys)));
-    let best = 0;
-    for (let c = 1; c < scores.length; c++) if (scores[c] > scores[best]) best = c;
+    // seenLabelsOnly: the best seen label (all before any is seen); the head is not masked.
+    const masked = mode === "goodness" && this.config.seenLabelsOnly && this.seen.size > 0;
+    let best = -1;
+    for (let c = 0; c < scores.length; c++) {
+      if (masked && !this.seen.has(c)) continue;
+      if (best < 0 || scores[c] > scores[best]) best = c;
+    }
     return { label: best, scores };
   }
 
   private wrongLabel(input: ArrayLike<number>, label: number): number {
     const c = this.config;
-    if (c.negatives === "random") return (label + 1 + this.rng.nextBelow(c.classes - 1)) % c.classes;
+    // seenLabelsOnly: only seen labels other than the true one, once there is one.
+    const others = c.seenLabelsOnly ? [...this.seen].filter((k) => k !== label && k < c.classes).sort((a, b) => a - b) : [];
+    const allowed = (k: number) => k !== label && (others.length === 0 || others.includes(k));
+    if (c.negatives === "random") {
+      if (others.length > 0) return others[this.rng.nextBelow(others.length)];
+      return (label + 1 + this.rng.nextBelow(c.classes - 1)) % c.classes;
+    }
     const scores = this.goodnessScores(input);
     let top = -Infinity;
-    scores.forEach((s, k) => { if (k !== label) top = Math.max(top, s); });
-    const w = scores.map((s, k) => (k === label ? 0 : Math.exp((s - top) / c.temperature)));
+    scores.forEach((s, k) => { if (allowed(k)) top = Math.max(top, s); });
+    const w = scores.map((s, k) => (allowed(k) ? Math.exp((s - top) / c.temperature) : 0));
     let pick = this.rng.nextUnit() * w.reduce((a, b) => a + b, 0);
     for (let k = 0; k < w.length; k++) {
-      if (k === label) continue;
+      if (!allowed(k)) continue;
       pick -= w[k];
       if (pick < 0) return k;
     }
+    for (let k = c.classes - 1; k >= 0; k--) if (allowed(k)) return k;
     return label === c.classes - 1 ? c.classes - 2 : c.classes - 1;
   }
 
@@ -334,6 +348,7 @@ export class ReferenceFF {
     const c = this.config;
     const n = inputs.length;
     const hybrid = c.negatives === "hybrid";
+    if (c.seenLabelsOnly) labels.forEach((l) => this.seen.add(l));
     const negLabels = hybrid ? [] : inputs.map((x, b) => this.wrongLabel(x, labels[b]));
     const rows: Vector[] = [];
     inputs.forEach((x, b) => rows.push(this.labelledInput(x, hybrid ? -1 : labels[b])));
