@@ -45,10 +45,14 @@ const MIN_GAIN = 1.25;
  */
 const START_DAMAGE = 0.002;
 
-/** Wire bytes of a SAMPLE-layout request of `values` values of `width` bytes (COBS adds 1 per 254). */
+/**
+ * Wire bytes of a SAMPLE-layout request of `values` values of `width` bytes, at
+ * most: header, fixed fields, values and CRC, COBS's 1 + 1 per 254 zero-free
+ * bytes (fewer when the data has zeros), the 0x00.
+ */
 export function sampleWireBytes(values: number, width: number): number {
-  const body = 12 + values * width + 8;
-  return body + Math.ceil((body + 1) / 254) + 1;
+  const body = 4 + 12 + values * width + 4;
+  return body + 1 + Math.floor(body / 254) + 1;
 }
 
 /** Expected time per delivered value (byte-equivalents) of parts of `values` values of `width` bytes. */
