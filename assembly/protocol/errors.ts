@@ -49,7 +49,7 @@ export function errorText(code: i32): string {
     case ERR_CHECKPOINT_CRC: return "checkpoint crc mismatch";
     case ERR_CHECKPOINT_SEQUENCE: return "checkpoint chunk out of sequence";
     case ERR_DEVICE_TRAP: return "device trapped";
-    case ERR_PART_ORDER: return "sample part out of order";
+    case ERR_PART_ORDER: return "bad part order";
     default: return "error";
   }
 }
