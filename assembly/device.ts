@@ -24,14 +24,14 @@ import { configured, inputSize, classes, layerCount, steps } from "./learner/sta
 import { optimizerKind } from "./learner/optimizer";
 import { samplePrediction, sampleDrift } from "./learner/continual";
 import { crc32Update } from "./protocol/crc32";
-import { ERR_NONE, ERR_UNKNOWN_TYPE, ERR_SAMPLE_LENGTH, ERR_CHECKPOINT_SEQUENCE } from "./protocol/errors";
+import { ERR_NONE, ERR_UNKNOWN_TYPE, ERR_SAMPLE_LENGTH, ERR_CHECKPOINT_SEQUENCE, ERR_PART_ORDER } from "./protocol/errors";
 import { MAX_PAYLOAD, rxPayload, rxPayloadLength, rxPush, rxReset, rxSeq, rxType, RX_FRAME, txBegin, txFinish, txFrame } from "./protocol/frame";
 import {
   ACK_APPLIED, checkRequest, checkpointGetMaxLength, checkpointGetOffset, checkpointGetIsState, chunkIsState, chunkOffset,
   chunkTotal, chunkData, chunkLength, writeChunkHead, CHUNK_FIXED, CHUNK_STATE,
   MSG_ACK, MSG_CHECKPOINT_DATA, MSG_CHECKPOINT_GET, MSG_CHECKPOINT_PUT, MSG_CONFIG_OK, MSG_CONFIGURE,
-  MSG_ERROR, MSG_GOODNESS, MSG_HELLO, MSG_INFER, MSG_PREDICTION, MSG_RESET, MSG_SAMPLE,
-  SAMPLE_NEGATIVE, SAMPLE_UNLABELLED, GOODNESS_DRIFT, sampleCount, sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData,
+  MSG_ERROR, MSG_GOODNESS, MSG_HELLO, MSG_INFER, MSG_INFER_PART, MSG_PREDICTION, MSG_RESET, MSG_SAMPLE, MSG_SAMPLE_PART,
+  partFirst, partToF32, partTotal, SAMPLE_NEGATIVE, SAMPLE_UNLABELLED, GOODNESS_DRIFT, sampleCount, sampleKind, sampleLabel, sampleToF32, writeAck, writeCheckpointData,
   writeConfigOk, writeGoodness, writeHello, writePrediction, writeProtocolError, writeErrorString,
 } from "./protocol/messages";
 import { linkNextExpected, linkReset, WINDOW } from "./protocol/link";
@@ -57,8 +57,8 @@ export let runtime_kind: u32 = 0;
 /** Set by the embedder before _start (tests only): the link's first sequence number (HELLO.nextExpected). */
 export let link_first_seq: u32 = 0;
 
-/** (ABI 1 << 16) | protocol 2: HELLO's buildId names what this program speaks. */
-const BUILD_ID: u32 = 0x00010002;
+/** (ABI 1 << 16) | protocol 3: HELLO's buildId names what this program speaks. */
+const BUILD_ID: u32 = 0x00010003;
 const READ_CHUNK: i32 = 256;
 const readBuffer: usize = memory.data(READ_CHUNK, 16);
 const iovec: usize = memory.data(16, 16); // { buf, len } + result word
@@ -87,6 +87,13 @@ function stateChanged(): void {
   weightsCrcValid = false;
   snapshotCrcValid = false;
 }
+// The sample whose parts (SAMPLE_PART / INFER_PART, docs/protocol.md §5.3a) are
+// arriving: its values go straight into input row 0, no reassembly buffer.
+// partNext = 0: none in progress.
+let partNext: u32 = 0;
+let partType: u32 = 0;
+let partKindLabel: u32 = 0;
+let partTotalValues: u32 = 0;
 
 /** Writes all bytes to fd 1 or exits (a link that cannot be written is gone). */
 function writeAll(ptr: usize, length: i32): void {
@@ -189,11 +196,69 @@ function loadSample(seq: u32, p: usize): i32 {
   return 0;
 }
 
+/** Trains on the sample in input row 0 (kind and label from the SAMPLE-layout payload p); the reply's length. */
+function trainLoaded(seq: u32, p: usize): i32 {
+  const kind = sampleKind(p);
+  if (kind == SAMPLE_NEGATIVE) {
+    return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_SAMPLE_KIND, kind, "explicit negatives not trained"));
+  }
+  endStaging();
+  store<i32>(labels, kind == SAMPLE_UNLABELLED ? -1 : sampleLabel(p));
+  stateChanged();
+  const status = train(1);
+  if (status != 0) return learnerError(seq, status);
+  return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, steps, <u32>layerCount, <u32>STATS_FIELDS,
+    stats + <usize>STATS_HEADER * sizeof<f32>(), samplePrediction(), sampleDrift() ? GOODNESS_DRIFT : 0));
+}
+
+/** Predicts the sample in input row 0 (INFER kind from p: 0 goodness, 1 softmax head); the reply's length. */
+function inferLoaded(seq: u32, p: usize): i32 {
+  snapshotCrcValid = false; // the scratch rows change; the weights do not
+  const label = predict(0, <i32>sampleKind(p)); // INFER kind: 0 goodness, 1 softmax head
+  if (label < 0) return learnerError(seq, -label);
+  return txFinish(writePrediction(txBegin(MSG_PREDICTION, seq), label, <u32>classes, scores));
+}
+
+/**
+ * SAMPLE_PART / INFER_PART (docs/protocol.md §5.3a): writes the slice into
+ * input row 0 at [first, first + n). Parts of one sample are consecutive
+ * requests with the same type, kind, label and total, first = 0, then each
+ * the index after the last; anything else is ERR_PART_ORDER and drops the
+ * sample. The last part trains (predicts) as SAMPLE (INFER) does.
+ */
+function applyPart(type: u32, seq: u32, p: usize, length: i32): i32 {
+  if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));
+  const first = partFirst(p);
+  const total = partTotal(p);
+  const kindLabel = load<u32>(p); // kind u8 | encoding u8 | label i16: the encoding may change per part
+  if (first == 0) {
+    partNext = 0;
+    if (<i32>total != inputSize) return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_SAMPLE_LENGTH, <u32>inputSize));
+    partType = type;
+    partKindLabel = kindLabel & 0xffff00ff;
+    partTotalValues = total;
+  } else if (first != partNext || type != partType || (kindLabel & 0xffff00ff) != partKindLabel || total != partTotalValues) {
+    const expected = partNext;
+    partNext = 0;
+    return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), ERR_PART_ORDER, expected));
+  }
+  partNext = first + partToF32(p, length, inputs + (<usize>first << alignof<f32>()));
+  if (partNext < total) return txFinish(writeAck(txBegin(MSG_ACK, seq), (seq + 1) & 0xffff, ACK_APPLIED));
+  partNext = 0;
+  return type == MSG_SAMPLE_PART ? trainLoaded(seq, p) : inferLoaded(seq, p);
+}
+
 /** Applies the in-order request; returns the reply frame's length. */
 function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
   const invalid = checkRequest(type, p, length);
-  if (invalid != ERR_NONE) return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>invalid, 0));
+  if (type != MSG_SAMPLE_PART && type != MSG_INFER_PART) partNext = 0; // parts of one sample are consecutive
+  if (invalid != ERR_NONE) {
+    partNext = 0;
+    return txFinish(writeProtocolError(txBegin(MSG_ERROR, seq), <u32>invalid, 0));
+  }
   switch (type) {
+  case MSG_SAMPLE_PART:
+  case MSG_INFER_PART: return applyPart(type, seq, p, length);
   case MSG_CONFIGURE: {
     endStaging();
     stateChanged();
@@ -208,25 +273,12 @@ function apply(type: u32, seq: u32, p: usize, length: i32): i32 {
   case MSG_SAMPLE: {
     const refused = loadSample(seq, p);
     if (refused != 0) return refused;
-    const kind = sampleKind(p);
-    if (kind == SAMPLE_NEGATIVE) {
-      return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_SAMPLE_KIND, kind, "explicit negatives not trained"));
-    }
-    endStaging();
-    store<i32>(labels, kind == SAMPLE_UNLABELLED ? -1 : sampleLabel(p));
-    stateChanged();
-    const status = train(1);
-    if (status != 0) return learnerError(seq, status);
-    return txFinish(writeGoodness(txBegin(MSG_GOODNESS, seq), seq, steps, <u32>layerCount, <u32>STATS_FIELDS,
-      stats + <usize>STATS_HEADER * sizeof<f32>(), samplePrediction(), sampleDrift() ? GOODNESS_DRIFT : 0));
+    return trainLoaded(seq, p);
   }
   case MSG_INFER: {
     const refused = loadSample(seq, p);
     if (refused != 0) return refused;
-    snapshotCrcValid = false; // the scratch rows change; the weights do not
-    const label = predict(0, <i32>sampleKind(p)); // INFER kind: 0 goodness, 1 softmax head
-    if (label < 0) return learnerError(seq, -label);
-    return txFinish(writePrediction(txBegin(MSG_PREDICTION, seq), label, <u32>classes, scores));
+    return inferLoaded(seq, p);
   }
   case MSG_CHECKPOINT_GET: {
     if (!configured) return txFinish(writeErrorString(txBegin(MSG_ERROR, seq), ERR_NOT_CONFIGURED, 0, "configure first"));

@@ -63,6 +63,8 @@ interface Harness {
   checkRequest(type: number, p: number, length: number): number;
   sampleKind(p: number): number; sampleEncoding(p: number): number; sampleLabel(p: number): number;
   sampleCount(p: number): number; sampleScale(p: number): number; sampleToF32(p: number, dst: number): number;
+  partTotal(p: number): number; partFirst(p: number): number; partCount(p: number, length: number): number;
+  partToF32(p: number, length: number, dst: number): number;
   checkpointGetOffset(p: number): number; checkpointGetMaxLength(p: number): number;
   chunkOffset(p: number): number; chunkTotal(p: number): number; chunkBlobCrc(p: number): number;
   chunkData(p: number): number; chunkLength(payloadLength: number): number;
@@ -207,6 +209,20 @@ function assertAsReads(m: Message): void {
       const n = as.sampleToF32(p, as.scratch());
       const device = new Float32Array(read(as.scratch(), n * 4).buffer);
       assert.deepEqual(Array.from(device), Array.from(sampleToFloat32(s)), 'dequantised inputs bit-identical');
+      break;
+    }
+    case 'SAMPLE_PART':
+    case 'INFER_PART': {
+      assert.equal(as.sampleKind(p), ['positive', 'negative', 'unlabelled'].indexOf(m.kind));
+      assert.equal(as.sampleEncoding(p), ['f32', 'int8', 'int16'].indexOf(m.encoding));
+      assert.equal(as.sampleLabel(p), m.label);
+      assert.equal(as.partTotal(p), m.total);
+      assert.equal(as.partFirst(p), m.first);
+      assert.equal(as.partCount(p, length), m.values.length);
+      assert.equal(as.sampleScale(p), Math.fround(m.encoding === 'f32' ? 1 : m.scale ?? 1));
+      const n = as.partToF32(p, length, as.scratch());
+      const device = new Float32Array(read(as.scratch(), n * 4).buffer);
+      assert.deepEqual(Array.from(device), Array.from(sampleToFloat32(m)), 'dequantised part bit-identical');
       break;
     }
     case 'CHECKPOINT_GET':

@@ -172,13 +172,14 @@ describe('session over the mock binding', () => {
     }
   });
 
-  test('a device announcing protocol v3 is refused, naming the side to update', async () => {
-    const device = new ScriptedDevice({ protocolVersion: 3, headerVersion: 3 });
+  test('a device announcing a newer protocol is refused, naming the side to update', async () => {
+    const newer = PROTOCOL_VERSION + 1;
+    const device = new ScriptedDevice({ protocolVersion: newer, headerVersion: newer });
     await assert.rejects(Session.connect(mockTransport(device), fast), (err: unknown) => {
       assert.ok(err instanceof ProtocolError, String(err));
       assert.equal(err.code, ErrorCode.VERSION_MISMATCH);
-      assert.equal(err.detail, 3);
-      assert.match(err.message, /device speaks protocol v3, this host speaks v2: update the host/);
+      assert.equal(err.detail, newer);
+      assert.match(err.message, new RegExp(`device speaks protocol v${newer}, this host speaks v${PROTOCOL_VERSION}: update the host`));
       return true;
     });
   });

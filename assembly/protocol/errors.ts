@@ -27,6 +27,10 @@ export const ERR_CHECKPOINT_SEQUENCE: i32 = 72;
  *  the firmware glue (firmware-targets/wasm2c-glue/fatal-report.c), never by this program.
  *  detail = wasm trap code (1..8), or 256 + the CPU exception number for a fault. */
 export const ERR_DEVICE_TRAP: i32 = 73;
+/** SAMPLE_PART / INFER_PART: not the next slice of the sample in progress (first != the
+ *  next expected index, or another kind, label, total or type); the sample is dropped.
+ *  detail = the index the device expected (0: a new sample must start at 0). */
+export const ERR_PART_ORDER: i32 = 74;
 /** Host only: a request got no reply after the last retransmission. */
 export const ERR_TIMEOUT: i32 = 80;
 /** Host only: the device's next-expected sequence is outside the host's window (device restarted?). */
@@ -45,6 +49,7 @@ export function errorText(code: i32): string {
     case ERR_CHECKPOINT_CRC: return "checkpoint crc mismatch";
     case ERR_CHECKPOINT_SEQUENCE: return "checkpoint chunk out of sequence";
     case ERR_DEVICE_TRAP: return "device trapped";
+    case ERR_PART_ORDER: return "bad part order";
     default: return "error";
   }
 }

@@ -17,7 +17,7 @@
 import { crc32Update } from "./crc32";
 import { ERR_BAD_CRC, ERR_FRAME_TOO_LARGE, ERR_MALFORMED } from "./errors";
 
-export const PROTOCOL_VERSION: u32 = 2;
+export const PROTOCOL_VERSION: u32 = 3;
 export const HEADER_BYTES: i32 = 4;
 export const CRC_BYTES: i32 = 4;
 /** Largest payload this codec accepts or produces (the spec's hard limit). */

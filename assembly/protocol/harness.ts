@@ -31,8 +31,8 @@ export {
 } from "./frame";
 export {
   checkHeader, checkRequest, isSequenced, sampleKind, sampleEncoding, sampleLabel, sampleCount,
-  sampleScale, sampleValues, sampleToF32, checkpointGetOffset, checkpointGetMaxLength,
-  chunkOffset, chunkTotal, chunkBlobCrc, chunkData, chunkLength, checkpointGetIsState, chunkIsState,
+  sampleScale, sampleValues, sampleToF32, partTotal, partFirst, partCount, partToF32,
+  checkpointGetOffset, checkpointGetMaxLength, chunkOffset, chunkTotal, chunkBlobCrc, chunkData, chunkLength, checkpointGetIsState, chunkIsState,
 } from "./messages";
 export {
   linkReset, linkAccept, linkCommit, linkCachedLength, linkCachedFrame, linkNextExpected,

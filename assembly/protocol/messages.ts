@@ -13,7 +13,7 @@ import {
 } from "./errors";
 import { MAX_PAYLOAD, PROTOCOL_VERSION } from "./frame";
 
-// host -> device (requests). 0x02..0x07 are sequenced (docs/protocol.md §6).
+// host -> device (requests). 0x02..0x07, 0x09 and 0x0A are sequenced (docs/protocol.md §6).
 export const MSG_HELLO_REQUEST: u32 = 0x01;
 export const MSG_CONFIGURE: u32 = 0x02;
 export const MSG_SAMPLE: u32 = 0x03;
@@ -22,6 +22,10 @@ export const MSG_CHECKPOINT_GET: u32 = 0x05;
 export const MSG_CHECKPOINT_PUT: u32 = 0x06;
 export const MSG_RESET: u32 = 0x07;
 export const MSG_PING: u32 = 0x08;
+/** A slice of one SAMPLE's values (§5.3a): a noisy link's small frames. */
+export const MSG_SAMPLE_PART: u32 = 0x09;
+/** A slice of one INFER's values (§5.3a). */
+export const MSG_INFER_PART: u32 = 0x0A;
 // device -> host (replies and notices): high bit set
 export const MSG_HELLO: u32 = 0x81;
 export const MSG_CONFIG_OK: u32 = 0x82;
@@ -57,9 +61,9 @@ export const PREDICTION_FIXED: i32 = 4;
 export const HELLO_FIXED: i32 = 15;
 export const ERROR_FIXED: i32 = 7;
 
-/** Requests 0x02..0x07 carry a sequence number the device filters (link.ts). */
+/** Requests 0x02..0x07, 0x09 and 0x0A carry a sequence number the device filters (link.ts). */
 export function isSequenced(type: u32): bool {
-  return type >= MSG_CONFIGURE && type <= MSG_RESET;
+  return (type >= MSG_CONFIGURE && type <= MSG_RESET) || type == MSG_SAMPLE_PART || type == MSG_INFER_PART;
 }
 
 /**
@@ -68,7 +72,7 @@ export function isSequenced(type: u32): bool {
  */
 export function checkHeader(version: u32, type: u32): i32 {
   if (version != PROTOCOL_VERSION) return ERR_VERSION_MISMATCH;
-  if (type < MSG_HELLO_REQUEST || type > MSG_PING) return ERR_UNKNOWN_TYPE;
+  if (type < MSG_HELLO_REQUEST || type > MSG_INFER_PART) return ERR_UNKNOWN_TYPE;
   return ERR_NONE;
 }
 
@@ -100,6 +104,15 @@ export function checkRequest(type: u32, p: usize, length: i32): i32 {
       if (sampleKind(p) > SAMPLE_UNLABELLED || width == 0 || sampleLabel(p) < -1) return ERR_MALFORMED;
       return length == SAMPLE_FIXED + <i32>sampleCount(p) * width ? ERR_NONE : ERR_SAMPLE_LENGTH;
     }
+    case MSG_SAMPLE_PART:
+    case MSG_INFER_PART: {
+      if (length < SAMPLE_FIXED) return ERR_SAMPLE_LENGTH;
+      let width = encodingWidth(sampleEncoding(p));
+      if (sampleKind(p) > SAMPLE_UNLABELLED || width == 0 || sampleLabel(p) < -1) return ERR_MALFORMED;
+      let bytes = length - SAMPLE_FIXED;
+      if (bytes == 0 || bytes % width != 0) return ERR_SAMPLE_LENGTH;
+      return <u32>partFirst(p) + <u32>(bytes / width) <= partTotal(p) ? ERR_NONE : ERR_SAMPLE_LENGTH;
+    }
     case MSG_CHECKPOINT_PUT: {
       if (length < CHUNK_FIXED) return ERR_MALFORMED;
       let end = <u64>chunkOffset(p) + <u64>(length - CHUNK_FIXED);
@@ -124,7 +137,29 @@ export function sampleValues(p: usize): usize { return p + <usize>SAMPLE_FIXED; 
 
 /** Write the sample's values as f32 to dst (count * 4 bytes), dequantising int8/int16. */
 export function sampleToF32(p: usize, dst: usize): u32 {
-  let n = sampleCount(p);
+  return valuesToF32(p, sampleCount(p), dst);
+}
+
+// ---- readers: SAMPLE_PART and INFER_PART (the SAMPLE layout, count -> total, reserved -> first) ----
+//  0 kind u8 | 1 encoding u8 | 2 label i16 | 4 total u16 | 6 first u16 | 8 scale f32 | 12 values
+//  The values are the sample's [first, first + n), n = (length - 12) / width.
+
+/** Values in the whole sample. */
+export function partTotal(p: usize): u32 { return load<u16>(p, 4); }
+/** Index in the sample of this part's first value. */
+export function partFirst(p: usize): u32 { return load<u16>(p, 6); }
+/** Values in this part (checkRequest made the length a multiple of the width). */
+export function partCount(p: usize, length: i32): u32 {
+  return <u32>((length - SAMPLE_FIXED) / encodingWidth(sampleEncoding(p)));
+}
+
+/** Write the part's n values as f32 to dst (its first value's place in the input row), dequantising. */
+export function partToF32(p: usize, length: i32, dst: usize): u32 {
+  return valuesToF32(p, partCount(p, length), dst);
+}
+
+/** Write n values after the fixed fields of a SAMPLE-layout payload as f32 to dst. */
+function valuesToF32(p: usize, n: u32, dst: usize): u32 {
   let values = sampleValues(p);
   let encoding = sampleEncoding(p);
   let scale = sampleScale(p);

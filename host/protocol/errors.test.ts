@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { adviceFor, describeTrap, ErrorCode, errorName, ProtocolError } from './errors.js';
 import { MessageType } from './messages.js';
+import { PROTOCOL_VERSION } from './version.js';
 
 // Repo root from dist/host/protocol/.
 const source = (path: string): string => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
@@ -41,14 +42,15 @@ test('every protocol code has a name and advice that says what to do', () => {
 });
 
 test('ProtocolError carries code, detail, remote, seq and a message naming the fix', () => {
-  const e = new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, { detail: 3, remote: true, seq: 9, deviceText: 'protocol version mismatch' });
+  const newer = PROTOCOL_VERSION + 1;
+  const e = new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, { detail: newer, remote: true, seq: 9, deviceText: 'protocol version mismatch' });
   assert.ok(e instanceof Error);
   assert.equal(e.name, 'ProtocolError');
   assert.equal(e.code, 67);
-  assert.equal(e.detail, 3);
+  assert.equal(e.detail, newer);
   assert.equal(e.remote, true);
   assert.equal(e.seq, 9);
-  assert.match(e.message, /device speaks protocol v3, this host speaks v2: update the host/);
+  assert.match(e.message, new RegExp(`device speaks protocol v${newer}, this host speaks v${PROTOCOL_VERSION}: update the host`));
   const old = new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, { detail: 0 });
   assert.match(old.message, /rebuild host and device/);
   assert.match(adviceFor(ErrorCode.VERSION_MISMATCH, 1, 2), /update the device/);

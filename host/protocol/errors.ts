@@ -16,6 +16,7 @@ export const ErrorCode = {
   CHECKPOINT_CRC: 71,
   CHECKPOINT_SEQUENCE: 72,
   DEVICE_TRAP: 73,
+  PART_ORDER: 74,
   TIMEOUT: 80,
   LINK_DESYNC: 81,
 } as const;
@@ -116,6 +117,8 @@ export function adviceFor(code: number, detail = 0, hostVersion = PROTOCOL_VERSI
         : '; it is a bug in the device program or its runtime: report it with this message';
       return `the device program stopped on ${what} and has halted: reset the device (or restart the program / QEMU), then reconnect and configure it again${memory}`;
     }
+    case ErrorCode.PART_ORDER:
+      return `a sample part was not the next slice of the sample in progress (the device expected value ${detail}), so the sample was dropped: send a sample's parts in order as consecutive requests, starting at 0`;
     case ErrorCode.TIMEOUT:
       return 'the device stopped answering: check that it is powered and connected, the port and baud rate, and whether it crashed (its console)';
     case ErrorCode.LINK_DESYNC:

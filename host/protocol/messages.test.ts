@@ -25,6 +25,8 @@ const messages: Message[] = [
   { type: 'SAMPLE', kind: 'positive', label: 3, encoding: 'f32', scale: 1, values: new Float32Array([0.5, -1.25, 0]) },
   { type: 'SAMPLE', kind: 'negative', label: 7, encoding: 'int8', scale: 0.0078125, values: new Int8Array([-128, 0, 127]) },
   { type: 'INFER', kind: 'unlabelled', label: -1, encoding: 'int16', scale: 0.5, values: new Int16Array([-32768, 1, 32767]) },
+  { type: 'SAMPLE_PART', kind: 'positive', label: 3, encoding: 'f32', scale: 1, values: new Float32Array([0.5, -1.25]), total: 5, first: 2 },
+  { type: 'INFER_PART', kind: 'negative', label: -1, encoding: 'int8', scale: 0.25, values: new Int8Array([-128, 127]), total: 2, first: 0 },
   { type: 'CHECKPOINT_GET', offset: 1000, maxLength: 256 },
   { type: 'CHECKPOINT_PUT', offset: 4, total: 10, blobCrc: 0xdeadbeef, data: new Uint8Array([9, 8, 7]) },
   { type: 'RESET' },
@@ -170,9 +172,21 @@ test('encoders reject bad fields with a TypeError naming the field', () => {
   ] }), /layers\[1\] has 0 extra fields/);
 });
 
-test('sequenced requests are exactly CONFIGURE..RESET', () => {
+test('sequenced requests are exactly CONFIGURE..RESET, SAMPLE_PART and INFER_PART', () => {
   const sequenced = Object.entries(MessageType).filter(([, t]) => isSequenced(t)).map(([n]) => n);
-  assert.deepEqual(sequenced, ['CONFIGURE', 'SAMPLE', 'INFER', 'CHECKPOINT_GET', 'CHECKPOINT_PUT', 'RESET']);
+  assert.deepEqual(sequenced, ['CONFIGURE', 'SAMPLE', 'INFER', 'CHECKPOINT_GET', 'CHECKPOINT_PUT', 'RESET', 'SAMPLE_PART', 'INFER_PART']);
+});
+
+test('sample parts: the encoder refuses an empty part or one past total; the decoder gives the part its own count', () => {
+  const part = { type: 'SAMPLE_PART', kind: 'positive', label: 1, encoding: 'f32', total: 4 } as const;
+  assert.throws(() => encodePayload({ ...part, first: 0, values: [] }), /1 or more values/);
+  assert.throws(() => encodePayload({ ...part, first: 3, values: [1, 2] }), /\[3, \+2\) of 4/);
+  const decoded = decodePayload(MessageType.SAMPLE_PART, encodePayload({ ...part, first: 1, values: [7, 8, 9] }));
+  assert.ok(decoded.type === 'SAMPLE_PART');
+  assert.deepEqual([decoded.total, decoded.first, Array.from(decoded.values)], [4, 1, [7, 8, 9]]);
+  const wrong = encodePayload({ ...part, first: 1, values: [7, 8, 9] });
+  new DataView(wrong.buffer).setUint16(4, 3, true); // total 3: [1, 4) runs past it
+  assert.throws(() => decodePayload(MessageType.SAMPLE_PART, wrong), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.SAMPLE_LENGTH);
 });
 
 test('quantize + sampleToFloat32 reproduce values within half a step', () => {

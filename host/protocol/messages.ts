@@ -16,6 +16,8 @@ export const MessageType = {
   CHECKPOINT_PUT: 0x06,
   RESET: 0x07,
   PING: 0x08,
+  SAMPLE_PART: 0x09,
+  INFER_PART: 0x0a,
   // device -> host
   HELLO: 0x81,
   CONFIG_OK: 0x82,
@@ -32,9 +34,10 @@ const typeNames = new Map<number, MessageTypeName>(
   (Object.keys(MessageType) as MessageTypeName[]).map((name) => [MessageType[name], name]),
 );
 
-/** Requests 0x02..0x07 are sequenced: applied once, in order (docs/protocol.md §6). */
+/** Requests 0x02..0x07, 0x09 and 0x0a are sequenced: applied once, in order (docs/protocol.md §6). */
 export function isSequenced(type: number): boolean {
-  return type >= MessageType.CONFIGURE && type <= MessageType.RESET;
+  return (type >= MessageType.CONFIGURE && type <= MessageType.RESET)
+    || type === MessageType.SAMPLE_PART || type === MessageType.INFER_PART;
 }
 
 export const MAX_CONFIG_BYTES = 256;
@@ -56,7 +59,8 @@ export type SampleKind = 'positive' | 'negative' | 'unlabelled';
 export type SampleEncoding = 'f32' | 'int8' | 'int16';
 const SAMPLE_KINDS: readonly SampleKind[] = ['positive', 'negative', 'unlabelled'];
 const SAMPLE_ENCODINGS: readonly SampleEncoding[] = ['f32', 'int8', 'int16'];
-const ENCODING_WIDTH: Record<SampleEncoding, number> = { f32: 4, int8: 1, int16: 2 };
+/** Bytes per sample value on the wire. */
+export const ENCODING_WIDTH: Readonly<Record<SampleEncoding, number>> = { f32: 4, int8: 1, int16: 2 };
 
 export interface Sample {
   kind: SampleKind;
@@ -67,6 +71,17 @@ export interface Sample {
   scale?: number;
   /** f32: the values; int8/int16: the integers q. Decoded as Float32Array/Int8Array/Int16Array. */
   values: ArrayLike<number>;
+}
+
+/**
+ * A slice of one sample's values (SAMPLE_PART / INFER_PART, docs/protocol.md §5.3a):
+ * `values` are the sample's [first, first + values.length) of `total`.
+ */
+export interface SamplePart extends Sample {
+  /** Values in the whole sample. */
+  total: number;
+  /** Index in the sample of values[0]. */
+  first: number;
 }
 
 export interface GoodnessLayer {
@@ -107,6 +122,8 @@ export type Message =
   | { type: 'CONFIGURE'; config: Uint8Array }
   | ({ type: 'SAMPLE' } & Sample)
   | ({ type: 'INFER' } & Sample)
+  | ({ type: 'SAMPLE_PART' } & SamplePart)
+  | ({ type: 'INFER_PART' } & SamplePart)
   | { type: 'CHECKPOINT_GET'; offset: number; maxLength: number; blob?: CheckpointBlob }
   | ({ type: 'CHECKPOINT_PUT' } & CheckpointChunk)
   | { type: 'RESET' }
@@ -162,7 +179,8 @@ class Writer {
   }
 }
 
-function encodeSample(sample: Sample): Uint8Array {
+/** SAMPLE / INFER; with `part`, SAMPLE_PART / INFER_PART (count -> total, reserved -> first). */
+function encodeSample(sample: Sample, part?: { total: number; first: number }): Uint8Array {
   const kind = SAMPLE_KINDS.indexOf(sample.kind);
   if (kind < 0) throw new TypeError(`sample.kind must be one of ${SAMPLE_KINDS.join(', ')}, got ${sample.kind}`);
   const encoding = SAMPLE_ENCODINGS.indexOf(sample.encoding);
@@ -174,6 +192,13 @@ function encodeSample(sample: Sample): Uint8Array {
   }
   const count = sample.values.length;
   checkUint('sample.values.length', count, 0xffff);
+  if (part) {
+    checkUint('part.total', part.total, 0xffff);
+    checkUint('part.first', part.first, 0xffff);
+    if (count === 0 || part.first + count > part.total) {
+      throw new TypeError(`a sample part holds 1 or more values inside [0, total): [${part.first}, +${count}) of ${part.total}`);
+    }
+  }
   const width = ENCODING_WIDTH[sample.encoding];
   const w = new Writer(SAMPLE_FIXED + count * width);
   const scale = sample.encoding === 'f32' ? 1 : (sample.scale ?? 1);
@@ -181,8 +206,8 @@ function encodeSample(sample: Sample): Uint8Array {
   w.view.setUint8(0, kind);
   w.view.setUint8(1, encoding);
   w.view.setInt16(2, sample.label, true);
-  w.view.setUint16(4, count, true);
-  w.view.setUint16(6, 0, true);
+  w.view.setUint16(4, part ? part.total : count, true);
+  w.view.setUint16(6, part ? part.first : 0, true);
   w.view.setFloat32(8, scale, true);
   for (let i = 0; i < count; i++) {
     const v = sample.values[i]!;
@@ -237,6 +262,9 @@ export function encodePayload(message: Message): Uint8Array {
     case 'SAMPLE':
     case 'INFER':
       return encodeSample(message);
+    case 'SAMPLE_PART':
+    case 'INFER_PART':
+      return encodeSample(message, message);
     case 'CHECKPOINT_GET': {
       const field = offsetField(message.offset, message.blob);
       checkUint('maxLength', message.maxLength, 0xffff);
@@ -367,7 +395,25 @@ function fail(code: number, seq: number | undefined, what: string): never {
   throw new ProtocolError(code, undefined, { seq, context: what });
 }
 
-function decodeSample(payload: Uint8Array, view: DataView, seq?: number): Sample {
+/** SAMPLE_PART / INFER_PART: the SAMPLE checks, then n = bytes / width values, 1 or more, inside total. */
+function decodeSamplePart(payload: Uint8Array, view: DataView, seq?: number): SamplePart {
+  if (payload.length < SAMPLE_FIXED) fail(ErrorCode.SAMPLE_LENGTH, seq, 'sample part shorter than its fixed fields');
+  const encoding = SAMPLE_ENCODINGS[view.getUint8(1)];
+  const width = encoding === undefined ? 1 : ENCODING_WIDTH[encoding];
+  const bytes = payload.length - SAMPLE_FIXED;
+  const total = view.getUint16(4, true);
+  const first = view.getUint16(6, true);
+  // Checked as the device does (checkRequest): kind, encoding, label first, then the length.
+  const head = decodeSample(payload.subarray(0, SAMPLE_FIXED), view, seq, 0);
+  if (bytes === 0 || bytes % width !== 0 || first + bytes / width > total) {
+    fail(ErrorCode.SAMPLE_LENGTH, seq, `sample part of ${bytes} bytes at ${first} of ${total} ${encoding} values`);
+  }
+  const { values } = decodeSample(payload, view, seq, bytes / width);
+  return { ...head, values, total, first };
+}
+
+/** SAMPLE / INFER; `partCount` overrides the count field (a part's own count). */
+function decodeSample(payload: Uint8Array, view: DataView, seq?: number, partCount?: number): Sample {
   if (payload.length < SAMPLE_FIXED) fail(ErrorCode.SAMPLE_LENGTH, seq, 'sample shorter than its fixed fields');
   const kind = SAMPLE_KINDS[view.getUint8(0)];
   const encoding = SAMPLE_ENCODINGS[view.getUint8(1)];
@@ -375,7 +421,7 @@ function decodeSample(payload: Uint8Array, view: DataView, seq?: number): Sample
   if (kind === undefined || encoding === undefined || label < -1) {
     fail(ErrorCode.MALFORMED, seq, 'sample kind, encoding or label out of range');
   }
-  const count = view.getUint16(4, true);
+  const count = partCount ?? view.getUint16(4, true);
   const width = ENCODING_WIDTH[encoding];
   if (payload.length !== SAMPLE_FIXED + count * width) {
     fail(ErrorCode.SAMPLE_LENGTH, seq, `sample of ${count} ${encoding} values needs ${SAMPLE_FIXED + count * width} bytes, got ${payload.length}`);
@@ -440,6 +486,9 @@ export function decodePayload(type: number, payload: Uint8Array, seq?: number): 
     case 'SAMPLE':
     case 'INFER':
       return { type: name, ...decodeSample(payload, view, seq) };
+    case 'SAMPLE_PART':
+    case 'INFER_PART':
+      return { type: name, ...decodeSamplePart(payload, view, seq) };
     case 'CHECKPOINT_GET':
       need(6, name);
       const field = view.getUint32(0, true);

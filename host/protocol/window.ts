@@ -43,7 +43,7 @@ export interface SendWindowOptions {
 }
 
 export type RequestMessage = Extract<Message, {
-  type: 'CONFIGURE' | 'SAMPLE' | 'INFER' | 'CHECKPOINT_GET' | 'CHECKPOINT_PUT' | 'RESET';
+  type: 'CONFIGURE' | 'SAMPLE' | 'INFER' | 'CHECKPOINT_GET' | 'CHECKPOINT_PUT' | 'RESET' | 'SAMPLE_PART' | 'INFER_PART';
 }>;
 
 export interface Completion<T> {

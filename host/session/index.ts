@@ -5,7 +5,7 @@
 
 export { Session } from './session.js';
 export type {
-  Checkpoint, ConfigureResult, DeviceCounters, DeviceInfo, EvalResult, LinkStats, PredictionResult, PredictMode,
+  Checkpoint, ConfigureResult, DeviceCounters, DeviceInfo, EvalResult, FragmentMode, FragmentStats, LinkStats, PredictionResult, PredictMode,
   RecordSink, SessionOptions, StreamOptions, StreamSummary, TrainResult,
 } from './types.js';
 export { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError, SessionClosedError } from './errors.js';

@@ -31,17 +31,18 @@
 import { encodeConfig, resolveConfig, type LearnerConfig, type ResolvedConfig } from '../learner/config.js';
 import { ArenaTooSmallError, LearnerStatus } from '../learner/errors.js';
 import type { LinkRecord, LogRecord } from '../logs/records.js';
-import { encodePayload, ErrorCode, ProtocolError, quantize, type RequestMessage, type SampleEncoding } from '../protocol/index.js';
+import { encodePayload, ENCODING_WIDTH, ErrorCode, ProtocolError, quantize, type SampleEncoding } from '../protocol/index.js';
 import type { Sample } from '../sources/sample.js';
 import type { Transport } from '../transport/transport.js';
 import { arenaLowerBound } from './arena.js';
 import { downloadCheckpoint, uploadCheckpoint } from './checkpoint.js';
-import { Link } from './link.js';
+import { PartSizer, sampleWireBytes, splitSample, type WholeSample } from './fragments.js';
+import { Link, type RequestCompletion } from './link.js';
 import { endRecord, evalRecord, linkLogRecord, linkRecord, metaRecord, trainRecord } from './log-records.js';
 import { pipeline } from './pipeline.js';
 import { expectReply } from './replies.js';
 import type {
-  Checkpoint, ConfigureResult, DeviceCounters, DeviceInfo, EvalResult, LinkStats, PredictionResult, PredictMode,
+  Checkpoint, ConfigureResult, DeviceCounters, DeviceInfo, EvalResult, FragmentStats, LinkStats, PredictionResult, PredictMode,
   RecordSink, SessionOptions, StreamOptions, StreamSummary, TrainResult,
 } from './types.js';
 
@@ -64,6 +65,7 @@ export class Session {
   private readonly link: Link;
   private readonly log: RecordSink | undefined;
   private readonly encoding: SampleEncoding;
+  private readonly parts: PartSizer;
   private resolved: ResolvedConfig | null = null;
   private rawConfig: Record<string, unknown> | null = null;
   private deviceStep = 0;
@@ -77,6 +79,7 @@ export class Session {
     if (!['f32', 'int8', 'int16'].includes(this.encoding)) {
       throw new TypeError(`options.encoding must be 'f32', 'int8' or 'int16', got ${JSON.stringify(this.encoding)}`);
     }
+    this.parts = new PartSizer(options.fragments ?? 'auto');
     this.link = new Link(transport, options);
   }
 
@@ -137,6 +140,11 @@ export class Session {
     return this.link.stats;
   }
 
+  /** Samples sent in parts, the part size in force and the damage estimate behind it (fragments.ts). */
+  get fragments(): FragmentStats {
+    return { ...this.parts.stats };
+  }
+
   /** Resolves when every request sent so far is answered. */
   async drain(): Promise<void> {
     await this.link.drain();
@@ -187,9 +195,9 @@ export class Session {
     return { arenaUsed: ok?.arenaUsed ?? null, arenaFree: ok?.arenaFree ?? null };
   }
 
-  private sampleMessage<T extends 'SAMPLE' | 'INFER'>(type: T, inputs: Float32Array, label: number, kind: 'positive' | 'negative' | 'unlabelled'): RequestMessage {
+  private sampleMessage<T extends 'SAMPLE' | 'INFER'>(type: T, inputs: Float32Array, label: number, kind: 'positive' | 'negative' | 'unlabelled'): WholeSample {
     if (!(inputs instanceof Float32Array)) throw new TypeError('sample.inputs must be a Float32Array');
-    const width = this.encoding === 'f32' ? 4 : this.encoding === 'int16' ? 2 : 1;
+    const width = ENCODING_WIDTH[this.encoding];
     const bytes = SAMPLE_FIXED_BYTES + inputs.length * width;
     const max = this.device.maxPayload;
     if (bytes > max) {
@@ -202,6 +210,45 @@ export class Session {
     return { type, kind, label, ...quantize(inputs, this.encoding) };
   }
 
+  /**
+   * Sends a SAMPLE / INFER whole, or in parts when the link is noisy
+   * (fragments.ts); resolves with the whole's completion: the last part's,
+   * which carries GOODNESS / PREDICTION. The parts are requested in one go, so
+   * they take consecutive sequence numbers as the device requires (§5.3a).
+   * A part the device refuses rejects with its error (the parts after it are
+   * refused too, PART_ORDER).
+   */
+  private requestSample(message: WholeSample): Promise<RequestCompletion> {
+    const width = ENCODING_WIDTH[message.encoding];
+    this.parts.observe(this.link.stats);
+    const perPart = this.parts.valuesPerPart(message.values.length, message.encoding);
+    if (perPart === 0) {
+      this.parts.sent(sampleWireBytes(message.values.length, width));
+      return this.link.request(message);
+    }
+    const parts = splitSample(message, perPart);
+    this.parts.stats.samplesSplit++;
+    this.parts.stats.partsSent += parts.length;
+    const replies = parts.map((part) => {
+      this.parts.sent(sampleWireBytes(part.values.length, width));
+      return this.link.request(part);
+    });
+    const last = replies.pop()!;
+    return (async () => {
+      let refused: Error | undefined;
+      for (const reply of replies) {
+        try {
+          expectReply(await reply, 'ACK', this.link.device);
+        } catch (err) {
+          refused ??= err as Error;
+        }
+      }
+      const completion = await last;
+      if (refused) throw refused;
+      return completion;
+    })();
+  }
+
   /** Trains one sample; resolves with its goodness record. Prefer trainStream() for throughput. */
   async train(sample: Sample): Promise<TrainResult> {
     return this.submitTrain(sample, this.samplesSubmitted++);
@@ -210,7 +257,7 @@ export class Session {
   private async submitTrain(sample: Sample, index: number): Promise<TrainResult> {
     const label = Number.isInteger(sample.label) && sample.label >= 0 ? sample.label : -1;
     const message = this.sampleMessage('SAMPLE', sample.inputs, label, label >= 0 ? 'positive' : 'unlabelled');
-    const c = await this.link.request(message);
+    const c = await this.requestSample(message);
     const goodness = expectReply(c, 'GOODNESS', this.link.device);
     this.samplesTrained++;
     if (goodness) this.deviceStep = Math.max(this.deviceStep, goodness.step);
@@ -279,7 +326,7 @@ export class Session {
     if (mode !== 'goodness' && mode !== 'head') throw new TypeError(`mode must be 'goodness' or 'head', got ${JSON.stringify(mode)}`);
     for (;;) {
       // INFER kind: 0 (positive) = by goodness, 1 (negative) = by the head (docs/protocol.md §5.3).
-      const c = await this.link.request(this.sampleMessage('INFER', inputs, -1, mode === 'goodness' ? 'positive' : 'negative'));
+      const c = await this.requestSample(this.sampleMessage('INFER', inputs, -1, mode === 'goodness' ? 'positive' : 'negative'));
       const p = expectReply(c, 'PREDICTION', this.link.device);
       if (p) return { label: p.label, scores: Float32Array.from(p.scores) };
       // Reply lost after the device answered: INFER changes nothing, ask again.

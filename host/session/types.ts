@@ -16,6 +16,12 @@ export interface SessionOptions {
   log?: RecordSink;
   /** How samples travel: f32 (default, exact) or int8/int16 (quantised, 4x/2x smaller for slow links). */
   encoding?: SampleEncoding;
+  /**
+   * Samples in parts (SAMPLE_PART, docs/protocol.md §5.3a): 'auto' (default) splits them
+   * when the device reports damaged frames, into the part size the damage rate favours;
+   * 'off' always sends whole frames; a number sends parts of that many values.
+   */
+  fragments?: FragmentMode;
   /** HELLO_REQUEST repeat interval during connect (default 500 ms). */
   helloIntervalMs?: number;
   /** Give up connecting after this long without a HELLO (default 10000 ms). */
@@ -151,3 +157,18 @@ export interface LinkStats {
 
 /** The device's frame counters from its latest PONG (docs/protocol.md §5.12). */
 export type DeviceCounters = NonNullable<LinkStats['device']>;
+
+/** Samples in parts (fragments.ts; docs/protocol.md §5.3a). */
+export interface FragmentStats {
+  /** Samples (and INFERs) sent in parts. */
+  samplesSplit: number;
+  /** Parts sent (first transmissions). */
+  partsSent: number;
+  /** Values per part in force (0: whole frames). */
+  valuesPerPart: number;
+  /** Estimated probability that a byte toward the device is damaged. */
+  byteDamage: number;
+}
+
+/** Values per part: 'auto' (adapt to the link), 'off' (whole frames) or a fixed count. */
+export type FragmentMode = 'auto' | 'off' | number;

@@ -44,6 +44,14 @@ const cases = [
   ['sample: 784 int8 values (MNIST-sized)', 0x1234,
     { type: 'SAMPLE', kind: 'positive', label: 7, encoding: 'int8', scale: 0.00390625, values: seq(784, (i) => ((i * 37) % 256) - 128) }],
   ['infer: f32', 7, { type: 'INFER', kind: 'unlabelled', label: -1, encoding: 'f32', scale: 1, values: [0.25, 0.5] }],
+  ['sample part: f32, values [0, 3) of 5', 12,
+    { type: 'SAMPLE_PART', kind: 'positive', label: 3, encoding: 'f32', scale: 1, values: [0.5, -1.25, 0], total: 5, first: 0 }],
+  ['sample part: f32, the last values [3, 5) of 5', 13,
+    { type: 'SAMPLE_PART', kind: 'positive', label: 3, encoding: 'f32', scale: 1, values: [3.75, -2], total: 5, first: 3 }],
+  ['sample part: int8 unlabelled, first 0x0102 of 0x0300', 14,
+    { type: 'SAMPLE_PART', kind: 'unlabelled', label: -1, encoding: 'int8', scale: 0.0078125, values: [-128, 0, 127], total: 0x300, first: 0x102 }],
+  ['infer part: int16, goodness mode', 15,
+    { type: 'INFER_PART', kind: 'positive', label: -1, encoding: 'int16', scale: 0.0009765625, values: [-32768, 255, 32767], total: 6, first: 3 }],
   ['checkpoint get', 8, { type: 'CHECKPOINT_GET', offset: 256, maxLength: 300 }],
   ['checkpoint get: full-state snapshot (offset bit 31)', 8, { type: 'CHECKPOINT_GET', offset: 466, maxLength: 233, blob: 'state' }],
   ['checkpoint put: snapshot chunk (offset bit 31)', 9,
@@ -54,7 +62,7 @@ const cases = [
     { type: 'CHECKPOINT_PUT', offset: 6, total: 10, blobCrc: crc32(new Uint8Array(seq(10, (i) => i))), data: new Uint8Array([6, 7, 8, 9]) }],
   ['reset', 11, { type: 'RESET' }],
   ['ping (tag 0xBEEF)', 0xbeef, { type: 'PING' }],
-  ['hello', 0, { type: 'HELLO', protocolVersion: 2, window: 8, maxPayload: MAX_PAYLOAD, arenaFree: 61440, buildId: 0xc0ffee01, nextExpected: 0, runtime: 'ff-edge/wasi' }],
+  ['hello', 0, { type: 'HELLO', protocolVersion: 3, window: 8, maxPayload: MAX_PAYLOAD, arenaFree: 61440, buildId: 0xc0ffee01, nextExpected: 0, runtime: 'ff-edge/wasi' }],
   ['config ok', 1, { type: 'CONFIG_OK', arenaUsed: 12345, arenaFree: 49095 }],
   ['goodness: 3 layers', 4, { type: 'GOODNESS', sampleSeq: 4, step: 1000, prediction: null, drift: false, layers: [
     goodnessLayer(12.5, 1.5, 0.125, 0.25, 0.5),
@@ -107,10 +115,10 @@ const bodyWithCrc = (bytes) => {
 };
 const oversizeBody = new Uint8Array(4 + MAX_PAYLOAD + 1).fill(0x5a);
 oversizeBody.set([1, MessageType.CONFIGURE, 0, 0]);
-const samplePayload = (kind, encoding, label, count, bytes) => {
+const samplePayload = (kind, encoding, label, count, bytes, first = 0) => {
   const p = new Uint8Array(12 + bytes); const v = new DataView(p.buffer);
   v.setUint8(0, kind); v.setUint8(1, encoding); v.setInt16(2, label, true); v.setUint16(4, count, true);
-  v.setFloat32(8, 1, true); return p;
+  v.setUint16(6, first, true); v.setFloat32(8, 1, true); return p;
 };
 const bad = [
   ['crc byte flipped', 'frame', flip(ping, ping.length - 2, 0x01), ErrorCode.BAD_CRC],
@@ -127,6 +135,10 @@ const bad = [
   ['sample: kind 3', 'message', encodeFrame(MessageType.SAMPLE, 4, samplePayload(3, 0, 1, 1, 4)), ErrorCode.MALFORMED],
   ['sample: encoding 3', 'message', encodeFrame(MessageType.SAMPLE, 4, samplePayload(0, 3, 1, 1, 4)), ErrorCode.MALFORMED],
   ['infer: label -2', 'message', encodeFrame(MessageType.INFER, 4, samplePayload(2, 1, -2, 1, 1)), ErrorCode.MALFORMED],
+  ['sample part: no values', 'message', encodeFrame(MessageType.SAMPLE_PART, 4, samplePayload(0, 0, 1, 4, 0)), ErrorCode.SAMPLE_LENGTH],
+  ['sample part: 6 bytes of f32 (not a whole value)', 'message', encodeFrame(MessageType.SAMPLE_PART, 4, samplePayload(0, 0, 1, 4, 6)), ErrorCode.SAMPLE_LENGTH],
+  ['sample part: values [3, 5) of total 4', 'message', encodeFrame(MessageType.SAMPLE_PART, 4, samplePayload(0, 0, 1, 4, 8, 3)), ErrorCode.SAMPLE_LENGTH],
+  ['infer part: encoding 3', 'message', encodeFrame(MessageType.INFER_PART, 4, samplePayload(0, 3, -1, 4, 4)), ErrorCode.MALFORMED],
   ['configure: 257-byte blob', 'message', encodeFrame(MessageType.CONFIGURE, 1, new Uint8Array(257).fill(1)), ErrorCode.MALFORMED],
   ['checkpoint get: 5-byte payload', 'message', encodeFrame(MessageType.CHECKPOINT_GET, 1, new Uint8Array(5)), ErrorCode.MALFORMED],
   ['checkpoint put: chunk runs past total', 'message',
@@ -192,7 +204,7 @@ const cobsVectors = [
 
 const vectors = {
   description: 'ff-edge wire protocol test vectors (docs/protocol.md). Hex strings; frames include the trailing 00 delimiter. Both host/protocol (TS) and assembly/protocol (AS) must produce and accept exactly these bytes.',
-  protocolVersion: 2,
+  protocolVersion: 3,
   maxPayload: MAX_PAYLOAD,
   crc32: crcVectors,
   cobs: cobsVectors,
