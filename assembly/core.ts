@@ -16,6 +16,9 @@ import { predictions, drifts, replayBufferBytes } from "./learner/continual";
 import { filled } from "./learner/replay";
 import { inputs, labels, params, paramsBytes, stats, scores, arenaBase } from "./learner/arena";
 import { snapshotHeader, SNAPSHOT_HEADER_BYTES } from "./learner/snapshot";
+import { configured, finalRate, setSchedule, scheduleDone } from "./learner/state";
+import { OK, ERR_NOT_CONFIGURED, ERR_HYPERPARAMETER, fail } from "./learner/errors";
+import { Slot } from "./learner/config";
 
 /** ABI version of these exports; bumped on any incompatible change. */
 export function abiVersion(): i32 { return 1; }
@@ -43,3 +46,18 @@ export function driftsPtr(): usize { return drifts; }
 export function replayBytes(): usize { return replayBufferBytes(); }
 /** Samples the replay buffer holds now. */
 export function replayFilled(): i32 { return filled; }
+
+/**
+ * Re-times the learning-rate cooldown mid-run (config decaySteps): the rate now
+ * reaches finalRate after `decay` train calls counted from the schedule's start.
+ * A host training to a time budget calls it as it learns its step rate, so the
+ * cooldown ends at the budget on any machine (host/learner/fit.ts). Status.
+ */
+export function setCooldown(decay: i32): i32 {
+  if (!configured) return fail(ERR_NOT_CONFIGURED, 0);
+  if (decay < 0) return fail(ERR_HYPERPARAMETER, Slot.DECAY_STEPS);
+  setSchedule(<u32>decay, finalRate);
+  return OK;
+}
+/** Train calls since the learning-rate schedule started (what decaySteps counts). */
+export function cooldownDone(): i32 { return <i32>scheduleDone(); }

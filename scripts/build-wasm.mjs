@@ -10,8 +10,12 @@ const builds = [
   ["assembly/core.ts", "core-release"],
   ["assembly/core.ts", "core-debug"],
   ["assembly/core.ts", "core-simd"],
+  // Opt-in relaxed SIMD (FMA, approximate Adam): NOT bit-identical across runtimes.
+  ["assembly/core.ts", "core-relaxed"],
   ["assembly/learner/harness.ts", "learner-harness"],
   ["assembly/learner/harness.ts", "learner-harness-simd"],
+  ["assembly/learner/kernel-harness.ts", "kernels-simd"],
+  ["assembly/learner/kernel-harness.ts", "kernels-relaxed"],
   ["assembly/device.ts", "device-release"],
   ["assembly/protocol/harness.ts", "protocol-harness"],
 ];

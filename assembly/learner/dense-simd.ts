@@ -6,6 +6,15 @@
 // from the scalar order by rounding; the element-wise kernels (weight-gradient
 // row, axpy, Adam) do the scalar operations in the scalar order and agree bit
 // for bit. Tails (n % 4) fall back to scalar steps.
+//
+// The relaxed build (ASC_FEATURE_RELAXED_SIMD, build/ff-core.relaxed.wasm) is
+// NOT bit-identical across runtimes: the gradient rows' `madd` and Adam's
+// updates (adam4Relaxed) become f32x4.relaxed_madd/nmadd, which a runtime may
+// run fused (one rounding: x86 FMA3, Arm FMLA) or as mul + add. The forward
+// dot products keep mul + add: fused, their accumulator chains wait on the
+// FMA's longer latency (measured 1.33x slower in V8 11.3, docs/speed.md). In
+// the deterministic SIMD build these branches compile away: its bytes do not
+// change.
 
 import { storeUnit } from "./matrix";
 
@@ -70,6 +79,17 @@ export function denseForwardSimd(W: usize, b: usize, x: usize, y: usize, R: i32,
   }
 }
 
+/**
+ * acc + a b. Relaxed build: one f32x4.relaxed_madd (fused or not, the runtime's
+ * choice: relaxed SIMD proposal, "Relaxed fused multiply-add"); otherwise the
+ * plain mul then add, bit for bit the scalar order.
+ */
+// @ts-ignore: decorator
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 // @ts-ignore: decorator
 @inline function sumLanes(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
@@ -101,7 +121,7 @@ export function scaledRowPairSimd(g: usize, x0: usize, d0: f32, x1: usize, d1: f
   let i = 0;
   for (; i < n4; i += 4) {
     const off = <usize>i * sizeof<f32>();
-    v128.store(g + off, f32x4.add(f32x4.add(zero, f32x4.mul(v0, v128.load(x0 + off))), f32x4.mul(v1, v128.load(x1 + off))));
+    v128.store(g + off, madd(f32x4.add(zero, f32x4.mul(v0, v128.load(x0 + off))), v1, v128.load(x1 + off)));
   }
   for (; i < n; i++) {
     const off = <usize>i * sizeof<f32>();
@@ -116,7 +136,7 @@ export function axpySimd(g: usize, x: usize, d: f32, n: i32): void {
   let i = 0;
   for (; i < n4; i += 4) {
     const off = <usize>i * sizeof<f32>();
-    v128.store(g + off, f32x4.add(v128.load(g + off), f32x4.mul(dv, v128.load(x + off))));
+    v128.store(g + off, madd(v128.load(g + off), dv, v128.load(x + off)));
   }
   for (; i < n; i++) {
     const at = g + <usize>i * sizeof<f32>();
@@ -161,6 +181,10 @@ export function adamSimd(p: usize, g: usize, n: i32, stateOffset: usize, b1: f32
 /** One vector of adamSimd: parameters at `at`, gradient at `g`, m and v stateOffset and 2 stateOffset further. */
 // @ts-ignore: decorator
 @inline function adam4(at: usize, g: usize, stateOffset: usize, vb1: v128, vb2: v128, vc1: v128, vc2: v128, vstep: v128, veps: v128, vdecay: v128): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    adam4Relaxed(at, g, stateOffset, vb1, vb2, vc1, vc2, vstep, veps, vdecay);
+    return;
+  }
   const grad = v128.load(g);
   const m = f32x4.add(f32x4.mul(vb1, v128.load(at + stateOffset)), f32x4.mul(vc1, grad));
   const v = f32x4.add(f32x4.mul(vb2, v128.load(at + 2 * stateOffset)), f32x4.mul(f32x4.mul(vc2, grad), grad));
@@ -169,4 +193,23 @@ export function adamSimd(p: usize, g: usize, n: i32, stateOffset: usize, b1: f32
   const w = v128.load(at);
   const update = f32x4.div(f32x4.mul(vstep, m), f32x4.add(f32x4.sqrt(v), veps));
   v128.store(at, f32x4.sub(f32x4.sub(w, update), f32x4.mul(vdecay, w)));
+}
+
+/**
+ * adam4 for the relaxed build: the same formulas with m, v and the decayed
+ * weight each one relaxed_madd/relaxed_nmadd (fused on x86 with FMA3, where the
+ * reference rounds twice); sqrt and the division stay exact. An rsqrt estimate
+ * with two Newton steps in place of sqrt + div was measured no faster in V8 11.3
+ * (docs/speed.md), so the rounding stays the reference's but for the fusions.
+ */
+// @ts-ignore: decorator
+@inline function adam4Relaxed(at: usize, g: usize, stateOffset: usize, vb1: v128, vb2: v128, vc1: v128, vc2: v128, vstep: v128, veps: v128, vdecay: v128): void {
+  const grad = v128.load(g);
+  const m = f32x4.relaxed_madd(vb1, v128.load(at + stateOffset), f32x4.mul(vc1, grad));
+  const v = f32x4.relaxed_madd(vb2, v128.load(at + 2 * stateOffset), f32x4.mul(f32x4.mul(vc2, grad), grad));
+  v128.store(at + stateOffset, m);
+  v128.store(at + 2 * stateOffset, v);
+  const w = v128.load(at);
+  const update = f32x4.div(f32x4.mul(vstep, m), f32x4.add(f32x4.sqrt(v), veps));
+  v128.store(at, f32x4.relaxed_nmadd(vdecay, w, f32x4.sub(w, update)));
 }

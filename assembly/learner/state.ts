@@ -38,6 +38,8 @@ export function setSteps(value: u32): void {
 let scheduleOrigin: u32 = 0;
 export function restartSchedule(): void { scheduleOrigin = steps; }
 export function setSchedule(decay: u32, final: f32): void { decaySteps = decay; finalRate = final; }
+/** Train calls since the schedule's start (what decaySteps counts). */
+export function scheduleDone(): u32 { return steps - scheduleOrigin; }
 
 /**
  * Learning-rate factor for the step about to run: falls linearly from 1 to

@@ -8,7 +8,7 @@ import type { SpeedReport, SpeedResult } from './speed.js';
 import { RUNTIMES, type RuntimeId } from './speed-runtimes.js';
 
 const COLORS: Record<RuntimeId, string> = {
-  'v8-simd': '#0072B2', 'v8-scalar': '#56B4E9', wasm2c: '#E69F00', 'wasm2c-checked': '#D55E00',
+  'v8-simd': '#0072B2', 'v8-relaxed': '#F0E442', 'v8-scalar': '#56B4E9', wasm2c: '#E69F00', 'wasm2c-checked': '#D55E00',
   'c-strict': '#000000', 'c-fast-math': '#009E73', 'c-fast-math-exact': '#CC79A7', 'c-simd128': '#8C564B', 'ts-reference': '#999999',
 };
 

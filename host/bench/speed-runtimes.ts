@@ -21,6 +21,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodeConfig, type LearnerConfig } from '../learner/config.js';
+import { enableRelaxedSimd } from '../learner/relaxed-simd.js';
 import { Learner } from '../learner/learner.js';
 import { ReferenceFF } from '../learner/reference/ff-reference.js';
 import { onPath, packageRoot, wasmPath } from '../paths.js';
@@ -30,7 +31,7 @@ const run = promisify(execFile);
 export const referenceDir = join(packageRoot, 'host', 'bench', 'c-reference');
 
 export type RuntimeId =
-  | 'v8-simd' | 'v8-scalar' | 'wasm2c' | 'wasm2c-checked' | 'c-strict' | 'c-fast-math' | 'c-fast-math-exact' | 'c-simd128'
+  | 'v8-simd' | 'v8-relaxed' | 'v8-scalar' | 'wasm2c' | 'wasm2c-checked' | 'c-strict' | 'c-fast-math' | 'c-fast-math-exact' | 'c-simd128'
   | 'ts-reference';
 
 export interface RuntimeInfo {
@@ -44,6 +45,7 @@ export interface RuntimeInfo {
 
 export const RUNTIMES: readonly RuntimeInfo[] = [
   { id: 'v8-simd', label: 'V8 SIMD', detail: 'build/ff-core.simd.wasm (f32x4 kernels) in Node/V8', bitExact: false },
+  { id: 'v8-relaxed', label: 'V8 relaxed SIMD', detail: 'build/ff-core.relaxed.wasm (f32x4 kernels, relaxed_madd in the gradient rows and Adam; NOT bit-identical across runtimes) in Node/V8 with --experimental-wasm-relaxed-simd', bitExact: false },
   { id: 'v8-scalar', label: 'V8 scalar', detail: 'build/ff-core.wasm in Node/V8', bitExact: true },
   { id: 'wasm2c', label: 'wasm2c', detail: 'scalar ff-core.wasm -> wasm2c -> gcc -O3 -march=native -ffp-contract=off, Debian runtime (guard-page bounds checks, the x86-64 default)', bitExact: true },
   { id: 'wasm2c-checked', label: 'wasm2c explicit checks', detail: 'the same C with the project runtime (wasm2c-glue) and explicit bounds checks, as linux-edge and the M4 build it', bitExact: true },
@@ -245,7 +247,14 @@ export async function makeRuntimes(wanted: readonly RuntimeId[], buildDir: strin
   }
   const configDir = join(buildDir, 'speed', 'configs');
   for (const id of wanted) {
-    if (id === 'v8-simd' || id === 'v8-scalar') {
+    if (id === 'v8-relaxed') {
+      const file = wasmPath('ff-core.relaxed');
+      if (!existsSync(file)) skipped.push({ id, reason: `${file} not built (npm run build:wasm)` });
+      else {
+        try { runtimes.push(new V8Runtime(info(id), await enableRelaxedSimd(file))); }
+        catch (e) { skipped.push({ id, reason: (e as Error).message }); }
+      }
+    } else if (id === 'v8-simd' || id === 'v8-scalar') {
       const file = wasmPath(id === 'v8-simd' ? 'ff-core.simd' : 'ff-core');
       if (!existsSync(file)) skipped.push({ id, reason: `${file} not built (npm run build:wasm)` });
       else runtimes.push(new V8Runtime(info(id), file));

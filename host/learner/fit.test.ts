@@ -52,3 +52,40 @@ test("fit refuses data of the wrong width", async () => {
   learner.configure({ inputSize: 10, layers: [4], classes: 3 });
   await assert.rejects(fit(learner, blobs(5, 1), { epochs: 1 }), /12 inputs per sample; the model expects 10/);
 });
+
+test("setCooldown re-times the cooldown mid-run: with finalRate 0 the weights stop moving once it ends", async () => {
+  const learner = await Learner.load();
+  learner.configure({ inputSize: 12, layers: [16], classes: 3, batch: 4, learningRate: 0.01, threshold: 1, softmaxHead: false, decaySteps: 1000, finalRate: 0 });
+  const data = blobs(40, 3);
+  const batch = (k: number): [Float32Array, Int32Array] => [data.inputs.subarray(4 * k * 12, 4 * (k + 1) * 12), data.labels.subarray(4 * k, 4 * (k + 1))];
+  learner.train(...batch(0));
+  learner.train(...batch(1));
+  assert.equal(learner.cooldownDone, 2);
+  learner.setCooldown(3); // the rate reaches 0 at the 4th call from the start
+  learner.train(...batch(2));
+  const before = learner.exportWeights();
+  learner.train(...batch(3));
+  learner.train(...batch(4));
+  assert.deepEqual(learner.exportWeights(), before, "rate 0 after the re-timed cooldown");
+  learner.setCooldown(1000); // longer again: the rate is back above 0
+  learner.train(...batch(5));
+  assert.notDeepEqual(learner.exportWeights(), before);
+  assert.throws(() => learner.setCooldown(-1), TypeError);
+});
+
+test("cooldownOnBudget ends the cooldown at the time budget, never past the last epoch", async () => {
+  const learner = await Learner.load();
+  learner.configure({ inputSize: 12, layers: [16], classes: 3, batch: 4, learningRate: 0.01, threshold: 1, decaySteps: 1, finalRate: 0.1 });
+  const train = blobs(400, 4);
+  const stepsPerEpoch = 100;
+  // A budget far beyond 3 epochs: the cooldown is capped by the epochs.
+  const long = await fit(learner, train, { epochs: 3, seed: 1, timeBudgetSeconds: 1000, cooldownOnBudget: true, cooldownEverySeconds: 0 });
+  assert.equal(long.stoppedByBudget, false);
+  assert.equal(long.cooldownSteps, 3 * stepsPerEpoch, "re-timed on the last call to end there");
+  // A short budget: the last re-timing lands near the calls made by the budget.
+  learner.configure({ inputSize: 12, layers: [16], classes: 3, batch: 4, learningRate: 0.01, threshold: 1, decaySteps: 1, finalRate: 0.1 });
+  const short = await fit(learner, train, { epochs: 100000, seed: 1, timeBudgetSeconds: 0.3, cooldownOnBudget: true, cooldownEverySeconds: 0.05 });
+  assert.equal(short.stoppedByBudget, true);
+  const calls = short.samples / 4;
+  assert.ok(short.cooldownSteps !== undefined && Math.abs(short.cooldownSteps - calls) < 0.35 * calls, `cooldown ${short.cooldownSteps} vs ${calls} calls made`);
+});

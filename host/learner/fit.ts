@@ -14,6 +14,20 @@ export interface FitOptions {
   seed?: number;
   /** Stop after this many seconds of training (checked between batches). */
   timeBudgetSeconds?: number;
+  /**
+   * With timeBudgetSeconds: re-time the learning-rate cooldown (config
+   * decaySteps) as the step rate is measured, so it ends at the budget (or at
+   * the last epoch, whichever comes first) on a fast or a slow machine.
+   * Re-estimated every `cooldownEverySeconds` (default 2) of training.
+   */
+  cooldownOnBudget?: boolean;
+  /**
+   * Host-side augmentation: writes a changed copy of one training sample
+   * (`src`, read-only) into `dst`, drawing from `random` (seeded from `seed`).
+   * Its time counts as training time.
+   */
+  augment?: (src: Float32Array, dst: Float32Array, random: () => number) => void;
+  cooldownEverySeconds?: number;
   /** Called after each epoch with the seconds spent training so far. */
   onEpoch?: (epoch: number, trainSeconds: number, stats: StepStats) => void | Promise<void>;
   /** Called every `progressEvery` samples. */
@@ -26,6 +40,8 @@ export interface FitResult {
   samples: number;
   trainSeconds: number;
   stoppedByBudget: boolean;
+  /** The cooldown's last length in train calls when cooldownOnBudget re-timed it. */
+  cooldownSteps?: number;
 }
 
 /** An epoch's order: the host's shuffle drawing from the learner's PRNG (same seed, same order). */
@@ -41,9 +57,17 @@ export async function fit(learner: Learner, data: PackedSamples, options: FitOpt
   const B = config.batch, D = data.inputSize;
   const rng = new Xoshiro128(options.seed ?? 1);
   const xb = new Float32Array(B * D), yb = new Int32Array(B);
+  const augment = options.augment;
+  const jitterRng = new Xoshiro128(((options.seed ?? 1) ^ 0x5bd1e995) >>> 0);
+  const random = (): number => jitterRng.nextUnit();
   const total = options.epochs * data.count;
   const every = options.progressEvery ?? 1000;
   let trainSeconds = 0, samples = 0, epoch = 0, stopped = false;
+  const budget = options.timeBudgetSeconds;
+  const retime = options.cooldownOnBudget === true && budget !== undefined;
+  const retimeEvery = options.cooldownEverySeconds ?? 2;
+  const stepsPerEpoch = Math.ceil(data.count / B);
+  let nextRetime = retimeEvery, calls = 0, cooldownSteps: number | undefined;
   for (; epoch < options.epochs && !stopped; epoch++) {
     const order = shuffledOrder(data.count, rng);
     const start = performance.now();
@@ -51,13 +75,23 @@ export async function fit(learner: Learner, data: PackedSamples, options: FitOpt
       const n = Math.min(B, order.length - s);
       for (let b = 0; b < n; b++) {
         const k = order[s + b];
-        xb.set(data.inputs.subarray(k * D, (k + 1) * D), b * D);
+        if (augment) augment(data.inputs.subarray(k * D, (k + 1) * D), xb.subarray(b * D, (b + 1) * D), random);
+        else xb.set(data.inputs.subarray(k * D, (k + 1) * D), b * D);
         yb[b] = data.labels[k];
       }
       learner.trainFast(n === B ? xb : xb.subarray(0, n * D), n === B ? yb : yb.subarray(0, n));
       samples += n;
+      calls++;
       if (options.onProgress && samples % every < n) options.onProgress(samples, total);
-      if (options.timeBudgetSeconds !== undefined && trainSeconds + (performance.now() - start) / 1000 > options.timeBudgetSeconds) {
+      const elapsed = trainSeconds + (performance.now() - start) / 1000;
+      if (retime && elapsed >= nextRetime) {
+        // Calls left at the rate measured so far, but never past the last epoch.
+        const left = Math.min((budget! - elapsed) * (calls / elapsed), (options.epochs - epoch) * stepsPerEpoch - s / B - 1);
+        cooldownSteps = learner.cooldownDone + Math.max(0, Math.round(left));
+        learner.setCooldown(cooldownSteps);
+        nextRetime = elapsed + retimeEvery;
+      }
+      if (budget !== undefined && elapsed > budget) {
         stopped = true;
         break;
       }
@@ -65,7 +99,7 @@ export async function fit(learner: Learner, data: PackedSamples, options: FitOpt
     trainSeconds += (performance.now() - start) / 1000;
     await options.onEpoch?.(epoch + 1, trainSeconds, learner.stats());
   }
-  return { epochs: epoch, samples, trainSeconds, stoppedByBudget: stopped };
+  return { epochs: epoch, samples, trainSeconds, stoppedByBudget: stopped, ...(cooldownSteps !== undefined ? { cooldownSteps } : {}) };
 }
 
 export interface Evaluation {

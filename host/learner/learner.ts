@@ -47,6 +47,10 @@ export interface CoreExports {
   snapshotHeaderPtr(): number;
   snapshotHeaderBytes(): number;
   arenaPtr(): number;
+  /** Re-times the cooldown: finalRate after `decay` train calls from the schedule's start; status. */
+  setCooldown(decay: number): number;
+  /** Train calls since the learning-rate schedule started. */
+  cooldownDone(): number;
 }
 
 export const CORE_ABI_VERSION = 1;
@@ -165,6 +169,21 @@ export class Learner {
     this.writeBatch(inputs, labels);
     this.check(this.exports.train(labels.length));
     return this.stats();
+  }
+
+  /**
+   * Re-times the learning-rate cooldown mid-run (config `decaySteps`): the rate
+   * reaches `finalRate` after `decaySteps` train calls counted from the
+   * schedule's start. Used to end the cooldown at a time budget (fit.ts).
+   */
+  setCooldown(decaySteps: number): void {
+    if (!Number.isInteger(decaySteps) || decaySteps < 0) throw new TypeError(`setCooldown: decaySteps must be a non-negative integer, got ${decaySteps}`);
+    this.check(this.exports.setCooldown(decaySteps));
+  }
+
+  /** Train calls since the learning-rate schedule started (what decaySteps counts). */
+  get cooldownDone(): number {
+    return this.exports.cooldownDone();
   }
 
   /** As train() without building the stats object (for fast loops). */
