@@ -4,21 +4,13 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Session, DeviceDisconnectedError, DeviceTimeoutError } from '../host/session/index.js';
 import { PtyDeviceTransport, SerialTransport, startPtyDevice, TransportError, type PtyDevice } from '../host/transport/index.js';
 import { imuGestureDataset } from '../host/sources/index.js';
 import { wasmPath } from '../host/paths.js';
+import { hasSocat } from './support/socat.js';
 
-function hasSocat(): boolean {
-  try {
-    execFileSync('socat', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const skip = !existsSync(wasmPath('ff-device'))
   ? 'build/ff-device.wasm not built (npm run build:wasm)'

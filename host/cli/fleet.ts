@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import type { LearnerConfig } from '../learner/config.js';
 import {
   Coordinator, FleetProgress, averageEvaluator, fleetData, parseDevices, parseShare, parseSplit, runLocalFleet,
-  checkName, serveFleetPage, sharedBytes, watchFleet, weightBytes, FLEET_SOURCES, type DeviceSpec, type RoundResult,
+  checkName, labelInputs, serveFleetPage, sharedBytes, watchFleet, weightBytes, FLEET_SOURCES, type DeviceSpec, type RoundResult,
 } from '../fleet/index.js';
 import { UsageError } from './errors.js';
 
@@ -30,6 +30,8 @@ export interface FleetFlags {
   roundSamples: string;
   share: string;
   localOnly?: boolean;
+  serverMomentum: string;
+  plainLabelAverage?: boolean;
   minDevices?: string;
   recordEvery: string;
   evalSamples: string;
@@ -37,6 +39,7 @@ export interface FleetFlags {
   roundTimeout: string;
   layers?: string;
   lr?: string;
+  optimizer?: string;
   seed: string;
   name?: string;
   quiet?: boolean;
@@ -72,6 +75,8 @@ export function addFleetCommand(program: Command): void {
     .option('--rounds <n>', 'federated rounds', '5')
     .option('--round-samples <n>', 'samples each device trains per round', '500')
     .option('--share <layers>', 'all | lower:K (average the lower K layers, keep the rest personal)', 'all')
+    .option('--server-momentum <beta>', 'FedAvgM server momentum in [0, 1) (0 = plain FedAvg)', '0')
+    .option('--plain-label-average', 'average the label-overlay inputs over all devices, not only over those holding each class')
     .option('--local-only', 'no averaging: the rounds only pace the devices (the local-only baseline)')
     .option('--min-devices <n>', 'coordinator: wait for this many devices before round 1 (default: the devices here, or 1)')
     .option('--record-every <n>', 'publish aggregated training goodness every n samples', '100')
@@ -80,6 +85,7 @@ export function addFleetCommand(program: Command): void {
     .option('--round-timeout <s>', 'a round goes on without devices not done after this many seconds', '600')
     .option('--layers <widths>', 'hidden layer widths (default mnist 256, imu 64,32)')
     .option('--lr <rate>', 'learning rate')
+    .option('--optimizer <name>', 'sgd | adam (default: the source\'s model, Adam); each round restarts it, so SGD suits non-IID rounds (docs/fleet.md)')
     .option('--seed <n>', 'seed of the split, data order and model', '1')
     .option('--name <prefix>', 'device name prefix (default: this host\'s name)')
     .option('-q, --quiet', 'no progress output')
@@ -108,6 +114,10 @@ function modelConfig(flags: FleetFlags, base: LearnerConfig): LearnerConfig {
     if (!(lr > 0 && lr <= 1)) throw new UsageError(`--lr must be in (0, 1], got ${JSON.stringify(flags.lr)}`);
     config.learningRate = lr;
   }
+  if (flags.optimizer !== undefined) {
+    if (flags.optimizer !== 'sgd' && flags.optimizer !== 'adam') throw new UsageError(`--optimizer takes sgd or adam, got ${JSON.stringify(flags.optimizer)}`);
+    config.optimizer = flags.optimizer;
+  }
   return config;
 }
 
@@ -126,6 +136,8 @@ export async function fleetCommand(flags: FleetFlags): Promise<void> {
   const roundTimeoutMs = int('--round-timeout', flags.roundTimeout, 1) * 1000;
   const share = usage(() => parseShare(flags.share));
   const split = usage(() => parseSplit(flags.split));
+  const serverMomentum = Number(flags.serverMomentum);
+  if (!(serverMomentum >= 0 && serverMomentum < 1)) throw new UsageError(`--server-momentum takes a number in [0, 1) (0 = plain FedAvg), got ${JSON.stringify(flags.serverMomentum)}`);
   if (flags.join !== undefined && flags.coordinator) throw new UsageError('--join (devices) and --coordinator exclude each other: run them as two commands');
   if (flags.join !== undefined && flags.broker !== undefined) throw new UsageError('--join already names the broker: drop --broker');
   if (flags.coordinator && flags.broker === undefined) throw new UsageError('--coordinator needs --broker URL (the broker the devices --join)');
@@ -143,7 +155,8 @@ export async function fleetCommand(flags: FleetFlags): Promise<void> {
     const progress = quiet ? undefined : new FleetProgress(view, rounds);
     const coordinator = await Coordinator.start({
       fleet: flags.fleet, brokerUrl: flags.broker!, rounds, roundSamples, average: !flags.localOnly, minDevices, roundTimeoutMs,
-      sharedBytes: usage(() => sharedBytes(config, share)), weightBytes: weightBytes(config), ...(evaluator ? { evaluate: evaluator.evaluate } : {}),
+      sharedBytes: usage(() => sharedBytes(config, share)), weightBytes: weightBytes(config), serverMomentum,
+      labelInputs: flags.plainLabelAverage ? null : labelInputs(config), ...(evaluator ? { evaluate: evaluator.evaluate } : {}),
     });
     coordinator.on('warning', (m: string) => (progress ? progress.log(m) : say(m)));
     coordinator.on('rejoin', (d: string, r: number) => say(`${d} rejoined: sent it the average of round ${r}`));
@@ -180,6 +193,7 @@ export async function fleetCommand(flags: FleetFlags): Promise<void> {
   const result = await runLocalFleet({
     fleet: flags.fleet, ...(flags.join ?? flags.broker ? { brokerUrl: (flags.join ?? flags.broker)! } : {}), devices, data, config, split, shard, seed,
     coordinator: !joining, average: !flags.localOnly, rounds, roundSamples, share, recordEvery, deviceEvalSamples: evalSamples, roundTimeoutMs,
+    serverMomentum, labelHolders: flags.plainLabelAverage !== true,
     ...(flags.minDevices !== undefined ? { minDevices: int('--min-devices', flags.minDevices, 1) } : {}),
     ...(flags.averageEvalSamples !== undefined ? { averageEvalSamples: int('--average-eval-samples', flags.averageEvalSamples, 0) } : {}),
     onBroker: async (url) => {

@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { BrokerError, connectClient, publish } from './broker.js';
 import { ChunkAssembler, ChunkError, DEFAULT_CHUNK_BYTES, encodeChunks } from './chunks.js';
-import { federatedAverage, type Contribution } from './fedavg.js';
+import { averageLabelInputsOverHolders, federatedAverage, withServerMomentum, type Contribution, type LabelInputs } from './fedavg.js';
 import {
   COORDINATOR, decodeJson, encodeJson, parseTopic, topic, type RoundPayload, type StatusPayload, type SummaryPayload,
 } from './topics.js';
@@ -40,6 +40,10 @@ export interface CoordinatorOptions {
   /** A round not finished after this long goes on without the missing devices (default 600 s). */
   roundTimeoutMs?: number;
   chunkBytes?: number;
+  /** Average each label-overlay column of W_0 over the devices holding that class (fedavg.ts); none: plain average. */
+  labelInputs?: LabelInputs | null;
+  /** FedAvgM server momentum beta in [0, 1) (fedavg.ts); default 0, plain FedAvg. */
+  serverMomentum?: number;
   /** Accuracy of the averaged weights (e.g. on a virtual device); none: not evaluated. */
   evaluate?: (weights: Uint8Array, round: number) => Promise<{ accuracy: number; n: number }>;
 }
@@ -57,12 +61,14 @@ export class Coordinator extends EventEmitter {
   readonly online = new Map<string, StatusPayload>();
   readonly results: RoundResult[] = [];
   private seq = 0;
+  private readonly instance = `${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   private current: { round: number; weights: Uint8Array } | null = null;
   private readonly assembler = new ChunkAssembler();
   private collecting: {
     round: number; waiting: Set<string>; delivered: Map<string, Contribution>; excluded: Map<string, string>; bytesIn: number; wake: () => void;
   } | null = null;
   private statusWaiters: (() => void)[] = [];
+  private velocity: Float64Array | null = null;
 
   private constructor(private readonly options: CoordinatorOptions, private readonly client: MqttClient) {
     super();
@@ -115,7 +121,8 @@ export class Coordinator extends EventEmitter {
           return;
         }
         round.waiting.delete(device);
-        round.delivered.set(device, { device, weights: blob.weights, samples: blob.samples });
+        const classes = this.online.get(device)?.classes;
+        round.delivered.set(device, { device, weights: blob.weights, samples: blob.samples, ...(classes ? { classes } : {}) });
         round.wake();
       } catch (err) {
         if (err instanceof ChunkError) this.exclude(device, err.message);
@@ -161,7 +168,7 @@ export class Coordinator extends EventEmitter {
   }
 
   private async publishJson(kind: 'round' | 'eval' | 'summary', body: object, retain = false): Promise<void> {
-    await publish(this.client, topic(this.options.fleet, COORDINATOR, kind), encodeJson({ t: Date.now(), seq: ++this.seq, ...body }), retain);
+    await publish(this.client, topic(this.options.fleet, COORDINATOR, kind), encodeJson({ t: Date.now(), seq: ++this.seq, instance: this.instance, ...body }), retain);
   }
 
   /** Runs every round; resolves with one result per round. */
@@ -195,7 +202,13 @@ export class Coordinator extends EventEmitter {
       let bytesOut = 0;
       let accuracy: number | null = null;
       if (o.average !== false && contributions.length > 0) {
-        const average = federatedAverage(contributions, o.sharedBytes);
+        let average = federatedAverage(contributions, o.sharedBytes);
+        if (o.labelInputs) averageLabelInputsOverHolders(average, contributions, o.labelInputs);
+        const beta = o.serverMomentum ?? 0;
+        if (beta > 0 && this.current && this.current.weights.length === average.length) {
+          this.velocity ??= new Float64Array(average.length / Float32Array.BYTES_PER_ELEMENT);
+          average = withServerMomentum(this.current.weights, average, this.velocity, beta);
+        }
         this.current = { round: r, weights: average };
         for (const chunk of encodeChunks(average, { round: r, samples: 0 }, o.chunkBytes ?? DEFAULT_CHUNK_BYTES)) {
           await publish(this.client, topic(o.fleet, COORDINATOR, 'model'), chunk);

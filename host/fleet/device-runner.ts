@@ -63,6 +63,8 @@ function sampleAt(data: PackedSamples, i: number): Sample {
 export class DeviceRunner extends EventEmitter {
   readonly name: string;
   readonly counts: RunnerCounts = { published: { train: 0, eval: 0, link: 0, drift: 0 }, weightBytes: 0, trained: 0 };
+  /** This runner's incarnation: records count `seq` from 1 within it, so a restarted device is told apart. */
+  readonly instance = `${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   private seq = 0;
   private cursor = 0;
   private lastTrainedRound = 0;
@@ -150,7 +152,7 @@ export class DeviceRunner extends EventEmitter {
 
   private async publishRecord(kind: RecordKind, body: Record<string, unknown>): Promise<void> {
     const seq = ++this.seq;
-    await publish(this.client, topic(this.options.fleet, this.name, kind), encodeJson({ t: Date.now(), seq, device: this.name, ...body }));
+    await publish(this.client, topic(this.options.fleet, this.name, kind), encodeJson({ t: Date.now(), seq, instance: this.instance, device: this.name, ...body }));
     this.counts.published[kind]++;
   }
 

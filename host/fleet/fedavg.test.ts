@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { federatedAverage, parseShare, sharedBytes, weightBytes, withPersonalLayers } from './fedavg.js';
+import { averageLabelInputsOverHolders, federatedAverage, labelInputs, parseShare, sharedBytes, weightBytes, withPersonalLayers, withServerMomentum } from './fedavg.js';
 
 const blob = (values: number[]): Uint8Array => {
   const out = new Uint8Array(values.length * 4);
@@ -51,4 +51,38 @@ test('refuses what must not be averaged: mismatched sizes, no samples, non-finit
   assert.throws(() => federatedAverage([{ device: 'a', weights: blob([1]), samples: 1 }], 8), /a sent 4 bytes/);
   assert.throws(() => federatedAverage([{ device: 'a', weights: blob([1]), samples: 0 }], 4), /trained no samples/);
   assert.throws(() => federatedAverage([{ device: 'a', weights: blob([NaN]), samples: 2 }], 4), /non-finite weight/);
+});
+
+test('label-overlay columns are averaged over the devices holding that class only', () => {
+  // W_0 of 2 units x 3 inputs (inputs 0, 1 are the label overlay of classes 0, 1), then b_0 [2].
+  const label = { rows: 2, cols: 3, columns: [0, 1] };
+  const a = { device: 'a', weights: blob([1, 10, 100, 2, 20, 200, 7, 8]), samples: 100, classes: [0] };
+  const b = { device: 'b', weights: blob([3, 30, 300, 4, 40, 400, 9, 10]), samples: 300, classes: [1] };
+  const avg = federatedAverage([a, b], 32);
+  averageLabelInputsOverHolders(avg, [a, b], label);
+  // column 0 from a only, column 1 from b only, the image input and b_0 the plain weighted average.
+  assert.deepEqual(floats(avg), [1, 30, 250, 2, 40, 350, 8.5, 9.5]);
+  // A class nobody holds keeps the plain average.
+  const c = { device: 'c', weights: blob([1, 10, 100, 2, 20, 200, 7, 8]), samples: 100 };
+  const plain = federatedAverage([c, { ...b, classes: [] }], 32);
+  const before = floats(plain);
+  averageLabelInputsOverHolders(plain, [c, { ...b, classes: [] }], label);
+  assert.deepEqual(floats(plain), before);
+});
+
+test('the label columns of an MNIST FF model are its first 10 inputs (overlay replace) or the prepended ones', () => {
+  const replace = labelInputs({ inputSize: 784, classes: 10, layers: [256] })!;
+  assert.deepEqual([replace.rows, replace.cols, replace.columns[0], replace.columns[9]], [256, 784, 0, 9]);
+  const prepend = labelInputs({ inputSize: 784, classes: 10, layers: [256], overlay: 'prepend' })!;
+  assert.deepEqual([prepend.cols, prepend.columns[0], prepend.columns[9]], [794, 784, 793]);
+  assert.equal(labelInputs({ inputSize: 12, classes: 3, layers: [8, 3], algorithm: 'backprop' }), null);
+});
+
+test('server momentum (FedAvgM) by hand: v = beta v + (avg - w), w + v', () => {
+  const v = new Float64Array(2);
+  const w1 = withServerMomentum(blob([1, 2]), blob([2, 1]), v, 0.5);
+  assert.deepEqual(floats(w1), [2, 1]); // v = [1, -1]
+  const w2 = withServerMomentum(w1, blob([3, 1]), v, 0.5);
+  assert.deepEqual(floats(w2), [3.5, 0.5]); // v = [0.5 + 1, -0.5 + 0] = [1.5, -0.5]
+  assert.throws(() => withServerMomentum(blob([1]), blob([1]), new Float64Array(1), 1), /\[0, 1\)/);
 });

@@ -15,10 +15,21 @@
 // (assembly/learner/learner.ts weightsLoaded). Each round is a fresh local run
 // from the average, as in FedAvg with a stateless client optimizer.
 //
-// Non-goals: secure aggregation, server momentum (FedAvgM), compression.
+// Two corrections for non-IID devices (docs/fleet.md, measured by bench:fleet):
+//  * label inputs averaged over the devices that hold the label: FF's label
+//    overlay makes column L of W_0 a per-label goodness bias. A device that
+//    never holds label L sees it only in negatives and pushes it down, so a
+//    plain average favours labels held by more devices (with 8 devices x 2
+//    digits, digits held by one device were never predicted). Column L is
+//    averaged over the holders of L only (all devices when none holds it).
+//  * server momentum (FedAvgM, Hsu et al. 2019, "Measuring the Effects of
+//    Non-Identical Data Distribution for Federated Visual Classification"):
+//    v <- beta v + (avg - w), w <- w + v; beta = 0 is plain FedAvg.
+//
+// Non-goals: secure aggregation, compression.
 
 import { paramLayout } from '../learner/param-layout.js';
-import type { LearnerConfig } from '../learner/config.js';
+import { resolveConfig, type LearnerConfig } from '../learner/config.js';
 
 const F32 = Float32Array.BYTES_PER_ELEMENT;
 
@@ -61,6 +72,65 @@ export interface Contribution {
   weights: Uint8Array;
   /** Samples it trained since the last average (n_k). */
   samples: number;
+  /** The classes in the device's part (for label-aware averaging); unknown: a holder of none. */
+  classes?: readonly number[];
+}
+
+/** Where the label one-hot enters W_0: its rows (units), its row length, and the column of each class. */
+export interface LabelInputs {
+  rows: number;
+  cols: number;
+  /** columns[c] = the W_0 input column the label c overlay writes. */
+  columns: number[];
+}
+
+/** The label-overlay columns of W_0 for an FF-family model with a label overlay; null when the model has none. */
+export function labelInputs(config: LearnerConfig): LabelInputs | null {
+  const c = resolveConfig(config);
+  if (!['ff', 'hebbian-ff', 'spiking-ff', 'backprop-ff'].includes(c.algorithm) || c.negatives === 'hybrid') return null;
+  const { firstInputs } = paramLayout(config);
+  const base = c.overlay === 'prepend' ? c.inputSize : 0;
+  return { rows: c.layers[0]!, cols: firstInputs, columns: Array.from({ length: c.classes }, (_, k) => base + k) };
+}
+
+/**
+ * Overwrites, in `average`, the label-overlay column of each class with the
+ * sample-weighted average over the contributions that hold that class (see
+ * the file comment). Classes nobody holds keep the plain average.
+ */
+export function averageLabelInputsOverHolders(average: Uint8Array, contributions: readonly Contribution[], label: LabelInputs): void {
+  if (average.length < label.rows * label.cols * F32) return; // W_0 not shared
+  const out = new DataView(average.buffer, average.byteOffset, average.byteLength);
+  label.columns.forEach((col, cls) => {
+    const holders = contributions.filter((c) => c.samples > 0 && c.classes?.includes(cls));
+    const total = holders.reduce((s, c) => s + c.samples, 0);
+    if (total === 0) return;
+    for (let j = 0; j < label.rows; j++) {
+      const at = (j * label.cols + col) * F32;
+      let sum = 0;
+      for (const h of holders) sum += (h.samples / total) * new DataView(h.weights.buffer, h.weights.byteOffset, h.weights.byteLength).getFloat32(at, true);
+      out.setFloat32(at, sum, true);
+    }
+  });
+}
+
+/**
+ * Server momentum (FedAvgM): velocity <- beta velocity + (average - global),
+ * returns global + velocity (f32 LE, same length). `velocity` is updated in place.
+ */
+export function withServerMomentum(global: Uint8Array, average: Uint8Array, velocity: Float64Array, beta: number): Uint8Array {
+  if (!(beta >= 0 && beta < 1)) throw new TypeError(`server momentum must be in [0, 1), got ${beta}`);
+  if (global.length !== average.length || velocity.length * F32 !== average.length) throw new TypeError('server momentum: the global model, the average and the velocity must have the same length');
+  const g = new DataView(global.buffer, global.byteOffset, global.byteLength);
+  const a = new DataView(average.buffer, average.byteOffset, average.byteLength);
+  const out = new Uint8Array(average.length);
+  const o = new DataView(out.buffer);
+  for (let i = 0; i < velocity.length; i++) {
+    const w = g.getFloat32(i * F32, true);
+    velocity[i] = beta * velocity[i]! + (a.getFloat32(i * F32, true) - w);
+    o.setFloat32(i * F32, w + velocity[i]!, true);
+  }
+  return out;
 }
 
 /**

@@ -46,7 +46,8 @@ interface SeqTrack { seen: Set<number>; max: number; repeats: number }
 
 export class FleetView {
   private readonly devices = new Map<string, DeviceView>();
-  private readonly seqs = new Map<string, SeqTrack>();
+  /** Per sender, per instance (a process incarnation: its `instance` field), the seqs seen. */
+  private readonly seqs = new Map<string, Map<string, SeqTrack>>();
   private readonly state: FleetViewState;
 
   constructor(readonly fleet: string) {
@@ -62,22 +63,39 @@ export class FleetView {
     return d;
   }
 
-  /** Counts a record's seq; returns false for a repeat (QoS 1 may deliver twice). */
-  private count(sender: string, seq: unknown): boolean {
+  /**
+   * Counts a record's seq within its sender's instance (a restarted device
+   * counts from 1 again under a new instance); returns false for a repeat
+   * (QoS 1 may deliver twice).
+   */
+  private count(sender: string, seq: unknown, instance: unknown): boolean {
     if (typeof seq !== 'number') return true;
-    let s = this.seqs.get(sender);
-    if (!s) this.seqs.set(sender, (s = { seen: new Set(), max: 0, repeats: 0 }));
+    let instances = this.seqs.get(sender);
+    if (!instances) this.seqs.set(sender, (instances = new Map()));
+    const key = typeof instance === 'string' ? instance : '';
+    let s = instances.get(key);
+    if (!s) instances.set(key, (s = { seen: new Set(), max: 0, repeats: 0 }));
     if (s.seen.has(seq)) { s.repeats++; return false; }
     s.seen.add(seq);
     s.max = Math.max(s.max, seq);
     return true;
   }
 
-  /** Records received from a sender (distinct seqs), the highest seq seen and how many below it never arrived. */
-  delivery(sender: string): { received: number; highest: number; missing: number; repeats: number } {
-    const s = this.seqs.get(sender);
-    if (!s) return { received: 0, highest: 0, missing: 0, repeats: 0 };
-    return { received: s.seen.size, highest: s.max, missing: s.max - s.seen.size, repeats: s.repeats };
+  /**
+   * Records received from a sender (distinct (instance, seq) pairs), the
+   * highest seq seen in any of its instances, how many below each instance's
+   * highest never arrived, repeats, and how many instances it had.
+   */
+  delivery(sender: string): { received: number; highest: number; missing: number; repeats: number; instances: number } {
+    const out = { received: 0, highest: 0, missing: 0, repeats: 0, instances: 0 };
+    for (const s of this.seqs.get(sender)?.values() ?? []) {
+      out.received += s.seen.size;
+      out.highest = Math.max(out.highest, s.max);
+      out.missing += s.max - s.seen.size;
+      out.repeats += s.repeats;
+      out.instances++;
+    }
+    return out;
   }
 
   apply(topicName: string, payload: Uint8Array): void {
@@ -89,7 +107,7 @@ export class FleetView {
       const c = this.state.coordinator;
       if (parsed.kind === 'status') c.online = body.state === 'online';
       if (parsed.kind === 'round') { c.round = Number(body.round); c.state = String(body.state); c.participants = (body.participants as string[]) ?? []; }
-      if (!this.count(COORDINATOR, body.seq)) return;
+      if (!this.count(COORDINATOR, body.seq, body.instance)) return;
       if (parsed.kind === 'eval') this.state.averaged.push({ round: Number(body.round), accuracy: Number(body.accuracy), n: Number(body.n) });
       if (parsed.kind === 'summary') {
         this.state.rounds.push({
@@ -106,7 +124,7 @@ export class FleetView {
       if (d.online) { d.transport = (body.transport as string) ?? null; d.host = (body.host as string) ?? null; }
       return;
     }
-    if (!this.count(parsed.device, body.seq)) { d.repeats++; return; }
+    if (!this.count(parsed.device, body.seq, body.instance)) { d.repeats++; return; }
     d.received++;
     d.missing = this.delivery(parsed.device).missing;
     switch (parsed.kind) {

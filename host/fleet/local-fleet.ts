@@ -15,7 +15,7 @@ import { startEmbeddedBroker, type RunningBroker } from './broker.js';
 import { Coordinator, type RoundResult } from './coordinator.js';
 import type { FleetData } from './data.js';
 import { DeviceRunner } from './device-runner.js';
-import { sharedBytes, weightBytes, type ShareMode } from './fedavg.js';
+import { labelInputs, sharedBytes, weightBytes, type ShareMode } from './fedavg.js';
 import { splitAcrossDevices, type SplitSpec } from './split.js';
 import { checkName } from './topics.js';
 
@@ -54,6 +54,10 @@ export interface LocalFleetOptions {
   roundSamples: number;
   share: ShareMode;
   minDevices?: number;
+  /** Label-overlay columns averaged over the devices holding each class (default true; fedavg.ts). */
+  labelHolders?: boolean;
+  /** FedAvgM server momentum (default 0). */
+  serverMomentum?: number;
   recordEvery?: number;
   /** Held-out samples each device evaluates after an average (0 = none). */
   deviceEvalSamples?: number;
@@ -92,7 +96,12 @@ export async function openDevice(spec: DeviceSpec, config: LearnerConfig, option
 export async function averageEvaluator(config: LearnerConfig, data: FleetData, samples: number): Promise<{ evaluate: (w: Uint8Array) => Promise<{ accuracy: number; n: number }>; close(): Promise<void> }> {
   const session = await openDevice({ device: 'virtual' }, config);
   const n = Math.min(samples, data.test.count);
-  const test = Array.from({ length: n }, (_, i) => ({ inputs: data.test.inputs.slice(i * data.test.inputSize, (i + 1) * data.test.inputSize), label: data.test.labels[i]! }));
+  // Spread over the test set: it is stored sorted by class, so its first n would be one digit.
+  const stride = data.test.count / Math.max(1, n);
+  const test = Array.from({ length: n }, (_, k) => {
+    const i = Math.floor(k * stride);
+    return { inputs: data.test.inputs.slice(i * data.test.inputSize, (i + 1) * data.test.inputSize), label: data.test.labels[i]! };
+  });
   return {
     evaluate: async (weights) => {
       await session.putCheckpoint(weights);
@@ -143,6 +152,7 @@ export async function runLocalFleet(o: LocalFleetOptions): Promise<LocalFleetRes
       coordinator = await Coordinator.start({
         fleet: o.fleet, brokerUrl, rounds: o.rounds, roundSamples: o.roundSamples, average: o.average,
         sharedBytes: sharedBytes(o.config, o.share), weightBytes: weightBytes(o.config), minDevices: o.minDevices ?? o.devices.length,
+        labelInputs: o.labelHolders === false ? null : labelInputs(o.config), serverMomentum: o.serverMomentum ?? 0,
         ...(o.roundTimeoutMs ? { roundTimeoutMs: o.roundTimeoutMs } : {}), ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}),
         ...(evaluator ? { evaluate: evaluator.evaluate } : {}),
       });

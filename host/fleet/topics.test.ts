@@ -38,5 +38,21 @@ test('the view counts records per sender by seq: repeats once, gaps as missing',
   assert.equal(d.missing, 1); // seq 3
   assert.equal(d.accuracy, 0.75);
   assert.equal(d.trained, 40);
-  assert.deepEqual(view.delivery('d0'), { received: 4, highest: 5, missing: 1, repeats: 1 });
+  assert.deepEqual(view.delivery('d0'), { received: 4, highest: 5, missing: 1, repeats: 1, instances: 1 });
+});
+
+test('a restarted device counts seq from 1 under a new instance: not repeats, gaps per instance', () => {
+  const view = new FleetView('lab');
+  const train = (instance: string, seq: number): Buffer => encodeJson({ t: 1, seq, instance, device: 'd3', round: 1, n: 10, trained: 10, step: 10, layers: [], accuracy: null });
+  for (const s of [1, 2, 3]) view.apply('ffedge/lab/d3/train', train('first', s));
+  for (const s of [1, 2, 2, 4]) view.apply('ffedge/lab/d3/train', train('second', s)); // after the restart
+  const d = view.snapshot().devices[0]!;
+  assert.equal(d.received, 6);
+  assert.equal(d.repeats, 1);
+  assert.equal(d.missing, 1); // the second instance's seq 3
+  assert.deepEqual(view.delivery('d3'), { received: 6, highest: 4, missing: 1, repeats: 1, instances: 2 });
+  // Without instances the same seqs would have been taken for repeats.
+  const old = new FleetView('lab');
+  for (const s of [1, 2, 3, 1, 2]) old.apply('ffedge/lab/d3/train', encodeJson({ t: 1, seq: s, device: 'd3', round: 1, n: 1, trained: 1, step: 1, layers: [], accuracy: null }));
+  assert.equal(old.snapshot().devices[0]!.repeats, 2);
 });

@@ -14,7 +14,7 @@
 //   ffedge/F/_coordinator/eval     the averaged model's accuracy on the test set
 //   ffedge/F/_coordinator/summary  who was averaged, who was left out and why, bytes moved
 //
-// Every JSON record carries `seq`, counting the records its sender published
+// Every JSON record carries `seq` and `instance` (the sender's incarnation), `seq` counting the records that instance published
 // (1, 2, ...), so a subscriber can count what it missed (QoS 1 may repeat,
 // never lose, a message the broker acknowledged).
 //
@@ -101,6 +101,8 @@ export interface LayerMeans {
 export interface TrainPayload {
   t: number;
   seq: number;
+  /** The sender's incarnation (a restarted process has a new one and counts seq from 1). */
+  instance?: string;
   device: string;
   round: number;
   /** Samples this record averages over. */
@@ -117,6 +119,8 @@ export interface TrainPayload {
 export interface EvalPayload {
   t: number;
   seq: number;
+  /** The sender's incarnation (a restarted process has a new one and counts seq from 1). */
+  instance?: string;
   device: string;
   round: number;
   /** "local": the device's own model; "average": the model after applying the round's average. */
@@ -129,6 +133,8 @@ export interface EvalPayload {
 export interface LinkPayload {
   t: number;
   seq: number;
+  /** The sender's incarnation (a restarted process has a new one and counts seq from 1). */
+  instance?: string;
   device: string;
   framesDropped: number;
   crcErrors: number;
@@ -140,6 +146,8 @@ export interface LinkPayload {
 export interface DriftPayload {
   t: number;
   seq: number;
+  /** The sender's incarnation (a restarted process has a new one and counts seq from 1). */
+  instance?: string;
   device: string;
   round: number;
   /** Index of the sample (in this device's run) at which the alarm rose. */
