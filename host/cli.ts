@@ -26,6 +26,7 @@ import { BUDGET_TARGETS } from './budget.js';
 import { LOSSES, OVERLAYS } from './learner/config.js';
 import { FLASH_TARGETS, flashCommand, type FlashFlags } from './cli/flash.js';
 import { monitorCommand, resetCommand, type MonitorFlags } from './cli/monitor.js';
+import { deviceStartCommand, deviceStatusCommand, deviceStopCommand } from './cli/device-daemon.js';
 
 const EXAMPLES = `
 Examples:
@@ -294,6 +295,26 @@ Examples:
   ffedge reset --port /dev/ttyACM0
   ffedge reset --device running`)
     .action(async (flags) => resetCommand(flags));
+
+  // A virtual device that keeps its model across commands (host/cli/device-daemon.ts).
+  const device = program.command('device').description('a virtual device that stays running between commands, so checkpoints and resumed runs carry over');
+  device.command('start')
+    .description('start the virtual device detached on a pty; prints its path')
+    .option('--virtual', 'ff-device.wasm under node:wasi behind socat (the default and only kind)')
+    .option('--ram-limit <bytes>', 'emulate an MCU with this much RAM')
+    .addHelpText('after', `
+Examples:
+  ffedge device start
+  ffedge stream --device running --samples 100 && ffedge checkpoint get model.ffck --device running
+  ffedge device stop`)
+    .action(async (flags: { ramLimit?: string; virtual?: boolean }) => deviceStartCommand(flags));
+  device.command('stop')
+    .description('stop the virtual device of ffedge device start')
+    .action(async () => deviceStopCommand());
+  device.command('status')
+    .description('is a virtual device running, and on which path')
+    .option('--json', 'print JSON')
+    .action((flags: { json?: boolean }) => deviceStatusCommand(flags));
 
   // Every command and subcommand: usage errors exit 2, help/version exit 0.
   const configure = (command: Command): void => {
