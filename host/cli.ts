@@ -24,6 +24,9 @@ import { benchCommand, BENCHES } from './cli/bench.js';
 import { addFleetCommand, fleetLiveCommand, requireLogFile } from './cli/fleet.js';
 import { BUDGET_TARGETS } from './budget.js';
 import { LOSSES, OVERLAYS } from './learner/config.js';
+import { FLASH_TARGETS, flashCommand, type FlashFlags } from './cli/flash.js';
+import { monitorCommand, resetCommand, type MonitorFlags } from './cli/monitor.js';
+import { deviceStartCommand, deviceStatusCommand, deviceStopCommand } from './cli/device-daemon.js';
 
 const EXAMPLES = `
 Examples:
@@ -261,6 +264,61 @@ function buildProgram(): Command {
     .option('--config <file.json>', 'use this LearnerConfig instead of the one in the file')
     .option('-q, --quiet', 'no progress output'))
     .action(async (file: string, flags) => checkpointPutCommand(file, flags));
+
+  // Issue 12 item 4: a board in one command (host/cli/flash.ts).
+  program.command('flash')
+    .description('build the device firmware for a target and flash it: --qemu boots it under QEMU (UART on a pty), a real board goes through st-flash/OpenOCD/pyOCD, or the exact command is printed')
+    .addOption(new Option('--target <board>', 'firmware target (firmware-targets/<board>)').choices([...FLASH_TARGETS]).makeOptionMandatory())
+    .option('--qemu', 'boot the firmware under QEMU and stay up until Ctrl-C (cortex-m4-qemu and riscv32 always do)')
+    .option('--build-dir <dir>', 'where make puts fw.elf/fw.bin (default firmware-targets/<board>/build)')
+    .option('--ram-bytes <n>', "RAM_BYTES of the build: linear memory on the board (default: the target Makefile's)")
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText('after', `
+Examples:
+  ffedge flash --target cortex-m4-qemu --qemu     boots it; prints the pty and "ffedge stream --port /dev/pts/N"
+  ffedge flash --target stm32f405                 st-flash or OpenOCD; without them prints the command (exit 4)
+  ffedge flash --target nrf51-microbit            pyOCD, or the hex-copy command for the MICROBIT drive
+  ffedge flash --target linux-edge                the native program, and how to run it on a pty`)
+    .action(async (flags: FlashFlags) => flashCommand(flags));
+
+  addDeviceOptions(program.command('monitor')
+    .description('print every frame the device sends, decoded, one line each (HELLO, GOODNESS, PONG, ERROR), with a PING every second; Ctrl-C ends')
+    .option('--count <n>', 'stop after n frames')
+    .option('--ping-ms <ms>', 'PING interval (default 1000)'))
+    .addHelpText('after', `
+Examples:
+  ffedge monitor --port /dev/ttyACM0 --baud 115200
+  ffedge monitor --device running --count 2       HELLO and one PONG from the device of ffedge device start`)
+    .action(async (flags: MonitorFlags) => monitorCommand(flags));
+
+  addDeviceOptions(program.command('reset')
+    .description("send RESET: the device's learner goes back to \"not configured\" (weights and config dropped); prints the device's answer")
+    .option('-q, --quiet', 'no progress output'))
+    .addHelpText('after', `
+Examples:
+  ffedge reset --port /dev/ttyACM0
+  ffedge reset --device running`)
+    .action(async (flags) => resetCommand(flags));
+
+  // A virtual device that keeps its model across commands (host/cli/device-daemon.ts).
+  const device = program.command('device').description('a virtual device that stays running between commands, so checkpoints and resumed runs carry over');
+  device.command('start')
+    .description('start the virtual device detached on a pty; prints its path')
+    .option('--virtual', 'ff-device.wasm under node:wasi behind socat (the default and only kind)')
+    .option('--ram-limit <bytes>', 'emulate an MCU with this much RAM')
+    .addHelpText('after', `
+Examples:
+  ffedge device start
+  ffedge stream --device running --samples 100 && ffedge checkpoint get model.ffck --device running
+  ffedge device stop`)
+    .action(async (flags: { ramLimit?: string; virtual?: boolean }) => deviceStartCommand(flags));
+  device.command('stop')
+    .description('stop the virtual device of ffedge device start')
+    .action(async () => deviceStopCommand());
+  device.command('status')
+    .description('is a virtual device running, and on which path')
+    .option('--json', 'print JSON')
+    .action((flags: { json?: boolean }) => deviceStatusCommand(flags));
 
   // Every command and subcommand: usage errors exit 2, help/version exit 0.
   const configure = (command: Command): void => {

@@ -8,9 +8,9 @@ export const cliPath = fileURLToPath(new URL('../host/cli.js', import.meta.url))
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
 /** `command args...` (default: node dist/host/cli.js args...) with a timeout; resolves with the exit code and output. */
-export function runCommand(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCommand(command: string, args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.env ? { env: options.env } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => { stdout += c; });

@@ -19,6 +19,12 @@ export const ExitCode = {
    * or restarted (LINK_DESYNC: it lost the session), or the link loses too much.
    */
   LINK: 3,
+  /**
+   * A program the command needs is not installed (cross compiler, wasm2c, QEMU,
+   * a flasher): the message names the Debian package, scripts/setup-toolchains.sh,
+   * and for a flasher the exact command to run once it is there.
+   */
+  TOOL: 4,
 } as const;
 
 export const EXIT_CODES_HELP = `
@@ -30,14 +36,22 @@ Exit codes:
      or a --port for logs live that is in use
   3  no link: a serial port missing/busy/denied (the device's --port or a serial-sensor:PORT),
      the device not answering, disconnected or restarted mid-session, or a link that loses
-     too many frames`;
+     too many frames
+  4  a program this command needs is not installed (cross compiler, QEMU, st-flash,
+     OpenOCD, pyOCD): the message names the package and the exact command to run`;
 
 /** A problem with what the user asked for (flags, files). */
 export class UsageError extends Error {
   override readonly name: string = 'UsageError';
 }
 
+/** A program is not installed; the message says which package has it and what to run then. */
+export class MissingToolError extends Error {
+  override readonly name: string = 'MissingToolError';
+}
+
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof MissingToolError) return ExitCode.TOOL;
   if (error instanceof TransportError || error instanceof DeviceTimeoutError || error instanceof DeviceDisconnectedError
     || error instanceof LinkTooLossyError || error instanceof SerialSensorError) {
     return ExitCode.LINK;

@@ -13,7 +13,7 @@
 // beyond the link path.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TransportBase } from './base.js';
@@ -29,6 +29,12 @@ export interface PtyDeviceOptions extends VirtualDeviceOptions {
   socat?: string;
   /** How long to wait for the pty to appear (default 5000 ms). */
   startTimeoutMs?: number;
+  /**
+   * Outlive this process (`ffedge device start`): socat runs in its own session,
+   * its and the device's stderr go to this file, and nothing here waits for it.
+   * Needs `link`. Stop it later by its pid (SIGTERM).
+   */
+  detachedLog?: string;
 }
 
 export interface PtyDevice {
@@ -67,8 +73,16 @@ export async function startPtyDevice(options: PtyDeviceOptions = {}): Promise<Pt
   const socat = options.socat ?? 'socat';
   const timeoutMs = options.startTimeoutMs ?? 5000;
   const stderr = new StderrTail();
-  const child = spawn(socat, [`pty,raw,echo=0,link=${link}`, `EXEC:${childArgs.join(' ')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+  if (options.detachedLog !== undefined && options.link === undefined) throw new TypeError('a detached pty device needs options.link');
+  const logFd = options.detachedLog !== undefined ? openSync(options.detachedLog, 'a') : undefined;
+  const child = spawn(socat, [`pty,raw,echo=0,link=${link}`, `EXEC:${childArgs.join(' ')}`],
+    logFd !== undefined ? { stdio: ['ignore', 'ignore', logFd], detached: true } : { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (logFd !== undefined) {
+    closeSync(logFd);
+    child.unref();
+  } else {
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('close', (code, signal) => resolve({ code, signal }));
     child.once('error', () => resolve({ code: null, signal: null }));
@@ -104,6 +118,7 @@ export async function startPtyDevice(options: PtyDeviceOptions = {}): Promise<Pt
   try {
     while (!existsSync(link)) {
       if (child.exitCode !== null || child.signalCode !== null) {
+        if (options.detachedLog !== undefined) stderr.push(readFileSync(options.detachedLog));
         throw new TransportError('start-failed', describeExit('socat', child.exitCode, child.signalCode, stderr) + ' before the pty appeared');
       }
       if (Date.now() > deadline) {
