@@ -8,16 +8,22 @@
 
 import { spawn } from 'node:child_process';
 
-const child = spawn(process.execPath, ['--no-warnings', ...process.argv.slice(2)], { stdio: ['pipe', 'pipe', 'inherit'] });
-let delimiters = 0;
-process.stdin.pipe(child.stdin);
-child.stdin.on('error', () => undefined);
-child.stdout.on('data', (chunk: Buffer) => {
-  let start = 0;
-  while (delimiters < 2 && start < chunk.length) {
-    if (chunk[start] === 0) delimiters++;
-    start++;
-  }
-  if (start < chunk.length) process.stdout.write(chunk.subarray(start));
-});
-child.on('exit', (code) => process.exit(code ?? 1));
+// `node --test dist/` also runs every file under test/ with no arguments: then
+// there is nothing to relay, and the script must end rather than start a REPL.
+if (process.argv.length >= 4) relay();
+
+function relay(): void {
+  const child = spawn(process.execPath, ['--no-warnings', ...process.argv.slice(2)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let delimiters = 0;
+  process.stdin.pipe(child.stdin);
+  child.stdin.on('error', () => undefined);
+  child.stdout.on('data', (chunk: Buffer) => {
+    let start = 0;
+    while (delimiters < 2 && start < chunk.length) {
+      if (chunk[start] === 0) delimiters++;
+      start++;
+    }
+    if (start < chunk.length) process.stdout.write(chunk.subarray(start));
+  });
+  child.on('exit', (code) => process.exit(code ?? 1));
+}
