@@ -11,7 +11,12 @@ import { packageRoot, wasmPath } from './paths.js';
 const built = existsSync(wasmPath('ff-device')) && existsSync(wasmPath('ff-core'));
 const skipUnbuilt = built ? false : 'build/ff-device.wasm and ff-core.wasm not built (npm run build:wasm)';
 function has(tool: string): boolean {
-  try { execFileSync('which', [tool], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('which', [tool], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 const m4Tools = ['make', 'wasm2c', 'arm-none-eabi-gcc', 'arm-none-eabi-size'];
 const skipM4 = skipUnbuilt || (m4Tools.every(has) ? false : `toolchain missing (${m4Tools.join(', ')}): scripts/setup-toolchains.sh`);
@@ -30,7 +35,7 @@ function sums(b: Budget): void {
   assert.ok(b.ram.margin >= 0 && b.ram.margin <= 1 << 16, `margin ${b.ram.margin}`);
 }
 
-test('wasi: the budget is the device program\'s own verdict, to the byte', { skip: skipUnbuilt }, async () => {
+test("wasi: the budget is the device program's own verdict, to the byte", { skip: skipUnbuilt }, async () => {
   const b = await budget({ target: 'wasi', config: SENSOR_DEMO_MODEL });
   sums(b);
   assert.equal(b.model, '64-32-32');
@@ -59,7 +64,8 @@ test('a continual config: the replay buffer and the continual state are parts of
   assert.deepEqual([plain.ram.replayBuffer, plain.ram.continual], [0, 0]);
   assert.ok(b.ram.replayBuffer > 0 && b.ram.continual > 0);
   assert.equal(b.ram.arena, plain.ram.arena + b.ram.replayBuffer + b.ram.continual);
-  const grew = one.ram.arena - b.ram.arena, slot = one.ram.replayBuffer - b.ram.replayBuffer;
+  const grew = one.ram.arena - b.ram.arena,
+    slot = one.ram.replayBuffer - b.ram.replayBuffer;
   assert.ok(slot >= SENSOR_DEMO_MODEL.inputSize && grew >= slot && grew < slot + 16, `one more slot: buffer +${slot}, arena +${grew} (16-byte alignment)`);
   const accepted = await deviceAnswer(config, b.ram.linearMemory);
   assert.equal(accepted.type === 'CONFIG_OK' && accepted.arenaUsed, b.ram.arena, 'the device agrees');
@@ -88,13 +94,16 @@ test('bigger models need more; SGD needs one optimizer state less than Adam', { 
   assert.ok(wide.ram.arena > adam.ram.arena);
 });
 
-test('bad options are TypeErrors naming the option; bad configs are the learner\'s ConfigError', { skip: skipUnbuilt }, async () => {
-  await assert.rejects(budget({ target: 'esp32' as never, config: SENSOR_DEMO_MODEL }), /target must be one of cortex-m4-qemu, stm32f405, riscv32, nrf51-microbit, linux-edge, wasi/);
+test("bad options are TypeErrors naming the option; bad configs are the learner's ConfigError", { skip: skipUnbuilt }, async () => {
+  await assert.rejects(
+    budget({ target: 'esp32' as never, config: SENSOR_DEMO_MODEL }),
+    /target must be one of cortex-m4-qemu, stm32f405, riscv32, nrf51-microbit, linux-edge, wasi/,
+  );
   await assert.rejects(budget({ target: 'wasi', config: SENSOR_DEMO_MODEL, ramBytes: -1 }), /ramBytes must be a whole number/);
   await assert.rejects(budget({ target: 'wasi', config: { ...SENSOR_DEMO_MODEL, layers: [0] } }), (e: Error) => e.name === 'ConfigError');
 });
 
-test('cortex-m4-qemu: flash and statics from the ELF; stack + statics + pool must fit the part\'s RAM', { skip: skipM4 }, async () => {
+test("cortex-m4-qemu: flash and statics from the ELF; stack + statics + pool must fit the part's RAM", { skip: skipM4 }, async () => {
   const b = await budget({ target: 'cortex-m4-qemu', config: SENSOR_DEMO_MODEL, ramBytes: 65536 });
   sums(b);
   const elf = join(packageRoot, 'firmware-targets', 'cortex-m4-qemu', 'build', 'budget-stack16384-depth64', 'fw.elf');
@@ -105,7 +114,13 @@ test('cortex-m4-qemu: flash and statics from the ELF; stack + statics + pool mus
   assert.deepEqual(b.limit, { bytes: 65536, appliesTo: 'RAM' });
   assert.equal(b.fits, b.ram.total <= 65536);
   // A smaller stack and SGD: the demo model fits a 64 KiB part (measured, not assumed).
-  const small = await budget({ target: 'cortex-m4-qemu', config: { ...SENSOR_DEMO_MODEL, optimizer: 'sgd' }, ramBytes: 65536, stackBytes: 4096, callDepth: 16 });
+  const small = await budget({
+    target: 'cortex-m4-qemu',
+    config: { ...SENSOR_DEMO_MODEL, optimizer: 'sgd' },
+    ramBytes: 65536,
+    stackBytes: 4096,
+    callDepth: 16,
+  });
   assert.equal(small.ram.stack, 4096);
   assert.equal(small.fits, true, small.message);
   const defaults = await budget({ target: 'cortex-m4-qemu', config: SENSOR_DEMO_MODEL });

@@ -148,7 +148,9 @@ export async function budget(options: BudgetOptions): Promise<Budget> {
   const margin = linearMemory - deviceStatic - learner.arena;
 
   let flash: Budget['flash'];
-  let stack = 0, data = 0, bss = 0;
+  let stack = 0,
+    data = 0,
+    bss = 0;
   const board = boardOf(options.target);
   if (board) {
     const elf = await boardSections(board, deviceWasm, options.stackBytes ?? board.stackBytes, options.callDepth ?? board.callDepth);
@@ -165,16 +167,16 @@ export async function budget(options: BudgetOptions): Promise<Budget> {
 
   const total = stack + data + bss + linearMemory;
   const limitBytes = options.ramBytes ?? board?.ramBytes;
-  const limit = limitBytes === undefined ? null
-    : { bytes: limitBytes, appliesTo: board ? 'RAM' as const : 'linear memory' as const };
+  const limit = limitBytes === undefined ? null : { bytes: limitBytes, appliesTo: board ? ('RAM' as const) : ('linear memory' as const) };
   const used = limit?.appliesTo === 'RAM' ? total : linearMemory;
   const free = limit ? limit.bytes - used : null;
   const fits = free === null || free >= 0;
   const model = [config.inputSize, ...config.layers].join('-');
   const linearParts = `device program ${deviceStatic} + arena ${learner.arena} + learner margin ${margin}`;
-  const parts = limit?.appliesTo === 'linear memory' || (!limit && !board)
-    ? linearParts
-    : `${stack ? `stack ${stack} + ` : ''}${data + bss ? `statics ${data + bss} + ` : ''}${linearParts}`;
+  const parts =
+    limit?.appliesTo === 'linear memory' || (!limit && !board)
+      ? linearParts
+      : `${stack ? `stack ${stack} + ` : ''}${data + bss ? `statics ${data + bss} + ` : ''}${linearParts}`;
   let message: string;
   if (!limit) {
     message = `${model} on ${options.target} uses ${used} bytes of ${board ? 'RAM' : 'linear memory'} (${parts}) and ${flash.total} bytes of ${options.target === 'wasi' ? 'wasm' : 'program'}; no RAM limit given`;
@@ -185,9 +187,26 @@ export async function budget(options: BudgetOptions): Promise<Budget> {
     message = `${model} does not fit on ${options.target}: it needs ${used} bytes of ${limit.appliesTo} (${parts}), the target has ${limit.bytes}: ${-free!} bytes short; use fewer or narrower layers${adam}${limit.appliesTo === 'RAM' ? ', a smaller stack (stackBytes with callDepth)' : ''}, or a part with more RAM`;
   }
   return {
-    target: options.target, model, flash,
-    ram: { stack, data, bss, deviceStatic, arena: learner.arena, replayBuffer: learner.replayBuffer, continual: learner.continual, margin, linearMemory, total },
-    limit, free, paramsBytes: learner.paramsBytes, fits, message,
+    target: options.target,
+    model,
+    flash,
+    ram: {
+      stack,
+      data,
+      bss,
+      deviceStatic,
+      arena: learner.arena,
+      replayBuffer: learner.replayBuffer,
+      continual: learner.continual,
+      margin,
+      linearMemory,
+      total,
+    },
+    limit,
+    free,
+    paramsBytes: learner.paramsBytes,
+    fits,
+    message,
   };
 }
 
@@ -201,10 +220,12 @@ export function formatBudget(b: Budget): string {
     ['', 'program statics (.data + .bss)', b.ram.data + b.ram.bss],
     ['', 'device program statics', b.ram.deviceStatic],
     ['', 'learner arena', b.ram.arena],
-    ...(b.ram.continual + b.ram.replayBuffer > 0 ? [
-      ['', '  of which replay buffer', b.ram.replayBuffer],
-      ['', '  of which continual state', b.ram.continual],
-    ] as Array<[string, string, number]> : []),
+    ...(b.ram.continual + b.ram.replayBuffer > 0
+      ? ([
+          ['', '  of which replay buffer', b.ram.replayBuffer],
+          ['', '  of which continual state', b.ram.continual],
+        ] as Array<[string, string, number]>)
+      : []),
     ['', 'learner margin', b.ram.margin],
     ['', 'total', b.ram.total],
   ];
@@ -305,7 +326,9 @@ export async function runDeviceInProcess(deviceWasm: string, ramLimitBytes: numb
       view().setUint32(wrote, total, true);
       return 0;
     },
-    proc_exit: (code: number) => { throw new Error(`${deviceWasm} called proc_exit(${code})`); },
+    proc_exit: (code: number) => {
+      throw new Error(`${deviceWasm} called proc_exit(${code})`);
+    },
     clock_time_get: () => 52, // ENOSYS: the device program does not use clocks
     random_get: () => 52,
   };

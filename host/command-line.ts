@@ -29,7 +29,10 @@ export function positiveNumber(value: string): number {
 
 /** A comma-separated list, blanks dropped ("--rules ff,backprop"). */
 export function commaList(value: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new InvalidArgumentError('It must name at least one item.');
   return items;
 }
@@ -42,7 +45,9 @@ export function commaList(value: string): string[] {
  * plain flag and print `program.helpInformation()` yourself).
  */
 export function parseOptions<T extends OptionValues>(program: Command, args: readonly string[]): T {
-  program.exitOverride().showSuggestionAfterError(false)
+  program
+    .exitOverride()
+    .showSuggestionAfterError(false)
     .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
   try {
     program.parse([...args], { from: 'user' });

@@ -35,8 +35,12 @@ async function main(): Promise<void> {
   const source = await openSource('imu', { seed: 1, trainSize: SAMPLES, evalSamples: EVAL_SAMPLES });
   // The same settings `ffedge stream` uses by default (cli/defaults.ts), so the two cannot drift apart.
   const config: LearnerConfig = {
-    inputSize: source.inputSize, classes: source.classes, layers: [64, 32], ...tunedDefaults('ff', SAMPLES),
-    overlay: overlayFor(source.kind).overlay, seed: 1,
+    inputSize: source.inputSize,
+    classes: source.classes,
+    layers: [64, 32],
+    ...tunedDefaults('ff', SAMPLES),
+    overlay: overlayFor(source.kind).overlay,
+    seed: 1,
   };
   const chance = 1 / source.classes;
 
@@ -65,7 +69,9 @@ async function main(): Promise<void> {
     console.log(`Accuracy on ${goodness.n} held-out windows (chance ${chance.toFixed(2)}):`);
     console.log(`  by goodness     ${goodness.accuracy.toFixed(3)}   (${perClass})`);
     console.log(`  by softmax head ${head.accuracy.toFixed(3)}`);
-    console.log(`Streamed ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s), each trained exactly once (device step ${session.step}).`);
+    console.log(
+      `Streamed ${run.trained} samples in ${run.seconds.toFixed(1)} s (${Math.round(run.samplesPerSecond)} samples/s), each trained exactly once (device step ${session.step}).`,
+    );
     console.log(`\nlog:  ${logPath}\nplot: ${plotPath}`);
     console.log('next: ffedge logs summary out/demo.jsonl | ffedge stream --help');
     if (goodness.accuracy < 2 * chance) {

@@ -23,7 +23,11 @@ import { packageRoot } from '../host/paths.js';
 /** The header seq of every fatal frame (it answers no request). */
 export const FATAL_SEQ = 0;
 
-export interface FatalFrame { detail: number; text: string; bytes: Uint8Array }
+export interface FatalFrame {
+  detail: number;
+  text: string;
+  bytes: Uint8Array;
+}
 
 export function trapFrames(): FatalFrame[] {
   return TRAP_NAMES.map((name, code) => frame(code, `trap: ${name}`));
@@ -97,7 +101,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = fatalFramesHeader();
   if (process.argv.includes('--check')) {
     let current = '';
-    try { current = readFileSync(path, 'utf8'); } catch { /* missing: stale */ }
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch {
+      /* missing: stale */
+    }
     if (current !== text) {
       console.error(`${path} is stale: run node dist/scripts/fatal-frames.js`);
       process.exit(1);

@@ -21,7 +21,9 @@ test('command lines split on spaces; quotes group words', () => {
 test('Node as the runtime: records and weights byte-identical to V8, a ratio for each runtime', { timeout: 240_000 }, () => {
   const r = run(['--cmd', 'node dist/host/transport/virtual-device-child.js {wasm}', '--samples', '300', '--lock-step', '20', '--rounds', '1', '--json']);
   assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { rows: { runtime: string; vsV8: number; recordsIdentical: boolean; weightsIdentical: boolean; samplesPerSecond: number }[] };
+  const report = JSON.parse(r.stdout) as {
+    rows: { runtime: string; vsV8: number; recordsIdentical: boolean; weightsIdentical: boolean; samplesPerSecond: number }[];
+  };
   const names = report.rows.map((row) => row.runtime);
   assert.equal(names[0], 'V8 (node, the virtual device)');
   assert.ok(names.includes('node dist/host/transport/virtual-device-child.js {wasm}'));

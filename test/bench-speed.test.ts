@@ -25,16 +25,36 @@ test('benchModel: parameters of the label-prepended network', () => {
   assert.throws(() => benchModel('784-x'), TypeError);
 });
 
-test('parseSpeedLine reads the native drivers\' line', () => {
-  const line = parseSpeedLine('ffedge-speed impl=c-strict params=688 warmup=2 steps=5 repeats=3 ns_per_step=2500.0 ns=2400.5,2500.0,2600.0 weights_fnv=0x0badf00d status=0\n');
+test("parseSpeedLine reads the native drivers' line", () => {
+  const line = parseSpeedLine(
+    'ffedge-speed impl=c-strict params=688 warmup=2 steps=5 repeats=3 ns_per_step=2500.0 ns=2400.5,2500.0,2600.0 weights_fnv=0x0badf00d status=0\n',
+  );
   assert.deepEqual(line, { impl: 'c-strict', params: 688, nsPerStep: [2400.5, 2500, 2600], weightsFnv: 0x0badf00d, status: 0 });
   assert.throws(() => parseSpeedLine('nothing here'), /no ffedge-speed line/);
 });
 
 test('evaluateTargets: the flatness window and the SIMD target from known ratios', () => {
-  const row = (model: string, params: number, runtime: SpeedResult['runtime'], nsPerParam: number, vsFast: number | null, vsStrict: number | null): SpeedResult => ({
-    model, params, runtime, nsPerStep: nsPerParam * params, nsPerParam, samples: [], rounds: 1, steps: 1, repeats: 1, warmup: 0,
-    timeVsCStrict: vsStrict, timeVsCFastMath: vsFast, sameWeightsAsCStrict: null,
+  const row = (
+    model: string,
+    params: number,
+    runtime: SpeedResult['runtime'],
+    nsPerParam: number,
+    vsFast: number | null,
+    vsStrict: number | null,
+  ): SpeedResult => ({
+    model,
+    params,
+    runtime,
+    nsPerStep: nsPerParam * params,
+    nsPerParam,
+    samples: [],
+    rounds: 1,
+    steps: 1,
+    repeats: 1,
+    warmup: 0,
+    timeVsCStrict: vsStrict,
+    timeVsCFastMath: vsFast,
+    sameWeightsAsCStrict: null,
   });
   const t = evaluateTargets([
     row('32-16', 688, 'v8-simd', 9, null, null), // under 10k parameters: not part of the window
@@ -62,20 +82,33 @@ describe('runSpeedBench --quick on one tiny model', () => {
     dir = mkdtempSync(join(tmpdir(), 'ffedge-speed-'));
     report = await runSpeedBench({ quick: true, sizes: ['32-16'], buildDir: join(dir, 'build'), outDir: join(dir, 'out') });
   });
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   test('every runtime is either measured or skipped with a reason', () => {
-    assert.deepEqual(report.runtimes.map((r) => r.id), RUNTIMES.map((r) => r.id));
+    assert.deepEqual(
+      report.runtimes.map((r) => r.id),
+      RUNTIMES.map((r) => r.id),
+    );
     for (const r of report.runtimes) {
-      if (r.available) assert.ok(report.results.some((x) => x.runtime === r.id), `${r.id} available but not measured`);
+      if (r.available)
+        assert.ok(
+          report.results.some((x) => x.runtime === r.id),
+          `${r.id} available but not measured`,
+        );
       else assert.match(r.skipped ?? '', /\S/, `${r.id} skipped without a reason`);
     }
-    const skippedText = report.runtimes.filter((r) => !r.available).map((r) => r.id).join(', ') || 'none';
+    const skippedText =
+      report.runtimes
+        .filter((r) => !r.available)
+        .map((r) => r.id)
+        .join(', ') || 'none';
     console.log(`# measured: ${report.results.map((r) => r.runtime).join(', ')}; skipped: ${skippedText}`);
     assert.ok(report.results.some((r) => r.runtime === 'v8-scalar') && report.results.some((r) => r.runtime === 'v8-simd'));
   });
 
-  test('the JSON on disk has the report\'s fields', async () => {
+  test("the JSON on disk has the report's fields", async () => {
     const onDisk = JSON.parse(await readFile(join(dir, 'out', 'speed.json'), 'utf8')) as SpeedReport;
     assert.equal(onDisk.version, 1);
     assert.equal(onDisk.quick, true);
@@ -83,7 +116,10 @@ describe('runSpeedBench --quick on one tiny model', () => {
     assert.deepEqual(onDisk.method, { rounds: 1, repeats: 3, targetMs: null, steps: 5, reference: 'c-strict' });
     assert.equal(onDisk.results.length, report.results.length);
     for (const key of ['machine', 'options', 'runtimes', 'results', 'm4', 'wasm', 'targets', 'seconds'] as const) assert.ok(key in onDisk, key);
-    assert.deepEqual(onDisk.wasm.map((w) => w.build), ['scalar', 'simd']);
+    assert.deepEqual(
+      onDisk.wasm.map((w) => w.build),
+      ['scalar', 'simd'],
+    );
     for (const w of onDisk.wasm) assert.ok(w.bytes > 0 && w.compileMs >= 0 && w.instantiateMs >= 0);
     assert.equal(onDisk.m4.length, 0, '--quick does not run QEMU');
   });
@@ -91,7 +127,10 @@ describe('runSpeedBench --quick on one tiny model', () => {
   test('each figure is the median of its runs, per parameter too', () => {
     for (const r of report.results) {
       assert.equal(r.samples.length, r.rounds * r.repeats, r.runtime);
-      assert.ok(r.samples.every((ns) => ns > 0), r.runtime);
+      assert.ok(
+        r.samples.every((ns) => ns > 0),
+        r.runtime,
+      );
       assert.equal(r.nsPerStep, median(r.samples));
       assert.equal(r.nsPerParam, r.nsPerStep / r.params);
     }
@@ -99,7 +138,10 @@ describe('runSpeedBench --quick on one tiny model', () => {
 
   test('ratios come from the C reference timed in the same run', (t) => {
     const strict = report.results.find((r) => r.runtime === 'c-strict');
-    if (!strict) { t.skip('no C strict on this machine: ratios are null'); return; }
+    if (!strict) {
+      t.skip('no C strict on this machine: ratios are null');
+      return;
+    }
     assert.equal(strict.timeVsCStrict, 1);
     for (const r of report.results) {
       // One round: the ratio is this run's median over C strict's median.
@@ -111,10 +153,17 @@ describe('runSpeedBench --quick on one tiny model', () => {
 
   test('the bit-exact runtimes did the same work (same weights as C strict)', (t) => {
     const checked = report.results.filter((r) => r.sameWeightsAsCStrict !== null);
-    if (checked.length === 0) { t.skip('no C strict on this machine'); return; }
+    if (checked.length === 0) {
+      t.skip('no C strict on this machine');
+      return;
+    }
     for (const r of checked) assert.equal(r.sameWeightsAsCStrict, true, `${r.runtime} ended with other weights than C strict`);
-    assert.deepEqual(checked.map((r) => r.runtime).sort(),
-      RUNTIMES.filter((x) => x.bitExact && report.results.some((r) => r.runtime === x.id)).map((x) => x.id).sort());
+    assert.deepEqual(
+      checked.map((r) => r.runtime).sort(),
+      RUNTIMES.filter((x) => x.bitExact && report.results.some((r) => r.runtime === x.id))
+        .map((x) => x.id)
+        .sort(),
+    );
   });
 
   test('markdown and SVG name every measured runtime', async () => {

@@ -50,6 +50,9 @@ describe('on the virtual device', { skip }, () => {
     assert.match(r.stderr, /layers 64,32,5: backprop ends in an output layer of 5 units/);
     const wrong = await ffedge('stream', '--algorithm', 'pepita', '--layers', '64,32', '--quiet', '--log', join(work, 'p.jsonl'));
     assert.equal(wrong.code, 2);
-    assert.match(wrong.stderr, /^ffedge: --algorithm pepita ends in an output layer of 5 units \(one per class\): make it the last width, e.g. --layers 64,32,5\n$/);
+    assert.match(
+      wrong.stderr,
+      /^ffedge: --algorithm pepita ends in an output layer of 5 units \(one per class\): make it the last width, e.g. --layers 64,32,5\n$/,
+    );
   });
 });

@@ -36,8 +36,11 @@ test('0: success', async () => {
 });
 
 test('1: the device or learner refused', { skip: noDevice }, async () => {
-  await expect(1, ['stream', '--ram-limit', '65536', '--layers', '256,256', '--samples', '10', '--quiet', ...log('big')],
-    /^ffedge: the device refused: the model needs at least \d+ bytes/);
+  await expect(
+    1,
+    ['stream', '--ram-limit', '65536', '--layers', '256,256', '--samples', '10', '--quiet', ...log('big')],
+    /^ffedge: the device refused: the model needs at least \d+ bytes/,
+  );
 });
 
 test('2: bad command line', async () => {

@@ -19,11 +19,26 @@ const gcc = spawnSync('gcc', ['--version']).status === 0;
 const skip = !existsSync(wasmPath('ff-device')) ? 'build/ff-device.wasm not built' : !gcc ? 'gcc not installed' : false;
 
 describe('export --c-header', { skip }, () => {
-  for (const [algorithm, overlay] of [['ff', 'prepend'], ['pepita-mirror', 'replace']] as const) {
+  for (const [algorithm, overlay] of [
+    ['ff', 'prepend'],
+    ['pepita-mirror', 'replace'],
+  ] as const) {
     test(`${algorithm} (${overlay}): the header compiles and holds the checkpoint's exact weights`, async () => {
       const checkpoint = join(work, `${algorithm}.ffck`);
-      const trained = await ffedge('stream', '--algorithm', algorithm, '--overlay', overlay, '--samples', '200', '--quiet',
-        '--log', join(work, `${algorithm}.jsonl`), '--save-checkpoint', checkpoint);
+      const trained = await ffedge(
+        'stream',
+        '--algorithm',
+        algorithm,
+        '--overlay',
+        overlay,
+        '--samples',
+        '200',
+        '--quiet',
+        '--log',
+        join(work, `${algorithm}.jsonl`),
+        '--save-checkpoint',
+        checkpoint,
+      );
       assert.equal(trained.code, 0, trained.stderr);
       const header = join(work, 'model.h');
       const exported = await ffedge('export', checkpoint, '--c-header', header, '--prefix', 'imu_model');
@@ -31,18 +46,21 @@ describe('export --c-header', { skip }, () => {
       const file = await readCheckpointFile(checkpoint);
       const { arrays } = paramLayout(file.config!);
       const program = join(work, 'dump.c');
-      writeFileSync(program, [
-        '#include <stdio.h>',
-        '#include "model.h"',
-        'int main(void) {',
-        ...arrays.map((a) => `  fwrite(imu_model_${a.name}, sizeof(float), sizeof imu_model_${a.name} / sizeof(float), stdout);`),
-        '  return IMU_MODEL_CLASSES == 5 && IMU_MODEL_INPUTS == 192 ? 0 : 1;',
-        '}',
-      ].join('\n'));
+      writeFileSync(
+        program,
+        [
+          '#include <stdio.h>',
+          '#include "model.h"',
+          'int main(void) {',
+          ...arrays.map((a) => `  fwrite(imu_model_${a.name}, sizeof(float), sizeof imu_model_${a.name} / sizeof(float), stdout);`),
+          '  return IMU_MODEL_CLASSES == 5 && IMU_MODEL_INPUTS == 192 ? 0 : 1;',
+          '}',
+        ].join('\n'),
+      );
       execFileSync('gcc', ['-std=c99', '-Wall', '-Werror', '-O1', '-o', join(work, 'dump'), program], { cwd: work });
       const dumped = execFileSync(join(work, 'dump'));
       assert.equal(dumped.length, file.weights.length);
-      assert.ok(Buffer.from(file.weights).equals(dumped), 'the C arrays are the device\'s weights, bit for bit');
+      assert.ok(Buffer.from(file.weights).equals(dumped), "the C arrays are the device's weights, bit for bit");
       assert.match(readFileSync(header, 'utf8'), /static const unsigned imu_model_layer_widths\[\d\]/);
     });
   }

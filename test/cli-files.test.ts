@@ -21,8 +21,11 @@ const rows = ['timestamp;ax;ay;az;activity'];
 for (let run = 0; run < 45; run++) {
   const k = run % 3;
   for (let r = 0; r < 20; r++) {
-    rows.push([run * 200 + r * 10, k * 0.5 + rng.uniform(-0.3, 0.3), rng.uniform(-1, 1) * (k + 1) * 0.3, rng.uniform(-0.2, 0.2), names[k]]
-      .map((v) => (typeof v === 'number' ? v.toFixed(3) : v)).join(';'));
+    rows.push(
+      [run * 200 + r * 10, k * 0.5 + rng.uniform(-0.3, 0.3), rng.uniform(-1, 1) * (k + 1) * 0.3, rng.uniform(-0.2, 0.2), names[k]]
+        .map((v) => (typeof v === 'number' ? v.toFixed(3) : v))
+        .join(';'),
+    );
   }
 }
 const file = join(work, 'activity.csv');
@@ -45,8 +48,20 @@ describe('on the virtual device', { skip }, () => {
   });
 
   test('--window/--hop make samples of consecutive rows; --columns picks inputs', async () => {
-    const r = await ffedge('stream', '--source', `csv:${file}`, '--window', '10', '--hop', '10', '--columns', 'ax,ay', '--quiet',
-      '--log', join(work, 'windows.jsonl'));
+    const r = await ffedge(
+      'stream',
+      '--source',
+      `csv:${file}`,
+      '--window',
+      '10',
+      '--hop',
+      '10',
+      '--columns',
+      'ax,ay',
+      '--quiet',
+      '--log',
+      join(work, 'windows.jsonl'),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /\(90 samples, 20 inputs\)/, '900 rows / 10 per window; 2 columns x 10 rows');
   });

@@ -48,21 +48,32 @@ test('--save-checkpoint onto a directory: refused at once, no stray temporary fi
   assert.deepEqual(readdirSync(join(dir, 'ck')), []);
 });
 
-test('--log /dev/full: a disk-full message with exit code 2, no stack trace', { skip: noDevice || (existsSync('/dev/full') ? false : 'no /dev/full') }, async () => {
-  const r = await ffedge('stream', '--samples', '50', '--quiet', '--log', '/dev/full');
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^ffedge: cannot write --log \/dev\/full: no space left on the device \(disk full\)/m);
-  assert.doesNotMatch(r.stderr, STACK);
-  assert.ok(statSync('/dev/full').isCharacterDevice());
-});
+test(
+  '--log /dev/full: a disk-full message with exit code 2, no stack trace',
+  { skip: noDevice || (existsSync('/dev/full') ? false : 'no /dev/full') },
+  async () => {
+    const r = await ffedge('stream', '--samples', '50', '--quiet', '--log', '/dev/full');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^ffedge: cannot write --log \/dev\/full: no space left on the device \(disk full\)/m);
+    assert.doesNotMatch(r.stderr, STACK);
+    assert.ok(statSync('/dev/full').isCharacterDevice());
+  },
+);
 
 test('EPIPE on stdout (the reader went away, as `| head` does) ends quietly with exit 0', async () => {
   const log = join(folder('epipe'), 'run.jsonl');
-  writeFileSync(log, exampleLog({ steps: 200, layers: 2 }).map((x) => JSON.stringify(x)).join('\n') + '\n');
+  writeFileSync(
+    log,
+    exampleLog({ steps: 200, layers: 2 })
+      .map((x) => JSON.stringify(x))
+      .join('\n') + '\n',
+  );
   const child = spawn(process.execPath, [cliPath, 'logs', 'summary', log, '--no-plot'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.destroy(); // no reader: every write gets EPIPE
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+  });
   const code = await new Promise<number | null>((r) => child.on('close', r));
   assert.equal(code, 0, stderr);
   assert.equal(stderr, '');
@@ -71,12 +82,17 @@ test('EPIPE on stdout (the reader went away, as `| head` does) ends quietly with
 /** A long `ffedge stream` that is stopped by `signal` once its log holds training records. */
 async function stopWith(signal: NodeJS.Signals): Promise<{ result: CliResult; dir: string }> {
   const dir = folder(`signal-${signal}`);
-  const child = spawn(process.execPath, [cliPath, 'stream', '--epochs', '100', '--log', join(dir, 'run.jsonl'),
-    '--save-checkpoint', join(dir, 'model.ffck')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, 'stream', '--epochs', '100', '--log', join(dir, 'run.jsonl'), '--save-checkpoint', join(dir, 'model.ffck')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d; });
-  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+  });
   const closed = new Promise<number | null>((r) => child.on('close', r));
   const deadline = Date.now() + 30_000;
   while (!(existsSync(join(dir, 'run.jsonl')) && readFileSync(join(dir, 'run.jsonl'), 'utf8').split('"type":"train"').length > 50)) {
@@ -103,23 +119,42 @@ for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-test('a serial sensor that goes quiet ends the run with a checkpoint, summary, plot and the flag to change', { skip: noDevice || noSocat, timeout: 60_000 }, async () => {
-  const dir = folder('quiet-sensor');
-  const { board, sensor, stop } = await ptyPair(dir);
-  try {
-    const out = join(dir, 'out');
-    mkdirSync(out);
-    const run = ffedge('stream', '--source', `serial-sensor:${sensor}`, '--sensor-timeout', '1', '--window', '8',
-      '--log', join(out, 'run.jsonl'), '--save-checkpoint', join(out, 'model.ffck'));
-    const trained = () => existsSync(join(out, 'run.jsonl')) && readFileSync(join(out, 'run.jsonl'), 'utf8').split('"type":"train"').length > 10;
-    // 6 channels and a label per line, as an IMU board prints them; the label changes every window.
-    await feedBoard(board, (i) => `${Array.from({ length: 6 }, (_, c) => (Math.sin(i / 5 + c) * 0.5).toFixed(3)).join(',')},${Math.floor(i / 8) % 5}`, trained);
-    const r = await run;
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /the sensor on .*sensor sent nothing for 1 s: ending the run and saving what was trained \(--sensor-timeout SECONDS waits longer/);
-    assert.match(r.stdout, /trained \d+ samples/);
-    assert.deepEqual(readdirSync(out).sort(), ['model.ffck', 'run.jsonl', 'run.svg']);
-  } finally {
-    stop();
-  }
-});
+test(
+  'a serial sensor that goes quiet ends the run with a checkpoint, summary, plot and the flag to change',
+  { skip: noDevice || noSocat, timeout: 60_000 },
+  async () => {
+    const dir = folder('quiet-sensor');
+    const { board, sensor, stop } = await ptyPair(dir);
+    try {
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      const run = ffedge(
+        'stream',
+        '--source',
+        `serial-sensor:${sensor}`,
+        '--sensor-timeout',
+        '1',
+        '--window',
+        '8',
+        '--log',
+        join(out, 'run.jsonl'),
+        '--save-checkpoint',
+        join(out, 'model.ffck'),
+      );
+      const trained = () => existsSync(join(out, 'run.jsonl')) && readFileSync(join(out, 'run.jsonl'), 'utf8').split('"type":"train"').length > 10;
+      // 6 channels and a label per line, as an IMU board prints them; the label changes every window.
+      await feedBoard(
+        board,
+        (i) => `${Array.from({ length: 6 }, (_, c) => (Math.sin(i / 5 + c) * 0.5).toFixed(3)).join(',')},${Math.floor(i / 8) % 5}`,
+        trained,
+      );
+      const r = await run;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /the sensor on .*sensor sent nothing for 1 s: ending the run and saving what was trained \(--sensor-timeout SECONDS waits longer/);
+      assert.match(r.stdout, /trained \d+ samples/);
+      assert.deepEqual(readdirSync(out).sort(), ['model.ffck', 'run.jsonl', 'run.svg']);
+    } finally {
+      stop();
+    }
+  },
+);

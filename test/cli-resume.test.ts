@@ -14,14 +14,21 @@ const work = mkdtempSync(join(tmpdir(), 'ffedge-resume-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 const skip = existsSync(wasmPath('ff-device')) ? false : 'build/ff-device.wasm not built';
 const at = (name: string): string => join(work, name);
-const records = (file: string): Record<string, unknown>[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const records = (file: string): Record<string, unknown>[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 test('a checkpoint of another shape: "shape mismatch" with both sizes, exit 2, before training', { skip }, async () => {
   const saved = await ffedge('stream', '--samples', '20', '--quiet', '--layers', '64,32', '--log', at('shape-a.jsonl'), '--save-checkpoint', at('shape.ffck'));
   assert.equal(saved.code, 0, saved.stderr);
   const r = await ffedge('stream', '--samples', '20', '--quiet', '--layers', '32,16', '--log', at('shape-b.jsonl'), '--load-checkpoint', at('shape.ffck'));
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^ffedge: shape mismatch: --load-checkpoint .*shape\.ffck holds [\d,]+ bytes for layers \d+ -> 64 -> 32, 5 classes.*, the model needs [\d,]+ for \d+ -> 32 -> 16, 5 classes/m);
+  assert.match(
+    r.stderr,
+    /^ffedge: shape mismatch: --load-checkpoint .*shape\.ffck holds [\d,]+ bytes for layers \d+ -> 64 -> 32, 5 classes.*, the model needs [\d,]+ for \d+ -> 32 -> 16, 5 classes/m,
+  );
   assert.doesNotMatch(r.stderr, /protocol error|CHECKPOINT_SEQUENCE/);
   assert.equal(existsSync(at('shape-b.jsonl')), false, 'refused before the device was opened');
 });
@@ -29,7 +36,18 @@ test('a checkpoint of another shape: "shape mismatch" with both sizes, exit 2, b
 test('a resumed run continues the step count: resumedFrom in its meta records, steps after the checkpoint', { skip }, async () => {
   const first = await ffedge('stream', '--samples', '60', '--quiet', '--log', at('run1.jsonl'), '--save-checkpoint', at('run.ffck'));
   assert.equal(first.code, 0, first.stderr);
-  const second = await ffedge('stream', '--samples', '40', '--quiet', '--log', at('run2.jsonl'), '--load-checkpoint', at('run.ffck'), '--save-checkpoint', at('run2.ffck'));
+  const second = await ffedge(
+    'stream',
+    '--samples',
+    '40',
+    '--quiet',
+    '--log',
+    at('run2.jsonl'),
+    '--load-checkpoint',
+    at('run.ffck'),
+    '--save-checkpoint',
+    at('run2.ffck'),
+  );
   assert.equal(second.code, 0, second.stderr);
   const log = records(at('run2.jsonl'));
   const steps = log.filter((r) => r.type === 'train').map((r) => r.step as number);

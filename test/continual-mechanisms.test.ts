@@ -3,12 +3,12 @@
 // (host/learner/reference/reservoir.ts), and its statistical properties with
 // fixed seeds. The drift detector: test/drift-detector.test.ts.
 
-import test from "node:test";
-import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { wasmPath } from "../host/paths.js";
-import { Xoshiro128 } from "../host/learner/reference/prng.js";
-import { ReferenceReservoir, type ReservoirMode, type ReservoirStorage } from "../host/learner/reference/reservoir.js";
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { wasmPath } from '../host/paths.js';
+import { Xoshiro128 } from '../host/learner/reference/prng.js';
+import { ReferenceReservoir, type ReservoirMode, type ReservoirStorage } from '../host/learner/reference/reservoir.js';
 
 interface Harness {
   memory: WebAssembly.Memory;
@@ -22,17 +22,19 @@ interface Harness {
 }
 
 async function harness(): Promise<Harness> {
-  const module = await WebAssembly.compile(await readFile(wasmPath("learner-harness")));
+  const module = await WebAssembly.compile(await readFile(wasmPath('learner-harness')));
   return (await WebAssembly.instantiate(module, {})).exports as unknown as Harness;
 }
 
-const MODES: Record<ReservoirMode, number> = { reservoir: 1, "class-balanced": 2 };
+const MODES: Record<ReservoirMode, number> = { reservoir: 1, 'class-balanced': 2 };
 const STORAGES: Record<ReservoirStorage, number> = { raw: 0, int4: 2 };
 
 /** A wasm buffer of `capacity` slots for D inputs and C classes, seeded; returns offer/load helpers. */
-function wasmReservoir(h: Harness, mode: ReservoirMode, capacity: number, D: number, C: number, seed: number, storage: ReservoirStorage = "raw") {
+function wasmReservoir(h: Harness, mode: ReservoirMode, capacity: number, D: number, C: number, seed: number, storage: ReservoirStorage = 'raw') {
   const base = h.scratch(capacity * (12 + 4 * Math.ceil(D / 4)) + 8 * C + 8 * D + 64);
-  const input = base, out = base + 4 * D, region = base + 8 * D;
+  const input = base,
+    out = base + 4 * D,
+    region = base + 8 * D;
   h.replaySetup(region, MODES[mode], capacity, D, C, STORAGES[storage]);
   h.seedRandom(seed);
   return {
@@ -47,10 +49,18 @@ function wasmReservoir(h: Harness, mode: ReservoirMode, capacity: number, D: num
   };
 }
 
-for (const [mode, storage] of [["reservoir", "raw"], ["class-balanced", "raw"], ["reservoir", "int4"], ["class-balanced", "int4"]] as const) {
+for (const [mode, storage] of [
+  ['reservoir', 'raw'],
+  ['class-balanced', 'raw'],
+  ['reservoir', 'int4'],
+  ['class-balanced', 'int4'],
+] as const) {
   test(`replay ${mode}, storage ${storage}: the wasm buffer makes the reference's draws and stores the same samples`, async () => {
     const h = await harness();
-    const D = 7, C = 4, capacity = 12, seed = 11;
+    const D = 7,
+      C = 4,
+      capacity = 12,
+      seed = 11;
     const wasm = wasmReservoir(h, mode, capacity, D, C, seed, storage);
     const ref = new ReferenceReservoir(mode, capacity, C, new Xoshiro128(seed), storage);
     const data = new Xoshiro128(99);
@@ -68,12 +78,14 @@ for (const [mode, storage] of [["reservoir", "raw"], ["class-balanced", "raw"], 
   });
 }
 
-test("replay reservoir: every position of the stream is kept with probability N/t (chi-square over 400 seeds)", async () => {
+test('replay reservoir: every position of the stream is kept with probability N/t (chi-square over 400 seeds)', async () => {
   const h = await harness();
-  const T = 100, N = 10, seeds = 400;
+  const T = 100,
+    N = 10,
+    seeds = 400;
   const kept = new Array<number>(T).fill(0);
   for (let s = 0; s < seeds; s++) {
-    const wasm = wasmReservoir(h, "reservoir", N, 1, 2, 1000 + s);
+    const wasm = wasmReservoir(h, 'reservoir', N, 1, 2, 1000 + s);
     for (let t = 0; t < T; t++) wasm.offer([t], t); // the label records the position
     for (let i = 0; i < N; i++) kept[h.replayLabel(i)]!++;
   }
@@ -84,9 +96,10 @@ test("replay reservoir: every position of the stream is kept with probability N/
   assert.ok(chi2 < 170, `chi-square ${chi2}`);
 });
 
-test("replay class-balanced: a skewed stream fills equal class quotas; the plain reservoir does not", async () => {
+test('replay class-balanced: a skewed stream fills equal class quotas; the plain reservoir does not', async () => {
   const h = await harness();
-  const C = 3, N = 30;
+  const C = 3,
+    N = 30;
   const rng = new Xoshiro128(5);
   const labels: number[] = [];
   for (let i = 0; i < 300; i++) labels.push(0);
@@ -99,7 +112,8 @@ test("replay class-balanced: a skewed stream fills equal class quotas; the plain
     for (let i = 0; i < N; i++) c[h.replayLabel(i)]!++;
     return c;
   };
-  const balanced = counts("class-balanced"), plain = counts("reservoir");
+  const balanced = counts('class-balanced'),
+    plain = counts('reservoir');
   console.log(`class counts in a 30-slot buffer from 300/60/20 samples: class-balanced ${balanced}, reservoir ${plain}`);
   assert.deepEqual(balanced, [10, 10, 10]);
   assert.ok(plain[0]! > 15, `reservoir keeps the stream's skew: ${plain}`);

@@ -25,7 +25,17 @@ import { launchQemu, type QemuInstance } from '../host/transport/qemu-launch.js'
 import { SENSOR_DEMO_MODEL } from '../host/budget.js';
 import { firmwareBoard } from '../host/boards.js';
 import {
-  boardSkip, buildBoard, childLink, DeviceDriver, expectMessage, missingTools, repoRoot, sensorWindows, serialLink, startBoard, wasiLink,
+  boardSkip,
+  buildBoard,
+  childLink,
+  DeviceDriver,
+  expectMessage,
+  missingTools,
+  repoRoot,
+  sensorWindows,
+  serialLink,
+  startBoard,
+  wasiLink,
   type ByteLink,
 } from './firmware-driver.js';
 
@@ -41,7 +51,9 @@ const config = { ...SENSOR_DEMO_MODEL, softmaxHead: true };
 // int8 on the wire: 64 bytes a sample, so QEMU's byte-at-a-time UART stays quick. The device
 // dequantises q * scale in f32; sampleToFloat32 does the same on the host.
 const samples: Sample[] = sensorWindows(SAMPLES, 2024).map(({ label, values }) => ({
-  kind: 'positive', label, ...quantize(values, 'int8'),
+  kind: 'positive',
+  label,
+  ...quantize(values, 'int8'),
 }));
 
 interface Outcome {
@@ -61,12 +73,23 @@ async function drive(link: ByteLink): Promise<Outcome> {
     const hello = await driver.hello();
     const [configReply] = await driver.requests([{ type: 'CONFIGURE', config: encodeConfig(config) }]);
     const configOk = expectMessage(configReply!, 'CONFIG_OK');
-    const replies = await driver.requests(samples.map((s) => ({ type: 'SAMPLE' as const, ...s })), 90_000);
-    const goodness = replies.map((r) => { expectMessage(r, 'GOODNESS'); return r.payload; });
+    const replies = await driver.requests(
+      samples.map((s) => ({ type: 'SAMPLE' as const, ...s })),
+      90_000,
+    );
+    const goodness = replies.map((r) => {
+      expectMessage(r, 'GOODNESS');
+      return r.payload;
+    });
     const { blob, blobCrc } = await driver.checkpoint();
     return {
-      runtime: hello.runtime, configOk, goodness, weights: blob, blobCrc,
-      retransmissions: driver.retransmissions, ms: Date.now() - started,
+      runtime: hello.runtime,
+      configOk,
+      goodness,
+      weights: blob,
+      blobCrc,
+      retransmissions: driver.retransmissions,
+      ms: Date.now() - started,
     };
   } finally {
     await driver.close();
@@ -79,7 +102,8 @@ const GOODNESS_FIELDS_AT = 12;
 /** Where two GOODNESS payloads first differ, as "sample i layer l field f: a vs b". */
 function firstDifference(a: Uint8Array[], b: Uint8Array[]): string {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = Buffer.from(a[i]!), y = Buffer.from(b[i]!);
+    const x = Buffer.from(a[i]!),
+      y = Buffer.from(b[i]!);
     if (x.equals(y)) continue;
     const fields = x[3]!;
     for (let at = GOODNESS_FIELDS_AT; at + 4 <= Math.min(x.length, y.length); at += 4) {
@@ -93,15 +117,19 @@ function firstDifference(a: Uint8Array[], b: Uint8Array[]): string {
   return `record counts ${a.length} vs ${b.length}`;
 }
 
-const targets: Array<{ name: string; runtime: RegExp; skip: string | false; start: (work: string) => Promise<{ link: ByteLink; stop?: () => Promise<unknown> }> }> = [
+const targets: Array<{
+  name: string;
+  runtime: RegExp;
+  skip: string | false;
+  start: (work: string) => Promise<{ link: ByteLink; stop?: () => Promise<unknown> }>;
+}> = [
   {
     name: 'cortex-m4-qemu (wasm2c, arm-none-eabi-gcc, qemu-system-arm)',
     runtime: /cortex-m4/,
     skip: missingTools(['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make']),
     start: async (work) => {
       const build = join(work, 'm4');
-      await run('make', ['-s', '-C', join(repoRoot, 'firmware-targets', 'cortex-m4-qemu'),
-        `WASM=${deviceWasm}`, `BUILD=${build}`, `RAM_BYTES=${RAM}`]);
+      await run('make', ['-s', '-C', join(repoRoot, 'firmware-targets', 'cortex-m4-qemu'), `WASM=${deviceWasm}`, `BUILD=${build}`, `RAM_BYTES=${RAM}`]);
       const qemu: QemuInstance = await launchQemu({ elf: join(build, 'fw.elf') });
       try {
         return { link: await serialLink('cortex-m4-qemu', qemu.path), stop: () => qemu.close() };
@@ -113,16 +141,19 @@ const targets: Array<{ name: string; runtime: RegExp; skip: string | false; star
   },
   ...[
     { name: 'linux-edge x86-64 (wasm2c, gcc)', tools: ['wasm2c', 'gcc', 'make'], cross: '', runner: [] as string[] },
-    { name: 'linux-edge ARM (wasm2c, arm-linux-gnueabihf-gcc, qemu-arm)', tools: ['wasm2c', 'arm-linux-gnueabihf-gcc', 'qemu-arm', 'make'],
-      cross: 'arm-linux-gnueabihf-', runner: ['qemu-arm', '-L', '/usr/arm-linux-gnueabihf'] },
+    {
+      name: 'linux-edge ARM (wasm2c, arm-linux-gnueabihf-gcc, qemu-arm)',
+      tools: ['wasm2c', 'arm-linux-gnueabihf-gcc', 'qemu-arm', 'make'],
+      cross: 'arm-linux-gnueabihf-',
+      runner: ['qemu-arm', '-L', '/usr/arm-linux-gnueabihf'],
+    },
   ].map((v) => ({
     name: v.name,
     runtime: /linux-edge/,
     skip: missingTools(v.tools),
     start: async (work: string) => {
       const build = join(work, v.cross || 'native');
-      await run('make', ['-s', '-C', join(repoRoot, 'firmware-targets', 'linux-edge'),
-        `WASM=${deviceWasm}`, `BUILD=${build}`, `CROSS=${v.cross}`]);
+      await run('make', ['-s', '-C', join(repoRoot, 'firmware-targets', 'linux-edge'), `WASM=${deviceWasm}`, `BUILD=${build}`, `CROSS=${v.cross}`]);
       return { link: childLink(v.name, [...v.runner, join(build, 'ff-device'), '--ram', String(RAM)]) };
     },
   })),
@@ -137,8 +168,10 @@ const targets: Array<{ name: string; runtime: RegExp; skip: string | false; star
   })),
 ];
 
-describe('cross-target: one ff-device.wasm, bit-identical training on every target',
-  { skip: existsSync(deviceWasm) ? false : `${deviceWasm} not built yet (npm run build:wasm)` }, () => {
+describe(
+  'cross-target: one ff-device.wasm, bit-identical training on every target',
+  { skip: existsSync(deviceWasm) ? false : `${deviceWasm} not built yet (npm run build:wasm)` },
+  () => {
     let work = '';
     let reference: Outcome;
     const outcomes = new Map<string, Promise<Outcome>>();
@@ -148,16 +181,28 @@ describe('cross-target: one ff-device.wasm, bit-identical training on every targ
       // All targets at once: the QEMU system emulator is the long pole.
       for (const target of targets) {
         if (target.skip) continue;
-        outcomes.set(target.name, (async () => {
-          const { link, stop } = await target.start(work);
-          try { return await drive(link); } finally { await stop?.(); }
-        })());
+        outcomes.set(
+          target.name,
+          (async () => {
+            const { link, stop } = await target.start(work);
+            try {
+              return await drive(link);
+            } finally {
+              await stop?.();
+            }
+          })(),
+        );
       }
-      for (const p of outcomes.values()) p.catch(() => { /* reported by its test */ });
+      for (const p of outcomes.values())
+        p.catch(() => {
+          /* reported by its test */
+        });
       reference = await drive(wasiLink(deviceWasm, RAM));
     });
 
-    after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+    after(() => {
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
 
     test(`virtual device (V8) trains ${SAMPLES} samples and matches ff-core.wasm in V8`, async () => {
       assert.equal(reference.runtime, 'ff-edge/wasi');
@@ -169,7 +214,7 @@ describe('cross-target: one ff-device.wasm, bit-identical training on every targ
       for (const s of samples) last = learner.train(sampleToFloat32(s), [s.label]);
       assert.ok(Buffer.from(learner.exportWeights()).equals(Buffer.from(reference.weights)), 'weights equal ff-core.wasm trained in-process');
       const fields = Buffer.from(reference.goodness.at(-1)!);
-      assert.equal(fields.readFloatLE(GOODNESS_FIELDS_AT), Math.fround(last!.layers[0]!.goodnessPositive), 'last record = the learner\'s stats');
+      assert.equal(fields.readFloatLE(GOODNESS_FIELDS_AT), Math.fround(last!.layers[0]!.goodnessPositive), "last record = the learner's stats");
       // Training did something: the records change along the stream.
       assert.notDeepEqual(reference.goodness[0], reference.goodness.at(-1));
     });
@@ -189,4 +234,5 @@ describe('cross-target: one ff-device.wasm, bit-identical training on every targ
         assert.ok(Buffer.from(outcome.weights).equals(Buffer.from(reference.weights)), 'weights byte-identical');
       });
     }
-  });
+  },
+);

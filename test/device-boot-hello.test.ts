@@ -26,10 +26,17 @@ function bootBytes(): Uint8Array {
 
 /** A frame the host was receiving when the device reset: cut short, no delimiter. */
 function cutFrame(): Uint8Array {
-  const reply = encodeMessage({
-    type: 'GOODNESS', sampleSeq: 41, step: 42, prediction: null, drift: false,
-    layers: [{ goodnessPositive: 3.5, goodnessNegative: 1.25, loss: 0.5, activeFraction: 0.4, hoyer: 0.3 }],
-  }, 41);
+  const reply = encodeMessage(
+    {
+      type: 'GOODNESS',
+      sampleSeq: 41,
+      step: 42,
+      prediction: null,
+      drift: false,
+      layers: [{ goodnessPositive: 3.5, goodnessNegative: 1.25, loss: 0.5, activeFraction: 0.4, hoyer: 0.3 }],
+    },
+    41,
+  );
   return reply.subarray(0, Math.floor(reply.length / 2));
 }
 
@@ -39,7 +46,10 @@ test('the device starts with a 0x00, then its HELLO; a fresh host ignores the lo
   assert.equal(boot[0], 0x00, `first bytes ${Buffer.from(boot.subarray(0, 8)).toString('hex')}`);
   const host = new Deframer();
   const messages = host.push(boot).map((f) => decodeMessage(f));
-  assert.deepEqual(messages.map((m) => m.type), ['HELLO']);
+  assert.deepEqual(
+    messages.map((m) => m.type),
+    ['HELLO'],
+  );
   assert.deepEqual(host.stats, { frames: 1, badCrc: 0, malformed: 0, tooLarge: 0 }, 'the empty frame is no error');
 });
 
@@ -47,7 +57,11 @@ test('a host deframer holding a partial frame at the reset still decodes the boo
   const host = new Deframer();
   assert.deepEqual(host.push(cutFrame()), []);
   const frames = host.push(boot);
-  assert.deepEqual(frames.map((f) => f.type), [MessageType.HELLO], `stats ${JSON.stringify(host.stats)}`);
+  assert.deepEqual(
+    frames.map((f) => f.type),
+    [MessageType.HELLO],
+    `stats ${JSON.stringify(host.stats)}`,
+  );
   const hello = decodeMessage(frames[0]!);
   assert.ok(hello.type === 'HELLO' && hello.runtime === 'ff-edge/wasi' && hello.nextExpected === 0);
   assert.equal(host.stats.badCrc + host.stats.malformed, 1, 'the cut frame is dropped and counted once');
@@ -55,7 +69,11 @@ test('a host deframer holding a partial frame at the reset still decodes the boo
 
 test('the device-side deframer (assembly/protocol) does the same with the same bytes', async () => {
   interface AsDeframer {
-    rxReset(): void; rxPush(byte: number): number; rxType(): number; rxSeq(): number; rxCount(cause: number): number;
+    rxReset(): void;
+    rxPush(byte: number): number;
+    rxType(): number;
+    rxSeq(): number;
+    rxCount(cause: number): number;
   }
   const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath('protocol-harness')));
   const as = instance.exports as unknown as AsDeframer;

@@ -61,8 +61,23 @@ describe('on the virtual device', { skip }, () => {
   const checkpoint = join(work, 'run.ffck');
 
   test('stream trains, evaluates, writes the log and the plot, and prints a summary', async () => {
-    const r = await ffedge('stream', '--source', 'imu', '--samples', '400', '--eval-every', '200', '--eval-samples', '100',
-      '--layers', '32,16', '--log', log, '--save-checkpoint', checkpoint);
+    const r = await ffedge(
+      'stream',
+      '--source',
+      'imu',
+      '--samples',
+      '400',
+      '--eval-every',
+      '200',
+      '--eval-samples',
+      '100',
+      '--layers',
+      '32,16',
+      '--log',
+      log,
+      '--save-checkpoint',
+      checkpoint,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /connecting to virtual device/);
     assert.match(r.stderr, /training/);
@@ -102,7 +117,18 @@ describe('on the virtual device', { skip }, () => {
     const put = await ffedge('checkpoint', 'put', checkpoint, '--quiet');
     assert.equal(put.code, 0, put.stderr);
     assert.match(put.stdout, /loaded \d+ bytes of weights/);
-    const resumed = await ffedge('stream', '--samples', '50', '--layers', '32,16', '--load-checkpoint', checkpoint, '--quiet', '--log', join(work, 'resumed.jsonl'));
+    const resumed = await ffedge(
+      'stream',
+      '--samples',
+      '50',
+      '--layers',
+      '32,16',
+      '--load-checkpoint',
+      checkpoint,
+      '--quiet',
+      '--log',
+      join(work, 'resumed.jsonl'),
+    );
     assert.equal(resumed.code, 0, resumed.stderr);
     const get = await ffedge('checkpoint', 'get', join(work, 'fresh.ffck'), '--quiet');
     assert.equal(get.code, 1, 'a fresh virtual device has no model to download');

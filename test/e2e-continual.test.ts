@@ -27,16 +27,31 @@ const work = mkdtempSync(join(tmpdir(), 'ffedge-continual-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const base: BaseData = {
-  name: 'imu', inputSize: 96, classes: 5, channels: 6,
-  train: imuGestureDataset(300, { seed: 11, steps: 16 }).packed, eval: imuGestureDataset(100, { seed: 12, steps: 16 }).packed,
+  name: 'imu',
+  inputSize: 96,
+  classes: 5,
+  channels: 6,
+  train: imuGestureDataset(300, { seed: 11, steps: 16 }).packed,
+  eval: imuGestureDataset(100, { seed: 12, steps: 16 }).packed,
 };
 
 async function run(): Promise<{ records: LogRecord[]; result: Awaited<ReturnType<typeof runScenario>> }> {
   const records: LogRecord[] = [];
-  const log: RecordSink = { append: (r) => { records.push(r); } };
+  const log: RecordSink = {
+    append: (r) => {
+      records.push(r);
+    },
+  };
   const session = await Session.connect(new VirtualDeviceTransport(), { log, heartbeatIdleMs: 300 });
   try {
-    const scenario = classIncremental(base, [[0, 1], [2, 3, 4]], { seed: 5 });
+    const scenario = classIncremental(
+      base,
+      [
+        [0, 1],
+        [2, 3, 4],
+      ],
+      { seed: 5 },
+    );
     const config = runConfig({ inputSize: 96, layers: [32, 16], classes: 5, learningRate: 0.003 }, 'fine-tune', 'ff');
     const result = await runScenario(session, scenario, config, { log, prequentialEvery: 50 });
     return { records, result };
@@ -63,10 +78,19 @@ describe('continual learning on the virtual device', { skip }, () => {
     assert.equal(result.R.length, 2);
     assert.equal(result.trained, 300);
     const boundaries = records.filter((r) => r.type === 'boundary');
-    assert.deepEqual(boundaries.map((b) => [b.sample, b.task, b.from]), [[0, 0, null], [120, 1, 0]]);
+    assert.deepEqual(
+      boundaries.map((b) => [b.sample, b.task, b.from]),
+      [
+        [0, 0, null],
+        [120, 1, 0],
+      ],
+    );
     // b (2 evals), then a row of 2 after each task.
     const evals = records.filter((r) => r.type === 'task-eval');
-    assert.deepEqual(evals.map((e) => e.afterTask), [-1, -1, 0, 0, 1, 1]);
+    assert.deepEqual(
+      evals.map((e) => e.afterTask),
+      [-1, -1, 0, 0, 1, 1],
+    );
     // Training on task 0 helps task 0.
     assert.ok(result.R[0]![0]! > result.baseline[0]!, `R[0][0] = ${result.R[0]![0]} vs b[0] = ${result.baseline[0]}`);
     const summary = records.find((r) => r.type === 'continual-summary');

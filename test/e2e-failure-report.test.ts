@@ -36,10 +36,15 @@ describe('the link dies mid-stream', { skip }, () => {
     const proxy = new FaultProxy({ seed: 1 });
     const path = await proxy.start();
     const log = join(work, 'dies.jsonl');
-    const child = spawn(process.execPath, [cli, 'stream', '--port', path, '--source', 'imu', '--samples', '200000', '--epochs', '100', '--layers', '32,16', '--log', log],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cli, 'stream', '--port', path, '--source', 'imu', '--samples', '200000', '--epochs', '100', '--layers', '32,16', '--log', log],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => { stderr += c; });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c;
+    });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     // Let it train a while (past the first 10% line is not needed), then pull the plug.
     const started = Date.now();

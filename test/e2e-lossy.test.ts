@@ -20,9 +20,17 @@ describe('lossy link', { skip }, () => {
   for (const seed of [1, 2]) {
     test(`seed ${seed}: every sample trained exactly once, every record delivered`, async () => {
       const records: LogRecord[] = [];
-      const log: RecordSink = { append: (r) => { records.push(r); } };
+      const log: RecordSink = {
+        append: (r) => {
+          records.push(r);
+        },
+      };
       const link = new LossyTransport(new VirtualDeviceTransport(), {
-        seed, flipProbability: 0.01, dropProbability: 0.005, insertProbability: 0.002, maxPiece: 64,
+        seed,
+        flipProbability: 0.01,
+        dropProbability: 0.005,
+        insertProbability: 0.002,
+        maxPiece: 64,
       });
       // A virtual device answers in well under a millisecond: short timeouts keep the test fast.
       const session = await Session.connect(link, { log, rtoInitialMs: 100, rtoMinMs: 20, heartbeatIdleMs: 500 });
@@ -38,10 +46,16 @@ describe('lossy link', { skip }, () => {
         assert.equal(summary.repliesLost, 0, 'no reply fell out of the device cache');
         assert.equal(session.step, SAMPLES, 'device step counter = samples sent: nothing lost, nothing trained twice');
         assert.equal(seen.size, SAMPLES);
-        assert.ok([...seen.values()].every((n) => n === 1), 'each sample reported once');
+        assert.ok(
+          [...seen.values()].every((n) => n === 1),
+          'each sample reported once',
+        );
         const train = records.filter((r): r is TrainRecord => r.type === 'train');
         assert.equal(train.length, SAMPLES, 'one goodness record per sample');
-        assert.deepEqual(train.map((r) => r.step), Array.from({ length: SAMPLES }, (_, i) => i + 1));
+        assert.deepEqual(
+          train.map((r) => r.step),
+          Array.from({ length: SAMPLES }, (_, i) => i + 1),
+        );
         assert.equal(new Set(train.map((r) => r.seq)).size, SAMPLES, 'each sample seq has exactly one record');
 
         // The link really was damaged, both ways, and the damage was recovered from.
@@ -76,14 +90,17 @@ describe('lossy link', { skip }, () => {
     try {
       await session.configure({ inputSize: 784, layers: [64], classes: 10 });
       const samples = Array.from({ length: N }, (_, i) => ({
-        inputs: Float32Array.from({ length: 784 }, (_, k) => ((i * 7 + k) % 13) / 13), label: i % 10,
+        inputs: Float32Array.from({ length: 784 }, (_, k) => ((i * 7 + k) % 13) / 13),
+        label: i % 10,
       }));
       const started = Date.now();
       const summary = await session.trainStream(samples);
       assert.equal(summary.trained, N);
       assert.equal(session.step, N, 'nothing lost, nothing trained twice');
       const stats = session.linkStats;
-      console.log(`# ${N} samples in ${Date.now() - started} ms; ${stats.retransmits} retransmits, ${stats.probedLosses} losses found by probes, ${stats.timeouts} timeouts; device dropped ${JSON.stringify(stats.device)}`);
+      console.log(
+        `# ${N} samples in ${Date.now() - started} ms; ${stats.retransmits} retransmits, ${stats.probedLosses} losses found by probes, ${stats.timeouts} timeouts; device dropped ${JSON.stringify(stats.device)}`,
+      );
       assert.ok(stats.probedLosses > N / 2, 'the link really lost many frames and probes found them');
     } finally {
       await session.close();
@@ -98,7 +115,7 @@ describe('lossy link', { skip }, () => {
       override write(bytes: Uint8Array): Promise<void> {
         if (bytes.length <= 1000) return super.write(bytes);
         const damaged = Uint8Array.from(bytes);
-        damaged[500] = (damaged[500]! ^ 0x10) || 1;
+        damaged[500] = damaged[500]! ^ 0x10 || 1;
         return super.write(damaged);
       }
     }
@@ -106,9 +123,14 @@ describe('lossy link', { skip }, () => {
     try {
       await session.configure({ inputSize: 784, layers: [16], classes: 10 });
       const sample = { inputs: new Float32Array(784).fill(0.5), label: 3 };
-      await assert.rejects(session.trainStream([sample, sample]), (e: unknown) =>
-        e instanceof LinkTooLossyError && e.losses === 20 && /lost 20 times in a row while the device kept answering/.test(e.message)
-        && /--encoding int8/.test(e.message));
+      await assert.rejects(
+        session.trainStream([sample, sample]),
+        (e: unknown) =>
+          e instanceof LinkTooLossyError &&
+          e.losses === 20 &&
+          /lost 20 times in a row while the device kept answering/.test(e.message) &&
+          /--encoding int8/.test(e.message),
+      );
     } finally {
       await session.close();
     }

@@ -11,14 +11,17 @@ import { imuGestureDataset } from '../host/sources/index.js';
 import { wasmPath } from '../host/paths.js';
 import { hasSocat } from './support/socat.js';
 
-
 const skip = !existsSync(wasmPath('ff-device'))
   ? 'build/ff-device.wasm not built (npm run build:wasm)'
-  : hasSocat() ? false : 'socat is not installed (scripts/setup-toolchains.sh installs it)';
+  : hasSocat()
+    ? false
+    : 'socat is not installed (scripts/setup-toolchains.sh installs it)';
 
 const MODEL = { inputSize: 96, layers: [32, 16], classes: 5, negatives: 'hard' as const, learningRate: 0.003 };
 const devices: PtyDevice[] = [];
-after(async () => { await Promise.all(devices.map((d) => d.close())); });
+after(async () => {
+  await Promise.all(devices.map((d) => d.close()));
+});
 
 /** Child pids of a process, from /proc (the device under socat). */
 function childrenOf(pid: number): number[] {
@@ -62,7 +65,9 @@ describe('virtual device on a pty, host on serialport', { skip }, () => {
     const running = session.trainStream(imuGestureDataset(20000, { seed: 13, steps: 16 }));
     const deviceChildren = childrenOf(transport.pid!);
     assert.ok(deviceChildren.length > 0, 'socat runs the device as its child');
-    setTimeout(() => { for (const pid of deviceChildren) process.kill(pid, 'SIGKILL'); }, 50);
+    setTimeout(() => {
+      for (const pid of deviceChildren) process.kill(pid, 'SIGKILL');
+    }, 50);
     const started = Date.now();
     await assert.rejects(running, (err: unknown) => {
       assert.ok(err instanceof DeviceDisconnectedError || err instanceof DeviceTimeoutError, String(err));

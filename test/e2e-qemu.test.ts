@@ -20,8 +20,11 @@ import { ArenaTooSmallError } from '../host/learner/errors.js';
 
 const run = promisify(execFile);
 const missing = ['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make'].filter((t) => !onPath(t));
-const skip = !existsSync(wasmPath('ff-device')) ? 'build/ff-device.wasm not built (npm run build:wasm)'
-  : missing.length > 0 ? `toolchain missing: ${missing.join(', ')} (sudo scripts/setup-toolchains.sh)` : false;
+const skip = !existsSync(wasmPath('ff-device'))
+  ? 'build/ff-device.wasm not built (npm run build:wasm)'
+  : missing.length > 0
+    ? `toolchain missing: ${missing.join(', ')} (sudo scripts/setup-toolchains.sh)`
+    : false;
 
 const RAM = 131072;
 let work = '';
@@ -30,11 +33,16 @@ let elf = '';
 describe('session on the Cortex-M4 firmware under QEMU', { skip }, () => {
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'ffedge-qemu-'));
-    await run('make', ['-s', '-C', join(packageRoot, 'firmware-targets', 'cortex-m4-qemu'),
-      `WASM=${wasmPath('ff-device')}`, `BUILD=${work}`, `RAM_BYTES=${RAM}`], { cwd: packageRoot });
+    await run(
+      'make',
+      ['-s', '-C', join(packageRoot, 'firmware-targets', 'cortex-m4-qemu'), `WASM=${wasmPath('ff-device')}`, `BUILD=${work}`, `RAM_BYTES=${RAM}`],
+      { cwd: packageRoot },
+    );
     elf = join(work, 'fw.elf');
   });
-  after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 
   test('trains every sample exactly once over the byte-at-a-time UART, and refuses what does not fit', async () => {
     const session = await Session.connect(new QemuTransport({ elf }));
@@ -47,7 +55,10 @@ describe('session on the Cortex-M4 firmware under QEMU', { skip }, () => {
       const summary = await session.trainStream(imuGestureDataset(40, { seed: 21, steps: 16 }), { onResult: (r) => results.push(r.step!) });
       assert.equal(summary.trained, 40);
       assert.equal(session.step, 40, 'device step counter = samples: nothing resent was trained twice');
-      assert.deepEqual(results, Array.from({ length: 40 }, (_, i) => i + 1));
+      assert.deepEqual(
+        results,
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
       const evaluation = await session.evaluate(imuGestureDataset(10, { seed: 22, steps: 16 }));
       assert.equal(evaluation.n, 10);
       const checkpoint = await session.getCheckpoint();

@@ -24,13 +24,24 @@ interface Workload {
   fragments?: FragmentMode;
 }
 
-async function run(faults: LinkFaults | undefined, seed: number, work: Workload = { samples: SAMPLES, inputs: 24 }): Promise<{
-  weights: Uint8Array; step: number; trained: number; damaged: number; split: number;
+async function run(
+  faults: LinkFaults | undefined,
+  seed: number,
+  work: Workload = { samples: SAMPLES, inputs: 24 },
+): Promise<{
+  weights: Uint8Array;
+  step: number;
+  trained: number;
+  damaged: number;
+  split: number;
 }> {
   const proxy = new FaultProxy({ seed, toDevice: faults, fromDevice: faults });
   const path = await proxy.start();
   const session = await Session.connect(new SerialTransport({ path }), {
-    rtoInitialMs: 100, rtoMinMs: 20, heartbeatIdleMs: 500, fragments: work.fragments ?? 'auto',
+    rtoInitialMs: 100,
+    rtoMinMs: 20,
+    heartbeatIdleMs: 500,
+    fragments: work.fragments ?? 'auto',
   });
   try {
     await session.configure({ inputSize: work.inputs, layers: [16, 8], classes: 5 });
@@ -39,7 +50,10 @@ async function run(faults: LinkFaults | undefined, seed: number, work: Workload 
     const { weights } = await session.getCheckpoint();
     const stats = proxy.stats;
     return {
-      weights, step: session.step, trained: summary.trained, split: session.fragments.samplesSplit,
+      weights,
+      step: session.step,
+      trained: summary.trained,
+      split: session.fragments.samplesSplit,
       damaged: damagedFraction(stats.toDevice) + damagedFraction(stats.fromDevice),
     };
   } finally {

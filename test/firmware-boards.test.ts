@@ -47,8 +47,18 @@ interface BoardCase {
 }
 
 const cases: BoardCase[] = [
-  { board: firmwareBoard('stm32f405'), vars: { RAM_BYTES: 65536 }, big: { ...SENSOR_DEMO_MODEL, layers: [128, 128] }, small: { ...SENSOR_DEMO_MODEL, layers: [16, 16] } },
-  { board: firmwareBoard('riscv32'), vars: { RAM_BYTES: 65536 }, big: { ...SENSOR_DEMO_MODEL, layers: [128, 128] }, small: { ...SENSOR_DEMO_MODEL, layers: [16, 16] } },
+  {
+    board: firmwareBoard('stm32f405'),
+    vars: { RAM_BYTES: 65536 },
+    big: { ...SENSOR_DEMO_MODEL, layers: [128, 128] },
+    small: { ...SENSOR_DEMO_MODEL, layers: [16, 16] },
+  },
+  {
+    board: firmwareBoard('riscv32'),
+    vars: { RAM_BYTES: 65536 },
+    big: { ...SENSOR_DEMO_MODEL, layers: [128, 128] },
+    small: { ...SENSOR_DEMO_MODEL, layers: [16, 16] },
+  },
   // The Makefile's defaults: 16 KiB in all, the pool just holds the device program's statics.
   { board: firmwareBoard('nrf51-microbit'), vars: {}, big: SENSOR_DEMO_MODEL, small: null },
 ];
@@ -56,14 +66,29 @@ const cases: BoardCase[] = [
 for (const { board, vars, big, small } of cases) {
   describe(`ff-device.wasm on ${board.name} (${board.part}, ${board.core}): errors reach the host`, { skip: noDevice || boardSkip(board) }, () => {
     let work = '';
-    before(() => { work = mkdtempSync(join(tmpdir(), `ffedge-${board.name}-`)); });
-    after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+    before(() => {
+      work = mkdtempSync(join(tmpdir(), `ffedge-${board.name}-`));
+    });
+    after(() => {
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
 
     async function boot(settings: Record<string, number>): Promise<{ driver: DeviceDriver; stop: () => Promise<void> }> {
-      const build = join(work, Object.entries(settings).map(([k, v]) => `${k}-${v}`).join('_') || 'defaults');
+      const build = join(
+        work,
+        Object.entries(settings)
+          .map(([k, v]) => `${k}-${v}`)
+          .join('_') || 'defaults',
+      );
       const { link, stop } = await startBoard(board, await buildBoard(board, deviceWasm, build, settings));
       const driver = new DeviceDriver(link);
-      return { driver, stop: async () => { await driver.close(); await stop(); } };
+      return {
+        driver,
+        stop: async () => {
+          await driver.close();
+          await stop();
+        },
+      };
     }
 
     test(`ffedge budget --target ${board.name}: its RAM total is what the ELF links with that pool, its limit the part's RAM`, async () => {
@@ -85,21 +110,26 @@ for (const { board, vars, big, small } of cases) {
       assert.equal(b.flash.total, section('.vectors') + section('.text') + section('.ARM.exidx') + section('.data'), 'flash');
     });
 
-    test('a soft-float build holds no floating-point instruction (every f32 operation is a libgcc call: IEEE, never fused)',
-      { skip: board.core.includes('soft float') ? false : 'a hard-float board' }, async () => {
+    test(
+      'a soft-float build holds no floating-point instruction (every f32 operation is a libgcc call: IEEE, never fused)',
+      { skip: board.core.includes('soft float') ? false : 'a hard-float board' },
+      async () => {
         const elf = await buildBoard(board, deviceWasm, join(work, 'defaults'));
         const { stdout: code } = await promisify(execFile)(`${board.prefix}objdump`, ['-d', elf], { maxBuffer: 64 << 20 });
         assert.doesNotMatch(code, floatInstruction(board), 'no floating-point instruction');
         assert.match(code, /<(?:__mulsf3|__aeabi_fmul)>:/, 'f32 multiplies go through libgcc');
-      });
+      },
+    );
 
     test(`CALL_DEPTH=${TRAP_DEPTH}: HELLO works, a CONFIGURE that traps comes back as ERROR(DEVICE_TRAP, exhaustion)`, async () => {
       const { driver, stop } = await boot({ ...vars, CALL_DEPTH: TRAP_DEPTH });
       try {
         const hello = await driver.hello();
         assert.equal(hello.runtime, board.runtime);
-        await assert.rejects(driver.requests([{ type: 'CONFIGURE', config: encodeConfig(SENSOR_DEMO_MODEL) }], 10_000),
-          /device trapped: trap: exhaustion \(detail 8\)/);
+        await assert.rejects(
+          driver.requests([{ type: 'CONFIGURE', config: encodeConfig(SENSOR_DEMO_MODEL) }], 10_000),
+          /device trapped: trap: exhaustion \(detail 8\)/,
+        );
         assert.deepEqual(driver.log.at(-1), { type: 'ERROR', code: ErrorCode.DEVICE_TRAP, detail: 8, text: 'trap: exhaustion' });
       } finally {
         await stop();

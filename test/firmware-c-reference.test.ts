@@ -48,11 +48,16 @@ describe('C reference, native (gcc): bit-identical to ff-core.wasm in V8', { ski
     await run('make', ['-s', '-C', referenceDir, `BUILD=${work}`]);
     binary = join(work, 'native', 'ff-ref');
   });
-  after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 
   const configs: Array<[string, LearnerConfig]> = [
     ['the demo sensor model 64-32-32', SENSOR_DEMO_MODEL],
-    ['3 layers, weight decay, other threshold/temperature/seed', { ...SENSOR_DEMO_MODEL, layers: [48, 24, 16], weightDecay: 0.01, threshold: 0.5, temperature: 0.7, seed: 99, beta1: 0.8 }],
+    [
+      '3 layers, weight decay, other threshold/temperature/seed',
+      { ...SENSOR_DEMO_MODEL, layers: [48, 24, 16], weightDecay: 0.01, threshold: 0.5, temperature: 0.7, seed: 99, beta1: 0.8 },
+    ],
   ];
   for (const [name, config] of configs) {
     test(`${name}: ${STEPS} steps, every stat and every weight bit for bit`, async () => {
@@ -77,7 +82,8 @@ describe('C reference, native (gcc): bit-identical to ff-core.wasm in V8', { ski
       const weights = Buffer.from(learner.exportWeights());
       const cWeights = r.stdout.subarray(STEPS * statBytes);
       if (!weights.equals(cWeights)) {
-        const a = new Float32Array(weights.buffer.slice(weights.byteOffset)), b = new Float32Array(cWeights.buffer.slice(cWeights.byteOffset));
+        const a = new Float32Array(weights.buffer.slice(weights.byteOffset)),
+          b = new Float32Array(cWeights.buffer.slice(cWeights.byteOffset));
         let max = 0;
         for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
         assert.fail(`weights differ, max |difference| ${max}`);
@@ -92,11 +98,17 @@ describe('C reference, native (gcc): bit-identical to ff-core.wasm in V8', { ski
   });
 });
 
-describe('C reference and wasm2c on the Cortex-M4 (QEMU -icount shift=0)',
-  { skip: coreBuilt || missingTools(['make', 'wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm']) }, () => {
+describe(
+  'C reference and wasm2c on the Cortex-M4 (QEMU -icount shift=0)',
+  { skip: coreBuilt || missingTools(['make', 'wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm']) },
+  () => {
     let work = '';
-    before(() => { work = mkdtempSync(join(tmpdir(), 'ffedge-m4bench-')); });
-    after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+    before(() => {
+      work = mkdtempSync(join(tmpdir(), 'ffedge-m4bench-'));
+    });
+    after(() => {
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
 
     test('the same weights from the C reference, the wasm2c build and V8; instructions per step', async () => {
       const steps = 10;
@@ -113,4 +125,5 @@ describe('C reference and wasm2c on the Cortex-M4 (QEMU -icount shift=0)',
       assert.equal(fnv1a(learner.exportWeights()), cref.weightsFnv, 'ff-core.wasm in V8');
       assert.ok(cref.perStep > 10_000 && wasm2c.perStep > cref.perStep, `${cref.perStep} / ${wasm2c.perStep}`);
     });
-  });
+  },
+);

@@ -21,7 +21,6 @@ const targetDir = join(root, 'firmware-targets', 'cortex-m4-qemu');
 
 const skip = missingTools(['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make']);
 
-
 /** make the firmware for `wasm` into `build`; returns the ELF path. */
 async function buildFirmware(wasm: string, build: string, vars: Record<string, string | number>): Promise<string> {
   const settings = Object.entries(vars).map(([k, v]) => `${k}=${v}`);
@@ -59,7 +58,10 @@ class Link {
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.waiter = () => { clearTimeout(timer); resolve(); };
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
     return this.received;
@@ -82,11 +84,14 @@ const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0
 const probe = (address: number): number[] => [0xff, 0x02, ...u32(address)];
 const grow = (pages: number): number[] => [0xff, 0x04, pages];
 /** The received bytes hold an ERROR(DEVICE_TRAP, detail) frame. */
-const trapped = (detail: number) => (bytes: Buffer): boolean => deviceTrap(bytes)?.detail === detail;
+const trapped =
+  (detail: number) =>
+  (bytes: Buffer): boolean =>
+    deviceTrap(bytes)?.detail === detail;
 
 describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386)', { skip }, () => {
-  const SMALL_RAM = 16384;   // less than one 64 KiB wasm page
-  const ODD_RAM = 150000;    // not a page multiple: the third page is only partly backed
+  const SMALL_RAM = 16384; // less than one 64 KiB wasm page
+  const ODD_RAM = 150000; // not a page multiple: the third page is only partly backed
   const SEED = 0x0ff0ed6e5eed0001n;
   let work = '';
   let smallElf = '';
@@ -106,7 +111,10 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
   });
 
   after(async () => {
-    for (const { qemu, link } of running) { await link.close(); await qemu.close(); }
+    for (const { qemu, link } of running) {
+      await link.close();
+      await qemu.close();
+    }
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -142,8 +150,8 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
 
   test('WASI calls given guest pointers outside memory return EFAULT, never touch them', async () => {
     const { link } = await boot(smallElf);
-    assert.deepEqual([...await link.exchange([0xff, 0x08], 6)], [21, 21, 21, 21, 21, 21]);
-    assert.deepEqual([...await link.exchange([0x41], 1)], [0x42], 'still alive afterwards');
+    assert.deepEqual([...(await link.exchange([0xff, 0x08], 6))], [21, 21, 21, 21, 21, 21]);
+    assert.deepEqual([...(await link.exchange([0x41], 1))], [0x42], 'still alive afterwards');
   });
 
   test('random_get is deterministic splitmix64; clock_time_get is monotonic', async () => {
@@ -161,7 +169,7 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
 
   test('a trap reaches the host as an ERROR(DEVICE_TRAP) frame, not silence', async () => {
     const { link } = await boot(smallElf);
-    assert.deepEqual([...await link.exchange([0x10], 1)], [0x11]);
+    assert.deepEqual([...(await link.exchange([0x10], 1))], [0x11]);
     link.port.write(Buffer.from([0xff, 0x01])); // unreachable
     const bytes = await link.until(trapped(5), 'the ERROR(DEVICE_TRAP) frame');
     assert.deepEqual(deviceTrap(bytes), { code: 73, detail: 5, text: 'trap: unreachable', seq: 0 });
@@ -170,7 +178,7 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
 
   test('an access at or above a sub-page pool traps (oob); just below does not', async () => {
     const { link } = await boot(smallElf);
-    assert.deepEqual([...await link.exchange(probe(SMALL_RAM - 1), 1)], [0xa5]);
+    assert.deepEqual([...(await link.exchange(probe(SMALL_RAM - 1), 1))], [0xa5]);
     link.port.write(Buffer.from(probe(SMALL_RAM)));
     await link.until(trapped(1), 'ERROR(DEVICE_TRAP, oob)');
   });
@@ -179,12 +187,12 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
     const { link } = await boot(oddElf);
     const reply = await link.exchange([0xff, 0x03], 8);
     assert.equal(reply.readUInt32LE(0), ODD_RAM);
-    assert.deepEqual([...await link.exchange(probe(65535), 1)], [0xa5]);
+    assert.deepEqual([...(await link.exchange(probe(65535), 1))], [0xa5]);
     assert.equal((await link.exchange(grow(3), 4)).readInt32LE(0), -1, '4 pages do not fit 150000 bytes');
     assert.equal((await link.exchange(grow(1), 4)).readInt32LE(0), 1);
-    assert.deepEqual([...await link.exchange(probe(131071), 1)], [0xa5]);
+    assert.deepEqual([...(await link.exchange(probe(131071), 1))], [0xa5]);
     assert.equal((await link.exchange(grow(1), 4)).readInt32LE(0), 2, 'third page is partly backed');
-    assert.deepEqual([...await link.exchange(probe(ODD_RAM - 1), 1)], [0xa5]);
+    assert.deepEqual([...(await link.exchange(probe(ODD_RAM - 1), 1))], [0xa5]);
     assert.equal((await link.exchange(grow(1), 4)).readInt32LE(0), -1);
     link.port.write(Buffer.from(probe(ODD_RAM)));
     await link.until(trapped(1), 'ERROR(DEVICE_TRAP, oob)');
@@ -206,7 +214,7 @@ describe('cortex-m4-qemu firmware (echo fixture under qemu-system-arm mps2-an386
   test('with SEMIHOSTING=1, proc_exit and traps end QEMU with a status', async () => {
     const semihosting = ['-semihosting-config', 'enable=on,target=native'];
     const exiting = await boot(semihostElf, semihosting);
-    assert.deepEqual([...await exiting.link.exchange([0x20], 1)], [0x21]);
+    assert.deepEqual([...(await exiting.link.exchange([0x20], 1))], [0x21]);
     exiting.link.port.write(Buffer.from([0xff, 0x07, 42]));
     assert.deepEqual(await exiting.qemu.exited, { code: 42, signal: null });
 

@@ -50,7 +50,7 @@ describe('fatal-frames.h: the ERROR(DEVICE_TRAP) frames the C glue sends', () =>
     assert.equal(describeTrap(trapFrames()[8]!.detail), 'wasm trap 8 (exhaustion)');
   });
 
-  test('the protocol vector for DEVICE_TRAP is the glue\'s unreachable frame', () => {
+  test("the protocol vector for DEVICE_TRAP is the glue's unreachable frame", () => {
     const vectors = JSON.parse(readFileSync(join(repoRoot, 'test', 'vectors', 'protocol.json'), 'utf8')) as { frames: Array<{ name: string; frame: string }> };
     const vector = vectors.frames.find((f) => f.name.startsWith('error: device trapped'));
     assert.ok(vector, 'vector present');
@@ -60,15 +60,19 @@ describe('fatal-frames.h: the ERROR(DEVICE_TRAP) frames the C glue sends', () =>
 
 describe('a trap in the real device program, on linux-edge x86-64', { skip: linuxSkip }, () => {
   let work = '';
-  before(() => { work = mkdtempSync(join(tmpdir(), 'ffedge-trap-')); });
-  after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'ffedge-trap-'));
+  });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 
   test(`CALL_DEPTH=${TRAP_DEPTH}: HELLO works, CONFIGURE traps: ERROR(DEVICE_TRAP, exhaustion), exit 3`, async () => {
     const build = join(work, 'native');
-    await run('make', ['-s', '-C', join(repoRoot, 'firmware-targets', 'linux-edge'),
-      `WASM=${deviceWasm}`, `BUILD=${build}`, `CALL_DEPTH=${TRAP_DEPTH}`]);
+    await run('make', ['-s', '-C', join(repoRoot, 'firmware-targets', 'linux-edge'), `WASM=${deviceWasm}`, `BUILD=${build}`, `CALL_DEPTH=${TRAP_DEPTH}`]);
     const input = Buffer.concat([
-      Buffer.from([0]), encodeFrame(MessageType.HELLO_REQUEST, 7, new Uint8Array(0)),
+      Buffer.from([0]),
+      encodeFrame(MessageType.HELLO_REQUEST, 7, new Uint8Array(0)),
       encodeMessage({ type: 'CONFIGURE', config: encodeConfig(SENSOR_DEMO_MODEL) }, 0),
     ]);
     const r = spawnSync(join(build, 'ff-device'), ['--ram', '131072'], { input, timeout: 20_000 });
@@ -82,16 +86,30 @@ describe('a trap in the real device program, on linux-edge x86-64', { skip: linu
 
 describe('ff-device.wasm on cortex-m4-qemu: errors reach the host', { skip: m4Skip }, () => {
   let work = '';
-  before(() => { work = mkdtempSync(join(tmpdir(), 'ffedge-m4-errors-')); });
-  after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'ffedge-m4-errors-'));
+  });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 
   async function boot(vars: Record<string, number>): Promise<{ driver: DeviceDriver; stop: () => Promise<void> }> {
-    const build = join(work, Object.entries(vars).map(([k, v]) => `${k}-${v}`).join('_'));
-    await run('make', ['-s', '-C', m4Dir, `WASM=${deviceWasm}`, `BUILD=${build}`,
-      ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)]);
+    const build = join(
+      work,
+      Object.entries(vars)
+        .map(([k, v]) => `${k}-${v}`)
+        .join('_'),
+    );
+    await run('make', ['-s', '-C', m4Dir, `WASM=${deviceWasm}`, `BUILD=${build}`, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)]);
     const qemu = await launchQemu({ elf: join(build, 'fw.elf') });
     const driver = new DeviceDriver(await serialLink('cortex-m4-qemu', qemu.path));
-    return { driver, stop: async () => { await driver.close(); await qemu.close(); } };
+    return {
+      driver,
+      stop: async () => {
+        await driver.close();
+        await qemu.close();
+      },
+    };
   }
 
   test(`CALL_DEPTH=${TRAP_DEPTH}: a CONFIGURE that traps comes back as ERROR(DEVICE_TRAP, exhaustion)`, async () => {
@@ -99,8 +117,10 @@ describe('ff-device.wasm on cortex-m4-qemu: errors reach the host', { skip: m4Sk
     try {
       const hello = await driver.hello();
       assert.equal(hello.runtime, 'ff-edge/cortex-m4');
-      await assert.rejects(driver.requests([{ type: 'CONFIGURE', config: encodeConfig(SENSOR_DEMO_MODEL) }], 10_000),
-        /device trapped: trap: exhaustion \(detail 8\)/);
+      await assert.rejects(
+        driver.requests([{ type: 'CONFIGURE', config: encodeConfig(SENSOR_DEMO_MODEL) }], 10_000),
+        /device trapped: trap: exhaustion \(detail 8\)/,
+      );
       const report = driver.log.at(-1);
       assert.deepEqual(report, { type: 'ERROR', code: ErrorCode.DEVICE_TRAP, detail: 8, text: 'trap: exhaustion' });
     } finally {
@@ -145,8 +165,10 @@ describe('ff-device.wasm on cortex-m4-qemu: errors reach the host', { skip: m4Sk
       // 64 -> 256 -> 256: each step is long enough for > 256 bytes of the next requests to arrive.
       const [ok] = await driver.requests([{ type: 'CONFIGURE', config: encodeConfig({ ...SENSOR_DEMO_MODEL, layers: [256, 256] }) }]);
       expectMessage(ok!, 'CONFIG_OK');
-      const replies = await driver.requests(sensorWindows(32, 5).map(({ label, values }) => (
-        { type: 'SAMPLE' as const, kind: 'positive' as const, label, ...quantize(values, 'int16') })), 30_000);
+      const replies = await driver.requests(
+        sensorWindows(32, 5).map(({ label, values }) => ({ type: 'SAMPLE' as const, kind: 'positive' as const, label, ...quantize(values, 'int16') })),
+        30_000,
+      );
       assert.equal(replies.filter((r) => r.message.type === 'GOODNESS').length, 32);
       assert.equal(driver.retransmissions, 0, 'no request was lost and sent again');
     } finally {

@@ -28,9 +28,7 @@ const RAM = 65536;
 function skipUnless(tools: string[]): string | false {
   if (!existsSync(deviceWasm)) return `${deviceWasm} not built yet (npm run build:wasm)`;
   const missing = tools.filter((t) => !onPath(t));
-  return missing.length > 0
-    ? `toolchain missing: ${missing.join(', ')} (install with: sudo scripts/setup-toolchains.sh)`
-    : false;
+  return missing.length > 0 ? `toolchain missing: ${missing.join(', ')} (install with: sudo scripts/setup-toolchains.sh)` : false;
 }
 
 /** Feed chunks in until the first whole frame decodes; fail after `timeoutMs`. */
@@ -40,7 +38,10 @@ function firstMessage(subscribe: (onChunk: (chunk: Buffer) => void) => void, tim
     const timer = setTimeout(() => reject(new Error(`no frame within ${timeoutMs} ms (stats ${JSON.stringify(deframer.stats)})`)), timeoutMs);
     subscribe((chunk) => {
       const [frame] = deframer.push(chunk);
-      if (frame) { clearTimeout(timer); resolve(decodeMessage(frame)); }
+      if (frame) {
+        clearTimeout(timer);
+        resolve(decodeMessage(frame));
+      }
     });
   });
 }
@@ -56,17 +57,24 @@ function assertHello(message: Message, runtime: string): void {
 }
 
 let work = '';
-before(() => { work = mkdtempSync(join(tmpdir(), 'ffedge-device-')); });
-after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'ffedge-device-'));
+});
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 describe('ff-device.wasm on cortex-m4-qemu', { skip: skipUnless(['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make']) }, () => {
   test('answers HELLO as ff-edge/cortex-m4 with an arena inside RAM_BYTES', async () => {
     const build = join(work, 'm4');
-    await run('make', ['-s', '-C', join(root, 'firmware-targets', 'cortex-m4-qemu'),
-      `WASM=${deviceWasm}`, `BUILD=${build}`, `RAM_BYTES=${RAM}`], { cwd: root });
+    await run('make', ['-s', '-C', join(root, 'firmware-targets', 'cortex-m4-qemu'), `WASM=${deviceWasm}`, `BUILD=${build}`, `RAM_BYTES=${RAM}`], {
+      cwd: root,
+    });
     const qemu = await launchQemu({ elf: join(build, 'fw.elf') });
     const port = new SerialPort({ path: qemu.path, baudRate: 115200, autoOpen: false });
-    port.on('error', () => { /* EIO once QEMU is gone */ });
+    port.on('error', () => {
+      /* EIO once QEMU is gone */
+    });
     try {
       await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
       const reply = firstMessage((onChunk) => port.on('data', onChunk));
@@ -81,16 +89,21 @@ describe('ff-device.wasm on cortex-m4-qemu', { skip: skipUnless(['wasm2c', 'arm-
 
 const linuxVariants = [
   { name: 'x86-64', tools: ['wasm2c', 'gcc', 'make'], cross: '', runner: [] as string[] },
-  { name: 'ARM under qemu-arm', tools: ['wasm2c', 'arm-linux-gnueabihf-gcc', 'qemu-arm', 'make'],
-    cross: 'arm-linux-gnueabihf-', runner: ['qemu-arm', '-L', '/usr/arm-linux-gnueabihf'] },
+  {
+    name: 'ARM under qemu-arm',
+    tools: ['wasm2c', 'arm-linux-gnueabihf-gcc', 'qemu-arm', 'make'],
+    cross: 'arm-linux-gnueabihf-',
+    runner: ['qemu-arm', '-L', '/usr/arm-linux-gnueabihf'],
+  },
 ];
 
 for (const variant of linuxVariants) {
   describe(`ff-device.wasm on linux-edge ${variant.name}`, { skip: skipUnless(variant.tools) }, () => {
     test('answers HELLO as ff-edge/linux-edge with an arena inside --ram', async () => {
       const build = join(work, variant.cross || 'native');
-      await run('make', ['-s', '-C', join(root, 'firmware-targets', 'linux-edge'),
-        `WASM=${deviceWasm}`, `BUILD=${build}`, `CROSS=${variant.cross}`], { cwd: root });
+      await run('make', ['-s', '-C', join(root, 'firmware-targets', 'linux-edge'), `WASM=${deviceWasm}`, `BUILD=${build}`, `CROSS=${variant.cross}`], {
+        cwd: root,
+      });
       const command = [...variant.runner, join(build, 'ff-device'), '--ram', String(RAM)];
       const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
       try {

@@ -26,16 +26,13 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url)); // di
 /** Compile the AssemblyScript echo fixture (test/fixtures/echo.ts) to `out`. */
 export async function buildEchoFixture(out: string): Promise<void> {
   const asc = join(repoRoot, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-  await promisify(execFile)(process.execPath, [asc, 'test/fixtures/echo.ts',
-    '--runtime', 'stub', '--use', 'abort=', '-O3', '-o', out], { cwd: repoRoot });
+  await promisify(execFile)(process.execPath, [asc, 'test/fixtures/echo.ts', '--runtime', 'stub', '--use', 'abort=', '-O3', '-o', out], { cwd: repoRoot });
 }
 
 /** A skip reason naming the missing tools, or false when all are installed. */
 export function missingTools(tools: string[]): string | false {
   const missing = tools.filter((t) => !onPath(t));
-  return missing.length > 0
-    ? `toolchain missing: ${missing.join(', ')} (install with: sudo scripts/setup-toolchains.sh)`
-    : false;
+  return missing.length > 0 ? `toolchain missing: ${missing.join(', ')} (install with: sudo scripts/setup-toolchains.sh)` : false;
 }
 
 /** The first ERROR(DEVICE_TRAP) frame in `bytes`, if any. */
@@ -62,16 +59,24 @@ export interface ByteLink {
 export function childLink(name: string, command: string[], options: { env?: NodeJS.ProcessEnv } = {}): ByteLink {
   const child: ChildProcess = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: options.env });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
-  child.stdin!.on('error', () => { /* the device may be gone; `ended` says so */ });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  child.stdin!.on('error', () => {
+    /* the device may be gone; `ended` says so */
+  });
   const ended = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => resolve(`${name} exited (${signal ?? `code ${code}`}) ${stderr.trim()}`));
     child.once('error', (e) => resolve(`${name} could not start: ${e.message}`));
   });
   return {
     name,
-    write: (bytes) => { child.stdin!.write(bytes); },
-    onData: (listener) => { child.stdout!.on('data', listener); },
+    write: (bytes) => {
+      child.stdin!.write(bytes);
+    },
+    onData: (listener) => {
+      child.stdout!.on('data', listener);
+    },
     ended,
     close: async () => {
       child.stdin!.end();
@@ -106,17 +111,27 @@ export async function serialLink(name: string, path: string): Promise<ByteLink> 
   const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
   const ended = new Promise<string>((resolve) => port.once('close', () => resolve(`${name}: port closed`)));
-  port.on('error', () => { /* EIO once QEMU is gone: `ended` reports it */ });
+  port.on('error', () => {
+    /* EIO once QEMU is gone: `ended` reports it */
+  });
   return {
     name,
-    write: (bytes) => { port.write(Buffer.from(bytes)); },
-    onData: (listener) => { port.on('data', listener); },
+    write: (bytes) => {
+      port.write(Buffer.from(bytes));
+    },
+    onData: (listener) => {
+      port.on('data', listener);
+    },
     ended,
     close: () => new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
   };
 }
 
-export interface Reply { message: Message; payload: Uint8Array; seq: number }
+export interface Reply {
+  message: Message;
+  payload: Uint8Array;
+  seq: number;
+}
 
 /**
  * A small protocol driver over a ByteLink: every device frame is decoded; an
@@ -148,7 +163,12 @@ export class DeviceDriver {
   private onData(chunk: Buffer): void {
     for (const frame of this.deframer.push(chunk)) {
       let message: Message;
-      try { message = decodeMessage(frame); } catch (e) { this.fail(e as Error); return; }
+      try {
+        message = decodeMessage(frame);
+      } catch (e) {
+        this.fail(e as Error);
+        return;
+      }
       this.log.push(message);
       if (message.type === 'ERROR' && message.code === ErrorCode.DEVICE_TRAP) {
         this.fail(new Error(`${this.link.name}: device trapped: ${message.text} (detail ${message.detail})`));
@@ -165,7 +185,9 @@ export class DeviceDriver {
         try {
           const { retransmit } = this.window.receive(message, frame.seq, Date.now());
           for (const f of retransmit) this.link.write(f);
-        } catch (e) { this.fail(e as Error); }
+        } catch (e) {
+          this.fail(e as Error);
+        }
       }
     }
   }
@@ -173,10 +195,20 @@ export class DeviceDriver {
   private guarded<T>(promise: Promise<T>, what: string, timeoutMs: number): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.link.name}: no ${what} within ${timeoutMs} ms (stats ${JSON.stringify(this.deframer.stats)})`)), timeoutMs);
-      const onFail = (e: Error): void => { clearTimeout(timer); reject(e); };
+      const timer = setTimeout(
+        () => reject(new Error(`${this.link.name}: no ${what} within ${timeoutMs} ms (stats ${JSON.stringify(this.deframer.stats)})`)),
+        timeoutMs,
+      );
+      const onFail = (e: Error): void => {
+        clearTimeout(timer);
+        reject(e);
+      };
       this.failWaiters.push(onFail);
-      promise.then((v) => { clearTimeout(timer); this.failWaiters = this.failWaiters.filter((f) => f !== onFail); resolve(v); }, onFail);
+      promise.then((v) => {
+        clearTimeout(timer);
+        this.failWaiters = this.failWaiters.filter((f) => f !== onFail);
+        resolve(v);
+      }, onFail);
     });
   }
 
@@ -193,8 +225,12 @@ export class DeviceDriver {
       const { message } = await this.guarded(reply, 'HELLO', timeoutMs);
       const hello = message as MessageOf<'HELLO'>;
       this.window = new SendWindow<number>({
-        window: hello.window, firstSeq: hello.nextExpected,
-        rtoInitialMs: 15_000, rtoMinMs: 15_000, rtoMaxMs: 15_000, maxRetries: 2,
+        window: hello.window,
+        firstSeq: hello.nextExpected,
+        rtoInitialMs: 15_000,
+        rtoMinMs: 15_000,
+        rtoMaxMs: 15_000,
+        maxRetries: 2,
       });
       return hello;
     } finally {
@@ -221,8 +257,14 @@ export class DeviceDriver {
             next++;
             this.link.write(frame);
           }
-          if (next === messages.length && window.inFlight === 0) { clearInterval(this.timer); resolve(); }
-        } catch (e) { clearInterval(this.timer); reject(e); }
+          if (next === messages.length && window.inFlight === 0) {
+            clearInterval(this.timer);
+            resolve();
+          }
+        } catch (e) {
+          clearInterval(this.timer);
+          reject(e);
+        }
       };
       this.timer = setInterval(pump, 2);
       pump();
@@ -257,7 +299,9 @@ export class DeviceDriver {
   }
 
   /** Requests sent again (0 on a link that loses nothing: a lost byte would show here). */
-  get retransmissions(): number { return this.window?.retransmissions ?? 0; }
+  get retransmissions(): number {
+    return this.window?.retransmissions ?? 0;
+  }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
@@ -272,7 +316,10 @@ export function expectMessage<T extends Message['type']>(reply: Reply, type: T):
 }
 
 /** One labelled sensor window: 64 values in [-1, 1]. */
-export interface SensorWindow { label: number; values: Float32Array }
+export interface SensorWindow {
+  label: number;
+  values: Float32Array;
+}
 
 /**
  * Deterministic synthetic vibration windows (`inputs` values, `classes` classes): class c
@@ -280,11 +327,14 @@ export interface SensorWindow { label: number; values: Float32Array }
  * offset, with white noise. Enough structure to learn, no dependence on host/sources.
  */
 export function sensorWindows(count: number, seed: number, inputs = 64, classes = 5): SensorWindow[] {
-  let state = (seed >>> 0) || 1;
-  const next = (): number => { // xorshift32 in [0, 1)
-    state ^= state << 13; state >>>= 0;
+  let state = seed >>> 0 || 1;
+  const next = (): number => {
+    // xorshift32 in [0, 1)
+    state ^= state << 13;
+    state >>>= 0;
     state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
+    state ^= state << 5;
+    state >>>= 0;
     return state / 0x100000000;
   };
   const out: SensorWindow[] = [];
@@ -337,8 +387,7 @@ export function boardSkip(board: FirmwareBoard): string | false {
 
 /** make firmware-targets/<board> for `wasm` into `build` with `vars`; returns the ELF. */
 export async function buildBoard(board: FirmwareBoard, wasm: string, build: string, vars: Record<string, string | number> = {}): Promise<string> {
-  await promisify(execFile)('make', ['-s', '-C', boardDir(board), `WASM=${wasm}`, `BUILD=${build}`,
-    ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)]);
+  await promisify(execFile)('make', ['-s', '-C', boardDir(board), `WASM=${wasm}`, `BUILD=${build}`, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)]);
   return join(build, 'fw.elf');
 }
 

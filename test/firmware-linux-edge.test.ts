@@ -19,8 +19,11 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/ -> repo
 const targetDir = join(root, 'firmware-targets', 'linux-edge');
 
-
-interface Outcome { code: number | null; stdout: Buffer; stderr: string }
+interface Outcome {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
 
 /** Run `command` with `input` on stdin (then EOF); collect everything. */
 function runWith(command: string[], input: number[] | Buffer, timeoutMs = 20_000): Promise<Outcome> {
@@ -28,12 +31,22 @@ function runWith(command: string[], input: number[] | Buffer, timeoutMs = 20_000
     const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command.join(' ')} timed out`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command.join(' ')} timed out`));
+    }, timeoutMs);
     child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout: Buffer.concat(out), stderr }); });
-    child.stdin.on('error', () => { /* the program may exit before reading everything */ });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr });
+    });
+    child.stdin.on('error', () => {
+      /* the program may exit before reading everything */
+    });
     child.stdin.end(Buffer.from(input));
   });
 }
@@ -61,7 +74,10 @@ async function ptyPair(): Promise<{ device: string; host: string; close(): void 
     socat.stderr.on('data', (c: Buffer) => {
       log += c.toString();
       const found = [...log.matchAll(/PTY is (\S+)/g)].map((m) => m[1]!);
-      if (found.length >= 2) { clearTimeout(timer); resolve(found); }
+      if (found.length >= 2) {
+        clearTimeout(timer);
+        resolve(found);
+      }
     });
     socat.on('exit', () => reject(new Error(`socat exited: ${log}`)));
   });
@@ -86,7 +102,9 @@ before(async () => {
   wasm = join(work, 'echo.wasm');
   await buildEchoFixture(wasm);
 });
-after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 for (const variant of variants) {
   describe(`linux-edge ${variant.name}`, { skip: missingTools(variant.tools) }, () => {
@@ -176,7 +194,10 @@ for (const variant of variants) {
           const timer = setTimeout(() => reject(new Error(`got ${received.length} of 256 bytes: ${received.toString('hex')}`)), 10_000);
           port.on('data', (c: Buffer) => {
             received = Buffer.concat([received, c]);
-            if (received.length >= 256) { clearTimeout(timer); resolve(); }
+            if (received.length >= 256) {
+              clearTimeout(timer);
+              resolve();
+            }
           });
         });
         port.write(Buffer.from(sent));

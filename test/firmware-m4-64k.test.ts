@@ -20,24 +20,37 @@ import { DeviceDriver, expectMessage, missingTools, repoRoot, sensorWindows, ser
 
 const run = promisify(execFile);
 const deviceWasm = join(repoRoot, 'build', 'ff-device.wasm');
-const skip = (existsSync(deviceWasm) ? false : 'build/ff-device.wasm not built (npm run build:wasm)')
-  || missingTools(['wasm2c', 'arm-none-eabi-gcc', 'arm-none-eabi-size', 'qemu-system-arm', 'make']);
+const skip =
+  (existsSync(deviceWasm) ? false : 'build/ff-device.wasm not built (npm run build:wasm)') ||
+  missingTools(['wasm2c', 'arm-none-eabi-gcc', 'arm-none-eabi-size', 'qemu-system-arm', 'make']);
 const RAM_TOTAL = 64 * 1024;
 // 4 KiB stack, calls limited to 16 deep: the device program needs 8 (measured, firmware README).
 const { stackBytes: STACK, callDepth: CALL_DEPTH } = M4_SMALL_STACK;
 const model: LearnerConfig = SENSOR_DEMO_MODEL;
 
 let work = '';
-before(() => { work = mkdtempSync(join(tmpdir(), 'ffedge-m4-64k-')); });
-after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'ffedge-m4-64k-'));
+});
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 test('64-32-32 with Adam trains on the M4 firmware within 64 KiB of RAM', { skip, timeout: 180_000 }, async () => {
   // The pool: exactly the linear memory the device program needs for this model.
   const need = (await budget({ target: 'wasi', config: model })).ram.linearMemory;
   const pool = Math.ceil(need / 16) * 16;
   const build = join(work, 'fw');
-  await run('make', ['-s', '-C', join(repoRoot, 'firmware-targets', 'cortex-m4-qemu'), `WASM=${deviceWasm}`, `BUILD=${build}`,
-    `RAM_BYTES=${pool}`, `STACK_BYTES=${STACK}`, `CALL_DEPTH=${CALL_DEPTH}`]);
+  await run('make', [
+    '-s',
+    '-C',
+    join(repoRoot, 'firmware-targets', 'cortex-m4-qemu'),
+    `WASM=${deviceWasm}`,
+    `BUILD=${build}`,
+    `RAM_BYTES=${pool}`,
+    `STACK_BYTES=${STACK}`,
+    `CALL_DEPTH=${CALL_DEPTH}`,
+  ]);
   const elf = join(build, 'fw.elf');
   const { stdout } = await run('arm-none-eabi-size', ['-A', '-d', elf]);
   let ram = 0;
@@ -55,13 +68,16 @@ test('64-32-32 with Adam trains on the M4 firmware within 64 KiB of RAM', { skip
     const [configured] = await driver.requests([{ type: 'CONFIGURE', config: encodeConfig(model) }]);
     expectMessage(configured!, 'CONFIG_OK');
     const windows = sensorWindows(300, 11);
-    const replies = await driver.requests(windows.map(({ label, values }) => (
-      { type: 'SAMPLE' as const, kind: 'positive' as const, label, ...quantize(values, 'int8') })), 120_000);
+    const replies = await driver.requests(
+      windows.map(({ label, values }) => ({ type: 'SAMPLE' as const, kind: 'positive' as const, label, ...quantize(values, 'int8') })),
+      120_000,
+    );
     const records = replies.map((r) => expectMessage(r, 'GOODNESS'));
     assert.equal(records.at(-1)!.step, 300, 'every sample trained once');
-    const separation = (from: number, to: number) => records.slice(from, to)
-      .reduce((a, r) => a + r.layers[0]!.goodnessPositive - r.layers[0]!.goodnessNegative, 0) / (to - from);
-    const early = separation(0, 50), late = separation(250, 300);
+    const separation = (from: number, to: number) =>
+      records.slice(from, to).reduce((a, r) => a + r.layers[0]!.goodnessPositive - r.layers[0]!.goodnessNegative, 0) / (to - from);
+    const early = separation(0, 50),
+      late = separation(250, 300);
     console.log(`# layer-1 goodness separation: first 50 samples ${early.toFixed(3)}, last 50 ${late.toFixed(3)}`);
     assert.ok(late > early + 0.05, `the model learns: separation ${early} -> ${late}`);
   } finally {

@@ -29,8 +29,9 @@ function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) { if (!SKIP_DIRS.has(entry.name)) out.push(...sourceFiles(full)); }
-    else if (entry.isFile()) out.push(full);
+    if (entry.isDirectory()) {
+      if (!SKIP_DIRS.has(entry.name)) out.push(...sourceFiles(full));
+    } else if (entry.isFile()) out.push(full);
   }
   return out;
 }
@@ -86,14 +87,17 @@ test('the check finds each kind of reference into host/ and nothing else', () =>
     mkdirSync(target, { recursive: true });
     mkdirSync(join(root, 'host', 'protocol'), { recursive: true });
     mkdirSync(join(root, 'firmware-targets', 'glue'), { recursive: true });
-    writeFileSync(join(target, 'launch.ts'), [
-      "import { spawn } from 'node:child_process';",
-      "import { encodeMessage } from '../../host/protocol/messages.js';",
-      "export { ErrorCode } from '../../host/protocol/errors.js';",
-      "const lazy = await import('../../host/paths.js');",
-      "import { x } from '../glue/x.js';",
-      "import { y } from './hosted.js';",
-    ].join('\n'));
+    writeFileSync(
+      join(target, 'launch.ts'),
+      [
+        "import { spawn } from 'node:child_process';",
+        "import { encodeMessage } from '../../host/protocol/messages.js';",
+        "export { ErrorCode } from '../../host/protocol/errors.js';",
+        "const lazy = await import('../../host/paths.js');",
+        "import { x } from '../glue/x.js';",
+        "import { y } from './hosted.js';",
+      ].join('\n'),
+    );
     writeFileSync(join(target, 'main.c'), '#include <stdint.h>\n#include "../glue/embed.h"\n#include "../../host/protocol/frames.h"\n');
     writeFileSync(join(target, 'Makefile'), 'GLUE := ../glue\nCFLAGS += -I$(GLUE) -I../../host/protocol\n');
     writeFileSync(join(target, 'run.sh'), 'exec node "$here/../../host/cli.js" "$@"\n');

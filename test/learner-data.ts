@@ -2,11 +2,11 @@
 // i with i % classes == c, plus uniform noise (an LCG, so no PRNG of the
 // project is under test here). And the max-abs-difference the tests print.
 
-import assert from "node:assert/strict";
+import assert from 'node:assert/strict';
 
 export function classBlobs(n: number, size: number, classes: number, seed: number, on: number, noise: number) {
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const labels = Array.from({ length: n }, () => Math.floor(next() * classes));
   const inputs = labels.map((y) => Float32Array.from({ length: size }, (_, i) => (i % classes === y ? on : 0) + noise * next()));
   return { inputs, labels };

@@ -5,12 +5,12 @@
 // with the layer's input held fixed (no gradient crosses a layer) -- and of
 // the softmax head's cross-entropy.
 
-import test from "node:test";
-import assert from "node:assert/strict";
-import { Learner } from "../host/learner/learner.js";
-import { ReferenceFF, reluForward, goodness, ffLoss, type DenseLayer, type Vector } from "../host/learner/reference/ff-reference.js";
-import type { LearnerConfig } from "../host/learner/config.js";
-import { classBlobs } from "./learner-data.js";
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Learner } from '../host/learner/learner.js';
+import { ReferenceFF, reluForward, goodness, ffLoss, type DenseLayer, type Vector } from '../host/learner/reference/ff-reference.js';
+import type { LearnerConfig } from '../host/learner/config.js';
+import { classBlobs } from './learner-data.js';
 
 const eta = 0.01;
 
@@ -18,18 +18,25 @@ const samples = (n: number, size: number, classes: number) => classBlobs(n, size
 
 /** The layer's own loss as the learner defines it, for W, b perturbed. */
 function layerLoss(config: LearnerConfig, layer: DenseLayer, xs: Vector[], n: number): number {
-  const c = { threshold: 2, temperature: 1, goodness: "mean-squares", peerWeight: 0, peerMomentum: 0.9, ...config };
+  const c = { threshold: 2, temperature: 1, goodness: 'mean-squares', peerWeight: 0, peerMomentum: 0.9, ...config };
   let loss = 0;
   const ys = xs.map((x) => reluForward(layer, x));
-  const gs = ys.map((y) => goodness(y, c.goodness as "mean-squares"));
-  if (config.loss === "symba") { // per pair: softplus(-(G_pos - G_neg)/T)
-    for (let b = 0; b < n; b++) { const d = -(gs[b] - gs[n + b]) / c.temperature; loss += (Math.max(d, 0) + Math.log1p(Math.exp(-Math.abs(d)))) / n; }
+  const gs = ys.map((y) => goodness(y, c.goodness as 'mean-squares'));
+  if (config.loss === 'symba') {
+    // per pair: softplus(-(G_pos - G_neg)/T)
+    for (let b = 0; b < n; b++) {
+      const d = -(gs[b] - gs[n + b]) / c.temperature;
+      loss += (Math.max(d, 0) + Math.log1p(Math.exp(-Math.abs(d)))) / n;
+    }
   } else {
-    gs.forEach((g, r) => { loss += ffLoss(g, r < n, c.threshold, c.temperature) / n; });
+    gs.forEach((g, r) => {
+      loss += ffLoss(g, r < n, c.threshold, c.temperature) / n;
+    });
   }
-  if (c.peerWeight > 0) { // running means start at 0: m = (1 - rho) * batch mean
+  if (c.peerWeight > 0) {
+    // running means start at 0: m = (1 - rho) * batch mean
     const m = new Float64Array(layer.nOut);
-    for (let j = 0; j < layer.nOut; j++) for (let r = 0; r < n; r++) m[j] += (1 - c.peerMomentum) * ys[r][j] / n;
+    for (let j = 0; j < layer.nOut; j++) for (let r = 0; r < n; r++) m[j] += ((1 - c.peerMomentum) * ys[r][j]) / n;
     const mean = m.reduce((a, b) => a + b, 0) / m.length;
     loss += c.peerWeight * m.reduce((a, v) => a + (v - mean) ** 2, 0);
   }
@@ -43,14 +50,17 @@ function check(name: string, analytic: number, numeric: number, worst: { diff: n
 }
 
 const cases: Array<[string, LearnerConfig]> = [
-  ["mean-squares goodness", { inputSize: 16, layers: [12, 10], classes: 4, batch: 2 }],
-  ["SymBa pair loss", { inputSize: 16, layers: [12, 10], classes: 4, batch: 3, loss: "symba", temperature: 0.5 }],
-  ["sum-squares goodness with peer normalisation", { inputSize: 16, layers: [12, 10], classes: 4, batch: 3, goodness: "sum-squares", threshold: 8, temperature: 4, peerWeight: 0.5 }],
+  ['mean-squares goodness', { inputSize: 16, layers: [12, 10], classes: 4, batch: 2 }],
+  ['SymBa pair loss', { inputSize: 16, layers: [12, 10], classes: 4, batch: 3, loss: 'symba', temperature: 0.5 }],
+  [
+    'sum-squares goodness with peer normalisation',
+    { inputSize: 16, layers: [12, 10], classes: 4, batch: 3, goodness: 'sum-squares', threshold: 8, temperature: 4, peerWeight: 0.5 },
+  ],
 ];
 
 for (const [name, partial] of cases) {
   test(`local gradients match finite differences: ${name}`, async () => {
-    const config: LearnerConfig = { ...partial, optimizer: "sgd", beta1: 0, weightDecay: 0, learningRate: eta, headLearningRate: eta, seed: 3 };
+    const config: LearnerConfig = { ...partial, optimizer: 'sgd', beta1: 0, weightDecay: 0, learningRate: eta, headLearningRate: eta, seed: 3 };
     const learner = await Learner.load();
     learner.configure(config);
     const before = learner.weights();
@@ -72,8 +82,10 @@ for (const [name, partial] of cases) {
       const xs = passes.map((p) => p.xs[l]);
       const numeric = (p: Float64Array, i: number) => {
         const keep = p[i];
-        p[i] = keep + h; const up = layerLoss(config, layer, xs, n);
-        p[i] = keep - h; const down = layerLoss(config, layer, xs, n);
+        p[i] = keep + h;
+        const up = layerLoss(config, layer, xs, n);
+        p[i] = keep - h;
+        const down = layerLoss(config, layer, xs, n);
         p[i] = keep;
         return (up - down) / (2 * h);
       };
@@ -95,8 +107,10 @@ for (const [name, partial] of cases) {
     const ce = () => hs.reduce((a, hv, r) => a - Math.log(stepped.headProbabilities(hv)[labels[r]]), 0) / n;
     const numericHead = (p: Float64Array, i: number) => {
       const keep = p[i];
-      p[i] = keep + h; const up = ce();
-      p[i] = keep - h; const down = ce();
+      p[i] = keep + h;
+      const up = ce();
+      p[i] = keep - h;
+      const down = ce();
       p[i] = keep;
       return (up - down) / (2 * h);
     };

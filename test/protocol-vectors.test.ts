@@ -10,24 +10,58 @@ import { Xoshiro128 } from '../host/learner/reference/prng.js';
 import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import {
-  cobsDecode, cobsEncode, crc32, decodeMessage, Deframer, encodeFrame, encodeMessage, ErrorCode,
-  CHUNK_STATE, MAX_PAYLOAD, MessageType, ProtocolError, PROTOCOL_VERSION, sampleToFloat32, SendWindow,
-  type Frame, type Message, type RequestMessage, type Sample,
+  cobsDecode,
+  cobsEncode,
+  crc32,
+  decodeMessage,
+  Deframer,
+  encodeFrame,
+  encodeMessage,
+  ErrorCode,
+  CHUNK_STATE,
+  MAX_PAYLOAD,
+  MessageType,
+  ProtocolError,
+  PROTOCOL_VERSION,
+  sampleToFloat32,
+  SendWindow,
+  type Frame,
+  type Message,
+  type RequestMessage,
+  type Sample,
 } from '../host/protocol/index.js';
 
 // ---- the vectors ----
 
-interface FrameVector { name: string; seq: number; type: number; message: Record<string, unknown>; payload: string; frame: string }
-interface BadVector { name: string; layer: 'frame' | 'message'; frame: string; error: string; code: number }
+interface FrameVector {
+  name: string;
+  seq: number;
+  type: number;
+  message: Record<string, unknown>;
+  payload: string;
+  frame: string;
+}
+interface BadVector {
+  name: string;
+  layer: 'frame' | 'message';
+  frame: string;
+  error: string;
+  code: number;
+}
 interface StreamVector {
-  name: string; bytes: string; frames: Array<{ type: number; seq: number; payload: string }>;
+  name: string;
+  bytes: string;
+  frames: Array<{ type: number; seq: number; payload: string }>;
   drops: { badCrc: number; malformed: number; tooLarge: number };
 }
 interface Vectors {
-  protocolVersion: number; maxPayload: number;
+  protocolVersion: number;
+  maxPayload: number;
   crc32: Array<{ input: string; crc: string }>;
   cobs: Array<{ decoded: string; encoded: string }>;
-  frames: FrameVector[]; bad: BadVector[]; streams: StreamVector[];
+  frames: FrameVector[];
+  bad: BadVector[];
+  streams: StreamVector[];
 }
 
 const root = new URL('../../', import.meta.url); // from dist/test/
@@ -43,34 +77,70 @@ function messageOf(json: Record<string, unknown>): Message {
 }
 
 /** Message -> plain JSON-able value, for deepEqual against the vector. */
-const plain = (m: Message): unknown => JSON.parse(JSON.stringify(m, (k, v: unknown) =>
-  v instanceof Uint8Array && (k === 'config' || k === 'data') ? hex(v)
-    : ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v));
+const plain = (m: Message): unknown =>
+  JSON.parse(
+    JSON.stringify(m, (k, v: unknown) =>
+      v instanceof Uint8Array && (k === 'config' || k === 'data') ? hex(v) : ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v,
+    ),
+  );
 
 // ---- the AssemblyScript codec ----
 
 interface Harness {
   memory: WebAssembly.Memory;
-  scratch(): number; scratchBytes(): number; protocolVersion(): number; maxPayload(): number;
-  window(): number; cacheSlotBytes(): number; checkpointChunkMax(): number;
+  scratch(): number;
+  scratchBytes(): number;
+  protocolVersion(): number;
+  maxPayload(): number;
+  window(): number;
+  cacheSlotBytes(): number;
+  checkpointChunkMax(): number;
   crc32(ptr: number, length: number, previous: number): number;
   cobsEncode(src: number, length: number, dst: number): number;
-  rxReset(): void; rxPush(byte: number): number; rxFeed(ptr: number, length: number): number;
-  rxLastResult(): number; rxVersion(): number; rxType(): number; rxSeq(): number;
-  rxPayload(): number; rxPayloadLength(): number; rxCount(cause: number): number;
-  txBegin(type: number, seq: number): number; txFinish(payloadLength: number): number; txFrame(): number;
+  rxReset(): void;
+  rxPush(byte: number): number;
+  rxFeed(ptr: number, length: number): number;
+  rxLastResult(): number;
+  rxVersion(): number;
+  rxType(): number;
+  rxSeq(): number;
+  rxPayload(): number;
+  rxPayloadLength(): number;
+  rxCount(cause: number): number;
+  txBegin(type: number, seq: number): number;
+  txFinish(payloadLength: number): number;
+  txFrame(): number;
   checkHeader(version: number, type: number): number;
   checkRequest(type: number, p: number, length: number): number;
-  sampleKind(p: number): number; sampleEncoding(p: number): number; sampleLabel(p: number): number;
-  sampleCount(p: number): number; sampleScale(p: number): number; sampleToF32(p: number, dst: number): number;
-  partTotal(p: number): number; partFirst(p: number): number; partCount(p: number, length: number): number;
+  sampleKind(p: number): number;
+  sampleEncoding(p: number): number;
+  sampleLabel(p: number): number;
+  sampleCount(p: number): number;
+  sampleScale(p: number): number;
+  sampleToF32(p: number, dst: number): number;
+  partTotal(p: number): number;
+  partFirst(p: number): number;
+  partCount(p: number, length: number): number;
   partToF32(p: number, length: number, dst: number): number;
-  checkpointGetOffset(p: number): number; checkpointGetMaxLength(p: number): number;
-  chunkOffset(p: number): number; chunkTotal(p: number): number; chunkBlobCrc(p: number): number;
-  chunkData(p: number): number; chunkLength(payloadLength: number): number;
-  checkpointGetIsState(p: number): number; chunkIsState(p: number): number;
-  encodeHello(seq: number, window: number, maxPayload: number, arenaFree: number, buildId: number,
-    nextExpected: number, name: number, nameLength: number): number;
+  checkpointGetOffset(p: number): number;
+  checkpointGetMaxLength(p: number): number;
+  chunkOffset(p: number): number;
+  chunkTotal(p: number): number;
+  chunkBlobCrc(p: number): number;
+  chunkData(p: number): number;
+  chunkLength(payloadLength: number): number;
+  checkpointGetIsState(p: number): number;
+  chunkIsState(p: number): number;
+  encodeHello(
+    seq: number,
+    window: number,
+    maxPayload: number,
+    arenaFree: number,
+    buildId: number,
+    nextExpected: number,
+    name: number,
+    nameLength: number,
+  ): number;
   encodeConfigOk(seq: number, arenaUsed: number, arenaFree: number): number;
   encodeGoodness(seq: number, sampleSeq: number, step: number, layers: number, fields: number, ptr: number, prediction: number, flags: number): number;
   encodePrediction(seq: number, label: number, classes: number, scores: number): number;
@@ -79,12 +149,21 @@ interface Harness {
   encodeError(seq: number, code: number, detail: number, text: number, length: number): number;
   encodeProtocolError(seq: number, code: number, detail: number): number;
   encodePong(seq: number, next: number, ok: number, crc: number, malformed: number, large: number): number;
-  linkReset(nextExpected: number): void; linkAccept(seq: number): number;
-  linkCommit(seq: number, frame: number, length: number): number; linkNextExpected(): number;
-  linkCachedLength(seq: number): number; linkCachedFrame(seq: number): number;
-  simReset(firstSeq: number): void; simPush(byte: number): number; simOut(): number;
-  simOutLength(): number; simOutClear(): void; simAppliedCount(): number; simApplied(i: number): number;
-  simStep(): number; simWeights(): number;
+  linkReset(nextExpected: number): void;
+  linkAccept(seq: number): number;
+  linkCommit(seq: number, frame: number, length: number): number;
+  linkNextExpected(): number;
+  linkCachedLength(seq: number): number;
+  linkCachedFrame(seq: number): number;
+  simReset(firstSeq: number): void;
+  simPush(byte: number): number;
+  simOut(): number;
+  simOutLength(): number;
+  simOutClear(): void;
+  simAppliedCount(): number;
+  simApplied(i: number): number;
+  simStep(): number;
+  simWeights(): number;
 }
 
 let as: Harness;
@@ -131,7 +210,9 @@ function asDeframeChunked(stream: Uint8Array, random: () => number): { frames: F
 }
 
 const asFrame = (): Frame => ({
-  version: as.rxVersion(), type: as.rxType(), seq: as.rxSeq(),
+  version: as.rxVersion(),
+  type: as.rxType(),
+  seq: as.rxSeq(),
   payload: read(as.rxPayload(), as.rxPayloadLength()),
 });
 
@@ -169,16 +250,19 @@ function asEncode(m: Message, seq: number): Uint8Array | null {
       const name = new TextEncoder().encode(m.runtime);
       return txBytes(as.encodeHello(seq, m.window, m.maxPayload, m.arenaFree, m.buildId, m.nextExpected, put(name), name.length));
     }
-    case 'CONFIG_OK': return txBytes(as.encodeConfigOk(seq, m.arenaUsed, m.arenaFree));
+    case 'CONFIG_OK':
+      return txBytes(as.encodeConfigOk(seq, m.arenaUsed, m.arenaFree));
     case 'GOODNESS': {
       const fieldCount = 5 + (m.layers[0]?.extra?.length ?? 0);
       const fields = m.layers.flatMap((l) => [l.goodnessPositive, l.goodnessNegative, l.loss, l.activeFraction, l.hoyer, ...(l.extra ?? [])]);
       return txBytes(as.encodeGoodness(seq, m.sampleSeq, m.step, m.layers.length, fieldCount, putF32(fields), m.prediction ?? -1, m.drift ? 1 : 0));
     }
-    case 'PREDICTION': return txBytes(as.encodePrediction(seq, m.label, m.scores.length, putF32(m.scores)));
+    case 'PREDICTION':
+      return txBytes(as.encodePrediction(seq, m.label, m.scores.length, putF32(m.scores)));
     case 'CHECKPOINT_DATA':
-      return txBytes(as.encodeCheckpointData(seq, m.blob === 'state' ? (m.offset | CHUNK_STATE) >>> 0 : m.offset,
-        m.total, m.blobCrc, put(m.data), m.data.length));
+      return txBytes(
+        as.encodeCheckpointData(seq, m.blob === 'state' ? (m.offset | CHUNK_STATE) >>> 0 : m.offset, m.total, m.blobCrc, put(m.data), m.data.length),
+      );
     case 'ACK':
       return txBytes(as.encodeAck(seq, m.nextExpected, ['applied', 'gap', 'duplicate-uncached'].indexOf(m.reason)));
     case 'ERROR': {
@@ -187,7 +271,8 @@ function asEncode(m: Message, seq: number): Uint8Array | null {
     }
     case 'PONG':
       return txBytes(as.encodePong(seq, m.nextExpected, m.framesOk, m.badCrc, m.malformed, m.tooLarge));
-    default: return null; // requests: the device only decodes them
+    default:
+      return null; // requests: the device only decodes them
   }
 }
 
@@ -205,7 +290,7 @@ function assertAsReads(m: Message): void {
       assert.equal(as.sampleEncoding(p), ['f32', 'int8', 'int16'].indexOf(s.encoding));
       assert.equal(as.sampleLabel(p), s.label);
       assert.equal(as.sampleCount(p), s.values.length);
-      assert.equal(as.sampleScale(p), Math.fround(s.encoding === 'f32' ? 1 : s.scale ?? 1));
+      assert.equal(as.sampleScale(p), Math.fround(s.encoding === 'f32' ? 1 : (s.scale ?? 1)));
       const n = as.sampleToF32(p, as.scratch());
       const device = new Float32Array(read(as.scratch(), n * 4).buffer);
       assert.deepEqual(Array.from(device), Array.from(sampleToFloat32(s)), 'dequantised inputs bit-identical');
@@ -219,7 +304,7 @@ function assertAsReads(m: Message): void {
       assert.equal(as.partTotal(p), m.total);
       assert.equal(as.partFirst(p), m.first);
       assert.equal(as.partCount(p, length), m.values.length);
-      assert.equal(as.sampleScale(p), Math.fround(m.encoding === 'f32' ? 1 : m.scale ?? 1));
+      assert.equal(as.sampleScale(p), Math.fround(m.encoding === 'f32' ? 1 : (m.scale ?? 1)));
       const n = as.partToF32(p, length, as.scratch());
       const device = new Float32Array(read(as.scratch(), n * 4).buffer);
       assert.deepEqual(Array.from(device), Array.from(sampleToFloat32(m)), 'dequantised part bit-identical');
@@ -351,7 +436,11 @@ describe('shared vectors', () => {
       }
       assert.equal(ts.frames.length, 1);
       assert.equal(device.frames.length, 1);
-      assert.throws(() => decodeMessage(ts.frames[0]!), (e: unknown) => e instanceof ProtocolError && e.code === v.code, 'TS decodeMessage');
+      assert.throws(
+        () => decodeMessage(ts.frames[0]!),
+        (e: unknown) => e instanceof ProtocolError && e.code === v.code,
+        'TS decodeMessage',
+      );
       const header = as.checkHeader(as.rxVersion(), as.rxType());
       const verdict = header !== 0 ? header : as.checkRequest(as.rxType(), as.rxPayload(), as.rxPayloadLength());
       assert.equal(verdict, v.code, 'AS checkHeader/checkRequest');
@@ -376,7 +465,10 @@ describe('shared vectors', () => {
         as.rxReset();
         const device = round % 2 ? asDeframe(stream) : asDeframeChunked(stream, random);
         assert.deepEqual(device.frames.map(frameKey), expected, `AS round ${round}`);
-        assert.deepEqual({ badCrc: as.rxCount(ErrorCode.BAD_CRC), malformed: as.rxCount(ErrorCode.MALFORMED), tooLarge: as.rxCount(ErrorCode.FRAME_TOO_LARGE) }, v.drops);
+        assert.deepEqual(
+          { badCrc: as.rxCount(ErrorCode.BAD_CRC), malformed: as.rxCount(ErrorCode.MALFORMED), tooLarge: as.rxCount(ErrorCode.FRAME_TOO_LARGE) },
+          v.drops,
+        );
       }
     });
   }
@@ -442,8 +534,10 @@ describe('fuzz', () => {
         for (let k = 12; k < payload.length; k++) payload[k] = Math.floor(random() * 256);
         const view = new DataView(payload.buffer);
         if (payload.length >= 12) {
-          view.setUint8(0, Math.floor(random() * 4)); view.setUint8(1, encoding);
-          view.setInt16(2, Math.floor(random() * 14) - 2, true); view.setUint16(4, count, true);
+          view.setUint8(0, Math.floor(random() * 4));
+          view.setUint8(1, encoding);
+          view.setInt16(2, Math.floor(random() * 14) - 2, true);
+          view.setUint16(4, count, true);
           view.setFloat32(8, random(), true);
         }
       }
@@ -455,7 +549,9 @@ describe('fuzz', () => {
       const header = as.checkHeader(as.rxVersion(), as.rxType());
       const verdict = header !== 0 ? header : as.checkRequest(as.rxType(), as.rxPayload(), as.rxPayloadLength());
       let host = 0;
-      try { decodeMessage(new Deframer().push(frame)[0]!); } catch (e) {
+      try {
+        decodeMessage(new Deframer().push(frame)[0]!);
+      } catch (e) {
         assert.ok(e instanceof ProtocolError, String(e));
         host = e.code;
       }
@@ -469,7 +565,10 @@ describe('fuzz', () => {
 });
 
 describe('device sequence filter (assembly/protocol/link.ts)', () => {
-  const APPLY = 0; const RESEND = 1; const GAP = 2; const IGNORE = 3;
+  const APPLY = 0;
+  const RESEND = 1;
+  const GAP = 2;
+  const IGNORE = 3;
   const reply = (seq: number): number => as.encodeAck(seq, seqAddU16(seq, 1), 0);
 
   test('applies only the expected seq, once; duplicates get the cached reply back', () => {
@@ -519,7 +618,12 @@ const seqAddU16 = (seq: number, n: number): number => (seq + n) & 0xffff;
 
 // ---- reliability: the TS SendWindow against the AS reference device over a lossy link ----
 
-interface LinkOptions { seed: number; loss: number; corrupt: number; latency: number }
+interface LinkOptions {
+  seed: number;
+  loss: number;
+  corrupt: number;
+  latency: number;
+}
 
 /** One direction of a serial link: FIFO, per-frame loss and single-bit corruption, fixed latency. */
 class LossyPipe {
@@ -527,9 +631,15 @@ class LossyPipe {
   private lastAt = 0;
   lost = 0;
   corrupted = 0;
-  constructor(private readonly options: LinkOptions, private readonly random: () => number) {}
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly random: () => number,
+  ) {}
   send(data: Uint8Array, now: number): void {
-    if (this.random() < this.options.loss) { this.lost++; return; }
+    if (this.random() < this.options.loss) {
+      this.lost++;
+      return;
+    }
     let copy = data.slice();
     if (this.random() < this.options.corrupt) {
       const bit = Math.floor(this.random() * copy.length * 8);
@@ -626,7 +736,11 @@ function run(s: Session, requests: RequestMessage[]): void {
 }
 
 const sampleRequest = (i: number): RequestMessage => ({
-  type: 'SAMPLE', kind: i % 3 === 0 ? 'negative' : 'positive', label: i % 10, encoding: 'int8', scale: 0.01,
+  type: 'SAMPLE',
+  kind: i % 3 === 0 ? 'negative' : 'positive',
+  label: i % 10,
+  encoding: 'int8',
+  scale: 0.01,
   values: Int8Array.from({ length: 16 }, (_, k) => ((i * 7 + k * 13) % 255) - 127),
 });
 
@@ -671,9 +785,14 @@ describe('reliable delivery against the AS reference device', () => {
   test('checkpoint put over a lossy link applies whole; a bad blob CRC applies nothing', () => {
     const s = openSession({ seed: 11, loss: 0.15, corrupt: 0.05, latency: 4 }, 0);
     const blob = Uint8Array.from({ length: 1000 }, (_, i) => (i * 13 + 5) & 0xff);
-    const chunks = (crc: number): RequestMessage[] => Array.from({ length: 5 }, (_, k) => ({
-      type: 'CHECKPOINT_PUT', offset: k * 200, total: blob.length, blobCrc: crc, data: blob.subarray(k * 200, k * 200 + 200),
-    }));
+    const chunks = (crc: number): RequestMessage[] =>
+      Array.from({ length: 5 }, (_, k) => ({
+        type: 'CHECKPOINT_PUT',
+        offset: k * 200,
+        total: blob.length,
+        blobCrc: crc,
+        data: blob.subarray(k * 200, k * 200 + 200),
+      }));
     const before = read(as.simWeights(), 1000);
     run(s, chunks((crc32(blob) ^ 1) >>> 0)); // wrong whole-blob CRC
     const last = s.replies.get(4)![0]!.reply;
@@ -728,8 +847,10 @@ describe('reliable delivery against the AS reference device', () => {
     run(s, [sampleRequest(0), sampleRequest(1)]);
     as.simReset(0); // reboot: expects seq 0 again, remembers nothing
     as.rxReset();
-    assert.throws(() => run(s, [sampleRequest(2)]),
-      (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.LINK_DESYNC && /reconnect/.test(e.message));
+    assert.throws(
+      () => run(s, [sampleRequest(2)]),
+      (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.LINK_DESYNC && /reconnect/.test(e.message),
+    );
     assert.equal(as.simAppliedCount(), 0, 'the rebooted device trained nothing from the stale stream');
   });
 
@@ -753,7 +874,10 @@ describe('reliable delivery against the AS reference device', () => {
     for (const b of encodeMessage(sampleRequest(0), 65530)) n += as.simPush(b);
     const replies = new Deframer().push(read(as.simOut(), n)).map(decodeMessage);
     as.simOutClear();
-    assert.deepEqual(replies.map((r) => r.type), ['HELLO', 'ACK']);
+    assert.deepEqual(
+      replies.map((r) => r.type),
+      ['HELLO', 'ACK'],
+    );
     assert.ok(replies[1]!.type === 'ACK' && replies[1]!.reason === 'duplicate-uncached');
   });
 
@@ -766,7 +890,8 @@ describe('reliable delivery against the AS reference device', () => {
     as.simReset(0);
     const get = encodeMessage({ type: 'CHECKPOINT_GET', offset: 0, maxLength: 0xffff }, 0);
     const replies: Uint8Array[] = [];
-    for (let k = 0; k < 2; k++) { // the second is a retransmission of the same seq
+    for (let k = 0; k < 2; k++) {
+      // the second is a retransmission of the same seq
       let n = 0;
       for (const b of get) n += as.simPush(b);
       replies.push(read(as.simOut(), n));
@@ -795,7 +920,9 @@ describe('reliable delivery against the AS reference device', () => {
     assert.ok(pong.type === 'PONG', JSON.stringify(replies.map((r) => r.type)));
     assert.deepEqual(
       { framesOk: pong.framesOk, badCrc: pong.badCrc, malformed: pong.malformed, tooLarge: pong.tooLarge },
-      { framesOk: 2, badCrc: 1, malformed: 2, tooLarge: 3 }, 'HELLO_REQUEST and PING accepted, the drops by cause');
+      { framesOk: 2, badCrc: 1, malformed: 2, tooLarge: 3 },
+      'HELLO_REQUEST and PING accepted, the drops by cause',
+    );
   });
 
   test('a version mismatch is answered with ERROR carrying the device version', () => {

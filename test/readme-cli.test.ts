@@ -11,7 +11,10 @@ import { cliPath, runCommand } from './cli-run.js';
 
 const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
 /** `npx ffedge ...` lines of the README's sh blocks, without their trailing comments. */
-const commands = readme.split('\n').filter((l) => l.startsWith('npx ffedge ')).map((l) => l.replace(/\s+#.*$/, '').trim());
+const commands = readme
+  .split('\n')
+  .filter((l) => l.startsWith('npx ffedge '))
+  .map((l) => l.replace(/\s+#.*$/, '').trim());
 
 test('the bin is executable and runs through its #! line', async () => {
   const bin = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).bin.ffedge as string;

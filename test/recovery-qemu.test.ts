@@ -22,8 +22,11 @@ import type { LearnerConfig } from '../host/learner/config.js';
 
 const run = promisify(execFile);
 const missing = ['wasm2c', 'arm-none-eabi-gcc', 'qemu-system-arm', 'make'].filter((t) => !onPath(t));
-const skip = !existsSync(wasmPath('ff-device')) ? 'build/ff-device.wasm not built (npm run build:wasm)'
-  : missing.length > 0 ? `toolchain missing: ${missing.join(', ')} (sudo scripts/setup-toolchains.sh)` : false;
+const skip = !existsSync(wasmPath('ff-device'))
+  ? 'build/ff-device.wasm not built (npm run build:wasm)'
+  : missing.length > 0
+    ? `toolchain missing: ${missing.join(', ')} (sudo scripts/setup-toolchains.sh)`
+    : false;
 
 const SAMPLES = 60;
 const config: LearnerConfig = { inputSize: 24, layers: [16, 8], classes: 5, decaySteps: 50, finalRate: 0.3 };
@@ -34,11 +37,16 @@ let elf = '';
 describe('board reset on the Cortex-M4 firmware under QEMU', { skip }, () => {
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'ffedge-qemu-reset-'));
-    await run('make', ['-s', '-C', join(packageRoot, 'firmware-targets', 'cortex-m4-qemu'),
-      `WASM=${wasmPath('ff-device')}`, `BUILD=${work}`, 'RAM_BYTES=131072'], { cwd: packageRoot });
+    await run(
+      'make',
+      ['-s', '-C', join(packageRoot, 'firmware-targets', 'cortex-m4-qemu'), `WASM=${wasmPath('ff-device')}`, `BUILD=${work}`, 'RAM_BYTES=131072'],
+      { cwd: packageRoot },
+    );
     elf = join(work, 'fw.elf');
   });
-  after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 
   test('QEMU killed mid-stream and booted again: restored from the snapshot, weights as without the reset', { timeout: 180_000 }, async () => {
     const clean = await Session.connect(new VirtualDeviceTransport());
@@ -53,7 +61,12 @@ describe('board reset on the Cortex-M4 firmware under QEMU', { skip }, () => {
     let board: QemuTransport | undefined;
     let boots = 0;
     const recovering = await RecoveringSession.start({
-      connect: () => { boots++; return (board = new QemuTransport({ elf })); }, config, snapshotEvery: 20,
+      connect: () => {
+        boots++;
+        return (board = new QemuTransport({ elf }));
+      },
+      config,
+      snapshotEvery: 20,
     });
     try {
       let killed = false;

@@ -45,15 +45,31 @@ async function clean(): Promise<Uint8Array> {
   }
 }
 
-interface Outcome { weights: Uint8Array; summary: RecoverySummary; log: LogRecord[]; resets: number; trainedSamples: Set<number> }
+interface Outcome {
+  weights: Uint8Array;
+  summary: RecoverySummary;
+  log: LogRecord[];
+  resets: number;
+  trainedSamples: Set<number>;
+}
 
 async function withResets(proxy: FaultProxy, options: { snapshotEvery: number; maxResets?: number }): Promise<Outcome> {
   const path = await proxy.start();
   const log: LogRecord[] = [];
   const trainedSamples = new Set<number>();
   const run = await RecoveringSession.start({
-    connect: () => new SerialTransport({ path }), config, session: { ...linkOptions, log: { append: (r) => { log.push(r); } } },
-    snapshotEvery: options.snapshotEvery, maxResets: options.maxResets,
+    connect: () => new SerialTransport({ path }),
+    config,
+    session: {
+      ...linkOptions,
+      log: {
+        append: (r) => {
+          log.push(r);
+        },
+      },
+    },
+    snapshotEvery: options.snapshotEvery,
+    maxResets: options.maxResets,
   });
   try {
     const summary = await run.trainStream(samples, { onResult: (r) => trainedSamples.add(r.index) });
@@ -80,8 +96,14 @@ describe('device resets mid-stream', { skip }, () => {
     assert.deepEqual(got.weights, reference);
     const resets = got.log.filter((r): r is ResetRecord => r.type === 'reset');
     assert.equal(resets.length, 2);
-    assert.deepEqual(resets.map((r) => r.reset), [1, 2]);
-    assert.equal(resets.reduce((n, r) => n + r.replayed, 0), got.summary.replayed);
+    assert.deepEqual(
+      resets.map((r) => r.reset),
+      [1, 2],
+    );
+    assert.equal(
+      resets.reduce((n, r) => n + r.replayed, 0),
+      got.summary.replayed,
+    );
     for (const r of resets) assert.equal(r.fromSample % 40, 0, 'restored from a snapshot boundary');
   });
 
@@ -91,7 +113,8 @@ describe('device resets mid-stream', { skip }, () => {
     // The first device starts its link at 65500, so the host's seq wraps
     // during the run; the fresh device after the reset starts at 0 and its boot HELLO is lost.
     const proxy = new FaultProxy({
-      seed: 3, resetsAfterBytes: [3_700],
+      seed: 3,
+      resetsAfterBytes: [3_700],
       startDevice: () => {
         const first = boots++ === 0;
         const args = deviceChildArgs(first ? { firstSeq: 65500 } : {});
@@ -119,30 +142,53 @@ describe('device resets mid-stream', { skip }, () => {
     });
   });
 
-  test('ffedge stream --snapshot-every survives a reset on a port: same weights as a run without it, summary and log say so', { timeout: 180_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ffedge-reset-'));
-    const cli = async (proxy: FaultProxy, name: string): Promise<{ stdout: string; weights: Uint8Array; log: LogRecord[] }> => {
-      const path = await proxy.start();
+  test(
+    'ffedge stream --snapshot-every survives a reset on a port: same weights as a run without it, summary and log say so',
+    { timeout: 180_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ffedge-reset-'));
+      const cli = async (proxy: FaultProxy, name: string): Promise<{ stdout: string; weights: Uint8Array; log: LogRecord[] }> => {
+        const path = await proxy.start();
+        try {
+          const r = await ffedge(
+            'stream',
+            '--port',
+            path,
+            '--source',
+            'imu',
+            '--train-size',
+            '240',
+            '--eval-samples',
+            '20',
+            '--snapshot-every',
+            '50',
+            '--save-checkpoint',
+            join(dir, `${name}.ckpt`),
+            '--log',
+            join(dir, `${name}.jsonl`),
+            '--quiet',
+          );
+          assert.equal(r.code, 0, r.stderr);
+          const log = readFileSync(join(dir, `${name}.jsonl`), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as LogRecord);
+          return { stdout: r.stdout, weights: (await readCheckpointFile(join(dir, `${name}.ckpt`))).weights, log };
+        } finally {
+          await proxy.close();
+        }
+      };
       try {
-        const r = await ffedge('stream', '--port', path, '--source', 'imu', '--train-size', '240', '--eval-samples', '20', '--snapshot-every', '50',
-          '--save-checkpoint', join(dir, `${name}.ckpt`), '--log', join(dir, `${name}.jsonl`), '--quiet');
-        assert.equal(r.code, 0, r.stderr);
-        const log = readFileSync(join(dir, `${name}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
-        return { stdout: r.stdout, weights: (await readCheckpointFile(join(dir, `${name}.ckpt`))).weights, log };
+        const without = await cli(new FaultProxy({ seed: 5 }), 'clean');
+        const withReset = await cli(new FaultProxy({ seed: 5, resetsAfterBytes: [90_000] }), 'reset');
+        assert.match(without.stdout, /device resets: 0; samples trained again from snapshots: 0/);
+        assert.match(withReset.stdout, /device resets: 1; samples trained again from snapshots: [1-9]/);
+        assert.match(withReset.stdout, /Device resets: 1, recovered from snapshots/);
+        assert.equal(withReset.log.filter((r) => r.type === 'reset').length, 1);
+        assert.deepEqual(withReset.weights, without.weights);
       } finally {
-        await proxy.close();
+        rmSync(dir, { recursive: true, force: true });
       }
-    };
-    try {
-      const without = await cli(new FaultProxy({ seed: 5 }), 'clean');
-      const withReset = await cli(new FaultProxy({ seed: 5, resetsAfterBytes: [90_000] }), 'reset');
-      assert.match(without.stdout, /device resets: 0; samples trained again from snapshots: 0/);
-      assert.match(withReset.stdout, /device resets: 1; samples trained again from snapshots: [1-9]/);
-      assert.match(withReset.stdout, /Device resets: 1, recovered from snapshots/);
-      assert.equal(withReset.log.filter((r) => r.type === 'reset').length, 1);
-      assert.deepEqual(withReset.weights, without.weights);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -43,13 +43,26 @@ describe('virtual device process restarts', { skip }, () => {
     let transport: VirtualDeviceTransport | undefined;
     const log: LogRecord[] = [];
     const run = await RecoveringSession.start({
-      connect: () => (transport = new VirtualDeviceTransport()), config, snapshotEvery: 50,
-      session: { log: { append: (r) => { log.push(r); } } },
+      connect: () => (transport = new VirtualDeviceTransport()),
+      config,
+      snapshotEvery: 50,
+      session: {
+        log: {
+          append: (r) => {
+            log.push(r);
+          },
+        },
+      },
     });
     try {
       let killed = false;
       const summary = await run.trainStream(samples, {
-        onResult: (r) => { if (r.index === 120 && !killed) { killed = true; kill(transport); } },
+        onResult: (r) => {
+          if (r.index === 120 && !killed) {
+            killed = true;
+            kill(transport);
+          }
+        },
       });
       assert.ok(killed);
       assert.equal(summary.resets, 1);
@@ -72,7 +85,10 @@ describe('virtual device process restarts', { skip }, () => {
       await run.trainStream(samples);
       let killed = false;
       const { weights } = await run.getCheckpoint((bytes) => {
-        if (!killed && bytes > 0) { killed = true; kill(transport); }
+        if (!killed && bytes > 0) {
+          killed = true;
+          kill(transport);
+        }
       });
       assert.ok(killed);
       assert.equal(run.resets, 1);
@@ -95,13 +111,27 @@ describe('virtual device process restarts', { skip }, () => {
     let transport: VirtualDeviceTransport | undefined;
     const log: LogRecord[] = [];
     const run = await RecoveringSession.start({
-      connect: () => (transport = new VirtualDeviceTransport()), config, snapshotEvery: 1_000_000, snapshotSeconds: 0.05,
-      session: { log: { append: (r) => { log.push(r); } } },
+      connect: () => (transport = new VirtualDeviceTransport()),
+      config,
+      snapshotEvery: 1_000_000,
+      snapshotSeconds: 0.05,
+      session: {
+        log: {
+          append: (r) => {
+            log.push(r);
+          },
+        },
+      },
     });
     try {
       let killed = false;
       const summary = await run.trainStream(slowly(), {
-        onResult: (r) => { if (r.index === 150 && !killed) { killed = true; kill(transport); } },
+        onResult: (r) => {
+          if (r.index === 150 && !killed) {
+            killed = true;
+            kill(transport);
+          }
+        },
       });
       assert.ok(summary.snapshots >= 2, `${summary.snapshots} snapshots in ${summary.seconds} s`);
       const [reset] = log.filter((r): r is ResetRecord => r.type === 'reset');
@@ -120,7 +150,9 @@ describe('virtual device process restarts', { skip }, () => {
       let killed = false;
       let absent = 0;
       const run = await RecoveringSession.start({
-        config, snapshotEvery: 50, reopenTimeoutMs,
+        config,
+        snapshotEvery: 50,
+        reopenTimeoutMs,
         connect: () => {
           if (killed && absent < 3) {
             absent++;
@@ -131,7 +163,12 @@ describe('virtual device process restarts', { skip }, () => {
       });
       try {
         const stream = run.trainStream(samples, {
-          onResult: (r) => { if (r.index === 70 && !killed) { killed = true; kill(transport); } },
+          onResult: (r) => {
+            if (r.index === 70 && !killed) {
+              killed = true;
+              kill(transport);
+            }
+          },
         });
         if (reopenTimeoutMs === 0) {
           await assert.rejects(stream, (e: unknown) => e instanceof TransportError && e.code === 'not-found');
@@ -148,4 +185,3 @@ describe('virtual device process restarts', { skip }, () => {
     }
   });
 });
-

@@ -20,7 +20,9 @@ const data = imuGestureDataset(60, { seed: 3, steps: 16 });
 const held = imuGestureDataset(30, { seed: 4, steps: 16 });
 
 const closers: (() => Promise<void>)[] = [];
-after(async () => { await Promise.all(closers.map((c) => c().catch(() => undefined))); });
+after(async () => {
+  await Promise.all(closers.map((c) => c().catch(() => undefined)));
+});
 
 async function trained(options: SessionOptions): Promise<{ weights: Uint8Array; step: number; correct: number; goodness: number[]; split: number }> {
   const session = await Session.connect(new VirtualDeviceTransport(), options);
@@ -57,7 +59,13 @@ describe('samples in parts on the device program', { skip }, () => {
     assert.equal((await ask({ type: 'CONFIGURE', config: encodeConfig(MODEL) })).type, 'CONFIG_OK');
     const values = data.sample(0).inputs;
     const part = (first: number, n: number, label = 1): RequestMessage => ({
-      type: 'SAMPLE_PART', kind: 'positive', label, encoding: 'f32', total: 96, first, values: values.subarray(first, first + n),
+      type: 'SAMPLE_PART',
+      kind: 'positive',
+      label,
+      encoding: 'f32',
+      total: 96,
+      first,
+      values: values.subarray(first, first + n),
     });
     const refused = (m: Message, expected: number): void => {
       assert.ok(m.type === 'ERROR', `expected ERROR, got ${m.type}`);

@@ -20,7 +20,9 @@ const data = imuGestureDataset(300, { seed: 3, steps: 16 });
 const held = imuGestureDataset(100, { seed: 4, steps: 16 });
 
 const open: Session[] = [];
-after(async () => { await Promise.all(open.map((s) => s.close().catch(() => undefined))); });
+after(async () => {
+  await Promise.all(open.map((s) => s.close().catch(() => undefined)));
+});
 
 async function connect(device: VirtualDeviceOptions = {}, options: SessionOptions = {}): Promise<{ session: Session; transport: VirtualDeviceTransport }> {
   const transport = new VirtualDeviceTransport(device);
@@ -32,7 +34,11 @@ async function connect(device: VirtualDeviceOptions = {}, options: SessionOption
 describe('session with the device program', { skip }, () => {
   test('streams samples: each trained once, one record per sample, steps 1..n in order', async () => {
     const records: LogRecord[] = [];
-    const log: RecordSink = { append: (r) => { records.push(r); } };
+    const log: RecordSink = {
+      append: (r) => {
+        records.push(r);
+      },
+    };
     const { session } = await connect({}, { log });
     assert.equal(session.device.runtime, 'ff-edge/wasi');
     const configured = await session.configure(MODEL);
@@ -42,7 +48,10 @@ describe('session with the device program', { skip }, () => {
     assert.equal(session.step, 300, 'the device step counter equals the number of samples');
     const train = records.filter((r): r is TrainRecord => r.type === 'train');
     assert.equal(train.length, 300);
-    assert.deepEqual(train.map((r) => r.step), Array.from({ length: 300 }, (_, i) => i + 1));
+    assert.deepEqual(
+      train.map((r) => r.step),
+      Array.from({ length: 300 }, (_, i) => i + 1),
+    );
     assert.equal(new Set(train.map((r) => r.seq)).size, 300, 'one record per sample seq');
     assert.equal(train[0]!.layers.length, 2);
     assert.ok(train.every((r) => r.layers.every((l) => typeof l.gpos === 'number' && l.active !== null)));
@@ -169,12 +178,15 @@ describe('session with the device program', { skip }, () => {
   test('a frame of another protocol version is answered VERSION_MISMATCH, fatal', async () => {
     const { session, transport } = await connect();
     await transport.write(encodeFrame(MessageType.PING, 5, new Uint8Array(0), PROTOCOL_VERSION + 1));
-    await assert.rejects(session.configure(MODEL).then(() => session.trainStream(data, { limit: 50 })), (err: unknown) => {
-      assert.ok(err instanceof ProtocolError, String(err));
-      assert.equal(err.code, ErrorCode.VERSION_MISMATCH);
-      assert.equal(err.detail, PROTOCOL_VERSION, 'the device names its own version');
-      return true;
-    });
+    await assert.rejects(
+      session.configure(MODEL).then(() => session.trainStream(data, { limit: 50 })),
+      (err: unknown) => {
+        assert.ok(err instanceof ProtocolError, String(err));
+        assert.equal(err.code, ErrorCode.VERSION_MISMATCH);
+        assert.equal(err.detail, PROTOCOL_VERSION, 'the device names its own version');
+        return true;
+      },
+    );
   });
 
   test('a device process that dies fails the session with DeviceDisconnectedError, promptly', async () => {

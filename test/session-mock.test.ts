@@ -13,7 +13,18 @@ import { SerialPortMock } from 'serialport';
 const MockBinding = SerialPortMock.binding;
 import { Session, DeviceDisconnectedError, DeviceTimeoutError, type RecordSink } from '../host/session/index.js';
 import { SerialTransport, classifyOpenError, TransportError, type SerialPortLike } from '../host/transport/index.js';
-import { Deframer, decodeMessage, encodeFrame, encodeMessage, encodePayload, ErrorCode, MessageType, ProtocolError, PROTOCOL_VERSION, type Message } from '../host/protocol/index.js';
+import {
+  Deframer,
+  decodeMessage,
+  encodeFrame,
+  encodeMessage,
+  encodePayload,
+  ErrorCode,
+  MessageType,
+  ProtocolError,
+  PROTOCOL_VERSION,
+  type Message,
+} from '../host/protocol/index.js';
 import { ArenaTooSmallError, ConfigError } from '../host/learner/errors.js';
 import type { LogRecord } from '../host/logs/records.js';
 
@@ -67,10 +78,19 @@ class ScriptedDevice {
           this.hellosIgnored++;
           continue;
         }
-        this.send({
-          type: 'HELLO', protocolVersion: this.options.protocolVersion ?? PROTOCOL_VERSION, window: this.options.window ?? 4, maxPayload: 4096,
-          arenaFree: this.options.arenaFree ?? 1 << 20, buildId: 7, nextExpected: this.expected, runtime: 'scripted',
-        }, seq);
+        this.send(
+          {
+            type: 'HELLO',
+            protocolVersion: this.options.protocolVersion ?? PROTOCOL_VERSION,
+            window: this.options.window ?? 4,
+            maxPayload: 4096,
+            arenaFree: this.options.arenaFree ?? 1 << 20,
+            buildId: 7,
+            nextExpected: this.expected,
+            runtime: 'scripted',
+          },
+          seq,
+        );
         continue;
       }
       if (message.type === 'PING') {
@@ -110,7 +130,11 @@ class ScriptedDevice {
       case 'SAMPLE':
         this.applied++;
         return {
-          type: 'GOODNESS', sampleSeq: seq, step: this.applied, prediction: null, drift: false,
+          type: 'GOODNESS',
+          sampleSeq: seq,
+          step: this.applied,
+          prediction: null,
+          drift: false,
           layers: [{ goodnessPositive: 2, goodnessNegative: 1, loss: 0.5, activeFraction: 0.5, hoyer: 0.25, extra: [0] }],
         };
       case 'INFER':
@@ -148,7 +172,11 @@ const model = { inputSize: 4, layers: [8], classes: 2 };
 async function configuredWithLog(): Promise<{ device: ScriptedDevice; records: LogRecord[]; session: Session }> {
   const device = new ScriptedDevice({ window: 4 });
   const records: LogRecord[] = [];
-  const log: RecordSink = { append: (r) => { records.push(r); } };
+  const log: RecordSink = {
+    append: (r) => {
+      records.push(r);
+    },
+  };
   const session = await Session.connect(mockTransport(device), { ...fast, log });
   await session.configure(model);
   return { device, records, session };
@@ -213,7 +241,7 @@ describe('session over the mock binding', () => {
     }
   });
 
-  test('device ERRORs for CONFIGURE become the learner\'s typed errors', async () => {
+  test("device ERRORs for CONFIGURE become the learner's typed errors", async () => {
     const tooBig = new ScriptedDevice({ configError: { code: 7, detail: 123456 } });
     let session = await Session.connect(mockTransport(tooBig), fast);
     await assert.rejects(session.configure(model), (err: unknown) => {
@@ -241,14 +269,24 @@ describe('session over the mock binding', () => {
       device.dropRequests = new Set([first + 2, first + 9]); // gap ACK -> go back
       device.dropReplies = new Set([first + 5, first + 14, first + 20]); // answered again from the cache
       const results: number[] = [];
-      const summary = await session.trainStream(Array.from({ length: 24 }, () => sample()), { onResult: (r) => results.push(r.index) });
+      const summary = await session.trainStream(
+        Array.from({ length: 24 }, () => sample()),
+        { onResult: (r) => results.push(r.index) },
+      );
       assert.equal(summary.trained, 24);
       assert.equal(device.applied, 24, 'the device applied each sample exactly once');
       assert.equal(session.step, 24);
-      assert.deepEqual(results, Array.from({ length: 24 }, (_, i) => i), 'results in submission order');
+      assert.deepEqual(
+        results,
+        Array.from({ length: 24 }, (_, i) => i),
+        'results in submission order',
+      );
       const train = records.filter((r) => r.type === 'train');
       assert.equal(train.length, 24);
-      assert.deepEqual(train.map((r) => (r as { step: number }).step), Array.from({ length: 24 }, (_, i) => i + 1));
+      assert.deepEqual(
+        train.map((r) => (r as { step: number }).step),
+        Array.from({ length: 24 }, (_, i) => i + 1),
+      );
       assert.ok(session.linkStats.retransmits > 0, 'the losses were recovered by retransmission');
       const samples = device.seen.filter((m) => m.type === 'SAMPLE').length;
       assert.ok(samples > 24, `${samples} SAMPLE frames for 24 samples: some were re-sent`);
@@ -270,7 +308,10 @@ describe('session over the mock binding', () => {
       const train = records.filter((r) => r.type === 'train');
       assert.equal(train.length, 10, 'one train record per trained sample, the reply-lost one too');
       const noReply = train.filter((r) => r.layers === null);
-      assert.deepEqual(noReply.map((r) => [r.seq, r.step, r.sample, 'replyLost' in r && r.replyLost]), [[lost, null, 3, true]]);
+      assert.deepEqual(
+        noReply.map((r) => [r.seq, r.step, r.sample, 'replyLost' in r && r.replyLost]),
+        [[lost, null, 3, true]],
+      );
     } finally {
       await session.close();
     }
@@ -342,7 +383,8 @@ describe('session over the mock binding', () => {
 
   test('a port that does not exist is a TransportError not-found with advice', async () => {
     const transport = new SerialTransport({
-      path: '/dev/NOPE', openPort: (path, baudRate) => new SerialPortMock({ path, baudRate, autoOpen: false }) as unknown as SerialPortLike,
+      path: '/dev/NOPE',
+      openPort: (path, baudRate) => new SerialPortMock({ path, baudRate, autoOpen: false }) as unknown as SerialPortLike,
     });
     await assert.rejects(Session.connect(transport, fast), (err: unknown) => {
       assert.ok(err instanceof TransportError, String(err));

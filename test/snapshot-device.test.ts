@@ -15,11 +15,14 @@ import { LearnerStateError, LearnerStatus } from '../host/learner/errors.js';
 import type { LearnerConfig } from '../host/learner/config.js';
 
 const skip = existsSync(wasmPath('ff-device')) ? false : 'build/ff-device.wasm not built (npm run build:wasm)';
-const N = 120, K = 47;
+const N = 120,
+  K = 47;
 const data = Array.from(imuGestureDataset(N, { seed: 3, steps: 16 }), (s) => ({ inputs: s.inputs.slice(), label: s.label }));
 
 const open: Session[] = [];
-after(async () => { await Promise.all(open.map((s) => s.close().catch(() => undefined))); });
+after(async () => {
+  await Promise.all(open.map((s) => s.close().catch(() => undefined)));
+});
 
 async function device(config: LearnerConfig): Promise<Session> {
   const session = await Session.connect(new VirtualDeviceTransport(), { heartbeatIdleMs: 300 });
@@ -29,14 +32,33 @@ async function device(config: LearnerConfig): Promise<Session> {
 }
 
 const models: Array<[string, LearnerConfig]> = [
-  ['ff, adam, hard negatives, peer norm, decaying rate', {
-    inputSize: 96, layers: [32, 16], classes: 5, negatives: 'hard', peerWeight: 0.03, learningRate: 0.003, decaySteps: 100, finalRate: 0.1,
-  }],
-  ['continual: prequential, class-balanced replay, drift on the error', {
-    inputSize: 96, layers: [24, 16], classes: 5, softmaxHead: true, prequential: 'head',
-    replay: { mode: 'class-balanced', capacity: 10, ratio: 1 },
-    drift: { detector: 'page-hinkley', signal: 'error', threshold: 1, minSamples: 5, reaction: 'restart-schedule' }, decaySteps: 60, finalRate: 0.2,
-  }],
+  [
+    'ff, adam, hard negatives, peer norm, decaying rate',
+    {
+      inputSize: 96,
+      layers: [32, 16],
+      classes: 5,
+      negatives: 'hard',
+      peerWeight: 0.03,
+      learningRate: 0.003,
+      decaySteps: 100,
+      finalRate: 0.1,
+    },
+  ],
+  [
+    'continual: prequential, class-balanced replay, drift on the error',
+    {
+      inputSize: 96,
+      layers: [24, 16],
+      classes: 5,
+      softmaxHead: true,
+      prequential: 'head',
+      replay: { mode: 'class-balanced', capacity: 10, ratio: 1 },
+      drift: { detector: 'page-hinkley', signal: 'error', threshold: 1, minSamples: 5, reaction: 'restart-schedule' },
+      decaySteps: 60,
+      finalRate: 0.2,
+    },
+  ],
 ];
 
 describe('full-state snapshot on the device', { skip }, () => {
@@ -72,8 +94,10 @@ describe('full-state snapshot on the device', { skip }, () => {
     await a.trainStream(data.slice(0, 5));
     const { weights: blob } = await a.getSnapshot();
     const b = await device({ ...config, seed: 99 });
-    await assert.rejects(b.putSnapshot(blob.subarray(4)), (e: unknown) =>
-      e instanceof LearnerStateError && e.code === LearnerStatus.SNAPSHOT_MISMATCH && e.detail === blob.length);
+    await assert.rejects(
+      b.putSnapshot(blob.subarray(4)),
+      (e: unknown) => e instanceof LearnerStateError && e.code === LearnerStatus.SNAPSHOT_MISMATCH && e.detail === blob.length,
+    );
     await b.train(data[0]!); // still configured
     await assert.rejects(b.putSnapshot(blob), (e: unknown) => e instanceof LearnerStateError && e.code === LearnerStatus.SNAPSHOT_MISMATCH);
     await assert.rejects(b.train(data[0]!), (e: unknown) => e instanceof LearnerStateError && e.code === LearnerStatus.NOT_CONFIGURED);

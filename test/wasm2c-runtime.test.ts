@@ -42,13 +42,26 @@ const skipM4 = skip || missingTools(['arm-none-eabi-gcc', 'qemu-system-arm']);
 
 /** export name -> [access width, static offset] */
 const ACCESSES: Record<string, [number, number]> = {
-  load8: [1, 0], load16: [2, 0], load32: [4, 0], load64: [8, 0], loadf32: [4, 0],
-  store8: [1, 0], store32: [4, 0], store64: [8, 0],
-  load32_off4: [4, 4], load64_off65528: [8, 65528], store32_off100000: [4, 100000],
-  load32_off4294967292: [4, 4294967292], load8_off4294967295: [1, 4294967295],
+  load8: [1, 0],
+  load16: [2, 0],
+  load32: [4, 0],
+  load64: [8, 0],
+  loadf32: [4, 0],
+  store8: [1, 0],
+  store32: [4, 0],
+  store64: [8, 0],
+  load32_off4: [4, 4],
+  load64_off65528: [8, 65528],
+  store32_off100000: [4, 100000],
+  load32_off4294967292: [4, 4294967292],
+  load8_off4294967295: [1, 4294967295],
 };
 
-interface Probe { name: string; address: number; value: bigint }
+interface Probe {
+  name: string;
+  address: number;
+  value: bigint;
+}
 
 /** Probes of every access kind around a memory of `size` bytes, and at the ends of the address space. */
 function probesAround(size: number, seed: number): Probe[] {
@@ -107,7 +120,7 @@ async function runV8(wasmFile: string, probes: Probe[]): Promise<string[]> {
 
 describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () => {
   let work = '';
-  let wasmFile = "";
+  let wasmFile = '';
   const drivers = new Map<string, string>(); // `${kind}-${pool}` -> path
 
   before(async () => {
@@ -126,16 +139,33 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
       for (const pool of kind === 'plain' ? [...POOLS, ...MPU_POOLS] : POOLS) {
         const out = join(dir, `driver-${pool}`);
         drivers.set(`${kind}-${pool}`, out);
-        builds.push(run('gcc', ['-O2', '-std=gnu11', '-w', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0',
-          ...(kind === 'static' ? ['-DFFEDGE_RT_STATIC_MEMORY'] : []), `-DPOOL_BYTES=${pool}`,
-          '-I', dir, '-I', glue, join(dir, 'rtprobe.c'), join(glue, 'wasm-rt-pool.c'),
-          join(fixtures, 'rt-probe-driver.c'), '-lm', '-o', out]).then(() => undefined));
+        builds.push(
+          run('gcc', [
+            '-O2',
+            '-std=gnu11',
+            '-w',
+            '-DNDEBUG',
+            '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0',
+            ...(kind === 'static' ? ['-DFFEDGE_RT_STATIC_MEMORY'] : []),
+            `-DPOOL_BYTES=${pool}`,
+            '-I',
+            dir,
+            '-I',
+            glue,
+            join(dir, 'rtprobe.c'),
+            join(glue, 'wasm-rt-pool.c'),
+            join(fixtures, 'rt-probe-driver.c'),
+            '-lm',
+            '-o',
+            out,
+          ]).then(() => undefined),
+        );
       }
     }
     await Promise.all(builds);
   });
 
-  test('BOUNDS_CHECKS=mpu on the Cortex-M4 (QEMU): the MPU traps exactly where wasm2c\'s checks do, with the address', { skip: skipM4 }, async () => {
+  test("BOUNDS_CHECKS=mpu on the Cortex-M4 (QEMU): the MPU traps exactly where wasm2c's checks do, with the address", { skip: skipM4 }, async () => {
     const dir = join(work, 'm4-mpu');
     mkdirSync(dir);
     copyFileSync(join(work, 'rtprobe.c'), join(dir, 'rtprobe.c'));
@@ -147,21 +177,66 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
     const names = Object.keys(ACCESSES).concat('grow', 'size'); // rt-probe-m4.c's table order
     for (const pool of MPU_POOLS) {
       const probes = session(pool);
-      writeFileSync(join(dir, 'probes.h'), `static const probe_t probes[] = {\n${probes.map((p) =>
-        `  {${names.indexOf(p.name)}, ${p.address}u, ${p.value}ull},`).join('\n')}\n};\n`);
+      writeFileSync(
+        join(dir, 'probes.h'),
+        `static const probe_t probes[] = {\n${probes.map((p) => `  {${names.indexOf(p.name)}, ${p.address}u, ${p.value}ull},`).join('\n')}\n};\n`,
+      );
       const elf = join(dir, `probe-${pool}.elf`);
-      await run('arm-none-eabi-gcc', ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-O2',
-        '-std=gnu11', '-w', '-DNDEBUG', '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-DFFEDGE_RT_STATIC_MEMORY',
-        '-DFFEDGE_MPU_SANDBOX=0', '-fno-delete-null-pointer-checks', `-DPOOL_BYTES=${pool}u`, '-DPROBES_H="probes.h"',
-        '-I', dir, '-I', glue, '-I', join(targets, 'cortex-m4-qemu'), '-I', common,
-        join(dir, 'rtprobe.c'), join(glue, 'wasm-rt-pool.c'), join(glue, 'fatal-report.c'), join(common, 'mpu-sandbox.c'),
-        join(common, 'vectors.c'), join(common, 'systick-clock.c'), join(targets, 'cortex-m4-qemu', 'uart-cmsdk.c'),
-        join(common, 'startup-m4f.S'), join(fixtures, 'rt-probe-m4.c'), '--specs=nano.specs', '-nostartfiles',
-        '-Wl,--gc-sections', '-L', common, '-T', join(targets, 'cortex-m4-qemu', 'mps2-an386-mpu.ld'),
-        '-Wl,--defsym=__stack_bytes=8192', '-lm', '-lc', '-lgcc', '-o', elf]);
-      const { stdout } = await run('qemu-system-arm', ['-M', 'mps2-an386', '-nographic', '-monitor', 'none',
-        '-semihosting-config', 'enable=on,target=native', '-kernel', elf], { timeout: 60_000 });
-      const lines = stdout.trim().split('\n').map((line) => line.trim());
+      await run('arm-none-eabi-gcc', [
+        '-mcpu=cortex-m4',
+        '-mthumb',
+        '-mfloat-abi=hard',
+        '-mfpu=fpv4-sp-d16',
+        '-O2',
+        '-std=gnu11',
+        '-w',
+        '-DNDEBUG',
+        '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0',
+        '-DFFEDGE_RT_STATIC_MEMORY',
+        '-DFFEDGE_MPU_SANDBOX=0',
+        '-fno-delete-null-pointer-checks',
+        `-DPOOL_BYTES=${pool}u`,
+        '-DPROBES_H="probes.h"',
+        '-I',
+        dir,
+        '-I',
+        glue,
+        '-I',
+        join(targets, 'cortex-m4-qemu'),
+        '-I',
+        common,
+        join(dir, 'rtprobe.c'),
+        join(glue, 'wasm-rt-pool.c'),
+        join(glue, 'fatal-report.c'),
+        join(common, 'mpu-sandbox.c'),
+        join(common, 'vectors.c'),
+        join(common, 'systick-clock.c'),
+        join(targets, 'cortex-m4-qemu', 'uart-cmsdk.c'),
+        join(common, 'startup-m4f.S'),
+        join(fixtures, 'rt-probe-m4.c'),
+        '--specs=nano.specs',
+        '-nostartfiles',
+        '-Wl,--gc-sections',
+        '-L',
+        common,
+        '-T',
+        join(targets, 'cortex-m4-qemu', 'mps2-an386-mpu.ld'),
+        '-Wl,--defsym=__stack_bytes=8192',
+        '-lm',
+        '-lc',
+        '-lgcc',
+        '-o',
+        elf,
+      ]);
+      const { stdout } = await run(
+        'qemu-system-arm',
+        ['-M', 'mps2-an386', '-nographic', '-monitor', 'none', '-semihosting-config', 'enable=on,target=native', '-kernel', elf],
+        { timeout: 60_000 },
+      );
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.trim());
       assert.equal(lines.length, probes.length, `one line per probe: ${stdout.slice(0, 200)}`);
       const plain = runDriver(drivers.get(`plain-${pool}`)!, probes);
       let size = PAGE;
@@ -170,22 +245,33 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
         const [outcome, name, where] = lines[i]!.split(' ');
         const result = outcome === 'trap' ? `trap ${name}` : lines[i];
         assert.equal(result, plain[i], `${p.name}(${p.address}) with ${size} bytes: M4 MPU '${lines[i]}', wasm2c '${plain[i]}'`);
-        if (p.name === 'grow') { size = Math.min(2 * PAGE, pool); return; }
+        if (p.name === 'grow') {
+          size = Math.min(2 * PAGE, pool);
+          return;
+        }
         if (outcome !== 'trap' || where === '-') return;
         const [width, offset] = ACCESSES[p.name]!;
         const start = p.address + offset;
         const fault = Number(where);
         refused++;
-        assert.ok(fault >= size && fault >= start && fault < start + width,
-          `${p.name}(${p.address}) with ${size} bytes: the MPU refused ${fault}, not a byte of the access past the end`);
+        assert.ok(
+          fault >= size && fault >= start && fault < start + width,
+          `${p.name}(${p.address}) with ${size} bytes: the MPU refused ${fault}, not a byte of the access past the end`,
+        );
       });
       assert.ok(refused > 20, `the MPU, not software, raised most traps (${refused})`);
-      if (pool === 2 * PAGE) assert.deepEqual(lines.map((l) => l.startsWith('trap') ? l.split(' ').slice(0, 2).join(' ') : l),
-        await runV8(wasmFile, probes), 'whole pages: the same as V8, values included');
+      if (pool === 2 * PAGE)
+        assert.deepEqual(
+          lines.map((l) => (l.startsWith('trap') ? l.split(' ').slice(0, 2).join(' ') : l)),
+          await runV8(wasmFile, probes),
+          'whole pages: the same as V8, values included',
+        );
     }
   });
 
-  after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 
   test('the rewrite fails loudly on C that is not wasm2c 1.0.32 output, and on a second pass', async () => {
     const dir = join(work, 'twice');
@@ -208,11 +294,21 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
       let size = PAGE;
       probes.forEach((p, i) => {
         assert.equal(fast[i], plain[i], `${p.name}(${p.address}) with ${size} bytes: static '${fast[i]}', wasm2c '${plain[i]}'`);
-        if (p.name === 'grow') { assert.equal(fast[i], 'ok 1'); size = Math.min(2 * PAGE, pool); return; }
-        if (p.name === 'size') { assert.equal(fast[i], 'ok 2'); return; }
+        if (p.name === 'grow') {
+          assert.equal(fast[i], 'ok 1');
+          size = Math.min(2 * PAGE, pool);
+          return;
+        }
+        if (p.name === 'size') {
+          assert.equal(fast[i], 'ok 2');
+          return;
+        }
         const trap = expectedTrap(p, size);
         assert.equal(fast[i]!.startsWith('trap'), trap, `${p.name}(${p.address}) with ${size} bytes: got '${fast[i]}'`);
-        if (trap) { assert.equal(fast[i], 'trap oob'); traps++; }
+        if (trap) {
+          assert.equal(fast[i], 'trap oob');
+          traps++;
+        }
       });
       assert.ok(traps > 20 && traps < probes.length - 20, `both outcomes probed (${traps} traps of ${probes.length})`);
       if (pool === 2 * PAGE) assert.deepEqual(fast, await runV8(wasmFile, probes), 'whole pages: the same as V8, values included');
@@ -221,13 +317,37 @@ describe('our wasm2c runtime (wasm2c-glue) against wasm2c and V8', { skip }, () 
 
   test('call_indirect: only the exact signature calls; one differing value type, or a missing entry, traps', async () => {
     const probes: Probe[] = [0, 1, 2, 3, 4, 5, 6].flatMap((address) => [
-      { name: 'call_probe', address, value: 40n }, { name: 'call_wide', address, value: 0n }, { name: 'call_sink', address, value: 0n }]);
+      { name: 'call_probe', address, value: 40n },
+      { name: 'call_wide', address, value: 0n },
+      { name: 'call_sink', address, value: 0n },
+    ]);
     const trap = 'trap call-indirect';
     // table: 0 (i32, i64) -> i64, 1 (f32, i64) -> i64, 2 the 11-parameter type, 3 the same but f64 last,
     // 4 (i32) -> (), 5 () -> (i32); 6 is past the end
-    const expected = [ // per address: call_probe, call_wide, call_sink
-      'ok 41', trap, trap, /* 1 */ trap, trap, trap, /* 2 */ trap, 'ok 7', trap, /* 3 */ trap, trap, trap,
-      /* 4 */ trap, trap, 'ok 9', /* 5 */ trap, trap, trap, /* 6 */ trap, trap, trap];
+    const expected = [
+      // per address: call_probe, call_wide, call_sink
+      'ok 41',
+      trap,
+      trap,
+      /* 1 */ trap,
+      trap,
+      trap,
+      /* 2 */ trap,
+      'ok 7',
+      trap,
+      /* 3 */ trap,
+      trap,
+      trap,
+      /* 4 */ trap,
+      trap,
+      'ok 9',
+      /* 5 */ trap,
+      trap,
+      trap,
+      /* 6 */ trap,
+      trap,
+      trap,
+    ];
     for (const kind of ['plain', 'static']) {
       assert.deepEqual(runDriver(drivers.get(`${kind}-${PAGE * 2}`)!, probes), await runV8(wasmFile, probes), kind);
     }

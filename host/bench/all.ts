@@ -11,8 +11,9 @@ import { Command } from 'commander';
 import { speedOptions } from './speed.js';
 
 const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
-const program = new Command('node dist/host/bench/all.js')
-  .description('speed.js with these options, then stream.js with --quick and --json (npm run bench builds first).');
+const program = new Command('node dist/host/bench/all.js').description(
+  'speed.js with these options, then stream.js with --quick and --json (npm run bench builds first).',
+);
 for (const option of speedOptions()) program.addOption(option);
 // Parsed here so a mistake or --help stops before any bench runs; speed.js parses the same words again.
 const args = process.argv.slice(2);
@@ -24,6 +25,9 @@ const benches: Array<[string, string[]]> = [
 let failed = 0;
 for (const [file, flags] of benches) {
   const r = spawnSync(process.execPath, [here(file), ...flags], { stdio: 'inherit' });
-  if (r.status !== 0) { console.error(`bench: ${file} exited with ${r.status ?? r.signal}`); failed++; }
+  if (r.status !== 0) {
+    console.error(`bench: ${file} exited with ${r.status ?? r.signal}`);
+    failed++;
+  }
 }
 process.exitCode = failed ? 1 : 0;

@@ -62,13 +62,23 @@ export async function runBoardBench(board: FirmwareBoard, steps: number): Promis
   await mkdir(build, { recursive: true });
   const header = join(build, 'bench-config.h');
   await writeFile(header, benchConfigHeader(SENSOR_DEMO_MODEL));
-  const vars = [`WASM=${wasmPath('ff-core')}`, `BUILD=${build}`, 'EMBED=step-bench', `BENCH_CONFIG=${header}`,
-    `BENCH_STEPS=${steps}`, 'SEMIHOSTING=1', `RAM_BYTES=${BENCH_RAM_BYTES}`];
+  const vars = [
+    `WASM=${wasmPath('ff-core')}`,
+    `BUILD=${build}`,
+    'EMBED=step-bench',
+    `BENCH_CONFIG=${header}`,
+    `BENCH_STEPS=${steps}`,
+    'SEMIHOSTING=1',
+    `RAM_BYTES=${BENCH_RAM_BYTES}`,
+  ];
   if (host !== board) vars.push('CPU=-mcpu=cortex-m0 -mthumb -mfloat-abi=soft', 'STACK_BYTES=16384');
   await run('make', ['-s', '-C', boardDir(host), ...vars]);
   const exit = host.qemu === 'qemu-system-arm' ? ['-semihosting-config', 'enable=on,target=native'] : [];
-  const { stdout } = await run(host.qemu, ['-M', host.machine, ...host.qemuArgs, '-nographic', '-monitor', 'none',
-    '-icount', 'shift=0', ...exit, '-kernel', join(build, 'fw.elf')], { timeout: 600_000 });
+  const { stdout } = await run(
+    host.qemu,
+    ['-M', host.machine, ...host.qemuArgs, '-nographic', '-monitor', 'none', '-icount', 'shift=0', ...exit, '-kernel', join(build, 'fw.elf')],
+    { timeout: 600_000 },
+  );
   const m = stdout.match(LINE);
   if (!m) throw new Error(`${board.name}: the step bench printed no result line: ${stdout.trim() || '(nothing)'}`);
   if (m[6] !== '0') throw new Error(`${board.name}: the learner returned status ${m[6]} (arena field ${m[4]})`);
@@ -82,7 +92,9 @@ export async function benchBoards(options: { steps?: number } = {}): Promise<{ r
   for (const board of FIRMWARE_BOARDS) {
     const measured = await runBoardBench(board, steps);
     if (measured.weightsFnv !== reference) {
-      throw new Error(`${board.name}: weights FNV-1a 0x${measured.weightsFnv.toString(16)} after ${steps} steps, V8 gives 0x${reference.toString(16)}: not bit-identical`);
+      throw new Error(
+        `${board.name}: weights FNV-1a 0x${measured.weightsFnv.toString(16)} after ${steps} steps, V8 gives 0x${reference.toString(16)}: not bit-identical`,
+      );
     }
     const b = await budget({ target: board.name as Budget['target'], config: SENSOR_DEMO_MODEL });
     runs.push({ ...measured, samplesPerSecond: board.nominalHz / measured.perStep, budget: b });
@@ -103,7 +115,9 @@ export function formatBoards(result: { runs: BoardRun[]; referenceFnv: number })
   for (const r of result.runs) {
     const board = firmwareBoard(r.board);
     const counted = r.machine !== board.machine ? ` (counted on ${r.machine})` : '';
-    out.push(`| ${board.name}: ${board.part} | ${board.core} | ${kb(r.budget.flash.total)} / ${kb(board.flashBytes)} | ${kb(r.budget.ram.total)} / ${kb(board.ramBytes)} (${r.budget.ram.stack} B) | ${r.budget.fits ? 'yes' : `no, ${-r.budget.free!} B short`} | ${r.perStep.toLocaleString('en-US')}${counted} | ${board.nominalHz / 1e6} MHz | ${r.samplesPerSecond.toFixed(r.samplesPerSecond < 10 ? 1 : 0)} |`);
+    out.push(
+      `| ${board.name}: ${board.part} | ${board.core} | ${kb(r.budget.flash.total)} / ${kb(board.flashBytes)} | ${kb(r.budget.ram.total)} / ${kb(board.ramBytes)} (${r.budget.ram.stack} B) | ${r.budget.fits ? 'yes' : `no, ${-r.budget.free!} B short`} | ${r.perStep.toLocaleString('en-US')}${counted} | ${board.nominalHz / 1e6} MHz | ${r.samplesPerSecond.toFixed(r.samplesPerSecond < 10 ? 1 : 0)} |`,
+    );
   }
   return out.join('\n');
 }

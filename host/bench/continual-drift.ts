@@ -57,13 +57,18 @@ export function imuDriftScenario(drift: string, seed: number, samplesPerTask: nu
   return domainDrift(base, [parseDrift(drift)], { seed, samplesPerTask });
 }
 
-interface Run { alarms: number[]; windowAccuracy: number[]; seconds: number }
+interface Run {
+  alarms: number[];
+  windowAccuracy: number[];
+  seconds: number;
+}
 
 async function inProcess(scenario: Scenario, config: LearnerConfig): Promise<Run> {
   const learner = await Learner.load();
   learner.configure(config);
   const preq = new PrequentialAccuracy(WINDOW);
-  const alarms: number[] = [], windowAccuracy: number[] = [];
+  const alarms: number[] = [],
+    windowAccuracy: number[] = [];
   const started = performance.now();
   for (const s of scenario.stream()) {
     learner.trainFast(s.inputs, [s.label]);
@@ -76,7 +81,11 @@ async function inProcess(scenario: Scenario, config: LearnerConfig): Promise<Run
 
 async function onVirtualDevice(scenario: Scenario, config: LearnerConfig): Promise<Run> {
   const windowAccuracy: number[] = [];
-  const log = { append: (r: LogRecord): void => { if (r.type === 'prequential') windowAccuracy[r.sample] = r.windowAccuracy; } };
+  const log = {
+    append: (r: LogRecord): void => {
+      if (r.type === 'prequential') windowAccuracy[r.sample] = r.windowAccuracy;
+    },
+  };
   const session = await Session.connect(new VirtualDeviceTransport(), { heartbeatIdleMs: 5000 });
   try {
     const r = await runScenario(session, scenario, config, { log, window: WINDOW, prequentialEvery: 1 });
@@ -86,7 +95,16 @@ async function onVirtualDevice(scenario: Scenario, config: LearnerConfig): Promi
   }
 }
 
-interface Row { drift: string; strategy: string; seed: number; device: string; targets: DriftTargets; met: boolean; seconds: number; same?: boolean }
+interface Row {
+  drift: string;
+  strategy: string;
+  seed: number;
+  device: string;
+  targets: DriftTargets;
+  met: boolean;
+  seconds: number;
+  same?: boolean;
+}
 
 const pct = (v: number): string => (100 * v).toFixed(1);
 
@@ -104,46 +122,66 @@ export function driftProgram(): Command {
 async function main(): Promise<void> {
   const o = driftProgram().parse().opts<{ seeds: string; samples: string; drifts: string; strategies: string; device: string; json?: boolean }>();
   const strategies = o.strategies.split(',') as (typeof DRIFT_STRATEGIES)[number][];
-  for (const s of strategies) if (!DRIFT_STRATEGIES.includes(s)) throw new TypeError(`--strategies: ${JSON.stringify(s)} is not one of ${DRIFT_STRATEGIES.join(', ')}`);
+  for (const s of strategies)
+    if (!DRIFT_STRATEGIES.includes(s)) throw new TypeError(`--strategies: ${JSON.stringify(s)} is not one of ${DRIFT_STRATEGIES.join(', ')}`);
   const seeds = o.seeds.split(',').map(Number);
   const samples = Number(o.samples);
-  if (!Number.isInteger(samples) || samples < 10_000) throw new RangeError(`--samples must be >= 10000 (the false-alarm rate is per 10,000 stationary samples); got ${o.samples}`);
+  if (!Number.isInteger(samples) || samples < 10_000)
+    throw new RangeError(`--samples must be >= 10000 (the false-alarm rate is per 10,000 stationary samples); got ${o.samples}`);
   if (!['in-process', 'virtual', 'both'].includes(o.device)) throw new TypeError(`--device must be in-process, virtual or both; got ${o.device}`);
   const rows: Row[] = [];
-  for (const strategy of strategies) for (const drift of o.drifts.split(',')) {
-    for (const [k, seed] of seeds.entries()) {
-      const scenario = imuDriftScenario(drift, seed, samples);
-      const config = driftConfig(scenario.inputSize, scenario.classes, strategy);
-      const boundary = scenario.boundaries[1]!.sample;
-      const row = (device: string, r: Run, same?: boolean): Row => {
-        const targets = driftTargets(boundary, r.alarms, r.windowAccuracy, WINDOW);
-        return { drift, strategy, seed, device, targets, met: driftTargetsMet(targets), seconds: r.seconds, ...(same !== undefined ? { same } : {}) };
-      };
-      let local: Run | null = null;
-      if (o.device !== 'virtual') rows.push(row('in-process', (local = await inProcess(scenario, config))));
-      if (o.device === 'virtual' || (o.device === 'both' && k === 0)) {
-        const v = await onVirtualDevice(scenario, config);
-        const same = local === null ? undefined
-          : JSON.stringify(local.alarms) === JSON.stringify(v.alarms) && local.windowAccuracy.every((a, i) => Math.abs(a - v.windowAccuracy[i]!) < 1e-12);
-        rows.push(row('virtual', v, same));
+  for (const strategy of strategies)
+    for (const drift of o.drifts.split(',')) {
+      for (const [k, seed] of seeds.entries()) {
+        const scenario = imuDriftScenario(drift, seed, samples);
+        const config = driftConfig(scenario.inputSize, scenario.classes, strategy);
+        const boundary = scenario.boundaries[1]!.sample;
+        const row = (device: string, r: Run, same?: boolean): Row => {
+          const targets = driftTargets(boundary, r.alarms, r.windowAccuracy, WINDOW);
+          return { drift, strategy, seed, device, targets, met: driftTargetsMet(targets), seconds: r.seconds, ...(same !== undefined ? { same } : {}) };
+        };
+        let local: Run | null = null;
+        if (o.device !== 'virtual') rows.push(row('in-process', (local = await inProcess(scenario, config))));
+        if (o.device === 'virtual' || (o.device === 'both' && k === 0)) {
+          const v = await onVirtualDevice(scenario, config);
+          const same =
+            local === null
+              ? undefined
+              : JSON.stringify(local.alarms) === JSON.stringify(v.alarms) && local.windowAccuracy.every((a, i) => Math.abs(a - v.windowAccuracy[i]!) < 1e-12);
+          rows.push(row('virtual', v, same));
+        }
+        if (!o.json) process.stderr.write(`${strategy} ${drift} seed ${seed} done\n`);
       }
-      if (!o.json) process.stderr.write(`${strategy} ${drift} seed ${seed} done\n`);
     }
-  }
   if (o.json) {
     console.log(JSON.stringify(rows, null, 2));
     return;
   }
-  console.log(`IMU 192-64-32 ff, ${samples} clean then ${samples} drifted samples; detector ${JSON.stringify(DRIFT_DETECTION)} (chosen on seeds 1-3; docs/continual.md)`);
-  console.log(`targets: delay <= ${DRIFT_GOALS.delay}, <= ${DRIFT_GOALS.falsePer10k} false alarm per 10,000 samples, prequential accuracy (window ${WINDOW}) back within ${100 * DRIFT_GOALS.band} points in <= ${DRIFT_GOALS.recovery} samples`);
-  console.log(renderTable(
-    ['strategy', 'drift', 'seed', 'device', 'delay', 'false alarms', 'per 10k', 'acc before', 'lowest after', 'recovery', 'met', 's'],
-    rows.map((r) => [
-      r.strategy, r.drift, String(r.seed), r.device + (r.same === undefined ? '' : r.same ? ' (= in-process)' : ' (DIFFERS)'),
-      r.targets.delay === null ? 'none' : String(r.targets.delay), String(r.targets.falseAlarms), r.targets.falsePer10k.toFixed(2),
-      pct(r.targets.before), pct(r.targets.lowest), r.targets.recovery === null ? 'never' : String(r.targets.recovery), r.met ? 'met' : 'missed', r.seconds.toFixed(1),
-    ]),
-  ));
+  console.log(
+    `IMU 192-64-32 ff, ${samples} clean then ${samples} drifted samples; detector ${JSON.stringify(DRIFT_DETECTION)} (chosen on seeds 1-3; docs/continual.md)`,
+  );
+  console.log(
+    `targets: delay <= ${DRIFT_GOALS.delay}, <= ${DRIFT_GOALS.falsePer10k} false alarm per 10,000 samples, prequential accuracy (window ${WINDOW}) back within ${100 * DRIFT_GOALS.band} points in <= ${DRIFT_GOALS.recovery} samples`,
+  );
+  console.log(
+    renderTable(
+      ['strategy', 'drift', 'seed', 'device', 'delay', 'false alarms', 'per 10k', 'acc before', 'lowest after', 'recovery', 'met', 's'],
+      rows.map((r) => [
+        r.strategy,
+        r.drift,
+        String(r.seed),
+        r.device + (r.same === undefined ? '' : r.same ? ' (= in-process)' : ' (DIFFERS)'),
+        r.targets.delay === null ? 'none' : String(r.targets.delay),
+        String(r.targets.falseAlarms),
+        r.targets.falsePer10k.toFixed(2),
+        pct(r.targets.before),
+        pct(r.targets.lowest),
+        r.targets.recovery === null ? 'never' : String(r.targets.recovery),
+        r.met ? 'met' : 'missed',
+        r.seconds.toFixed(1),
+      ]),
+    ),
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -36,11 +36,39 @@ import { runConfig, RULES, type StrategyOptions } from '../continual/strategies.
 import type { Scenario } from '../continual/scenarios.js';
 
 /** ratio: per rule, the replay ratio measured best for the scenario (docs/continual.md), unless --ratio. */
-interface Target { name: string; source: 'mnist' | 'imu'; bufferBytes: number; acc: number; bwt: number | null; layers: number[]; ratio: Record<string, number>; trainSize?: string; evalSamples?: string }
+interface Target {
+  name: string;
+  source: 'mnist' | 'imu';
+  bufferBytes: number;
+  acc: number;
+  bwt: number | null;
+  layers: number[];
+  ratio: Record<string, number>;
+  trainSize?: string;
+  evalSamples?: string;
+}
 
 const TARGETS: Target[] = [
-  { name: 'split-IMU (5 gestures, 1 per task)', source: 'imu', bufferBytes: 16 * 1024, acc: 0.8, bwt: null, layers: [64, 32], ratio: { ff: 8, 'hebbian-ff': 8, pepita: 4, backprop: 4 }, trainSize: '2000' },
-  { name: 'split-MNIST (5 x 2 digits)', source: 'mnist', bufferBytes: 64 * 1024, acc: 0.85, bwt: -0.1, layers: [500, 500], ratio: { ff: 2, 'hebbian-ff': 2, pepita: 2, backprop: 2 }, evalSamples: '2004' },
+  {
+    name: 'split-IMU (5 gestures, 1 per task)',
+    source: 'imu',
+    bufferBytes: 16 * 1024,
+    acc: 0.8,
+    bwt: null,
+    layers: [64, 32],
+    ratio: { ff: 8, 'hebbian-ff': 8, pepita: 4, backprop: 4 },
+    trainSize: '2000',
+  },
+  {
+    name: 'split-MNIST (5 x 2 digits)',
+    source: 'mnist',
+    bufferBytes: 64 * 1024,
+    acc: 0.85,
+    bwt: -0.1,
+    layers: [500, 500],
+    ratio: { ff: 2, 'hebbian-ff': 2, pepita: 2, backprop: 2 },
+    evalSamples: '2004',
+  },
 ];
 
 /** Bytes of one stored sample (assembly/learner/replay.ts: replaySlotBytes). */
@@ -53,7 +81,15 @@ export function capacityFor(bytes: number, inputs: number, classes: number, stor
   return Math.floor((bytes - 8 * classes) / slotBytes(inputs, storage));
 }
 
-interface Row { target: Target; rule: string; strategy: string; capacity: number; ratio: number; bytes: number; result: ScenarioResult | null }
+interface Row {
+  target: Target;
+  rule: string;
+  strategy: string;
+  capacity: number;
+  ratio: number;
+  bytes: number;
+  result: ScenarioResult | null;
+}
 
 const program = new Command('node dist/host/bench/continual.js')
   .description("issue 10's continual-learning targets on the virtual device (split-MNIST, split-IMU; every rule, fine-tune vs replay)")
@@ -69,15 +105,31 @@ const program = new Command('node dist/host/bench/continual.js')
   .option('--plain-ff', 'ff and hebbian-ff with the default random negatives over all labels (default: hard negatives over seen labels only)')
   .option('--json', 'print the rows as JSON too');
 const opts = program.parse().opts<{
-  only?: 'mnist' | 'imu'; rules: string; storage: 'raw' | 'int4'; mode: 'reservoir' | 'class-balanced'; ratio?: string;
-  skipFineTune?: boolean; joint: boolean; budget: string; model: string; plainFf?: boolean; json?: boolean;
+  only?: 'mnist' | 'imu';
+  rules: string;
+  storage: 'raw' | 'int4';
+  mode: 'reservoir' | 'class-balanced';
+  ratio?: string;
+  skipFineTune?: boolean;
+  joint: boolean;
+  budget: string;
+  model: string;
+  plainFf?: boolean;
+  json?: boolean;
 }>();
-const rules = opts.rules.split(',').map((s) => s.trim()).filter(Boolean);
+const rules = opts.rules
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const r of rules) if (!(RULES as readonly string[]).includes(r)) program.error(`--rules: unknown rule ${JSON.stringify(r)}: use ${RULES.join(', ')}`);
 const ratioFlag = opts.ratio === undefined ? undefined : Number(opts.ratio);
 if (ratioFlag !== undefined && !(ratioFlag >= 0 && ratioFlag <= 64)) program.error(`--ratio must be a number in [0, 64]; got ${opts.ratio}`);
 let overrides: Partial<LearnerConfig> = {};
-try { overrides = JSON.parse(opts.model) as Partial<LearnerConfig>; } catch (err) { program.error(`--model must be a JSON object of LearnerConfig fields: ${(err as Error).message}`); }
+try {
+  overrides = JSON.parse(opts.model) as Partial<LearnerConfig>;
+} catch (err) {
+  program.error(`--model must be a JSON object of LearnerConfig fields: ${(err as Error).message}`);
+}
 const budget = Number(opts.budget);
 if (!(budget > 0)) program.error(`--budget must be seconds > 0; got ${opts.budget}`);
 
@@ -98,12 +150,25 @@ const skipped: string[] = [];
 const session = await openSession({}, undefined, true);
 try {
   for (const target of TARGETS.filter((t) => !opts.only || t.source === opts.only)) {
-    const flags: ContinualFlags = { scenario: 'class-incremental', source: target.source, strategies: 'replay', rules: 'ff', ...(target.trainSize ? { trainSize: target.trainSize } : {}), ...(target.evalSamples ? { evalSamples: target.evalSamples } : {}) };
+    const flags: ContinualFlags = {
+      scenario: 'class-incremental',
+      source: target.source,
+      strategies: 'replay',
+      rules: 'ff',
+      ...(target.trainSize ? { trainSize: target.trainSize } : {}),
+      ...(target.evalSamples ? { evalSamples: target.evalSamples } : {}),
+    };
     const scenario: Scenario = await buildScenario(flags, 1);
     // The same samples as one task, shuffled: what one pass of the rule reaches without any forgetting to undo.
     const jointScenario: Scenario = await buildScenario({ ...flags, tasks: Array.from({ length: scenario.classes }, (_, c) => c).join(',') }, 1);
     const capacity = capacityFor(target.bufferBytes, scenario.inputSize, scenario.classes, opts.storage);
-    const optionsFor = (ratio: number): StrategyOptions => ({ replayCapacity: capacity, replayRatio: ratio, replayMode: opts.mode, replayStorage: opts.storage, prequential: 'goodness' });
+    const optionsFor = (ratio: number): StrategyOptions => ({
+      replayCapacity: capacity,
+      replayRatio: ratio,
+      replayMode: opts.mode,
+      replayStorage: opts.storage,
+      prequential: 'goodness',
+    });
     const model: LearnerConfig = { inputSize: scenario.inputSize, classes: scenario.classes, layers: target.layers, ...overrides };
     process.stderr.write(`${target.name}: ${scenario.length} samples per run; replay ${opts.mode}, ${capacity} samples (${opts.storage})\n`);
     for (const rule of rules) {
@@ -116,10 +181,14 @@ try {
         const ruleModel: LearnerConfig = ffFamily && !opts.plainFf ? { negatives: 'hard', seenLabelsOnly: true, ...model } : model;
         const config = runConfig(ruleModel, strategy === 'joint' ? 'fine-tune' : strategy, rule, options);
         const bytes = strategy === 'replay' ? await deviceReplayBytes(config) : 0;
-        if (bytes > target.bufferBytes) throw new Error(`replay buffer of ${bytes} B is over the ${target.bufferBytes} B target: capacityFor() disagrees with the device's slot size`);
+        if (bytes > target.bufferBytes)
+          throw new Error(`replay buffer of ${bytes} B is over the ${target.bufferBytes} B target: capacityFor() disagrees with the device's slot size`);
         const row: Row = { target, rule, strategy, capacity: strategy === 'replay' ? capacity : 0, ratio, bytes, result: null };
         rows.push(row);
-        if (elapsed() > budget) { skipped.push(`${target.source} ${strategy} ${rule}`); continue; }
+        if (elapsed() > budget) {
+          skipped.push(`${target.source} ${strategy} ${rule}`);
+          continue;
+        }
         row.result = await runScenario(session, strategy === 'joint' ? jointScenario : scenario, config);
         const m = row.result.metrics;
         process.stderr.write(`  ${strategy} ${rule}: ACC ${pct(m.acc)}% BWT ${pts(m.bwt)} FWT ${pts(m.fwt)} (${row.result.seconds.toFixed(0)} s)\n`);
@@ -135,27 +204,49 @@ const verdict = (r: Row): string => {
   const m = r.result.metrics;
   const accOk = m.acc !== null && m.acc >= r.target.acc;
   const bwtOk = r.target.bwt === null || (m.bwt !== null && m.bwt >= r.target.bwt);
-  return accOk && bwtOk ? 'met' : `missed (${[accOk ? '' : `ACC < ${r.target.acc * 100}%`, bwtOk ? '' : `BWT < ${r.target.bwt! * 100} pts`].filter(Boolean).join(', ')})`;
+  return accOk && bwtOk
+    ? 'met'
+    : `missed (${[accOk ? '' : `ACC < ${r.target.acc * 100}%`, bwtOk ? '' : `BWT < ${r.target.bwt! * 100} pts`].filter(Boolean).join(', ')})`;
 };
 for (const target of TARGETS) {
   const mine = rows.filter((r) => r.target === target);
   if (mine.length === 0) continue;
-  process.stdout.write(`\n${target.name}: target with replay in <= ${target.bufferBytes / 1024} KiB: ACC >= ${target.acc * 100}%${target.bwt !== null ? `, BWT >= ${target.bwt * 100} pts` : ''}\n`);
-  process.stdout.write(renderTable(
-    ['rule', 'strategy', 'buffer (samples, bytes, ratio)', 'ACC %', 'BWT pts', 'FWT pts', 'prequential %', 'target'],
-    mine.map((r) => [
-      r.rule, r.strategy, r.strategy === 'replay' ? `${r.capacity}, ${r.bytes.toLocaleString('en-US')} B, ${r.ratio}` : '-',
-      ...(r.result ? [pct(r.result.metrics.acc), pts(r.result.metrics.bwt), pts(r.result.metrics.fwt), pct(r.result.prequential), verdict(r)]
-        : ['skipped (budget)', '', '', '', '']),
-    ]),
-    ['left', 'left', 'left'],
-  ) + '\n');
+  process.stdout.write(
+    `\n${target.name}: target with replay in <= ${target.bufferBytes / 1024} KiB: ACC >= ${target.acc * 100}%${target.bwt !== null ? `, BWT >= ${target.bwt * 100} pts` : ''}\n`,
+  );
+  process.stdout.write(
+    renderTable(
+      ['rule', 'strategy', 'buffer (samples, bytes, ratio)', 'ACC %', 'BWT pts', 'FWT pts', 'prequential %', 'target'],
+      mine.map((r) => [
+        r.rule,
+        r.strategy,
+        r.strategy === 'replay' ? `${r.capacity}, ${r.bytes.toLocaleString('en-US')} B, ${r.ratio}` : '-',
+        ...(r.result
+          ? [pct(r.result.metrics.acc), pts(r.result.metrics.bwt), pts(r.result.metrics.fwt), pct(r.result.prequential), verdict(r)]
+          : ['skipped (budget)', '', '', '', '']),
+      ]),
+      ['left', 'left', 'left'],
+    ) + '\n',
+  );
 }
 if (skipped.length) process.stdout.write(`\nnot run (--budget ${budget} s spent): ${skipped.join('; ')}\n`);
-process.stdout.write(`\n${elapsed().toFixed(0)} s; ${opts.plainFf ? 'ff family: random negatives over all labels' : 'ff family: hard negatives and prediction over seen labels'}; replay ${opts.mode}, storage ${opts.storage}, ratio ${ratioFlag ?? 'per rule (column)'}; seed 1; metrics: Lopez-Paz & Ranzato 2017 (GEM)\n`);
+process.stdout.write(
+  `\n${elapsed().toFixed(0)} s; ${opts.plainFf ? 'ff family: random negatives over all labels' : 'ff family: hard negatives and prediction over seen labels'}; replay ${opts.mode}, storage ${opts.storage}, ratio ${ratioFlag ?? 'per rule (column)'}; seed 1; metrics: Lopez-Paz & Ranzato 2017 (GEM)\n`,
+);
 if (opts.json) {
-  process.stdout.write(JSON.stringify(rows.map((r) => ({
-    scenario: r.target.source, rule: r.rule, strategy: r.strategy, capacity: r.capacity, ratio: r.ratio, bytes: r.bytes,
-    ...(r.result ? { acc: r.result.metrics.acc, bwt: r.result.metrics.bwt, fwt: r.result.metrics.fwt, R: r.result.R, verdict: verdict(r) } : { skipped: true }),
-  }))) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      rows.map((r) => ({
+        scenario: r.target.source,
+        rule: r.rule,
+        strategy: r.strategy,
+        capacity: r.capacity,
+        ratio: r.ratio,
+        bytes: r.bytes,
+        ...(r.result
+          ? { acc: r.result.metrics.acc, bwt: r.result.metrics.bwt, fwt: r.result.metrics.fwt, R: r.result.R, verdict: verdict(r) }
+          : { skipped: true }),
+      })),
+    ) + '\n',
+  );
 }

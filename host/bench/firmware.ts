@@ -47,9 +47,11 @@ export function benchSamples(inputs: number, count = 5): Float32Array[] {
   for (let s = 0; s < count; s++) {
     const values = new Float32Array(inputs);
     for (let i = 0; i < inputs; i++) {
-      x ^= x << 13; x >>>= 0;
+      x ^= x << 13;
+      x >>>= 0;
       x ^= x >>> 17;
-      x ^= x << 5; x >>>= 0;
+      x ^= x << 5;
+      x >>>= 0;
       values[i] = Math.fround(Math.fround((x >>> 8) * (1 / 8388608)) - 1);
     }
     out.push(values);
@@ -78,7 +80,12 @@ export interface BenchRun {
   flash: number;
 }
 
-export interface BuildOptions { steps?: number; boundsChecks?: boolean | 'mpu'; config?: LearnerConfig; build?: string }
+export interface BuildOptions {
+  steps?: number;
+  boundsChecks?: boolean | 'mpu';
+  config?: LearnerConfig;
+  build?: string;
+}
 
 /** Build the two M4 bench ELFs of host/bench/c-reference; returns their paths (with
  * boundsChecks 'mpu' only the wasm2c one is built: cref is then not a file). */
@@ -89,8 +96,17 @@ export async function buildM4Bench(options: BuildOptions = {}): Promise<{ cref: 
   await mkdir(build, { recursive: true });
   const header = join(build, 'bench-config.h');
   await writeFile(header, benchConfigHeader(options.config));
-  await run('make', ['-s', '-C', referenceDir, 'm4-bench', `BUILD=${build}`, `BENCH_CONFIG=${header}`,
-    `BENCH_STEPS=${options.steps ?? 20}`, `BOUNDS_CHECKS=${mode}`, `CORE_WASM=${wasmPath('ff-core')}`]);
+  await run('make', [
+    '-s',
+    '-C',
+    referenceDir,
+    'm4-bench',
+    `BUILD=${build}`,
+    `BENCH_CONFIG=${header}`,
+    `BENCH_STEPS=${options.steps ?? 20}`,
+    `BOUNDS_CHECKS=${mode}`,
+    `CORE_WASM=${wasmPath('ff-core')}`,
+  ]);
   return { cref: join(build, 'm4', 'bench-cref.elf'), wasm2c: join(build, 'm4', 'bench-wasm2c.elf') };
 }
 
@@ -98,22 +114,34 @@ const LINE = /ffedge-bench impl=(\S+) steps=(\d+) instructions=(\d+) per_step=(\
 
 /** Run one bench ELF under qemu-system-arm -icount shift=0 and parse its line. */
 export async function runM4Bench(elf: string, boundsChecks: boolean | 'mpu' = true): Promise<BenchRun> {
-  const { stdout } = await run('qemu-system-arm', ['-M', 'mps2-an386', '-nographic', '-monitor', 'none',
-    '-icount', 'shift=0', '-semihosting-config', 'enable=on,target=native', '-kernel', elf], { timeout: 120_000 });
+  const { stdout } = await run(
+    'qemu-system-arm',
+    ['-M', 'mps2-an386', '-nographic', '-monitor', 'none', '-icount', 'shift=0', '-semihosting-config', 'enable=on,target=native', '-kernel', elf],
+    { timeout: 120_000 },
+  );
   const m = stdout.match(LINE);
   if (!m) throw new Error(`${elf} printed no result line: ${stdout.trim() || '(nothing)'}`);
   if (m[7] !== '0') throw new Error(`${elf}: the learner returned status ${m[7]} (arena field: ${m[5]})`);
   const { stdout: size } = await run('arm-none-eabi-size', [elf]);
   const [text, data] = size.trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
   return {
-    impl: m[1] as BenchRun['impl'], boundsChecks: m[1] === 'wasm2c' ? boundsChecks === true : false,
+    impl: m[1] as BenchRun['impl'],
+    boundsChecks: m[1] === 'wasm2c' ? boundsChecks === true : false,
     ...(m[1] === 'wasm2c' && boundsChecks === 'mpu' ? { mpu: true } : {}),
-    steps: Number(m[2]), instructions: Number(m[3]), perStep: Number(m[4]), arena: Number(m[5]),
-    weightsFnv: parseInt(m[6]!, 16), flash: text! + data!,
+    steps: Number(m[2]),
+    instructions: Number(m[3]),
+    perStep: Number(m[4]),
+    arena: Number(m[5]),
+    weightsFnv: parseInt(m[6]!, 16),
+    flash: text! + data!,
   };
 }
 
-export interface FirmwareBench { budgets: Budget[]; runs: BenchRun[]; ram: number }
+export interface FirmwareBench {
+  budgets: Budget[];
+  runs: BenchRun[];
+  ram: number;
+}
 
 /** The M4 build the 64 KiB figure is for: a 4 KiB stack, wasm calls limited to 16 deep (a session needs 8). */
 export const M4_SMALL_STACK = { stackBytes: 4096, callDepth: 16 };
@@ -140,23 +168,40 @@ export async function benchFirmware(options: { steps?: number; ram?: number } = 
 export function formatFirmwareBench(b: FirmwareBench): string {
   const out: string[] = [];
   const model = b.budgets[0]!.model;
-  out.push(`Demo sensor model ${model} (Adam, mean-squares goodness, random negatives, batch 1), RAM limit ${b.ram} bytes; M4 build with STACK_BYTES=${M4_SMALL_STACK.stackBytes} CALL_DEPTH=${M4_SMALL_STACK.callDepth}`);
+  out.push(
+    `Demo sensor model ${model} (Adam, mean-squares goodness, random negatives, batch 1), RAM limit ${b.ram} bytes; M4 build with STACK_BYTES=${M4_SMALL_STACK.stackBytes} CALL_DEPTH=${M4_SMALL_STACK.callDepth}`,
+  );
   out.push('');
-  out.push(`${'target'.padEnd(16)}${'flash'.padStart(8)}${'RAM total'.padStart(11)}${'linear mem'.padStart(12)}${'arena'.padStart(8)}${'free'.padStart(9)}  fits`);
+  out.push(
+    `${'target'.padEnd(16)}${'flash'.padStart(8)}${'RAM total'.padStart(11)}${'linear mem'.padStart(12)}${'arena'.padStart(8)}${'free'.padStart(9)}  fits`,
+  );
   for (const x of b.budgets) {
-    out.push(`${x.target.padEnd(16)}${String(x.flash.total).padStart(8)}${String(x.ram.total).padStart(11)}${String(x.ram.linearMemory).padStart(12)}${String(x.ram.arena).padStart(8)}${String(x.free ?? '-').padStart(9)}  ${x.fits ? 'yes' : 'NO'}`);
+    out.push(
+      `${x.target.padEnd(16)}${String(x.flash.total).padStart(8)}${String(x.ram.total).padStart(11)}${String(x.ram.linearMemory).padStart(12)}${String(x.ram.arena).padStart(8)}${String(x.free ?? '-').padStart(9)}  ${x.fits ? 'yes' : 'NO'}`,
+    );
   }
   out.push('');
   for (const x of b.budgets) out.push(formatBudget(x), '');
   const reference = b.runs.find((r) => r.impl === 'c-reference')!;
-  out.push(`Instructions per training step on the Cortex-M4 (qemu-system-arm -M mps2-an386 -icount shift=0: instructions, not cycles), mean of ${reference.steps} steps:`);
+  out.push(
+    `Instructions per training step on the Cortex-M4 (qemu-system-arm -M mps2-an386 -icount shift=0: instructions, not cycles), mean of ${reference.steps} steps:`,
+  );
   out.push(`${'build'.padEnd(38)}${'instr/step'.padStart(11)}${'vs C'.padStart(7)}${'flash'.padStart(8)}${'arena'.padStart(8)}  weights FNV-1a`);
   for (const r of b.runs) {
-    const name = r.impl === 'c-reference' ? 'plain C reference (ff-ref.c)' : `wasm2c ff-core.wasm, ${r.mpu ? 'BOUNDS_CHECKS=mpu' : r.boundsChecks ? 'bounds checks' : 'BOUNDS_CHECKS=0'}`;
-    out.push(`${name.padEnd(38)}${String(r.perStep).padStart(11)}${(r.perStep / reference.perStep).toFixed(2).padStart(6)}x${String(r.flash).padStart(8)}${String(r.arena).padStart(8)}  0x${r.weightsFnv.toString(16).padStart(8, '0')}`);
+    const name =
+      r.impl === 'c-reference'
+        ? 'plain C reference (ff-ref.c)'
+        : `wasm2c ff-core.wasm, ${r.mpu ? 'BOUNDS_CHECKS=mpu' : r.boundsChecks ? 'bounds checks' : 'BOUNDS_CHECKS=0'}`;
+    out.push(
+      `${name.padEnd(38)}${String(r.perStep).padStart(11)}${(r.perStep / reference.perStep).toFixed(2).padStart(6)}x${String(r.flash).padStart(8)}${String(r.arena).padStart(8)}  0x${r.weightsFnv.toString(16).padStart(8, '0')}`,
+    );
   }
   const same = b.runs.every((r) => r.weightsFnv === reference.weightsFnv);
-  out.push(same ? `All ${b.runs.length} end with the same weights (bit-identical on the M4).` : 'WEIGHTS DIFFER between the builds: the C reference no longer matches the learner.');
+  out.push(
+    same
+      ? `All ${b.runs.length} end with the same weights (bit-identical on the M4).`
+      : 'WEIGHTS DIFFER between the builds: the C reference no longer matches the learner.',
+  );
   const m4 = b.budgets.find((x) => x.target === 'cortex-m4-qemu')!;
   const checked = b.runs.find((r) => r.impl === 'wasm2c' && r.boundsChecks)!;
   const ratio = checked.perStep / reference.perStep;
@@ -167,14 +212,18 @@ export function formatFirmwareBench(b: FirmwareBench): string {
   const sandboxed = b.runs.find((r) => r.mpu);
   if (sandboxed) {
     const mpuRatio = sandboxed.perStep / reference.perStep;
-    out.push(`  wasm2c build sandboxed by the MPU (BOUNDS_CHECKS=mpu) <= 1.3x the C reference's instructions: ${mpuRatio.toFixed(2)}x, ${mpuRatio <= 1.3 ? 'met' : 'MISSED'}`);
+    out.push(
+      `  wasm2c build sandboxed by the MPU (BOUNDS_CHECKS=mpu) <= 1.3x the C reference's instructions: ${mpuRatio.toFixed(2)}x, ${mpuRatio <= 1.3 ? 'met' : 'MISSED'}`,
+    );
   }
   return out.join('\n');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const flags = new Command('node dist/host/bench/firmware.js')
-    .description('Flash and RAM of the demo sensor model on each firmware target, and instructions per training step on the Cortex-M4 (QEMU -icount) against the plain C reference.')
+    .description(
+      'Flash and RAM of the demo sensor model on each firmware target, and instructions per training step on the Cortex-M4 (QEMU -icount) against the plain C reference.',
+    )
     .option('--steps <n>', 'training steps between the two clock reads (default 20)', positiveInteger)
     .option('--ram <bytes>', 'RAM limit of the budgets (default 65536)', positiveInteger)
     .option('--json', 'print JSON instead of the tables')

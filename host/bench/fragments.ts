@@ -57,8 +57,19 @@ async function run(rate: number, mode: FragmentMode, samples: number, seed: numb
     const error = `${(err as Error).name}: ${(err as Error).message.slice(0, 100)}`;
     process.stderr.write(`${error}\n`);
     return {
-      error, damage: rate, mode, samples, seconds: NaN, samplesPerSecond: 0, measuredDamage: NaN, step: -1, trained: -1,
-      weights: new Uint8Array(0), partsPerSample: NaN, valuesPerPart: NaN, retransmits: NaN,
+      error,
+      damage: rate,
+      mode,
+      samples,
+      seconds: NaN,
+      samplesPerSecond: 0,
+      measuredDamage: NaN,
+      step: -1,
+      trained: -1,
+      weights: new Uint8Array(0),
+      partsPerSample: NaN,
+      valuesPerPart: NaN,
+      retransmits: NaN,
     };
   }
 }
@@ -78,15 +89,27 @@ async function runOnce(rate: number, mode: FragmentMode, samples: number, seed: 
     const stream = session.trainStream(data, signal ? { signal } : {});
     stream.catch(() => undefined);
     // The samples in flight when the clock stops may never arrive whole: wait for them a little, then count what was trained.
-    const finished = await Promise.race([stream.then(() => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), bounded ? (wholeSeconds + 5) * 1000 : 2 ** 31 - 1).unref())]);
+    const finished = await Promise.race([
+      stream.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), bounded ? (wholeSeconds + 5) * 1000 : 2 ** 31 - 1).unref()),
+    ]);
     const seconds = (performance.now() - started) / 1000;
     if (!finished) {
       const trained = session.trained;
       return {
-        error: `stopped after ${seconds.toFixed(0)} s with samples in flight`, damage: rate, mode, samples: trained, seconds,
-        samplesPerSecond: trained / seconds, measuredDamage: NaN, step: session.step, trained, weights: new Uint8Array(0),
-        partsPerSample: 0, valuesPerPart: 0, retransmits: session.linkStats.retransmits,
+        error: `stopped after ${seconds.toFixed(0)} s with samples in flight`,
+        damage: rate,
+        mode,
+        samples: trained,
+        seconds,
+        samplesPerSecond: trained / seconds,
+        measuredDamage: NaN,
+        step: session.step,
+        trained,
+        weights: new Uint8Array(0),
+        partsPerSample: 0,
+        valuesPerPart: 0,
+        retransmits: session.linkStats.retransmits,
       };
     }
     const summary = await stream;
@@ -95,10 +118,18 @@ async function runOnce(rate: number, mode: FragmentMode, samples: number, seed: 
     const stats = proxy.stats;
     const f = session.fragments;
     return {
-      damage: rate, mode, samples, seconds, samplesPerSecond: samples / seconds,
+      damage: rate,
+      mode,
+      samples,
+      seconds,
+      samplesPerSecond: samples / seconds,
       measuredDamage: (damagedFraction(stats.toDevice) + damagedFraction(stats.fromDevice)) / 2,
-      step: session.step, trained: summary.trained, weights,
-      partsPerSample: f.partsSent / samples, valuesPerPart: f.valuesPerPart, retransmits: session.linkStats.retransmits,
+      step: session.step,
+      trained: summary.trained,
+      weights,
+      partsPerSample: f.partsSent / samples,
+      valuesPerPart: f.valuesPerPart,
+      retransmits: session.linkStats.retransmits,
     };
   } finally {
     await session.close();
@@ -160,7 +191,12 @@ async function main(): Promise<void> {
   if (o.json) console.log(JSON.stringify(rows, null, 2));
   else {
     const header = Object.keys(rows[0]!);
-    console.log(renderTable(header, rows.map((r) => header.map((h) => String(r[h])))));
+    console.log(
+      renderTable(
+        header,
+        rows.map((r) => header.map((h) => String(r[h]))),
+      ),
+    );
   }
   // A run that failed with an error is reported as such; a run that finished with a sample lost or twice is a bug.
   if (rows.some((r) => String(r['exactly once']).startsWith('NO') || r['weights = clean'] === 'NO')) process.exitCode = 1;

@@ -61,8 +61,15 @@ async function measure(damage: number, seconds: number, seed: number, data: Pack
     const s = session.linkStats;
     const p = proxy.stats;
     return {
-      damage, measured: (damagedFraction(p.toDevice) + damagedFraction(p.fromDevice)) / 2, trained: session.trained, seconds: elapsed,
-      perSecond: session.trained / elapsed, retransmits: s.retransmits, probedLosses: s.probedLosses, timeouts: s.timeouts, error,
+      damage,
+      measured: (damagedFraction(p.toDevice) + damagedFraction(p.fromDevice)) / 2,
+      trained: session.trained,
+      seconds: elapsed,
+      perSecond: session.trained / elapsed,
+      retransmits: s.retransmits,
+      probedLosses: s.probedLosses,
+      timeouts: s.timeouts,
+      error,
     };
   } finally {
     await session.close();
@@ -88,14 +95,26 @@ async function main(): Promise<void> {
     process.stderr.write(`damage ${level}: ${results.at(-1)!.perSecond.toFixed(1)} samples/s\n`);
   }
   const clean = results[0]!.perSecond;
-  process.stdout.write(`noisy link: ${data.inputSize} f32 per sample (~${data.inputSize * 4 + 20} bytes a frame), ${seconds} s per level, seed ${opts.seed}\n\n`);
-  process.stdout.write(`${renderTable(
-    ['damaged bytes', 'measured', 'trained', 'seconds', 'samples/s', 'vs clean', 'retransmits', 'probed losses', 'timeouts', 'ended by'],
-    results.map((r) => [
-      `${(100 * r.damage).toFixed(2)}%`, `${(100 * r.measured).toFixed(3)}%`, String(r.trained), r.seconds.toFixed(1), r.perSecond.toFixed(1),
-      `${(100 * r.perSecond / clean).toFixed(2)}%`, String(r.retransmits), String(r.probedLosses), String(r.timeouts), r.error || '-',
-    ]),
-  )}\n`);
+  process.stdout.write(
+    `noisy link: ${data.inputSize} f32 per sample (~${data.inputSize * 4 + 20} bytes a frame), ${seconds} s per level, seed ${opts.seed}\n\n`,
+  );
+  process.stdout.write(
+    `${renderTable(
+      ['damaged bytes', 'measured', 'trained', 'seconds', 'samples/s', 'vs clean', 'retransmits', 'probed losses', 'timeouts', 'ended by'],
+      results.map((r) => [
+        `${(100 * r.damage).toFixed(2)}%`,
+        `${(100 * r.measured).toFixed(3)}%`,
+        String(r.trained),
+        r.seconds.toFixed(1),
+        r.perSecond.toFixed(1),
+        `${((100 * r.perSecond) / clean).toFixed(2)}%`,
+        String(r.retransmits),
+        String(r.probedLosses),
+        String(r.timeouts),
+        r.error || '-',
+      ]),
+    )}\n`,
+  );
 }
 
 await main();

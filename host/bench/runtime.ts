@@ -77,7 +77,14 @@ function nativeRuntime(wasm: string): { spec: RuntimeSpec | null; why?: string }
   try {
     execFileSync('make', ['-s', '-C', LINUX_EDGE_DIR, `WASM=${wasm}`, 'BUILD=build/bench'], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    return { spec: null, why: `native (linux-edge) skipped: its build failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n').slice(-3).join(' | ')}` };
+    return {
+      spec: null,
+      why: `native (linux-edge) skipped: its build failed: ${String((err as { stderr?: Buffer }).stderr ?? err)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' | ')}`,
+    };
   }
   return { spec: { name: 'native (linux-edge, wasm2c + gcc)', file: binary, args: [] } };
 }
@@ -104,12 +111,19 @@ async function runOnce(spec: RuntimeSpec, data: PackedSamples, samples: number, 
   try {
     session = await Session.connect(transport, { handshakeTimeoutMs: 10_000, heartbeatIdleMs: 5000 });
   } catch (err) {
-    throw new Error(`${spec.name}: no working device behind it (${(err as Error).message}). The runtime must pass its stdin/stdout through to the guest's fd 0/1 unbuffered`, { cause: err });
+    throw new Error(
+      `${spec.name}: no working device behind it (${(err as Error).message}). The runtime must pass its stdin/stdout through to the guest's fd 0/1 unbuffered`,
+      { cause: err },
+    );
   }
   try {
     await session.configure(MODEL);
     const values: number[] = [];
-    const keep = (layers: { goodnessPositive: number; goodnessNegative: number; loss: number; activeFraction: number; hoyer: number }[] | null, step: number | null, prediction: number | null): void => {
+    const keep = (
+      layers: { goodnessPositive: number; goodnessNegative: number; loss: number; activeFraction: number; hoyer: number }[] | null,
+      step: number | null,
+      prediction: number | null,
+    ): void => {
       values.push(step ?? -1, prediction ?? -2);
       for (const l of layers ?? []) values.push(l.goodnessPositive, l.goodnessNegative, l.loss, l.activeFraction, l.hoyer);
     };
@@ -133,7 +147,10 @@ async function runOnce(spec: RuntimeSpec, data: PackedSamples, samples: number, 
 const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /** Runs every runtime `rounds` times (interleaved), keeps each one's best round, compares with V8's. */
-export async function benchRuntimes(user: RuntimeSpec[], options: { samples: number; lockStep: number; rounds: number; native: boolean; progress?: (line: string) => void }): Promise<{ rows: RuntimeRow[]; notes: string[] }> {
+export async function benchRuntimes(
+  user: RuntimeSpec[],
+  options: { samples: number; lockStep: number; rounds: number; native: boolean; progress?: (line: string) => void },
+): Promise<{ rows: RuntimeRow[]; notes: string[] }> {
   const wasm = wasmPath('ff-device');
   const notes: string[] = [];
   const v8: RuntimeSpec = { name: 'V8 (node, the virtual device)', file: process.execPath, args: ['--no-warnings', VIRTUAL_DEVICE_CHILD, wasm] };
@@ -168,12 +185,27 @@ export async function benchRuntimes(user: RuntimeSpec[], options: { samples: num
     const run = best.get(spec);
     const command = [spec.file, ...spec.args].join(' ');
     if (!run) {
-      return { runtime: spec.name, command, samplesPerSecond: null, msPerSample: null, vsV8: null, vsNative: null, recordsIdentical: null, weightsIdentical: null, error: failed.get(spec) };
+      return {
+        runtime: spec.name,
+        command,
+        samplesPerSecond: null,
+        msPerSample: null,
+        vsV8: null,
+        vsNative: null,
+        recordsIdentical: null,
+        weightsIdentical: null,
+        error: failed.get(spec),
+      };
     }
     return {
-      runtime: spec.name, command, samplesPerSecond: rate(run), msPerSample: run.msPerSample,
-      vsV8: rate(run) / rate(reference), vsNative: native ? rate(run) / rate(native) : null,
-      recordsIdentical: same(run.records, reference.records), weightsIdentical: same(run.weights, reference.weights),
+      runtime: spec.name,
+      command,
+      samplesPerSecond: rate(run),
+      msPerSample: run.msPerSample,
+      vsV8: rate(run) / rate(reference),
+      vsNative: native ? rate(run) / rate(native) : null,
+      recordsIdentical: same(run.records, reference.records),
+      weightsIdentical: same(run.weights, reference.weights),
     };
   });
   return { rows, notes };
@@ -181,14 +213,24 @@ export async function benchRuntimes(user: RuntimeSpec[], options: { samples: num
 
 export function runtimeProgram(): Command {
   return new Command('node dist/host/bench/runtime.js')
-    .description('Run build/ff-device.wasm under the WebAssembly runtimes you name, check their goodness records are byte-identical to V8\'s, and report samples/s as ratios to V8 and native (linux-edge) measured in this run.')
-    .option('--cmd <command>', 'a runtime command line with {wasm} for the device program, e.g. "wasmtime run {wasm}" (repeat for several)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .description(
+      "Run build/ff-device.wasm under the WebAssembly runtimes you name, check their goodness records are byte-identical to V8's, and report samples/s as ratios to V8 and native (linux-edge) measured in this run.",
+    )
+    .option(
+      '--cmd <command>',
+      'a runtime command line with {wasm} for the device program, e.g. "wasmtime run {wasm}" (repeat for several)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--samples <n>', 'samples streamed per round', positiveInteger, 2000)
     .option('--lock-step <n>', 'samples sent one at a time after the stream (round-trip time)', positiveInteger, 200)
     .option('--rounds <n>', 'rounds; each runtime keeps its fastest', positiveInteger, 2)
     .option('--no-native', 'skip the linux-edge native build')
     .option('--json', 'print JSON instead of the table')
-    .addHelpText('after', '\nExamples:\n  ffedge bench runtime --cmd "wasmtime run {wasm}" --cmd "iwasm {wasm}"\n  ffedge bench runtime --cmd "node dist/host/transport/virtual-device-child.js {wasm}"   (Node again: a control)');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  ffedge bench runtime --cmd "wasmtime run {wasm}" --cmd "iwasm {wasm}"\n  ffedge bench runtime --cmd "node dist/host/transport/virtual-device-child.js {wasm}"   (Node again: a control)',
+    );
 }
 
 function formatRatio(v: number | null): string {
@@ -209,16 +251,38 @@ async function main(): Promise<void> {
     process.stderr.write('ffedge bench runtime: build/ff-device.wasm does not exist: run npm run build\n');
     process.exit(2);
   }
-  const progress = o.json ? undefined : (line: string): void => { process.stderr.write(`  ${line}\n`); };
-  const { rows, notes } = await benchRuntimes(user, { samples: o.samples, lockStep: o.lockStep, rounds: o.rounds, native: o.native, ...(progress ? { progress } : {}) });
+  const progress = o.json
+    ? undefined
+    : (line: string): void => {
+        process.stderr.write(`  ${line}\n`);
+      };
+  const { rows, notes } = await benchRuntimes(user, {
+    samples: o.samples,
+    lockStep: o.lockStep,
+    rounds: o.rounds,
+    native: o.native,
+    ...(progress ? { progress } : {}),
+  });
   if (o.json) {
     console.log(JSON.stringify({ node: process.version, model: MODEL, samples: o.samples, rounds: o.rounds, rows, notes }, null, 2));
   } else {
-    console.log(`\nff-device.wasm, model ${MODEL.inputSize}-${MODEL.layers.join('-')} (${MODEL.classes} classes), ${o.samples} samples streamed + ${o.lockStep} one at a time, best of ${o.rounds} rounds\n`);
-    console.log(renderTable(['runtime', 'samples/s', 'vs V8', 'vs native', 'ms/sample (one at a time)', 'records = V8', 'weights = V8'], rows.map((r) => [
-      r.runtime, r.samplesPerSecond === null ? 'failed' : r.samplesPerSecond.toFixed(0), formatRatio(r.vsV8), formatRatio(r.vsNative),
-      r.msPerSample === null ? '-' : r.msPerSample.toFixed(3), r.recordsIdentical === null ? '-' : r.recordsIdentical ? 'yes' : 'NO', r.weightsIdentical === null ? '-' : r.weightsIdentical ? 'yes' : 'NO',
-    ])));
+    console.log(
+      `\nff-device.wasm, model ${MODEL.inputSize}-${MODEL.layers.join('-')} (${MODEL.classes} classes), ${o.samples} samples streamed + ${o.lockStep} one at a time, best of ${o.rounds} rounds\n`,
+    );
+    console.log(
+      renderTable(
+        ['runtime', 'samples/s', 'vs V8', 'vs native', 'ms/sample (one at a time)', 'records = V8', 'weights = V8'],
+        rows.map((r) => [
+          r.runtime,
+          r.samplesPerSecond === null ? 'failed' : r.samplesPerSecond.toFixed(0),
+          formatRatio(r.vsV8),
+          formatRatio(r.vsNative),
+          r.msPerSample === null ? '-' : r.msPerSample.toFixed(3),
+          r.recordsIdentical === null ? '-' : r.recordsIdentical ? 'yes' : 'NO',
+          r.weightsIdentical === null ? '-' : r.weightsIdentical ? 'yes' : 'NO',
+        ]),
+      ),
+    );
     for (const r of rows) if (r.error) console.log(`\n${r.runtime}: ${r.error}`);
     for (const n of notes) console.log(`\n${n}`);
   }

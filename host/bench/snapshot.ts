@@ -31,8 +31,13 @@ async function measure(name: string, config: LearnerConfig): Promise<string[]> {
     await session.putSnapshot(state.weights);
     const putSeconds = (performance.now() - t) / 1000;
     return [
-      name, String(arenaUsed), String(weights.weights.length), String(state.weights.length),
-      weightsSeconds.toFixed(2), getSeconds.toFixed(2), putSeconds.toFixed(2),
+      name,
+      String(arenaUsed),
+      String(weights.weights.length),
+      String(state.weights.length),
+      weightsSeconds.toFixed(2),
+      getSeconds.toFixed(2),
+      putSeconds.toFixed(2),
       (state.weights.length / 1024 / getSeconds).toFixed(0),
     ];
   } finally {
@@ -42,6 +47,6 @@ async function measure(name: string, config: LearnerConfig): Promise<string[]> {
 
 const rows: string[][] = [];
 for (const [name, config] of models) rows.push(await measure(name, config));
-process.stdout.write(renderTable(
-  ['model', 'arena B', 'weights B', 'snapshot B', 'weights get s', 'snapshot get s', 'snapshot put s', 'get KiB/s'], rows,
-) + '\n');
+process.stdout.write(
+  renderTable(['model', 'arena B', 'weights B', 'snapshot B', 'weights get s', 'snapshot get s', 'snapshot put s', 'get KiB/s'], rows) + '\n',
+);

@@ -31,8 +31,7 @@ const run = promisify(execFile);
 export const referenceDir = join(packageRoot, 'host', 'bench', 'c-reference');
 
 export type RuntimeId =
-  | 'v8-simd' | 'v8-relaxed' | 'v8-scalar' | 'wasm2c' | 'wasm2c-checked' | 'c-strict' | 'c-fast-math' | 'c-fast-math-exact' | 'c-simd128'
-  | 'ts-reference';
+  'v8-simd' | 'v8-relaxed' | 'v8-scalar' | 'wasm2c' | 'wasm2c-checked' | 'c-strict' | 'c-fast-math' | 'c-fast-math-exact' | 'c-simd128' | 'ts-reference';
 
 export interface RuntimeInfo {
   id: RuntimeId;
@@ -45,15 +44,56 @@ export interface RuntimeInfo {
 
 export const RUNTIMES: readonly RuntimeInfo[] = [
   { id: 'v8-simd', label: 'V8 SIMD', detail: 'build/ff-core.simd.wasm (f32x4 kernels) in Node/V8', bitExact: false },
-  { id: 'v8-relaxed', label: 'V8 relaxed SIMD', detail: 'build/ff-core.relaxed.wasm (f32x4 kernels, relaxed_madd in the gradient rows and Adam; NOT bit-identical across runtimes) in Node/V8 with --experimental-wasm-relaxed-simd', bitExact: false },
+  {
+    id: 'v8-relaxed',
+    label: 'V8 relaxed SIMD',
+    detail:
+      'build/ff-core.relaxed.wasm (f32x4 kernels, relaxed_madd in the gradient rows and Adam; NOT bit-identical across runtimes) in Node/V8 with --experimental-wasm-relaxed-simd',
+    bitExact: false,
+  },
   { id: 'v8-scalar', label: 'V8 scalar', detail: 'build/ff-core.wasm in Node/V8', bitExact: true },
-  { id: 'wasm2c', label: 'wasm2c', detail: 'scalar ff-core.wasm -> wasm2c -> gcc -O3 -march=native -ffp-contract=off, Debian runtime (guard-page bounds checks, the x86-64 default)', bitExact: true },
-  { id: 'wasm2c-checked', label: 'wasm2c explicit checks', detail: 'the same C with the project runtime (wasm2c-glue) and explicit bounds checks, as linux-edge and the M4 build it', bitExact: true },
-  { id: 'c-strict', label: 'C strict', detail: 'ff-ref.c, gcc -O3 -march=native -ffp-contract=off -fno-math-errno (IEEE order; the reference of the ratios)', bitExact: true },
-  { id: 'c-fast-math', label: 'C fast-math', detail: 'ff-ref.c, gcc -O3 -march=native -ffast-math (vectorised reductions, FMA, approximate rsqrt/rcp)', bitExact: false },
-  { id: 'c-fast-math-exact', label: 'C fast-math exact div', detail: 'as C fast-math plus -mno-recip: exact sqrt and division, to show what the approximations buy', bitExact: false },
-  { id: 'c-simd128', label: 'C SIMD128-like', detail: 'as C fast-math exact div plus -mprefer-vector-width=128 -ffp-contract=off: only what wasm SIMD128 offers (4 lanes, no FMA, exact sqrt/div)', bitExact: false },
-  { id: 'ts-reference', label: 'TS reference', detail: 'host/learner/reference/ff-reference.ts: plain float64 TypeScript, arrays allocated per step (small models only)', bitExact: false },
+  {
+    id: 'wasm2c',
+    label: 'wasm2c',
+    detail: 'scalar ff-core.wasm -> wasm2c -> gcc -O3 -march=native -ffp-contract=off, Debian runtime (guard-page bounds checks, the x86-64 default)',
+    bitExact: true,
+  },
+  {
+    id: 'wasm2c-checked',
+    label: 'wasm2c explicit checks',
+    detail: 'the same C with the project runtime (wasm2c-glue) and explicit bounds checks, as linux-edge and the M4 build it',
+    bitExact: true,
+  },
+  {
+    id: 'c-strict',
+    label: 'C strict',
+    detail: 'ff-ref.c, gcc -O3 -march=native -ffp-contract=off -fno-math-errno (IEEE order; the reference of the ratios)',
+    bitExact: true,
+  },
+  {
+    id: 'c-fast-math',
+    label: 'C fast-math',
+    detail: 'ff-ref.c, gcc -O3 -march=native -ffast-math (vectorised reductions, FMA, approximate rsqrt/rcp)',
+    bitExact: false,
+  },
+  {
+    id: 'c-fast-math-exact',
+    label: 'C fast-math exact div',
+    detail: 'as C fast-math plus -mno-recip: exact sqrt and division, to show what the approximations buy',
+    bitExact: false,
+  },
+  {
+    id: 'c-simd128',
+    label: 'C SIMD128-like',
+    detail: 'as C fast-math exact div plus -mprefer-vector-width=128 -ffp-contract=off: only what wasm SIMD128 offers (4 lanes, no FMA, exact sqrt/div)',
+    bitExact: false,
+  },
+  {
+    id: 'ts-reference',
+    label: 'TS reference',
+    detail: 'host/learner/reference/ff-reference.ts: plain float64 TypeScript, arrays allocated per step (small models only)',
+    bitExact: false,
+  },
 ];
 
 export interface BenchModel {
@@ -85,11 +125,18 @@ export function benchModel(name: string): BenchModel {
   const [inputSize, ...layers] = sizes as [number, ...number[]];
   let fanIn = inputSize + SPEED_OPTIONS.classes; // the label one-hot is prepended
   let params = 0;
-  for (const width of layers) { params += (fanIn + 1) * width; fanIn = width; }
+  for (const width of layers) {
+    params += (fanIn + 1) * width;
+    fanIn = width;
+  }
   return { name, config: { ...SPEED_OPTIONS, inputSize, layers }, params };
 }
 
-export interface RunRequest { steps: number; repeats: number; warmup: number }
+export interface RunRequest {
+  steps: number;
+  repeats: number;
+  warmup: number;
+}
 
 export interface RunResult {
   /** ns per step of each repeat. */
@@ -110,7 +157,10 @@ export interface Runtime {
 
 class V8Runtime implements Runtime {
   private learner: Learner | null = null;
-  constructor(readonly info: RuntimeInfo, private readonly wasm: string) {}
+  constructor(
+    readonly info: RuntimeInfo,
+    private readonly wasm: string,
+  ) {}
 
   async prepare(): Promise<void> {
     this.learner ??= await Learner.load({ wasm: this.wasm });
@@ -120,11 +170,15 @@ class V8Runtime implements Runtime {
     await this.prepare();
     this.learner!.configure(model.config); // fresh weights, as a native run's new process has
     const e = this.learner!.exports;
-    const inputs = model.config.inputSize, classes = SPEED_OPTIONS.classes;
+    const inputs = model.config.inputSize,
+      classes = SPEED_OPTIONS.classes;
     const samples = benchSamples(inputs);
-    const f32 = new Float32Array(e.memory.buffer), i32 = new Int32Array(e.memory.buffer);
-    const input = e.inputPtr() >>> 2, label = e.labelPtr() >>> 2;
-    let k = 0, status = 0;
+    const f32 = new Float32Array(e.memory.buffer),
+      i32 = new Int32Array(e.memory.buffer);
+    const input = e.inputPtr() >>> 2,
+      label = e.labelPtr() >>> 2;
+    let k = 0,
+      status = 0;
     const step = () => {
       f32.set(samples[k % samples.length]!, input);
       i32[label] = k % classes;
@@ -171,7 +225,8 @@ class ReferenceRuntime implements Runtime {
 
 // ---- native drivers (host/bench/c-reference/speed-bench.h) ---------
 
-const LINE = /ffedge-speed impl=(\S+) params=(\d+) warmup=(\d+) steps=(\d+) repeats=(\d+) ns_per_step=([\d.]+) ns=([\d.,]+) weights_fnv=0x([0-9a-f]+) status=(\d+)/;
+const LINE =
+  /ffedge-speed impl=(\S+) params=(\d+) warmup=(\d+) steps=(\d+) repeats=(\d+) ns_per_step=([\d.]+) ns=([\d.,]+) weights_fnv=0x([0-9a-f]+) status=(\d+)/;
 
 /** Parses a native driver's result line. */
 export function parseSpeedLine(stdout: string): { impl: string; params: number; nsPerStep: number[]; weightsFnv: number; status: number } {
@@ -181,7 +236,11 @@ export function parseSpeedLine(stdout: string): { impl: string; params: number; 
 }
 
 class NativeRuntime implements Runtime {
-  constructor(readonly info: RuntimeInfo, private readonly binary: string, private readonly configDir: string) {}
+  constructor(
+    readonly info: RuntimeInfo,
+    private readonly binary: string,
+    private readonly configDir: string,
+  ) {}
 
   private configFile(model: BenchModel): string {
     return join(this.configDir, `${model.name}.bin`);
@@ -194,8 +253,11 @@ class NativeRuntime implements Runtime {
 
   async run(model: BenchModel, request: RunRequest): Promise<RunResult> {
     // Each run is a fresh process: the model restarts from its initial weights.
-    const { stdout } = await run(this.binary, ['--steps', String(request.steps), '--repeats', String(request.repeats),
-      '--warmup', String(request.warmup), this.configFile(model)], { timeout: 600_000, maxBuffer: 1 << 20 });
+    const { stdout } = await run(
+      this.binary,
+      ['--steps', String(request.steps), '--repeats', String(request.repeats), '--warmup', String(request.warmup), this.configFile(model)],
+      { timeout: 600_000, maxBuffer: 1 << 20 },
+    );
     const line = parseSpeedLine(stdout);
     if (line.status !== 0) throw new Error(`${this.info.id}: the learner returned status ${line.status} on ${model.name}`);
     if (line.params !== model.params) throw new Error(`${this.info.id}: ${line.params} parameters for ${model.name}, expected ${model.params}`);
@@ -235,7 +297,8 @@ export async function makeRuntimes(wanted: readonly RuntimeId[], buildDir: strin
   const cTools = missing(['gcc', 'make']);
   for (const id of nativeWanted) {
     const needs = id.startsWith('wasm2c') ? [...cTools, ...missing(['wasm2c'])] : cTools;
-    if (id.startsWith('wasm2c') && needs.length === 0 && !existsSync('/usr/share/wabt/wasm2c/wasm-rt-impl.c')) needs.push('/usr/share/wabt/wasm2c/wasm-rt-impl.c (package wabt)');
+    if (id.startsWith('wasm2c') && needs.length === 0 && !existsSync('/usr/share/wabt/wasm2c/wasm-rt-impl.c'))
+      needs.push('/usr/share/wabt/wasm2c/wasm-rt-impl.c (package wabt)');
     if (needs.length > 0) skipped.push({ id, reason: `toolchain missing: ${needs.join(', ')} (install with: sudo scripts/setup-toolchains.sh)` });
     else buildable.add(id);
   }
@@ -251,8 +314,11 @@ export async function makeRuntimes(wanted: readonly RuntimeId[], buildDir: strin
       const file = wasmPath('ff-core.relaxed');
       if (!existsSync(file)) skipped.push({ id, reason: `${file} not built (npm run build:wasm)` });
       else {
-        try { runtimes.push(new V8Runtime(info(id), await enableRelaxedSimd(file))); }
-        catch (e) { skipped.push({ id, reason: (e as Error).message }); }
+        try {
+          runtimes.push(new V8Runtime(info(id), await enableRelaxedSimd(file)));
+        } catch (e) {
+          skipped.push({ id, reason: (e as Error).message });
+        }
       }
     } else if (id === 'v8-simd' || id === 'v8-scalar') {
       const file = wasmPath(id === 'v8-simd' ? 'ff-core.simd' : 'ff-core');

@@ -35,10 +35,7 @@ import { Learner } from '../learner/learner.js';
 import { onPath, packageRoot, wasmPath } from '../paths.js';
 import { commaList, positiveInteger, positiveNumber } from '../command-line.js';
 import { buildM4Bench, runM4Bench } from './firmware.js';
-import {
-  benchModel, makeRuntimes, referenceDir, RUNTIMES, SPEED_OPTIONS,
-  type BenchModel, type Runtime, type RuntimeId,
-} from './speed-runtimes.js';
+import { benchModel, makeRuntimes, referenceDir, RUNTIMES, SPEED_OPTIONS, type BenchModel, type Runtime, type RuntimeId } from './speed-runtimes.js';
 import { speedMarkdown, speedSvg } from './speed-report.js';
 
 const exec = promisify(execFile);
@@ -164,7 +161,8 @@ export async function wasmLoadTimes(file: string, samples: number): Promise<{ co
   const script = `const b=require('fs').readFileSync(process.argv[1]);let t=process.hrtime.bigint();const m=new WebAssembly.Module(b);
 const c=Number(process.hrtime.bigint()-t)/1e6;t=process.hrtime.bigint();new WebAssembly.Instance(m,{});
 console.log(JSON.stringify([c,Number(process.hrtime.bigint()-t)/1e6]))`;
-  const compile: number[] = [], instantiate: number[] = [];
+  const compile: number[] = [],
+    instantiate: number[] = [];
   for (let s = 0; s < samples; s++) {
     const { stdout } = await exec(process.execPath, ['-e', script, file], { timeout: 60_000 });
     const [c, i] = JSON.parse(stdout) as [number, number];
@@ -184,15 +182,22 @@ async function m4Counts(models: BenchModel[], buildDir: string, log: (s: string)
   for (const model of models) {
     const { arenaBytes } = learner.configure(model.config);
     // ff-core's static data and stack sit in the same pool: keep 16 KiB for them.
-    if (arenaBytes + 16384 > M4_POOL_BYTES) { tooBig.push(model.name); continue; }
+    if (arenaBytes + 16384 > M4_POOL_BYTES) {
+      tooBig.push(model.name);
+      continue;
+    }
     log(`  M4 (QEMU) ${model.name}`);
     const steps = 10;
     const elfs = await buildM4Bench({ config: model.config, steps, build: join(buildDir, 'speed-m4') });
     const wasm2c = await runM4Bench(elfs.wasm2c, true);
     const c = await runM4Bench(elfs.cref);
     results.push({
-      model: model.name, params: model.params, steps,
-      wasm2cInstructionsPerStep: wasm2c.perStep, cInstructionsPerStep: c.perStep, ratio: wasm2c.perStep / c.perStep,
+      model: model.name,
+      params: model.params,
+      steps,
+      wasm2cInstructionsPerStep: wasm2c.perStep,
+      cInstructionsPerStep: c.perStep,
+      ratio: wasm2c.perStep / c.perStep,
       sameWeights: wasm2c.weightsFnv === c.weightsFnv,
     });
   }
@@ -214,7 +219,9 @@ export function evaluateTargets(results: SpeedResult[]): SpeedTargets {
   }
   return {
     simdVsFastMath: {
-      model: TARGET_MODEL, speedVsCFastMath, speedVsCStrict,
+      model: TARGET_MODEL,
+      speedVsCFastMath,
+      speedVsCStrict,
       met: speedVsCFastMath === null || speedVsCStrict === null ? null : speedVsCFastMath >= 0.8 && speedVsCStrict > 1,
     },
     flatness,
@@ -230,10 +237,11 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
   const rounds = options.rounds ?? (quick ? 1 : 11);
   const repeats = options.repeats ?? (quick ? 3 : 2);
   const fixedSteps = options.steps ?? (quick ? 5 : null);
-  const targetMs = fixedSteps === null ? options.targetMs ?? 30 : null;
+  const targetMs = fixedSteps === null ? (options.targetMs ?? 30) : null;
   const buildDir = options.buildDir ?? join(referenceDir, 'build');
   const wanted = options.runtimes ?? RUNTIMES.map((r) => r.id);
-  for (const id of wanted) if (!RUNTIMES.some((r) => r.id === id)) throw new TypeError(`unknown runtime "${id}"; one of ${RUNTIMES.map((r) => r.id).join(', ')}`);
+  for (const id of wanted)
+    if (!RUNTIMES.some((r) => r.id === id)) throw new TypeError(`unknown runtime "${id}"; one of ${RUNTIMES.map((r) => r.id).join(', ')}`);
   if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(repeats) || repeats < 1) throw new TypeError('rounds and repeats must be positive integers');
 
   log(`building the native runtimes (make -C host/bench/c-reference speed)...`);
@@ -247,7 +255,10 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
     // Steps per timed run and warmup from a probe (unless fixed).
     const plan = new Map<Runtime, { steps: number; warmup: number }>();
     for (const rt of active) {
-      if (fixedSteps !== null) { plan.set(rt, { steps: fixedSteps, warmup: 2 }); continue; }
+      if (fixedSteps !== null) {
+        plan.set(rt, { steps: fixedSteps, warmup: 2 });
+        continue;
+      }
       const probe = await rt.run(model, { steps: 2, repeats: 1, warmup: 1 });
       const ns = Math.max(50, probe.nsPerStep[0]!);
       plan.set(rt, { steps: clamp(Math.ceil((targetMs! * 1e6) / ns), 1, 1_000_000), warmup: clamp(Math.ceil(20e6 / ns), 2, 1_000_000) });
@@ -283,16 +294,27 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
       const { steps, warmup } = plan.get(rt)!;
       const cFnv = fnv.get('c-strict');
       results.push({
-        model: model.name, params: model.params, runtime: rt.info.id, nsPerStep, nsPerParam: nsPerStep / model.params,
-        samples: all, rounds, steps, repeats, warmup,
-        timeVsCStrict: ratio(rt, strict), timeVsCFastMath: ratio(rt, byId.get('c-fast-math')),
+        model: model.name,
+        params: model.params,
+        runtime: rt.info.id,
+        nsPerStep,
+        nsPerParam: nsPerStep / model.params,
+        samples: all,
+        rounds,
+        steps,
+        repeats,
+        warmup,
+        timeVsCStrict: ratio(rt, strict),
+        timeVsCFastMath: ratio(rt, byId.get('c-fast-math')),
         sameWeightsAsCStrict: rt.info.bitExact && cFnv !== undefined && fnv.has(rt.info.id) ? fnv.get(rt.info.id) === cFnv : null,
       });
     }
-    const line = active.map((rt) => {
-      const r = results.find((x) => x.model === model.name && x.runtime === rt.info.id)!;
-      return `${rt.info.id} ${(r.nsPerStep / 1000).toPrecision(3)} us${r.timeVsCStrict !== null ? ` (${r.timeVsCStrict.toFixed(2)}x)` : ''}`;
-    }).join(', ');
+    const line = active
+      .map((rt) => {
+        const r = results.find((x) => x.model === model.name && x.runtime === rt.info.id)!;
+        return `${rt.info.id} ${(r.nsPerStep / 1000).toPrecision(3)} us${r.timeVsCStrict !== null ? ` (${r.timeVsCStrict.toFixed(2)}x)` : ''}`;
+      })
+      .join(', ');
     log(`  ${model.name} (${model.params} params): ${line}`);
   }
 
@@ -301,12 +323,17 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
 
   const wasm: WasmBuildInfo[] = [];
   const loadSamples = quick ? 1 : 5;
-  for (const [build, name] of [['scalar', 'ff-core'], ['simd', 'ff-core.simd']] as const) {
+  for (const [build, name] of [
+    ['scalar', 'ff-core'],
+    ['simd', 'ff-core.simd'],
+  ] as const) {
     const file = wasmPath(name);
     try {
       const bytes = (await stat(file)).size;
       wasm.push({ build, file: `build/${name}.wasm`, bytes, ...(await wasmLoadTimes(file, loadSamples)), samples: loadSamples });
-    } catch { /* not built: its runtime is listed as skipped */ }
+    } catch {
+      /* not built: its runtime is listed as skipped */
+    }
   }
 
   const available = new Set(made.runtimes.map((r) => r.info.id));
@@ -316,15 +343,22 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
     date: new Date().toISOString(),
     quick,
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, v8: process.versions.v8,
-      gcc: await firstLine('gcc', ['--version']), wasm2c: await firstLine('wasm2c', ['--version']),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      node: process.version,
+      v8: process.versions.v8,
+      gcc: await firstLine('gcc', ['--version']),
+      wasm2c: await firstLine('wasm2c', ['--version']),
       qemu: await firstLine('qemu-system-arm', ['--version']),
     },
     options: SPEED_OPTIONS,
     method: { rounds, repeats, targetMs, steps: fixedSteps, reference: 'c-strict' },
     models: models.map((m) => ({ name: m.name, inputSize: m.config.inputSize, layers: m.config.layers, params: m.params })),
     runtimes: RUNTIMES.filter((r) => wanted.includes(r.id)).map((r) => ({
-      id: r.id, label: r.label, detail: r.detail, available: available.has(r.id),
+      id: r.id,
+      label: r.label,
+      detail: r.detail,
+      available: available.has(r.id),
       ...(skipped.has(r.id) ? { skipped: skipped.get(r.id)! } : {}),
     })),
     results,
@@ -382,8 +416,9 @@ export function speedOptions(): Option[] {
 }
 
 async function main(): Promise<void> {
-  const program = new Command('node dist/host/bench/speed.js')
-    .description('Training-step speed of the FF learner per runtime and model size, as ratios to the plain C reference (npm run bench builds first).');
+  const program = new Command('node dist/host/bench/speed.js').description(
+    'Training-step speed of the FF learner per runtime and model size, as ratios to the plain C reference (npm run bench builds first).',
+  );
   for (const option of speedOptions()) program.addOption(option);
   const flags = program.parse().opts<SpeedFlags>();
   const json = flags.json === true;
@@ -391,7 +426,10 @@ async function main(): Promise<void> {
     quick: flags.quick === true,
     sizes: flags.sizes,
     runtimes: flags.runtimes as RuntimeId[] | undefined,
-    rounds: flags.rounds, repeats: flags.repeats, targetMs: flags.targetMs, steps: flags.steps,
+    rounds: flags.rounds,
+    repeats: flags.repeats,
+    targetMs: flags.targetMs,
+    steps: flags.steps,
     m4: flags.m4,
     outDir: flags.out,
     log: json ? undefined : (line) => console.error(line),

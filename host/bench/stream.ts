@@ -101,7 +101,8 @@ async function main(): Promise<void> {
     {
       name: 'sensor 192-64-32 (IMU, 5 classes)',
       config: { inputSize: 192, layers: [64, 32], classes: 5, seed: 1 },
-      data: imu, samples: quick ? 1000 : 5000,
+      data: imu,
+      samples: quick ? 1000 : 5000,
     },
     {
       name: 'MNIST 784-500-500 (10 classes)',
@@ -126,8 +127,14 @@ async function main(): Promise<void> {
       for (const encoding of link.encodings) {
         const { seconds, retransmits } = await throughLink(w, link.make(), encoding);
         const row: Row = {
-          model: w.name, link: link.name, encoding, samples: w.samples, seconds,
-          samplesPerSecond: w.samples / seconds, inProcessPerSecond: ceiling, retransmits,
+          model: w.name,
+          link: link.name,
+          encoding,
+          samples: w.samples,
+          seconds,
+          samplesPerSecond: w.samples / seconds,
+          inProcessPerSecond: ceiling,
+          retransmits,
         };
         results.push(row);
         if (!json) process.stderr.write(`  ${w.name} via ${link.name} (${encoding}): ${Math.round(row.samplesPerSecond)} samples/s\n`);
@@ -140,14 +147,23 @@ async function main(): Promise<void> {
   }
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   console.log(`\nStreaming throughput, batch 1, window 8 (node ${process.version})`);
-  console.log(renderTable(
-    ['model', 'link', 'encoding', 'samples', 'seconds', 'samples/s', 'in-process samples/s', 'ratio', 'retransmits'],
-    results.map((r) => [
-      r.model, r.link, r.encoding, String(r.samples), r.seconds.toFixed(2), fmt(r.samplesPerSecond), fmt(r.inProcessPerSecond),
-      `${(r.samplesPerSecond / r.inProcessPerSecond).toFixed(2)}x`, String(r.retransmits),
-    ]),
-    ['left', 'left', 'left'],
-  ));
+  console.log(
+    renderTable(
+      ['model', 'link', 'encoding', 'samples', 'seconds', 'samples/s', 'in-process samples/s', 'ratio', 'retransmits'],
+      results.map((r) => [
+        r.model,
+        r.link,
+        r.encoding,
+        String(r.samples),
+        r.seconds.toFixed(2),
+        fmt(r.samplesPerSecond),
+        fmt(r.inProcessPerSecond),
+        `${(r.samplesPerSecond / r.inProcessPerSecond).toFixed(2)}x`,
+        String(r.retransmits),
+      ]),
+      ['left', 'left', 'left'],
+    ),
+  );
   console.log('\nin-process = the learner (ff-core.wasm) alone in this process on the same samples; ratio = streamed / in-process.');
   console.log('The device runs in its own process, so a compute-bound model can stream at or above the in-process rate;');
   console.log('on a small model the ratio is the cost of framing, pipes/tty and the host event loop. Expect run-to-run noise on shared machines.');

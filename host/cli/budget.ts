@@ -33,17 +33,19 @@ export function continualFields(flags: BudgetFlags): Partial<LearnerConfig> {
   const out: Partial<LearnerConfig> = {};
   const capacity = whole('--replay', flags.replay);
   if (capacity === undefined && (flags.replayMode !== undefined || flags.replayRatio !== undefined)) {
-    throw new UsageError('--replay-mode and --replay-ratio need --replay N (the buffer\'s capacity in samples)');
+    throw new UsageError("--replay-mode and --replay-ratio need --replay N (the buffer's capacity in samples)");
   }
   if (capacity !== undefined) {
     const mode = flags.replayMode ?? 'reservoir';
-    if (mode === 'off' || !(REPLAY_MODES as readonly string[]).includes(mode)) throw new UsageError(`--replay-mode must be reservoir or class-balanced; got ${JSON.stringify(mode)}`);
+    if (mode === 'off' || !(REPLAY_MODES as readonly string[]).includes(mode))
+      throw new UsageError(`--replay-mode must be reservoir or class-balanced; got ${JSON.stringify(mode)}`);
     const ratio = flags.replayRatio === undefined ? 1 : Number(flags.replayRatio);
     if (!(ratio >= 0 && ratio <= 64)) throw new UsageError(`--replay-ratio must be a number from 0 to 64; got ${JSON.stringify(flags.replayRatio)}`);
     out.replay = { mode: mode as 'reservoir' | 'class-balanced', capacity, storage: 'raw', ratio };
   }
   if (flags.prequential !== undefined) {
-    if (!(PREQUENTIAL_MODES as readonly string[]).includes(flags.prequential)) throw new UsageError(`--prequential must be one of ${PREQUENTIAL_MODES.join(', ')}; got ${JSON.stringify(flags.prequential)}`);
+    if (!(PREQUENTIAL_MODES as readonly string[]).includes(flags.prequential))
+      throw new UsageError(`--prequential must be one of ${PREQUENTIAL_MODES.join(', ')}; got ${JSON.stringify(flags.prequential)}`);
     out.prequential = flags.prequential as LearnerConfig['prequential'] & string;
   }
   if (flags.drift) out.drift = { ...DRIFT_DETECTION };

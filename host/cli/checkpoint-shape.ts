@@ -23,7 +23,9 @@ export function checkCheckpointShape(flag: string, weights: Uint8Array, saved: L
   const savedShape = saved ? shapeOf(saved) : undefined;
   const modelShape = shapeOf(model);
   if (savedShape === undefined ? weights.length === needs : savedShape === modelShape) return;
-  throw new UsageError(`shape mismatch: ${flag} holds ${weights.length.toLocaleString('en-US')} bytes`
-    + `${savedShape ? ` for layers ${savedShape}` : ''}, the model needs ${needs.toLocaleString('en-US')} for ${modelShape}; `
-    + 'give the flags (or --config) the checkpoint was trained with, or leave out --load-checkpoint');
+  throw new UsageError(
+    `shape mismatch: ${flag} holds ${weights.length.toLocaleString('en-US')} bytes` +
+      `${savedShape ? ` for layers ${savedShape}` : ''}, the model needs ${needs.toLocaleString('en-US')} for ${modelShape}; ` +
+      'give the flags (or --config) the checkpoint was trained with, or leave out --load-checkpoint',
+  );
 }

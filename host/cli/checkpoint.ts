@@ -29,7 +29,9 @@ export async function checkpointGetCommand(file: string, flags: DeviceFlags & { 
     bar?.finish();
     const path = resolve(file);
     await writeCheckpointFile(path, { ...(config ? { config } : {}), weights: checkpoint.weights, crc: checkpoint.crc, device: { ...session.device } });
-    process.stdout.write(`${path}: ${checkpoint.weights.length} bytes of weights, CRC-32 ${checkpoint.crc.toString(16).padStart(8, '0')}${config ? '' : ' (no config stored: pass --config to keep it with the weights)'}\n`);
+    process.stdout.write(
+      `${path}: ${checkpoint.weights.length} bytes of weights, CRC-32 ${checkpoint.crc.toString(16).padStart(8, '0')}${config ? '' : ' (no config stored: pass --config to keep it with the weights)'}\n`,
+    );
   } finally {
     await session.close();
   }
@@ -48,7 +50,9 @@ export async function checkpointPutCommand(file: string, flags: DeviceFlags & { 
     const bar = flags.quiet ? null : new ProgressBar({ label: 'upload', total: checkpoint.weights.length, unit: ' B' });
     await session.putCheckpoint(checkpoint.weights, (bytes) => bar?.update(bytes));
     bar?.finish();
-    process.stdout.write(`loaded ${checkpoint.weights.length} bytes of weights (CRC-32 ${checkpoint.crc.toString(16).padStart(8, '0')}) into ${session.device.runtime}\n`);
+    process.stdout.write(
+      `loaded ${checkpoint.weights.length} bytes of weights (CRC-32 ${checkpoint.crc.toString(16).padStart(8, '0')}) into ${session.device.runtime}\n`,
+    );
   } finally {
     await session.close();
   }

@@ -14,8 +14,16 @@ import type { LogRecord } from '../logs/records.js';
 import { packSamples, type PackedSamples, type Sample } from '../sources/index.js';
 import { parseDrift, DriftSpecError } from '../continual/drift.js';
 import {
-  classIncremental, defaultTaskGroups, domainDrift, parseTaskGroups, recurringClasses, ScenarioError, SCENARIOS, taskColumn,
-  type BaseData, type Scenario,
+  classIncremental,
+  defaultTaskGroups,
+  domainDrift,
+  parseTaskGroups,
+  recurringClasses,
+  ScenarioError,
+  SCENARIOS,
+  taskColumn,
+  type BaseData,
+  type Scenario,
 } from '../continual/scenarios.js';
 import { runScenario, type ScenarioResult } from '../continual/runner.js';
 import { DEFAULT_STRATEGY_OPTIONS, RULES, runConfig, STRATEGIES, StrategyError, type StrategyOptions } from '../continual/strategies.js';
@@ -62,8 +70,12 @@ function count(flag: string, text: string | undefined, min = 0): number | undefi
 }
 
 function list<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of items) if (!(allowed as readonly string[]).includes(s)) throw new UsageError(`unknown ${flag} ${JSON.stringify(s)}: use ${allowed.join(', ')}`);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of items)
+    if (!(allowed as readonly string[]).includes(s)) throw new UsageError(`unknown ${flag} ${JSON.stringify(s)}: use ${allowed.join(', ')}`);
   if (items.length === 0) throw new UsageError(`${flag} needs at least one of ${allowed.join(', ')}`);
   return items as T[];
 }
@@ -102,18 +114,27 @@ async function loadBase(flags: ContinualFlags, seed: number): Promise<BaseData> 
       // Live source: hold out every k-th captured window.
       const every = Math.max(2, Math.round(1 / (holdout ?? 0.2)));
       const rows = Array.from({ length: train.count }, (_, i) => i);
-      const pick = (keep: (i: number) => boolean): PackedSamples => packSamples(rows.filter(keep).map((i) => ({
-        inputs: train.inputs.slice(i * train.inputSize, (i + 1) * train.inputSize), label: train.labels[i]!,
-      })), source.inputSize);
+      const pick = (keep: (i: number) => boolean): PackedSamples =>
+        packSamples(
+          rows.filter(keep).map((i) => ({
+            inputs: train.inputs.slice(i * train.inputSize, (i + 1) * train.inputSize),
+            label: train.labels[i]!,
+          })),
+          source.inputSize,
+        );
       held = pick((i) => i % every === every - 1);
       train = pick((i) => i % every !== every - 1);
     }
     const imuLike = kind === 'imu' || (kind === 'serial-sensor' && source.inputSize % 6 === 0);
     return {
-      name: source.name, inputSize: source.inputSize, classes: source.classes,
+      name: source.name,
+      inputSize: source.inputSize,
+      classes: source.classes,
       ...(source.classNames ? { classNames: source.classNames } : {}),
-      ...(imuLike ? { channels: 6 } : {}), ...(kind === 'mnist' ? { imageSide: 28 } : {}),
-      train, eval: held,
+      ...(imuLike ? { channels: 6 } : {}),
+      ...(kind === 'mnist' ? { imageSide: 28 } : {}),
+      train,
+      eval: held,
     };
   } finally {
     await source.close?.();
@@ -129,14 +150,23 @@ export async function buildScenario(flags: ContinualFlags, seed: number): Promis
   try {
     if (name === 'task-column') {
       const [kind, file] = [flags.source.split(':')[0], flags.source.slice(flags.source.indexOf(':') + 1)];
-      if ((kind !== 'csv' && kind !== 'jsonl') || !file || !flags.source.includes(':')) throw new UsageError('--scenario task-column reads a file: --source csv:FILE or jsonl:FILE');
+      if ((kind !== 'csv' && kind !== 'jsonl') || !file || !flags.source.includes(':'))
+        throw new UsageError('--scenario task-column reads a file: --source csv:FILE or jsonl:FILE');
       const column = flags.taskColumn ?? 'task';
       const raw = flags.labelColumn;
       const label = raw === undefined ? undefined : raw === 'none' ? null : /^-?\d+$/.test(raw) ? Number(raw) : raw;
       const { data, tasks } = await loadTaskFile(file, column, label !== undefined ? { label } : {});
-      return taskColumn({
-        name: file, inputSize: data.inputSize, classes: data.classes, ...(data.classNames ? { classNames: data.classNames } : {}), rows: data.packed,
-      }, tasks, { seed, ...(flags.holdout !== undefined ? { holdout: Number(flags.holdout) } : {}) });
+      return taskColumn(
+        {
+          name: file,
+          inputSize: data.inputSize,
+          classes: data.classes,
+          ...(data.classNames ? { classNames: data.classNames } : {}),
+          rows: data.packed,
+        },
+        tasks,
+        { seed, ...(flags.holdout !== undefined ? { holdout: Number(flags.holdout) } : {}) },
+      );
     }
     const base = await loadBase(flags, seed);
     const groups = (): number[][] => {
@@ -146,12 +176,18 @@ export async function buildScenario(flags: ContinualFlags, seed: number): Promis
     };
     const drifts = (): ReturnType<typeof parseDrift>[] => (flags.drift ?? '').split(',').filter(Boolean).map(parseDrift);
     switch (name) {
-      case 'class-incremental': return classIncremental(base, groups(), common);
-      case 'domain-drift': return domainDrift(base, drifts(), { ...common, gradual });
+      case 'class-incremental':
+        return classIncremental(base, groups(), common);
+      case 'domain-drift':
+        return domainDrift(base, drifts(), { ...common, gradual });
       default: // recurring
-        return flags.drift ? domainDrift(base, drifts(), { ...common, gradual, recurring: true })
-          : flags.tasks ? recurringClasses(base, groups(), common)
-          : (() => { throw new UsageError('--scenario recurring needs B: --drift SPEC (A clean, B drifted) or --tasks A/B (class groups)'); })();
+        return flags.drift
+          ? domainDrift(base, drifts(), { ...common, gradual, recurring: true })
+          : flags.tasks
+            ? recurringClasses(base, groups(), common)
+            : (() => {
+                throw new UsageError('--scenario recurring needs B: --drift SPEC (A clean, B drifted) or --tasks A/B (class groups)');
+              })();
     }
   } catch (err) {
     if (err instanceof ScenarioError || err instanceof DriftSpecError) throw new UsageError(err.message);
@@ -183,8 +219,14 @@ export function resultsTable(runs: readonly ContinualRun[]): string {
   return renderTable(
     ['strategy', 'rule', 'ACC %', 'BWT pts', 'FWT pts', 'prequential %', 'drift alarms', 'seconds'],
     runs.map(({ strategy, rule, result: r }) => [
-      strategy, rule, pct(r.metrics.acc), pts(r.metrics.bwt), pts(r.metrics.fwt),
-      r.prequential === null ? 'n/a (device sent no predictions)' : pct(r.prequential), String(r.driftAlarms.length), r.seconds.toFixed(1),
+      strategy,
+      rule,
+      pct(r.metrics.acc),
+      pts(r.metrics.bwt),
+      pts(r.metrics.fwt),
+      r.prequential === null ? 'n/a (device sent no predictions)' : pct(r.prequential),
+      String(r.driftAlarms.length),
+      r.seconds.toFixed(1),
     ]),
     ['left', 'left'],
   );
@@ -197,35 +239,43 @@ export async function continualCommand(flags: ContinualFlags): Promise<void> {
   const predict = flags.predict ?? 'goodness';
   if (predict !== 'goodness' && predict !== 'head') throw new UsageError(`--predict must be goodness or head; got ${JSON.stringify(predict)}`);
   const replayMode = flags.replayMode ?? DEFAULT_STRATEGY_OPTIONS.replayMode;
-  if (replayMode !== 'reservoir' && replayMode !== 'class-balanced') throw new UsageError(`--replay-mode must be reservoir or class-balanced; got ${JSON.stringify(replayMode)}`);
+  if (replayMode !== 'reservoir' && replayMode !== 'class-balanced')
+    throw new UsageError(`--replay-mode must be reservoir or class-balanced; got ${JSON.stringify(replayMode)}`);
   const strategyOptions: StrategyOptions = {
     replayCapacity: count('--replay-capacity', flags.replayCapacity, 1) ?? DEFAULT_STRATEGY_OPTIONS.replayCapacity,
     replayRatio: flags.replayRatio === undefined ? DEFAULT_STRATEGY_OPTIONS.replayRatio : Number(flags.replayRatio),
-    replayMode, prequential: predict,
+    replayMode,
+    prequential: predict,
   };
   if (!(strategyOptions.replayRatio >= 0)) throw new UsageError(`--replay-ratio must be a number >= 0; got ${JSON.stringify(flags.replayRatio)}`);
   const window = count('--window', flags.window, 1) ?? 500;
   const quiet = flags.quiet ?? false;
-  const say = (text: string): void => { if (!quiet) process.stderr.write(`${text}\n`); };
+  const say = (text: string): void => {
+    if (!quiet) process.stderr.write(`${text}\n`);
+  };
 
   const scenario = await buildScenario(flags, seed);
   const defaults: Partial<LearnerConfig> = scenario.inputSize >= 784 ? { layers: [500, 500] } : { layers: [64, 32] };
   const model = await buildModel(flags, { inputSize: scenario.inputSize, classes: scenario.classes }, defaults);
   // Every config is checked before the device is touched: a bad strategy/rule fails in a second, not after an hour.
-  const plans = strategies.flatMap((strategy) => rules.map((rule) => {
-    try {
-      return { strategy, rule, config: runConfig(model, strategy, rule, strategyOptions) };
-    } catch (err) {
-      if (err instanceof StrategyError) throw new UsageError(err.message);
-      throw err;
-    }
-  }));
+  const plans = strategies.flatMap((strategy) =>
+    rules.map((rule) => {
+      try {
+        return { strategy, rule, config: runConfig(model, strategy, rule, strategyOptions) };
+      } catch (err) {
+        if (err instanceof StrategyError) throw new UsageError(err.message);
+        throw err;
+      }
+    }),
+  );
 
   const out = resolve(flags.out ?? defaultLogPath('continual').replace(/\.jsonl$/, ''));
   mkdirSync(out, { recursive: true });
   say(`scenario ${scenario.description}`);
   say(`  ${scenario.tasks.length} tasks: ${scenario.tasks.map((t, k) => `${k} ${t.name} (${t.trainCount} train, ${t.eval.count} held out)`).join('; ')}`);
-  say(`  ${plans.length} run${plans.length === 1 ? '' : 's'} (${strategies.join(', ')} x ${rules.join(', ')}), ${scenario.length.toLocaleString('en-US')} samples each; out ${out}`);
+  say(
+    `  ${plans.length} run${plans.length === 1 ? '' : 's'} (${strategies.join(', ')} x ${rules.join(', ')}), ${scenario.length.toLocaleString('en-US')} samples each; out ${out}`,
+  );
 
   const sink = new SwitchingSink();
   const abort = new AbortController();
@@ -248,7 +298,10 @@ export async function continualCommand(flags: ContinualFlags): Promise<void> {
       let result: ScenarioResult;
       try {
         result = await runScenario(session, scenario, plan.config, {
-          log: sink, mode: predict, window, signal: abort.signal,
+          log: sink,
+          mode: predict,
+          window,
+          signal: abort.signal,
           onTrained: (done) => bar?.update(done),
           onEvalStart: (k) => bar?.annotate(k < 0 ? 'evaluating the untrained model ...' : `task ${k} done, evaluating ...`),
           onTaskEnd: (k, row) => bar?.annotate(`after task ${k}: ${row.map((a) => (a * 100).toFixed(0)).join(' ')}`),
@@ -269,23 +322,53 @@ export async function continualCommand(flags: ContinualFlags): Promise<void> {
   }
 
   const names = scenario.tasks.map((t) => t.name);
-  const text = [
-    `ffedge continual: ${scenario.description}`,
-    `seed ${seed}; model ${model.inputSize} -> ${model.layers.join(' -> ')} (${model.classes} classes); metrics: Lopez-Paz & Ranzato 2017 (GEM)`,
-    '',
-    resultsTable(runs),
-    ...runs.flatMap((r) => ['', `R for ${r.strategy}, ${r.rule} (row: after task i; column: task j; %)`, renderAccuracyMatrix(r.result.R, r.result.baseline, names)]),
-  ].join('\n') + '\n';
+  const text =
+    [
+      `ffedge continual: ${scenario.description}`,
+      `seed ${seed}; model ${model.inputSize} -> ${model.layers.join(' -> ')} (${model.classes} classes); metrics: Lopez-Paz & Ranzato 2017 (GEM)`,
+      '',
+      resultsTable(runs),
+      ...runs.flatMap((r) => [
+        '',
+        `R for ${r.strategy}, ${r.rule} (row: after task i; column: task j; %)`,
+        renderAccuracyMatrix(r.result.R, r.result.baseline, names),
+      ]),
+    ].join('\n') + '\n';
   writeFileSync(join(out, 'results.txt'), text);
-  writeFileSync(join(out, 'results.json'), JSON.stringify({
-    scenario: { name: scenario.name, description: scenario.description, seed, tasks: scenario.tasks.map((t) => ({ name: t.name, classes: t.classes, train: t.trainCount, heldOut: t.eval.count })), boundaries: scenario.boundaries },
-    model,
-    runs: runs.map((r) => ({
-      strategy: r.strategy, rule: r.rule, config: r.config, R: r.result.R, baseline: r.result.baseline, ...r.result.metrics,
-      prequential: r.result.prequential, prequentialN: r.result.prequentialN, predictionsMissing: r.result.predictionsMissing,
-      driftAlarms: r.result.driftAlarms, detectionDelays: r.result.detection.delays, falseAlarms: r.result.detection.falseAlarms, seconds: r.result.seconds, log: r.log, plot: r.plot,
-    })),
-  }, null, 2) + '\n');
+  writeFileSync(
+    join(out, 'results.json'),
+    JSON.stringify(
+      {
+        scenario: {
+          name: scenario.name,
+          description: scenario.description,
+          seed,
+          tasks: scenario.tasks.map((t) => ({ name: t.name, classes: t.classes, train: t.trainCount, heldOut: t.eval.count })),
+          boundaries: scenario.boundaries,
+        },
+        model,
+        runs: runs.map((r) => ({
+          strategy: r.strategy,
+          rule: r.rule,
+          config: r.config,
+          R: r.result.R,
+          baseline: r.result.baseline,
+          ...r.result.metrics,
+          prequential: r.result.prequential,
+          prequentialN: r.result.prequentialN,
+          predictionsMissing: r.result.predictionsMissing,
+          driftAlarms: r.result.driftAlarms,
+          detectionDelays: r.result.detection.delays,
+          falseAlarms: r.result.detection.falseAlarms,
+          seconds: r.result.seconds,
+          log: r.log,
+          plot: r.plot,
+        })),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   process.stdout.write(text);
   process.stdout.write(`\nresults: ${join(out, 'results.txt')} and results.json; logs and plots: ${out}/<strategy>-<rule>.jsonl/.svg\n`);
 }

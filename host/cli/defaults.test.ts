@@ -21,11 +21,14 @@ test('the output family gets its output layer, or one line naming the flag', () 
   assert.deepEqual(layersForRule('backprop', [64, 32], 5, false).layers, [64, 32, 5]);
   assert.deepEqual(layersForRule('backprop', [64, 5], 5, true), { layers: [64, 5] });
   assert.deepEqual(layersForRule('ff', [64, 32], 5, false), { layers: [64, 32] });
-  assert.throws(() => layersForRule('pepita', [64, 32], 5, true), (err: Error) => {
-    assert.match(err.message, /--layers 64,32,5/);
-    assert.ok(!err.message.includes('\n') && err.message.length < 160, err.message);
-    return true;
-  });
+  assert.throws(
+    () => layersForRule('pepita', [64, 32], 5, true),
+    (err: Error) => {
+      assert.match(err.message, /--layers 64,32,5/);
+      assert.ok(!err.message.includes('\n') && err.message.length < 160, err.message);
+      return true;
+    },
+  );
 });
 
 test('options a rule does not take are refused in one line', () => {

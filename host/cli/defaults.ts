@@ -65,13 +65,13 @@ export function tunedDefaults(algorithm: Algorithm, plannedSamples: number | nul
  * is appended; with the user's layers a wrong last width is a one-line error
  * naming the flag to pass. Returns the layers and a note when they changed.
  */
-export function layersForRule(
-  algorithm: Algorithm, layers: number[], classes: number, userLayers: boolean,
-): { layers: number[]; note?: string } {
+export function layersForRule(algorithm: Algorithm, layers: number[], classes: number, userLayers: boolean): { layers: number[]; note?: string } {
   if (!OUTPUT_LAYER_ALGORITHMS.includes(algorithm) || layers[layers.length - 1] === classes) return { layers };
   if (userLayers) {
-    throw new UsageError(`--algorithm ${algorithm} ends in an output layer of ${classes} units (one per class): `
-      + `make it the last width, e.g. --layers ${[...layers, classes].join(',')}`);
+    throw new UsageError(
+      `--algorithm ${algorithm} ends in an output layer of ${classes} units (one per class): ` +
+        `make it the last width, e.g. --layers ${[...layers, classes].join(',')}`,
+    );
   }
   const fitted = [...layers, classes];
   return { layers: fitted, note: `layers ${fitted.join(',')}: ${algorithm} ends in an output layer of ${classes} units (one per class)` };

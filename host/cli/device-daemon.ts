@@ -63,7 +63,8 @@ export function runningDevice(): DeviceState | undefined {
 /** The pty path of `--device running`. */
 export function runningDevicePath(): string {
   const state = runningDevice();
-  if (!state) throw new TransportError('not-found', 'no virtual device is running: start one with ffedge device start (then use --device running or --port PATH)');
+  if (!state)
+    throw new TransportError('not-found', 'no virtual device is running: start one with ffedge device start (then use --device running or --port PATH)');
   return state.path;
 }
 
@@ -73,7 +74,8 @@ export async function deviceStartCommand(flags: { ramLimit?: string; virtual?: b
   let ramLimitBytes = 0;
   if (flags.ramLimit !== undefined) {
     ramLimitBytes = Number(flags.ramLimit);
-    if (!Number.isInteger(ramLimitBytes) || ramLimitBytes < 0) throw new UsageError(`--ram-limit must be an integer >= 0, got ${JSON.stringify(flags.ramLimit)}`);
+    if (!Number.isInteger(ramLimitBytes) || ramLimitBytes < 0)
+      throw new UsageError(`--ram-limit must be an integer >= 0, got ${JSON.stringify(flags.ramLimit)}`);
   }
   const dir = stateDir();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -84,11 +86,17 @@ export async function deviceStartCommand(flags: { ramLimit?: string; virtual?: b
   const state: DeviceState = { pid: device.process.pid!, path: device.path, log, ramLimitBytes, started: new Date().toISOString() };
   writeFileSync(stateFile(), `${JSON.stringify(state, null, 2)}\n`);
   let tty = '';
-  try { tty = `, ${realpathSync(link)}`; } catch { /* shown without it */ }
-  process.stdout.write(`virtual device running on ${device.path} (pid ${state.pid}${tty}); it keeps its model between commands\n`
-    + `use it:   ffedge stream --port ${device.path}     (or --device running)\n`
-    + '          ffedge checkpoint get model.ffck --device running\n'
-    + 'stop it:  ffedge device stop\n');
+  try {
+    tty = `, ${realpathSync(link)}`;
+  } catch {
+    /* shown without it */
+  }
+  process.stdout.write(
+    `virtual device running on ${device.path} (pid ${state.pid}${tty}); it keeps its model between commands\n` +
+      `use it:   ffedge stream --port ${device.path}     (or --device running)\n` +
+      '          ffedge checkpoint get model.ffck --device running\n' +
+      'stop it:  ffedge device stop\n',
+  );
 }
 
 export async function deviceStopCommand(): Promise<void> {
@@ -112,7 +120,9 @@ export function deviceStatusCommand(flags: { json?: boolean }): void {
     process.stdout.write(`${JSON.stringify(state ? { running: true, ...state } : { running: false })}\n`);
     return;
   }
-  process.stdout.write(state
-    ? `virtual device running on ${state.path} (pid ${state.pid}, since ${state.started}, RAM limit ${state.ramLimitBytes || 'none'}); log ${state.log}\n`
-    : 'no virtual device is running (ffedge device start)\n');
+  process.stdout.write(
+    state
+      ? `virtual device running on ${state.path} (pid ${state.pid}, since ${state.started}, RAM limit ${state.ramLimitBytes || 'none'}); log ${state.log}\n`
+      : 'no virtual device is running (ffedge device start)\n',
+  );
 }

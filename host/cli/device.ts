@@ -23,7 +23,10 @@ export interface DeviceFlags {
 
 export function addDeviceOptions(command: Command): Command {
   return command
-    .option('--device <kind>', `device: ${DEVICE_KINDS.filter((k) => k !== 'serial').join(' | ')} | running (the one ffedge device start left running) (default virtual; --port implies serial)`)
+    .option(
+      '--device <kind>',
+      `device: ${DEVICE_KINDS.filter((k) => k !== 'serial').join(' | ')} | running (the one ffedge device start left running) (default virtual; --port implies serial)`,
+    )
     .option('--port <path>', 'serial port of a board running the ff-edge device firmware (see `ffedge ports`)')
     .option('--baud <n>', 'baud rate of --port (default 115200)')
     .option('--ram-limit <bytes>', 'virtual/pty device: emulate an MCU with this much RAM')
@@ -44,7 +47,8 @@ function integer(flag: string, text: string | undefined, min = 0): number | unde
 
 export async function makeTransport(flags: DeviceFlags): Promise<Transport> {
   if (flags.device === 'running') {
-    if (flags.port !== undefined) throw new UsageError('--port and --device running exclude each other: --device running is the port ffedge device start printed');
+    if (flags.port !== undefined)
+      throw new UsageError('--port and --device running exclude each other: --device running is the port ffedge device start printed');
     const { runningDevicePath } = await import('./device-daemon.js');
     const { device: _running, ...rest } = flags;
     flags = { ...rest, port: runningDevicePath() };

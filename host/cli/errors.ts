@@ -52,15 +52,24 @@ export class MissingToolError extends Error {
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof MissingToolError) return ExitCode.TOOL;
-  if (error instanceof TransportError || error instanceof DeviceTimeoutError || error instanceof DeviceDisconnectedError
-    || error instanceof LinkTooLossyError || error instanceof SerialSensorError) {
+  if (
+    error instanceof TransportError ||
+    error instanceof DeviceTimeoutError ||
+    error instanceof DeviceDisconnectedError ||
+    error instanceof LinkTooLossyError ||
+    error instanceof SerialSensorError
+  ) {
     return ExitCode.LINK;
   }
   // The device restarted (or lost track of the session): the link's fault, not a refusal.
   if (error instanceof ProtocolError && error.code === ErrorCode.LINK_DESYNC) return ExitCode.LINK;
   if (error instanceof UsageError || error instanceof TypeError || error instanceof RangeError) return ExitCode.USAGE;
   if (error instanceof Error && ['SampleFileError', 'LogParseError', 'CheckpointFileError', 'SyntaxError'].includes(error.name)) return ExitCode.USAGE;
-  if (error instanceof Error && ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG'].includes((error as NodeJS.ErrnoException).code ?? '')) return ExitCode.USAGE;
+  if (
+    error instanceof Error &&
+    ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG'].includes((error as NodeJS.ErrnoException).code ?? '')
+  )
+    return ExitCode.USAGE;
   if (error instanceof LearnerError || error instanceof ProtocolError) return ExitCode.FAILURE;
   return ExitCode.FAILURE;
 }
@@ -73,8 +82,6 @@ export function exitCodeFor(error: unknown): number {
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return `ffedge: ${String(error)}`;
   const kind = error instanceof LearnerError ? 'the device refused: ' : error instanceof ProtocolError ? 'protocol error: ' : '';
-  const message = error.message
-    .replace(/\b[A-Z][A-Za-z]*Error: /g, '')
-    .replace(/\bE[A-Z]{3,}: /g, '');
+  const message = error.message.replace(/\b[A-Z][A-Za-z]*Error: /g, '').replace(/\bE[A-Z]{3,}: /g, '');
   return `ffedge: ${kind}${message}`;
 }

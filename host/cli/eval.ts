@@ -31,8 +31,10 @@ export async function evalCommand(file: string, flags: EvalFlags): Promise<void>
   try {
     if (!source.evalSet) throw new UsageError(`${flags.source} has no held-out samples to evaluate on: pass --eval-file FILE, or --holdout FRACTION > 0`);
     if (source.inputSize !== config.inputSize || (source.classes > 0 && source.classes !== config.classes)) {
-      throw new UsageError(`shape mismatch: ${file} holds a model of ${config.inputSize} inputs and ${config.classes} classes; `
-        + `--source ${flags.source} gives ${source.inputSize} inputs and ${source.classes} classes (same --window, --columns and --classes as in training?)`);
+      throw new UsageError(
+        `shape mismatch: ${file} holds a model of ${config.inputSize} inputs and ${config.classes} classes; ` +
+          `--source ${flags.source} gives ${source.inputSize} inputs and ${source.classes} classes (same --window, --columns and --classes as in training?)`,
+      );
     }
     const session = await openSession(flags, undefined, flags.quiet ?? false);
     try {
@@ -41,8 +43,10 @@ export async function evalCommand(file: string, flags: EvalFlags): Promise<void>
       const confusion = await evalConfusion(session, source, mode, checkpoint.steps ?? 0);
       const n = confusion.matrix.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
       const right = confusion.matrix.reduce((a, row, i) => a + (row[i] ?? 0), 0);
-      process.stdout.write(`${renderConfusion(confusion)}\n\naccuracy ${(n > 0 ? right / n : 0).toFixed(3)} on ${n} held-out samples of ${source.name} (${mode}), `
-        + `model ${file}${checkpoint.steps !== undefined ? ` after ${checkpoint.steps} steps` : ''}\n`);
+      process.stdout.write(
+        `${renderConfusion(confusion)}\n\naccuracy ${(n > 0 ? right / n : 0).toFixed(3)} on ${n} held-out samples of ${source.name} (${mode}), ` +
+          `model ${file}${checkpoint.steps !== undefined ? ` after ${checkpoint.steps} steps` : ''}\n`,
+      );
     } finally {
       await session.close();
     }

@@ -35,8 +35,10 @@ export function renderCHeader(config: LearnerConfig, weights: Uint8Array, option
   const { firstInputs, arrays } = paramLayout(config);
   const floats = arrays.reduce((a, p) => a + p.rows * p.cols, 0);
   if (weights.length !== floats * 4) {
-    throw new UsageError(`${options.source}: the weights are ${weights.length} bytes but its model (${config.inputSize} -> ${config.layers.join(' -> ')}, `
-      + `${config.classes} classes) has ${floats * 4}; the checkpoint and its config do not belong together`);
+    throw new UsageError(
+      `${options.source}: the weights are ${weights.length} bytes but its model (${config.inputSize} -> ${config.layers.join(' -> ')}, ` +
+        `${config.classes} classes) has ${floats * 4}; the checkpoint and its config do not belong together`,
+    );
   }
   const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
   const p = options.prefix;
@@ -46,7 +48,9 @@ export function renderCHeader(config: LearnerConfig, weights: Uint8Array, option
     `/* ${p}.h: trained weights exported by \`ffedge export --c-header\` from ${options.source}.`,
     ` * Model: ${c.inputSize} inputs -> ${c.layers.join(' -> ')}, ${c.classes} classes, ${c.algorithm}, overlay ${c.overlay}.`,
     ' * Floats are written with 9 significant digits, so each reads back as the exact f32 the device held. */',
-    `#ifndef ${P}_H`, `#define ${P}_H`, '',
+    `#ifndef ${P}_H`,
+    `#define ${P}_H`,
+    '',
     `#define ${P}_INPUTS ${c.inputSize}`,
     `#define ${P}_FIRST_LAYER_INPUTS ${firstInputs}`,
     `#define ${P}_CLASSES ${c.classes}`,

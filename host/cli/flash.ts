@@ -34,7 +34,8 @@ const REAL_BOARDS: Record<string, { flashers: Flasher[]; serial: string; port: s
     flashers: [
       { tool: 'st-flash', install: 'Debian package stlink-tools', argv: (b) => ['st-flash', '--reset', 'write', join(b, 'fw.bin'), '0x08000000'] },
       {
-        tool: 'openocd', install: 'Debian package openocd',
+        tool: 'openocd',
+        install: 'Debian package openocd',
         argv: (b) => ['openocd', '-f', 'interface/stlink.cfg', '-f', 'target/stm32f4x.cfg', '-c', `program ${join(b, 'fw.elf')} verify reset exit`],
       },
     ],
@@ -42,9 +43,7 @@ const REAL_BOARDS: Record<string, { flashers: Flasher[]; serial: string; port: s
     port: '/dev/ttyUSB0',
   },
   'nrf51-microbit': {
-    flashers: [
-      { tool: 'pyocd', install: 'pip install pyocd', argv: (b) => ['pyocd', 'flash', '-t', 'nrf51', join(b, 'fw.elf')] },
-    ],
+    flashers: [{ tool: 'pyocd', install: 'pip install pyocd', argv: (b) => ['pyocd', 'flash', '-t', 'nrf51', join(b, 'fw.elf')] }],
     serial: "the interface chip's USB serial, 115200 8N1",
     port: '/dev/ttyACM0',
     otherwise: (b) => `arm-none-eabi-objcopy -O ihex ${join(b, 'fw.elf')} fw.hex && cp fw.hex /media/$USER/MICROBIT/   # DAPLink drive`,
@@ -80,7 +79,9 @@ function checkToolchain(board: FirmwareBoard | undefined): void {
   }
   requireTool(`${board.prefix}gcc`, board.compilerPackage, `the ${board.core} cross compiler`);
   if (!existsSync(board.libcFile)) {
-    throw new MissingToolError(`the C library for ${board.name} (${board.libcFile}) is not installed: sudo apt-get install ${board.libcPackage}, or sudo scripts/setup-toolchains.sh`);
+    throw new MissingToolError(
+      `the C library for ${board.name} (${board.libcFile}) is not installed: sudo apt-get install ${board.libcPackage}, or sudo scripts/setup-toolchains.sh`,
+    );
   }
 }
 
@@ -90,8 +91,12 @@ function make(dir: string, vars: string[], quiet: boolean): Promise<void> {
   return new Promise((done, fail) => {
     const child = spawn('make', ['-s', '-C', dir, ...vars], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (c: Buffer) => { output += c; });
-    child.stderr.on('data', (c: Buffer) => { output += c; });
+    child.stdout.on('data', (c: Buffer) => {
+      output += c;
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      output += c;
+    });
     child.on('error', fail);
     child.on('close', (code) => {
       if (code === 0) done();
@@ -110,10 +115,12 @@ async function bootUnderQemu(board: FirmwareBoard, elf: string): Promise<void> {
     if (err instanceof QemuLaunchError) throw new TransportError(err.missing ? 'missing-tool' : 'start-failed', err.message, { cause: err });
     throw err;
   }
-  process.stdout.write(`${board.name} booted under ${board.qemu} -M ${board.machine}; its UART is on ${qemu.path}\n`
-    + `connect:  ffedge stream --port ${qemu.path}\n`
-    + `watch:    ffedge monitor --port ${qemu.path}\n`
-    + 'Ctrl-C stops QEMU\n');
+  process.stdout.write(
+    `${board.name} booted under ${board.qemu} -M ${board.machine}; its UART is on ${qemu.path}\n` +
+      `connect:  ffedge stream --port ${qemu.path}\n` +
+      `watch:    ffedge monitor --port ${qemu.path}\n` +
+      'Ctrl-C stops QEMU\n',
+  );
   const stopped = await new Promise<'signal' | 'exited'>((done) => {
     const onSignal = (): void => done('signal');
     process.once('SIGINT', onSignal);
@@ -123,7 +130,10 @@ async function bootUnderQemu(board: FirmwareBoard, elf: string): Promise<void> {
   });
   const exit = await qemu.close();
   if (stopped === 'exited') {
-    throw new TransportError('start-failed', `QEMU ended on its own (${exit.signal ?? `code ${exit.code}`}): ${qemu.log().trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+    throw new TransportError(
+      'start-failed',
+      `QEMU ended on its own (${exit.signal ?? `code ${exit.code}`}): ${qemu.log().trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+    );
   }
   process.stderr.write('QEMU stopped\n');
 }
@@ -143,8 +153,10 @@ export async function flashCommand(flags: FlashFlags): Promise<void> {
   const board = target === 'linux-edge' ? undefined : firmwareBoard(target);
   const wasm = wasmPath('ff-device');
   if (!existsSync(wasm)) throw new UsageError(`${wasm} is missing: build it first with npm run build`);
-  if (flags.ramBytes !== undefined && !/^[1-9]\d*$/.test(flags.ramBytes)) throw new UsageError(`--ram-bytes must be a positive integer, got ${JSON.stringify(flags.ramBytes)}`);
-  if (board === undefined && flags.qemu) throw new UsageError('--qemu boots the bare-metal boards; linux-edge is a Linux program: run it as printed without --qemu');
+  if (flags.ramBytes !== undefined && !/^[1-9]\d*$/.test(flags.ramBytes))
+    throw new UsageError(`--ram-bytes must be a positive integer, got ${JSON.stringify(flags.ramBytes)}`);
+  if (board === undefined && flags.qemu)
+    throw new UsageError('--qemu boots the bare-metal boards; linux-edge is a Linux program: run it as printed without --qemu');
 
   const dir = board ? boardDir(board) : join(packageRoot, 'firmware-targets', 'linux-edge');
   const build = resolve(flags.buildDir ?? join(dir, board ? 'build' : 'build/native'));
@@ -153,12 +165,14 @@ export async function flashCommand(flags: FlashFlags): Promise<void> {
 
   if (board === undefined) {
     const program = join(build, 'ff-device');
-    process.stdout.write(`built ${program}\n`
-      + 'run it on this machine as a serial device, then connect:\n'
-      + `  socat pty,raw,echo=0,link=/tmp/ffedge-dev EXEC:${program}\n`
-      + '  ffedge stream --port /tmp/ffedge-dev\n'
-      + 'or copy it to a Linux board (cross-build: make -C firmware-targets/linux-edge CROSS=arm-linux-gnueabihf- LDFLAGS=-static) and run:\n'
-      + '  ff-device --tty /dev/ttyS0 --baud 115200\n');
+    process.stdout.write(
+      `built ${program}\n` +
+        'run it on this machine as a serial device, then connect:\n' +
+        `  socat pty,raw,echo=0,link=/tmp/ffedge-dev EXEC:${program}\n` +
+        '  ffedge stream --port /tmp/ffedge-dev\n' +
+        'or copy it to a Linux board (cross-build: make -C firmware-targets/linux-edge CROSS=arm-linux-gnueabihf- LDFLAGS=-static) and run:\n' +
+        '  ff-device --tty /dev/ttyS0 --baud 115200\n',
+    );
     return;
   }
 
@@ -174,15 +188,22 @@ export async function flashCommand(flags: FlashFlags): Promise<void> {
   if (flasher === undefined) {
     const lines = real.flashers.map((f) => `  ${f.argv(build).map(shellWord).join(' ')}    # ${f.tool}: ${f.install}`);
     if (real.otherwise) lines.push(`  ${real.otherwise(build)}`);
-    process.stdout.write(`built ${elf}\nflash it with one of:\n${lines.join('\n')}\n`
-      + `then connect ${real.serial}: ffedge stream --port ${real.port} (ffedge ports lists ports)\n`);
-    throw new MissingToolError(`no flasher for ${board.name} is installed (${real.flashers.map((f) => `${f.tool}: ${f.install}`).join('; ')}): install one, or run one of the commands above`);
+    process.stdout.write(
+      `built ${elf}\nflash it with one of:\n${lines.join('\n')}\n` +
+        `then connect ${real.serial}: ffedge stream --port ${real.port} (ffedge ports lists ports)\n`,
+    );
+    throw new MissingToolError(
+      `no flasher for ${board.name} is installed (${real.flashers.map((f) => `${f.tool}: ${f.install}`).join('; ')}): install one, or run one of the commands above`,
+    );
   }
   const argv = flasher.argv(build);
   if (!flags.quiet) process.stderr.write(`flashing: ${argv.map(shellWord).join(' ')}\n`);
   const code = await runFlasher(argv);
   if (code !== 0) {
-    throw new TransportError('open-failed', `${flasher.tool} exited with ${code}: check the probe's USB cable and the board's power, then run ffedge flash --target ${board.name} again`);
+    throw new TransportError(
+      'open-failed',
+      `${flasher.tool} exited with ${code}: check the probe's USB cable and the board's power, then run ffedge flash --target ${board.name} again`,
+    );
   }
   process.stdout.write(`flashed ${board.name} with ${flasher.tool}; connect ${real.serial}: ffedge stream --port ${real.port} (ffedge ports lists ports)\n`);
 }

@@ -5,8 +5,16 @@
 
 import { readFile } from 'node:fs/promises';
 import {
-  ALGORITHMS, checkConfigKeys, GOODNESS_FUNCTIONS, LOSSES, NEGATIVES, OPTIMIZERS, OUTPUT_LAYER_ALGORITHMS, OVERLAYS,
-  type Algorithm, type LearnerConfig,
+  ALGORITHMS,
+  checkConfigKeys,
+  GOODNESS_FUNCTIONS,
+  LOSSES,
+  NEGATIVES,
+  OPTIMIZERS,
+  OUTPUT_LAYER_ALGORITHMS,
+  OVERLAYS,
+  type Algorithm,
+  type LearnerConfig,
 } from '../learner/config.js';
 import { checkRuleOptions, layersForRule, overlayFor, type DataKind } from './defaults.js';
 import { UsageError } from './errors.js';
@@ -100,14 +108,17 @@ export interface ModelNotes {
  * cli/defaults.ts); `kind` picks the label overlay when no one set it.
  */
 export async function buildModel(
-  flags: ModelFlags, source: { inputSize: number; classes: number; kind?: DataKind },
+  flags: ModelFlags,
+  source: { inputSize: number; classes: number; kind?: DataKind },
   defaults: Partial<LearnerConfig> | ((algorithm: Algorithm) => Partial<LearnerConfig>) = {},
   notes: ModelNotes = {},
 ): Promise<LearnerConfig> {
   const file = flags.config ? await readConfigFile(flags.config) : {};
   const set: Partial<LearnerConfig> = {};
   if (flags.layers !== undefined) set.layers = parseLayers(flags.layers);
-  const put = <K extends keyof LearnerConfig>(key: K, v: LearnerConfig[K] | undefined): void => { if (v !== undefined) set[key] = v; };
+  const put = <K extends keyof LearnerConfig>(key: K, v: LearnerConfig[K] | undefined): void => {
+    if (v !== undefined) set[key] = v;
+  };
   put('learningRate', rate('--lr', flags.lr));
   put('headLearningRate', rate('--head-lr', flags.headLr));
   put('threshold', number('--threshold', flags.threshold));

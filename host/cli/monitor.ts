@@ -24,11 +24,20 @@ const round = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrec
 export function describeMessage(message: Message, seq: number): string {
   switch (message.type) {
     case 'HELLO':
-      return `HELLO seq ${seq}: ${message.runtime}, protocol v${message.protocolVersion}, window ${message.window}, max payload ${message.maxPayload} B, `
-        + `arena free ${message.arenaFree >= 0xf0000000 ? 'unlimited' : `${message.arenaFree} B`}, next expected ${message.nextExpected}, build ${message.buildId.toString(16)}`;
+      return (
+        `HELLO seq ${seq}: ${message.runtime}, protocol v${message.protocolVersion}, window ${message.window}, max payload ${message.maxPayload} B, ` +
+        `arena free ${message.arenaFree >= 0xf0000000 ? 'unlimited' : `${message.arenaFree} B`}, next expected ${message.nextExpected}, build ${message.buildId.toString(16)}`
+      );
     case 'GOODNESS':
-      return `GOODNESS seq ${seq}: sample ${message.sampleSeq}, step ${message.step}${message.prediction !== null ? `, predicted ${message.prediction}` : ''}${message.drift ? ', DRIFT' : ''}; `
-        + message.layers.map((l, i) => `layer ${i + 1} pos ${round(l.goodnessPositive)} neg ${round(l.goodnessNegative)} loss ${round(l.loss)} active ${round(l.activeFraction)}`).join('; ');
+      return (
+        `GOODNESS seq ${seq}: sample ${message.sampleSeq}, step ${message.step}${message.prediction !== null ? `, predicted ${message.prediction}` : ''}${message.drift ? ', DRIFT' : ''}; ` +
+        message.layers
+          .map(
+            (l, i) =>
+              `layer ${i + 1} pos ${round(l.goodnessPositive)} neg ${round(l.goodnessNegative)} loss ${round(l.loss)} active ${round(l.activeFraction)}`,
+          )
+          .join('; ')
+      );
     case 'ERROR':
       return `ERROR seq ${seq}: ${errorName(message.code)} (code ${message.code}, detail ${message.detail}) "${message.text}" — ${errorFromMessage(message, seq).message}`;
     case 'PONG':
@@ -39,7 +48,8 @@ export function describeMessage(message: Message, seq: number): string {
     case 'CHECKPOINT_PUT':
       return `${message.type} seq ${seq}: ${message.data.length} B at ${message.offset} of ${message.total}, blob CRC ${message.blobCrc.toString(16).padStart(8, '0')}`;
     default: {
-      const fields = Object.entries(message).filter(([k]) => k !== 'type')
+      const fields = Object.entries(message)
+        .filter(([k]) => k !== 'type')
         .map(([k, v]) => `${k} ${typeof v === 'object' && v !== null && 'length' in v ? `[${(v as ArrayLike<unknown>).length}]` : String(v)}`);
       return `${message.type} seq ${seq}${fields.length ? `: ${fields.join(', ')}` : ''}`;
     }
@@ -54,7 +64,8 @@ function positive(flag: string, text: string | undefined): number | undefined {
 }
 
 export async function monitorCommand(flags: MonitorFlags): Promise<void> {
-  if (flags.port === undefined && flags.device === undefined) throw new UsageError('monitor needs --port PATH (a board, a QEMU pty) or --device running (ffedge device start)');
+  if (flags.port === undefined && flags.device === undefined)
+    throw new UsageError('monitor needs --port PATH (a board, a QEMU pty) or --device running (ffedge device start)');
   const count = positive('--count', flags.count);
   const pingMs = positive('--ping-ms', flags.pingMs) ?? 1000;
   const transport = await makeTransport(flags);
@@ -86,13 +97,17 @@ export async function monitorCommand(flags: MonitorFlags): Promise<void> {
         process.stdout.write(`${stamp()}  ${line}\n`);
         if (count !== undefined && ++frames >= count) done();
       };
-      transport.on('data', (chunk) => { for (const frame of deframer.push(chunk)) onFrame(frame); });
+      transport.on('data', (chunk) => {
+        for (const frame of deframer.push(chunk)) onFrame(frame);
+      });
       transport.on('close', (info: TransportCloseInfo) => {
-        if (info.disconnected) fail(new TransportError('not-open', `${transport.description} went away: ${info.reason ?? 'the device stopped'}`, { disconnected: true }));
+        if (info.disconnected)
+          fail(new TransportError('not-open', `${transport.description} went away: ${info.reason ?? 'the device stopped'}`, { disconnected: true }));
       });
       timer = setInterval(() => {
         const quiet = Date.now() - lastFrame;
-        if (quiet >= 3 * pingMs) process.stdout.write(`${stamp()}  no frame for ${(quiet / 1000).toFixed(1)} s (check the baud rate, the cable, that the firmware runs)\n`);
+        if (quiet >= 3 * pingMs)
+          process.stdout.write(`${stamp()}  no frame for ${(quiet / 1000).toFixed(1)} s (check the baud rate, the cable, that the firmware runs)\n`);
         send({ type: 'PING' });
       }, pingMs);
       stop = done;
@@ -111,11 +126,14 @@ export async function monitorCommand(flags: MonitorFlags): Promise<void> {
 }
 
 export async function resetCommand(flags: DeviceFlags & { quiet?: boolean }): Promise<void> {
-  if (flags.port === undefined && flags.device === undefined) throw new UsageError('reset needs --port PATH (a board, a QEMU pty) or --device running (ffedge device start)');
+  if (flags.port === undefined && flags.device === undefined)
+    throw new UsageError('reset needs --port PATH (a board, a QEMU pty) or --device running (ffedge device start)');
   const session = await openSession(flags, undefined, flags.quiet ?? false);
   try {
     await session.reset();
-    process.stdout.write(`${session.device.runtime} answered RESET with ACK (applied): its learner is back to "not configured" (weights and config dropped); configure it again with ffedge stream or ffedge checkpoint put\n`);
+    process.stdout.write(
+      `${session.device.runtime} answered RESET with ACK (applied): its learner is back to "not configured" (weights and config dropped); configure it again with ffedge stream or ffedge checkpoint put\n`,
+    );
   } finally {
     await session.close();
   }

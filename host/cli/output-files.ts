@@ -19,13 +19,21 @@ export class OutputFileError extends UsageError {
 export function checkOutputFile(flag: string, path: string, options: { createFolder?: boolean; example?: string } = {}): void {
   const full = resolve(path);
   let stats;
-  try { stats = statSync(full); } catch { /* does not exist yet */ }
+  try {
+    stats = statSync(full);
+  } catch {
+    /* does not exist yet */
+  }
   if (stats?.isDirectory()) {
     throw new OutputFileError(`${flag} ${path} is a directory; give a file such as ${join(path, options.example ?? basename(full))}`);
   }
   const folder = dirname(full);
   let folderStats;
-  try { folderStats = statSync(folder); } catch { /* missing */ }
+  try {
+    folderStats = statSync(folder);
+  } catch {
+    /* missing */
+  }
   if (folderStats === undefined && options.createFolder) {
     try {
       mkdirSync(folder, { recursive: true });

@@ -11,10 +11,14 @@ function devicesByName(): string[] {
   const found: string[] = [];
   try {
     for (const name of readdirSync('/dev/serial/by-id')) found.push(`/dev/serial/by-id/${name}`);
-  } catch { /* no USB serial devices, or not Linux */ }
+  } catch {
+    /* no USB serial devices, or not Linux */
+  }
   try {
     for (const name of readdirSync('/dev')) if (LIKELY.test(name) && !/^ttyS\d+$/.test(name)) found.push(`/dev/${name}`);
-  } catch { /* no /dev */ }
+  } catch {
+    /* no /dev */
+  }
   return found;
 }
 
@@ -27,8 +31,16 @@ export async function portsCommand(flags: { json?: boolean }): Promise<void> {
     const hint = /udevadm/.test(why) ? ' (udevadm is missing: install udev, or read the device names below)' : '';
     process.stderr.write(`ffedge: cannot list serial ports with details: ${why}${hint}\n`);
     const names = devicesByName();
-    if (flags.json) process.stdout.write(`${JSON.stringify(names.map((path) => ({ path })), null, 2)}\n`);
-    else if (names.length === 0) process.stdout.write('no serial devices found under /dev (ttyACM*, ttyUSB*, serial/by-id); plug the board in, or use --device virtual\n');
+    if (flags.json)
+      process.stdout.write(
+        `${JSON.stringify(
+          names.map((path) => ({ path })),
+          null,
+          2,
+        )}\n`,
+      );
+    else if (names.length === 0)
+      process.stdout.write('no serial devices found under /dev (ttyACM*, ttyUSB*, serial/by-id); plug the board in, or use --device virtual\n');
     else process.stdout.write(`serial devices by name:\n${names.map((n) => `  ${n}`).join('\n')}\n`);
     return;
   }
@@ -40,7 +52,11 @@ export async function portsCommand(flags: { json?: boolean }): Promise<void> {
     process.stdout.write('no serial ports found; plug the board in (check dmesg), or use --device virtual\n');
     return;
   }
-  process.stdout.write(`${renderTable(['path', 'manufacturer', 'serial number', 'vendor:product'],
-    ports.map((p) => [p.path, p.manufacturer ?? '', p.serialNumber ?? '', p.vendorId ? `${p.vendorId}:${p.productId ?? ''}` : '']),
-    ['left', 'left', 'left', 'left'])}\n`);
+  process.stdout.write(
+    `${renderTable(
+      ['path', 'manufacturer', 'serial number', 'vendor:product'],
+      ports.map((p) => [p.path, p.manufacturer ?? '', p.serialNumber ?? '', p.vendorId ? `${p.vendorId}:${p.productId ?? ''}` : '']),
+      ['left', 'left', 'left', 'left'],
+    )}\n`,
+  );
 }

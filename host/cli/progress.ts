@@ -95,8 +95,11 @@ export class ProgressBar {
     if (total !== null && total > 0) {
       const f = Math.min(1, this.done / total);
       const filled = Math.round(f * this.width);
-      parts.push(`[${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}]`, `${String(Math.floor(f * 100)).padStart(3)}%`,
-        `${int(this.done)}/${int(total)}${unit}`);
+      parts.push(
+        `[${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}]`,
+        `${String(Math.floor(f * 100)).padStart(3)}%`,
+        `${int(this.done)}/${int(total)}${unit}`,
+      );
       parts.push(`${int(rate)}/s`);
       if (this.done < total) parts.push(`eta ${duration(rate > 0 ? (total - this.done) / rate : Infinity)}`);
       else parts.push(`${duration(seconds)}`);

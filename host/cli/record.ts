@@ -34,7 +34,8 @@ export interface RecordFlags {
 function positive(flag: string, text: string | undefined, integer: boolean): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
-  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new UsageError(`${flag} must be a ${integer ? 'whole number' : 'number'} > 0, got ${JSON.stringify(text)}`);
+  if (!(v > 0) || (integer && !Number.isInteger(v)))
+    throw new UsageError(`${flag} must be a ${integer ? 'whole number' : 'number'} > 0, got ${JSON.stringify(text)}`);
   return v;
 }
 
@@ -48,14 +49,21 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   const duration = positive('--duration', flags.duration, false);
   const readings = positive('--readings', flags.readings, true);
   const timeout = flags.sensorTimeout === undefined ? undefined : Number(flags.sensorTimeout);
-  if (timeout !== undefined && !(timeout >= 0)) throw new UsageError(`--sensor-timeout must be a number of seconds >= 0, got ${JSON.stringify(flags.sensorTimeout)}`);
+  if (timeout !== undefined && !(timeout >= 0))
+    throw new UsageError(`--sensor-timeout must be a number of seconds >= 0, got ${JSON.stringify(flags.sensorTimeout)}`);
   const out = resolve(flags.out);
   checkOutputFile('--out', flags.out, { example: 'gestures.csv' });
-  const say = (text: string): void => { if (!flags.quiet) process.stderr.write(`${text}\n`); };
+  const say = (text: string): void => {
+    if (!flags.quiet) process.stderr.write(`${text}\n`);
+  };
 
   const abort = new AbortController();
   const source = await openSource(`serial-sensor:${flags.sensor}`, {
-    seed: 1, window: 1, raw: true, signal: abort.signal, notice: (text) => process.stderr.write(`${text}\n`),
+    seed: 1,
+    window: 1,
+    raw: true,
+    signal: abort.signal,
+    notice: (text) => process.stderr.write(`${text}\n`),
     ...(baud !== undefined ? { sensorBaud: baud } : {}),
     ...(channelsFlag !== undefined ? { channels: channelsFlag } : {}),
     ...(timeout !== undefined ? { sensorTimeoutMs: timeout * 1000 } : {}),
@@ -79,7 +87,9 @@ export async function recordCommand(flags: RecordFlags): Promise<void> {
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const timer = duration !== undefined ? setTimeout(() => abort.abort(), duration * 1000) : undefined;
-  say(`recording ${flags.sensor} as "${flags.label}" to ${flags.out}${duration ? ` for ${duration} s` : ''}${readings ? `, ${readings} readings` : ''} (Ctrl-C to stop)`);
+  say(
+    `recording ${flags.sensor} as "${flags.label}" to ${flags.out}${duration ? ` for ${duration} s` : ''}${readings ? `, ${readings} readings` : ''} (Ctrl-C to stop)`,
+  );
   const started = performance.now();
   let rows = 0;
   let batch: string[] = [];

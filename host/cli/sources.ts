@@ -8,9 +8,28 @@
 //   serial-sensor:PORT  a sensor board printing CSV readings (live, one pass)
 
 import {
-  IMU_BOARD_NORMALIZE, IMU_CHANNELS, IMU_DEFAULT_STEPS, GESTURES, imuGestureDataset, loadCsv, loadJsonl, mixSeed, mnistSource,
-  MNIST_CLASSES, MNIST_CLASS_NAMES, MNIST_INPUT_SIZE, packedSource, SerialSensorError, SerialSensorSource, shuffledIndices, detectSensorFormat, windowRows,
-  type BadLine, type FileDataset, type PackedSamples, type Sample,
+  IMU_BOARD_NORMALIZE,
+  IMU_CHANNELS,
+  IMU_DEFAULT_STEPS,
+  GESTURES,
+  imuGestureDataset,
+  loadCsv,
+  loadJsonl,
+  mixSeed,
+  mnistSource,
+  MNIST_CLASSES,
+  MNIST_CLASS_NAMES,
+  MNIST_INPUT_SIZE,
+  packedSource,
+  SerialSensorError,
+  SerialSensorSource,
+  shuffledIndices,
+  detectSensorFormat,
+  windowRows,
+  type BadLine,
+  type FileDataset,
+  type PackedSamples,
+  type Sample,
 } from '../sources/index.js';
 import type { DataKind } from './defaults.js';
 import { UsageError } from './errors.js';
@@ -87,12 +106,20 @@ async function* untilQuiet(sensor: SerialSensorSource, at: SensorAt): AsyncGener
     yield* sensor.samples();
   } catch (err) {
     if (!(err instanceof SerialSensorError && err.timedOut && sensor.stats.goodLines > 0)) throw sensorProblem(err, at, sensor.stats.badLines);
-    at.notice?.(`the sensor on ${at.port} sent nothing for ${at.timeoutMs / 1000} s: ending the run and saving what was trained `
-      + '(--sensor-timeout SECONDS waits longer; 0 waits forever)');
+    at.notice?.(
+      `the sensor on ${at.port} sent nothing for ${at.timeoutMs / 1000} s: ending the run and saving what was trained ` +
+        '(--sensor-timeout SECONDS waits longer; 0 waits forever)',
+    );
   }
 }
 
-interface SensorAt { port: string; baudRate: number; channels?: number; timeoutMs: number; notice?: (text: string) => void }
+interface SensorAt {
+  port: string;
+  baudRate: number;
+  channels?: number;
+  timeoutMs: number;
+  notice?: (text: string) => void;
+}
 
 /** A serial-sensor failure in the user's words, naming the flag that fixes it. */
 function sensorProblem(err: unknown, at: SensorAt, badLines = 0): unknown {
@@ -100,15 +127,27 @@ function sensorProblem(err: unknown, at: SensorAt, badLines = 0): unknown {
   const { port, baudRate } = at;
   if (err.wrongChannels) {
     const { expected, seen } = err.wrongChannels;
-    return new SerialSensorError(`${port} sends lines of ${seen} numbers but --channels is ${expected}: pass --channels ${seen}`
-      + `${seen > 1 ? ` (or --channels ${seen - 1} if the last number is the class label)` : ''}, or leave --channels out to detect it`, port, { wrongChannels: err.wrongChannels });
+    return new SerialSensorError(
+      `${port} sends lines of ${seen} numbers but --channels is ${expected}: pass --channels ${seen}` +
+        `${seen > 1 ? ` (or --channels ${seen - 1} if the last number is the class label)` : ''}, or leave --channels out to detect it`,
+      port,
+      { wrongChannels: err.wrongChannels },
+    );
   }
   if (err.unreadable) {
-    return new SerialSensorError(`${err.message.replace(/; is the board printing at \d+ baud\?$/, '')}: check --sensor-baud (now ${baudRate}) against the baud rate the board prints at`, port, { unreadable: true });
+    return new SerialSensorError(
+      `${err.message.replace(/; is the board printing at \d+ baud\?$/, '')}: check --sensor-baud (now ${baudRate}) against the baud rate the board prints at`,
+      port,
+      { unreadable: true },
+    );
   }
   if (err.timedOut) {
-    return new SerialSensorError(`nothing readable from ${port} in ${at.timeoutMs / 1000} s${badLines > 0 ? ` (${badLines} unreadable lines)` : ''}: `
-      + `is the board running, and printing at --sensor-baud ${baudRate}? (--sensor-timeout SECONDS waits longer)`, port, { timedOut: true });
+    return new SerialSensorError(
+      `nothing readable from ${port} in ${at.timeoutMs / 1000} s${badLines > 0 ? ` (${badLines} unreadable lines)` : ''}: ` +
+        `is the board running, and printing at --sensor-baud ${baudRate}? (--sensor-timeout SECONDS waits longer)`,
+      port,
+      { timedOut: true },
+    );
   }
   return err;
 }
@@ -136,8 +175,10 @@ async function detectChannels(port: string, baudRate: number, timeoutMs: number,
     throw sensorProblem(err, { port, baudRate, timeoutMs: timeoutMs > 0 ? timeoutMs : SENSOR_TIMEOUT_MS });
   }
   const rate = format.readingsPerSecond === null ? '' : `, ~${format.readingsPerSecond.toFixed(format.readingsPerSecond < 10 ? 1 : 0)} readings/s`;
-  notice?.(`detected on ${port}: ${format.channels} channels${format.labelled ? ' and a class label' : ''}${rate} `
-    + `(from ${format.lines} lines; --channels N skips the detection)`);
+  notice?.(
+    `detected on ${port}: ${format.channels} channels${format.labelled ? ' and a class label' : ''}${rate} ` +
+      `(from ${format.lines} lines; --channels N skips the detection)`,
+  );
   return format.channels;
 }
 
@@ -151,9 +192,13 @@ function* take(samples: Iterable<Sample>, n: number): Generator<Sample> {
 
 /** A packed dataset's rows in a seeded order per epoch. */
 function shuffledPasses(packed: PackedSamples, seed: number, name: string, classes: number, classNames?: readonly string[]) {
-  return (epoch: number): Samples => packedSource(packed, {
-    name, classes, ...(classNames ? { classNames } : {}), order: shuffledIndices(packed.count, mixSeed(seed, epoch)),
-  });
+  return (epoch: number): Samples =>
+    packedSource(packed, {
+      name,
+      classes,
+      ...(classNames ? { classNames } : {}),
+      order: shuffledIndices(packed.count, mixSeed(seed, epoch)),
+    });
 }
 
 /** Rows [from, to) of a packed dataset as a new packed dataset. */
@@ -180,7 +225,8 @@ async function loadFile(kind: 'csv' | 'jsonl', file: string, o: SourceOptions, f
     const raw = o.labelColumn;
     const label = raw === undefined ? -1 : raw === 'none' ? null : /^-?\d+$/.test(raw) ? Number(raw) : raw;
     data = await loadCsv(file, {
-      label, ...common,
+      label,
+      ...common,
       ...(o.delimiter !== undefined ? { delimiter: o.delimiter } : {}),
       ...(o.columns !== undefined ? { columns: o.columns } : {}),
       ...(o.drop !== undefined ? { drop: o.drop } : {}),
@@ -207,11 +253,15 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const train = imuGestureDataset(trainSize, { seed: o.seed, steps });
       const held = imuGestureDataset(evalCount, { seed: mixSeed(o.seed, 0x4e1d), steps });
       return {
-        name: `imu gestures (seed ${o.seed}, ${steps} readings x ${IMU_CHANNELS} axes)`, kind: 'window',
-        inputSize: steps * IMU_CHANNELS, classes: GESTURES.length, classNames: GESTURES,
+        name: `imu gestures (seed ${o.seed}, ${steps} readings x ${IMU_CHANNELS} axes)`,
+        kind: 'window',
+        inputSize: steps * IMU_CHANNELS,
+        classes: GESTURES.length,
+        classNames: GESTURES,
         samplesPerEpoch: trainSize,
         train: shuffledPasses(train.packed, o.seed, 'imu', GESTURES.length, GESTURES),
-        evalSet: evalCount > 0 ? () => held : null, evalCount,
+        evalSet: evalCount > 0 ? () => held : null,
+        evalCount,
       };
     }
     case 'mnist': {
@@ -219,10 +269,15 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const evalCount = Math.min(o.evalSamples ?? 1000, mnistSource({ split: 'test' }).packed.count);
       const test = mnistSource({ split: 'test', seed: mixSeed(o.seed, 0x7e57) });
       return {
-        name: 'MNIST (train split; held-out test split)', kind: 'image', inputSize: MNIST_INPUT_SIZE, classes: MNIST_CLASSES,
-        classNames: MNIST_CLASS_NAMES, samplesPerEpoch: first.packed.count,
+        name: 'MNIST (train split; held-out test split)',
+        kind: 'image',
+        inputSize: MNIST_INPUT_SIZE,
+        classes: MNIST_CLASSES,
+        classNames: MNIST_CLASS_NAMES,
+        samplesPerEpoch: first.packed.count,
         train: (epoch) => (epoch === 0 ? first : mnistSource({ split: 'train', seed: o.seed, epoch })),
-        evalSet: evalCount > 0 ? () => take(test, evalCount) : null, evalCount,
+        evalSet: evalCount > 0 ? () => take(test, evalCount) : null,
+        evalCount,
       };
     }
     case 'csv':
@@ -246,8 +301,13 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
         const shuffled = packedSource(data.packed, { name: arg, classes: data.classes, order });
         const all = Array.from(shuffled);
         const pack = (list: Sample[]): PackedSamples => ({
-          count: list.length, inputSize: data.inputSize,
-          inputs: (() => { const a = new Float32Array(list.length * data.inputSize); list.forEach((s, i) => a.set(s.inputs, i * data.inputSize)); return a; })(),
+          count: list.length,
+          inputSize: data.inputSize,
+          inputs: (() => {
+            const a = new Float32Array(list.length * data.inputSize);
+            list.forEach((s, i) => a.set(s.inputs, i * data.inputSize));
+            return a;
+          })(),
           labels: Int32Array.from(list.map((s) => s.label)),
         });
         train = pack(all.slice(0, cut));
@@ -257,23 +317,30 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
       const evalRows = held && o.evalSamples !== undefined ? rows(held, 0, Math.min(held.count, o.evalSamples)) : held;
       const heldSource = evalRows && evalRows.count > 0 ? packedSource(evalRows, { name: 'held-out', classes }) : null;
       return {
-        name: `${arg} (${data.packed.count} samples, ${data.inputSize} inputs)`, kind: data.windowed ? 'window' : 'row', inputSize: data.inputSize, classes,
+        name: `${arg} (${data.packed.count} samples, ${data.inputSize} inputs)`,
+        kind: data.windowed ? 'window' : 'row',
+        inputSize: data.inputSize,
+        classes,
         ...(data.classNames ? { classNames: data.classNames } : {}),
         file: data,
         samplesPerEpoch: train.count,
         train: shuffledPasses(train, o.seed, arg, classes, data.classNames),
-        evalSet: heldSource ? () => heldSource : null, evalCount: heldSource?.packed.count ?? 0,
+        evalSet: heldSource ? () => heldSource : null,
+        evalCount: heldSource?.packed.count ?? 0,
       };
     }
     case 'serial-sensor': {
-      if (!arg) throw new UsageError('--source serial-sensor:PORT needs the sensor board\'s port, e.g. serial-sensor:/dev/ttyUSB0');
+      if (!arg) throw new UsageError("--source serial-sensor:PORT needs the sensor board's port, e.g. serial-sensor:/dev/ttyUSB0");
       const timeoutMs = o.sensorTimeoutMs ?? SENSOR_TIMEOUT_MS;
       const baudRate = o.sensorBaud ?? 115200;
-      const channels = o.channels ?? await detectChannels(arg, baudRate, timeoutMs, o.notice);
+      const channels = o.channels ?? (await detectChannels(arg, baudRate, timeoutMs, o.notice));
       const imuLike = channels === IMU_CHANNELS && !o.raw;
       const classNames = o.classNames ?? (imuLike && o.classes === undefined ? GESTURES : undefined);
       const sensor = new SerialSensorSource({
-        path: arg, baudRate, channels, window: o.window ?? IMU_DEFAULT_STEPS,
+        path: arg,
+        baudRate,
+        channels,
+        window: o.window ?? IMU_DEFAULT_STEPS,
         idleTimeoutMs: timeoutMs,
         onBadLine: badLineReporter(arg, o.notice),
         ...(o.signal ? { signal: o.signal } : {}),
@@ -283,11 +350,15 @@ export async function openSource(spec: string, o: SourceOptions): Promise<CliSou
         ...(o.classes !== undefined ? { classes: o.classes } : {}),
       });
       return {
-        name: sensor.name, kind: 'window', inputSize: sensor.inputSize, classes: sensor.classes,
+        name: sensor.name,
+        kind: 'window',
+        inputSize: sensor.inputSize,
+        classes: sensor.classes,
         ...(sensor.classNames ? { classNames: sensor.classNames } : {}),
         samplesPerEpoch: null,
         train: () => untilQuiet(sensor, { port: arg, baudRate, channels, timeoutMs, ...(o.notice ? { notice: o.notice } : {}) }),
-        evalSet: null, evalCount: 0,
+        evalSet: null,
+        evalCount: 0,
         close: () => sensor.close(),
       };
     }

@@ -112,8 +112,10 @@ function fileNotes(source: CliSource): string[] {
   if (file.droppedColumns) notes.push(`not inputs: ${file.droppedColumns.join(', ')} (a timestamp; --columns lists the inputs yourself)`);
   if (file.windowed) {
     const { window, hop } = file.windowed;
-    notes.push(`samples: windows of ${window} rows every ${hop} rows, labelled by the most frequent label of their rows (a tie: the latest row's)`
-      + (hop < window ? '; windows overlap, so held-out windows share rows with training windows (use --eval-file for a clean test)' : ''));
+    notes.push(
+      `samples: windows of ${window} rows every ${hop} rows, labelled by the most frequent label of their rows (a tie: the latest row's)` +
+        (hop < window ? '; windows overlap, so held-out windows share rows with training windows (use --eval-file for a clean test)' : ''),
+    );
   }
   return notes;
 }
@@ -136,9 +138,18 @@ export function plannedSamples(source: CliSource, epochs: number, samples: numbe
 }
 
 /** Streams with a progress bar; the demo and `ffedge stream` share it. */
-export async function trainWithProgress(session: RunTarget, source: CliSource, options: {
-  epochs: number; samples?: number; evalEvery: number; mode: PredictMode; quiet: boolean; signal?: AbortSignal;
-}): Promise<RunResult> {
+export async function trainWithProgress(
+  session: RunTarget,
+  source: CliSource,
+  options: {
+    epochs: number;
+    samples?: number;
+    evalEvery: number;
+    mode: PredictMode;
+    quiet: boolean;
+    signal?: AbortSignal;
+  },
+): Promise<RunResult> {
   const perEpoch = source.samplesPerEpoch;
   const planned = plannedSamples(source, options.epochs, options.samples);
   const bar = options.quiet ? null : new ProgressBar({ label: 'training', total: planned, unit: ' samples' });
@@ -183,9 +194,10 @@ export async function evalConfusion(session: Session, source: CliSource, mode: P
 
 /** After a failure: what the device trained for certain, and how many more it may have. */
 export function trainedReport(session: Session, logPath: string): string {
-  const doubt = session.inDoubt > 0
-    ? `; up to ${session.inDoubt} more samples sent past the last record (the device's window is ${session.device.window}) may also have been trained`
-    : '';
+  const doubt =
+    session.inDoubt > 0
+      ? `; up to ${session.inDoubt} more samples sent past the last record (the device's window is ${session.device.window}) may also have been trained`
+      : '';
   return `ffedge: stopped after ${session.trained.toLocaleString('en-US')} samples trained for certain, each with a train record in ${logPath}${doubt}\n`;
 }
 
@@ -195,8 +207,24 @@ export async function reportLog(logPath: string, plotPath: string, title: string
   return renderSummary(await summarizeFile(logPath), { title });
 }
 
-export type SourceFlags = Pick<StreamFlags, 'source' | 'holdout' | 'evalSamples' | 'trainSize' | 'sensorBaud' | 'channels' | 'window' | 'hop'
-  | 'columns' | 'drop' | 'delimiter' | 'classes' | 'sensorTimeout' | 'evalFile' | 'labelColumn'>;
+export type SourceFlags = Pick<
+  StreamFlags,
+  | 'source'
+  | 'holdout'
+  | 'evalSamples'
+  | 'trainSize'
+  | 'sensorBaud'
+  | 'channels'
+  | 'window'
+  | 'hop'
+  | 'columns'
+  | 'drop'
+  | 'delimiter'
+  | 'classes'
+  | 'sensorTimeout'
+  | 'evalFile'
+  | 'labelColumn'
+>;
 
 /** --source and the flags that shape it (ffedge stream and ffedge eval). */
 export async function openSourceFromFlags(flags: SourceFlags, seed: number, signal?: AbortSignal): Promise<CliSource> {
@@ -242,7 +270,8 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   const samples = count('--samples', flags.samples, 1);
   const snapshotEvery = count('--snapshot-every', flags.snapshotEvery, 1);
   const snapshotSeconds = flags.snapshotSeconds === undefined ? undefined : Number(flags.snapshotSeconds);
-  if (snapshotSeconds !== undefined && !(snapshotSeconds > 0)) throw new UsageError(`--snapshot-seconds must be a number > 0, got ${JSON.stringify(flags.snapshotSeconds)}`);
+  if (snapshotSeconds !== undefined && !(snapshotSeconds > 0))
+    throw new UsageError(`--snapshot-seconds must be a number > 0, got ${JSON.stringify(flags.snapshotSeconds)}`);
   const maxResets = count('--max-resets', flags.maxResets);
   const recover = snapshotEvery !== undefined || snapshotSeconds !== undefined || maxResets !== undefined;
   // 0 would mean "never" to the run loop; the user means that by leaving the flag out.
@@ -251,15 +280,21 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   if (mode !== 'goodness' && mode !== 'head') throw new UsageError(`--predict must be goodness or head; got ${JSON.stringify(mode)}`);
   const classes = count('--classes', flags.classes, 2);
   const quiet = flags.quiet ?? false;
-  const say = (text: string): void => { if (!quiet) process.stderr.write(`${text}\n`); };
+  const say = (text: string): void => {
+    if (!quiet) process.stderr.write(`${text}\n`);
+  };
   // Ctrl-C, SIGTERM (a service manager, `timeout`, `kill`) and SIGHUP (the terminal closed)
   // all stop pulling samples; the samples in flight finish and everything is saved.
   const abort = new AbortController();
   const source = await openSourceFromFlags(flags, seed, abort.signal);
   const planned = plannedSamples(source, epochs, samples);
   const notes: ModelNotes = {};
-  const model = await buildModel(flags, { inputSize: source.inputSize, classes: classes ?? source.classes, kind: source.kind },
-    (algorithm) => (source.kind === 'image' ? { layers: [500, 500] } : tunedDefaults(algorithm, planned)), notes);
+  const model = await buildModel(
+    flags,
+    { inputSize: source.inputSize, classes: classes ?? source.classes, kind: source.kind },
+    (algorithm) => (source.kind === 'image' ? { layers: [500, 500] } : tunedDefaults(algorithm, planned)),
+    notes,
+  );
   if (flags.loadCheckpoint !== undefined) checkInputFile('--load-checkpoint', flags.loadCheckpoint);
   const checkpointIn = flags.loadCheckpoint ? await readCheckpointFile(flags.loadCheckpoint) : undefined;
   if (checkpointIn) checkCheckpointShape(`--load-checkpoint ${flags.loadCheckpoint}`, checkpointIn.weights, checkpointIn.config, model);
@@ -298,24 +333,37 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
   try {
     session = await openSession(flags, sink, quiet);
     const configured = await session.configure(model);
-    say(`model ${model.inputSize} -> ${model.layers.join(' -> ')} (${model.classes} classes), arena ${configured.arenaUsed?.toLocaleString('en-US') ?? '?'} B on the device`);
+    say(
+      `model ${model.inputSize} -> ${model.layers.join(' -> ')} (${model.classes} classes), arena ${configured.arenaUsed?.toLocaleString('en-US') ?? '?'} B on the device`,
+    );
     if (checkpointIn) {
       await session.putCheckpoint(checkpointIn.weights);
-      say(`loaded weights from ${flags.loadCheckpoint} (${checkpointIn.weights.length} B, CRC ${checkpointIn.crc.toString(16)})`
-        + (stepOffset > 0 ? `; the log continues from step ${stepOffset}` : ''));
+      say(
+        `loaded weights from ${flags.loadCheckpoint} (${checkpointIn.weights.length} B, CRC ${checkpointIn.crc.toString(16)})` +
+          (stepOffset > 0 ? `; the log continues from step ${stepOffset}` : ''),
+      );
     }
     if (recover) {
       // From here on the session in use may change: a reset brings a new one (recovery.ts).
       recovering = await RecoveringSession.adopt(session, {
-        connect: () => makeTransport(flags), config: model, session: sessionOptions(flags, sink),
-        ...(snapshotEvery !== undefined ? { snapshotEvery } : {}), ...(snapshotSeconds !== undefined ? { snapshotSeconds } : {}),
+        connect: () => makeTransport(flags),
+        config: model,
+        session: sessionOptions(flags, sink),
+        ...(snapshotEvery !== undefined ? { snapshotEvery } : {}),
+        ...(snapshotSeconds !== undefined ? { snapshotSeconds } : {}),
         ...(maxResets !== undefined ? { maxResets } : {}),
-        onReset: (r) => say(`\ndevice reset (${r.reason.split(':')[0]}): restored the snapshot at sample ${r.fromSample}, training ${r.replayed} samples again`),
+        onReset: (r) =>
+          say(`\ndevice reset (${r.reason.split(':')[0]}): restored the snapshot at sample ${r.fromSample}, training ${r.replayed} samples again`),
       });
     }
     say(`source ${source.name}; ${source.evalSet ? `evaluating on ${source.evalCount} held-out samples (${mode})` : 'no held-out samples'}; log ${logPath}`);
     const run = await trainWithProgress(recovering ?? session, source, {
-      epochs, evalEvery, mode, quiet, signal: abort.signal, ...(samples !== undefined ? { samples } : {}),
+      epochs,
+      evalEvery,
+      mode,
+      quiet,
+      signal: abort.signal,
+      ...(samples !== undefined ? { samples } : {}),
     });
     if (recovering) session = recovering.session;
     const confusion = run.final && source.evalSet ? await evalConfusion(session, source, mode, stepOffset + run.final.step) : undefined;
@@ -324,7 +372,15 @@ export async function streamCommand(flags: StreamFlags): Promise<void> {
       const checkpoint = await (recovering ?? session).getCheckpoint();
       if (recovering) session = recovering.session;
       const file = flags.saveCheckpoint;
-      await writingTo('--save-checkpoint', file, () => writeCheckpointFile(file, { config: model, weights: checkpoint.weights, crc: checkpoint.crc, steps: stepOffset + session!.step, device: { ...session!.device } }));
+      await writingTo('--save-checkpoint', file, () =>
+        writeCheckpointFile(file, {
+          config: model,
+          weights: checkpoint.weights,
+          crc: checkpoint.crc,
+          steps: stepOffset + session!.step,
+          device: { ...session!.device },
+        }),
+      );
       say(`saved weights to ${file} (${checkpoint.weights.length} B, CRC ${checkpoint.crc.toString(16)})`);
       if (classesJson !== undefined) await writingTo('--save-checkpoint', classesPathFor(file), () => writeFileAtomicSync(classesPathFor(file), classesJson));
     }

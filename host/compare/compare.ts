@@ -18,22 +18,20 @@
 //
 // Non-goals: hyper-parameter search, several seeds, confidence intervals.
 
-import { readFile, stat, mkdir, writeFile } from "node:fs/promises";
-import { join, relative, isAbsolute } from "node:path";
-import { Learner } from "../learner/learner.js";
-import { fit, evaluate } from "../learner/fit.js";
-import { ArenaTooSmallError, LearnerError } from "../learner/errors.js";
-import {
-  ALGORITHMS, OUTPUT_LAYER_ALGORITHMS, RULE_PARAMETERS, type Algorithm, type LearnerConfig,
-} from "../learner/config.js";
-import { loadMnist, MNIST_CLASSES, MNIST_INPUT_SIZE } from "../sources/mnist.js";
-import { generateImuGestures, GESTURES } from "../sources/imu-gestures.js";
-import type { PackedSamples } from "../sources/sample.js";
-import { wasmPath, packageRoot } from "../paths.js";
-import { activity, activeFraction, hoyer, ensembleOverlap, linearCka, type Activity } from "./metrics.js";
-import { escapeXml, niceTicks } from "../logs/plot-svg.js";
+import { readFile, stat, mkdir, writeFile } from 'node:fs/promises';
+import { join, relative, isAbsolute } from 'node:path';
+import { Learner } from '../learner/learner.js';
+import { fit, evaluate } from '../learner/fit.js';
+import { ArenaTooSmallError, LearnerError } from '../learner/errors.js';
+import { ALGORITHMS, OUTPUT_LAYER_ALGORITHMS, RULE_PARAMETERS, type Algorithm, type LearnerConfig } from '../learner/config.js';
+import { loadMnist, MNIST_CLASSES, MNIST_INPUT_SIZE } from '../sources/mnist.js';
+import { generateImuGestures, GESTURES } from '../sources/imu-gestures.js';
+import type { PackedSamples } from '../sources/sample.js';
+import { wasmPath, packageRoot } from '../paths.js';
+import { activity, activeFraction, hoyer, ensembleOverlap, linearCka, type Activity } from './metrics.js';
+import { escapeXml, niceTicks } from '../logs/plot-svg.js';
 
-export const COMPARE_DATASETS = ["mnist", "imu"] as const;
+export const COMPARE_DATASETS = ['mnist', 'imu'] as const;
 export type CompareDataset = (typeof COMPARE_DATASETS)[number];
 
 export interface CompareOptions {
@@ -66,8 +64,8 @@ export interface CompareOptions {
 }
 
 export type CompareProgress =
-  | { phase: "start"; dataset: CompareDataset; algorithm: Algorithm; index: number; total: number }
-  | { phase: "done"; dataset: CompareDataset; algorithm: Algorithm; index: number; total: number; result: RuleResult };
+  | { phase: 'start'; dataset: CompareDataset; algorithm: Algorithm; index: number; total: number }
+  | { phase: 'done'; dataset: CompareDataset; algorithm: Algorithm; index: number; total: number; result: RuleResult };
 
 export interface LayerRepresentation {
   layer: number;
@@ -134,7 +132,7 @@ export interface CompareResult {
 
 /** The only per-rule settings, and why (see the top of the file). */
 export const RULE_SETTINGS: Partial<Record<Algorithm, Partial<LearnerConfig>>> = {
-  "spiking-ff": { threshold: 0.2, temperature: 0.1 },
+  'spiking-ff': { threshold: 0.2, temperature: 0.1 },
 };
 
 interface Split {
@@ -144,14 +142,15 @@ interface Split {
   classes: number;
   hidden: number[];
   epochs: number;
-  overlay: "replace" | "prepend";
+  overlay: 'replace' | 'prepend';
   overlayValue: number;
 }
 
 function subset(data: PackedSamples, count: number): PackedSamples {
   // Evenly spaced samples: the stored MNIST order is digit-major, so this keeps the classes balanced.
   const n = Math.min(count, data.count);
-  const inputs = new Float32Array(n * data.inputSize), labels = new Int32Array(n);
+  const inputs = new Float32Array(n * data.inputSize),
+    labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const k = Math.floor((i * data.count) / n);
     inputs.set(data.inputs.subarray(k * data.inputSize, (k + 1) * data.inputSize), i * data.inputSize);
@@ -161,24 +160,27 @@ function subset(data: PackedSamples, count: number): PackedSamples {
 }
 
 function loadSplit(dataset: CompareDataset, quick: boolean, epochs: number | undefined): Split {
-  if (dataset === "mnist") {
+  if (dataset === 'mnist') {
     const { train, test } = loadMnist();
     return {
-      description: quick ? "MNIST split (host/sources/mnist.ts), quick subset" : "MNIST, the fixed split of host/sources/mnist.ts",
+      description: quick ? 'MNIST split (host/sources/mnist.ts), quick subset' : 'MNIST, the fixed split of host/sources/mnist.ts',
       train: quick ? subset(train, 600) : train,
       test: quick ? subset(test, 200) : test,
       classes: MNIST_CLASSES,
       hidden: quick ? [32, 32] : [256, 256],
       epochs: epochs ?? (quick ? 1 : 4),
-      overlay: "replace",
+      overlay: 'replace',
       overlayValue: 3,
     };
   }
-  const total = quick ? 400 : 2500, trainCount = quick ? 300 : 2000;
+  const total = quick ? 400 : 2500,
+    trainCount = quick ? 300 : 2000;
   const all = generateImuGestures(total, { seed: 1 });
   const part = (from: number, to: number): PackedSamples => ({
-    count: to - from, inputSize: all.inputSize,
-    inputs: all.inputs.slice(from * all.inputSize, to * all.inputSize), labels: all.labels.slice(from, to),
+    count: to - from,
+    inputSize: all.inputSize,
+    inputs: all.inputs.slice(from * all.inputSize, to * all.inputSize),
+    labels: all.labels.slice(from, to),
   });
   return {
     description: `synthetic IMU gestures (host/sources/imu-gestures.ts, seed 1): windows 0..${trainCount - 1} train, ${trainCount}..${total - 1} test`,
@@ -187,13 +189,17 @@ function loadSplit(dataset: CompareDataset, quick: boolean, epochs: number | und
     classes: GESTURES.length,
     hidden: quick ? [32, 32] : [128, 128],
     epochs: epochs ?? (quick ? 2 : 10),
-    overlay: "prepend",
+    overlay: 'prepend',
     overlayValue: 1,
   };
 }
 
 /** The config a rule runs with on a split: the same for every rule but RULE_SETTINGS and the output layer. */
-export function ruleConfig(algorithm: Algorithm, split: Pick<Split, "train" | "classes" | "hidden" | "epochs" | "overlay" | "overlayValue">, seed = 1): LearnerConfig {
+export function ruleConfig(
+  algorithm: Algorithm,
+  split: Pick<Split, 'train' | 'classes' | 'hidden' | 'epochs' | 'overlay' | 'overlayValue'>,
+  seed = 1,
+): LearnerConfig {
   const batch = 16;
   const output = OUTPUT_LAYER_ALGORITHMS.includes(algorithm);
   return {
@@ -201,15 +207,15 @@ export function ruleConfig(algorithm: Algorithm, split: Pick<Split, "train" | "c
     classes: split.classes,
     layers: output ? [...split.hidden, split.classes] : [...split.hidden],
     algorithm,
-    goodness: "mean-squares",
+    goodness: 'mean-squares',
     threshold: 2,
     temperature: 1,
-    optimizer: "adam",
+    optimizer: 'adam',
     learningRate: 0.003,
     headLearningRate: 0.001,
     decaySteps: split.epochs * Math.ceil(split.train.count / batch),
     finalRate: 0.05,
-    negatives: "random",
+    negatives: 'random',
     overlay: split.overlay,
     overlayValue: split.overlayValue,
     batch,
@@ -220,19 +226,23 @@ export function ruleConfig(algorithm: Algorithm, split: Pick<Split, "train" | "c
 }
 
 async function wasmFile(choice: string | undefined): Promise<string> {
-  if (choice === undefined || choice === "simd") return wasmPath("ff-core.simd");
-  if (choice === "scalar") return wasmPath("ff-core");
+  if (choice === undefined || choice === 'simd') return wasmPath('ff-core.simd');
+  if (choice === 'scalar') return wasmPath('ff-core');
   return choice;
 }
 
 /** A path inside the package as relative to its root (results carry no machine paths). */
 function relativeToPackage(path: string): string {
   const inside = relative(packageRoot, path);
-  return isAbsolute(path) && !inside.startsWith("..") && !isAbsolute(inside) ? inside : path;
+  return isAbsolute(path) && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
 }
 
 async function fileSize(path: string): Promise<number | null> {
-  try { return (await stat(path)).size; } catch { return null; }
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return null;
+  }
 }
 
 function mean(values: number[]): number {
@@ -244,9 +254,11 @@ export async function compareRules(options: CompareOptions = {}): Promise<Compar
   const quick = options.quick ?? false;
   const datasets = options.datasets ?? [...COMPARE_DATASETS];
   const algorithms = options.algorithms ?? [...ALGORITHMS];
-  for (const d of datasets) if (!COMPARE_DATASETS.includes(d)) throw new TypeError(`datasets: unknown dataset ${JSON.stringify(d)}; use ${COMPARE_DATASETS.join(", ")}`);
-  for (const a of algorithms) if (!ALGORITHMS.includes(a)) throw new TypeError(`algorithms: unknown rule ${JSON.stringify(a)}; use ${ALGORITHMS.join(", ")}`);
-  if (options.epochs !== undefined && !(Number.isInteger(options.epochs) && options.epochs >= 1)) throw new TypeError(`epochs must be a positive integer, got ${options.epochs}`);
+  for (const d of datasets)
+    if (!COMPARE_DATASETS.includes(d)) throw new TypeError(`datasets: unknown dataset ${JSON.stringify(d)}; use ${COMPARE_DATASETS.join(', ')}`);
+  for (const a of algorithms) if (!ALGORITHMS.includes(a)) throw new TypeError(`algorithms: unknown rule ${JSON.stringify(a)}; use ${ALGORITHMS.join(', ')}`);
+  if (options.epochs !== undefined && !(Number.isInteger(options.epochs) && options.epochs >= 1))
+    throw new TypeError(`epochs must be a positive integer, got ${options.epochs}`);
   const budget = options.timeBudgetSeconds ?? (quick ? 10 : 120);
   if (!(budget > 0)) throw new TypeError(`timeBudgetSeconds must be > 0, got ${budget}`);
   const memoryLimit = options.memoryLimit ?? 16 * 1024 * 1024;
@@ -268,28 +280,40 @@ export async function compareRules(options: CompareOptions = {}): Promise<Compar
     const rules: RuleResult[] = [];
     const top: Array<Activity | null> = [];
     for (const algorithm of algorithms) {
-      options.onProgress?.({ phase: "start", dataset, algorithm, index, total });
+      options.onProgress?.({ phase: 'start', dataset, algorithm, index, total });
       const config = ruleConfig(algorithm, split, seed);
       const { result, representation } = await runRule(bytes, wasmBytes, memoryLimit, config, split, probe, budget);
       rules.push(result);
       top.push(representation);
-      options.onProgress?.({ phase: "done", dataset, algorithm, index, total, result });
+      options.onProgress?.({ phase: 'done', dataset, algorithm, index, total, result });
       index++;
     }
     const matrix = top.map((x, i) => top.map((y, j) => (x && y ? (i === j ? 1 : linearCka(x, y)) : NaN)));
     results.push({
-      dataset, description: split.description, trainCount: split.train.count, testCount: split.test.count,
-      inputSize: split.train.inputSize, classes: split.classes, hidden: split.hidden, epochs: split.epochs,
-      rules, cka: { algorithms, matrix, samples: probe.count },
+      dataset,
+      description: split.description,
+      trainCount: split.train.count,
+      testCount: split.test.count,
+      inputSize: split.train.inputSize,
+      classes: split.classes,
+      hidden: split.hidden,
+      epochs: split.epochs,
+      rules,
+      cka: { algorithms, matrix, samples: probe.count },
     });
   }
   return {
     createdAt: new Date().toISOString(),
-    command: options.command ?? process.argv.slice(1).map((a) => relativeToPackage(a)).join(" "),
+    command:
+      options.command ??
+      process.argv
+        .slice(1)
+        .map((a) => relativeToPackage(a))
+        .join(' '),
     node: process.version,
     wasm: relativeToPackage(file),
     wasmBytes,
-    coreWasmBytes: await fileSize(wasmPath("ff-core")),
+    coreWasmBytes: await fileSize(wasmPath('ff-core')),
     memoryLimit,
     seed,
     quick,
@@ -298,13 +322,34 @@ export async function compareRules(options: CompareOptions = {}): Promise<Compar
 }
 
 async function runRule(
-  bytes: Uint8Array, wasmBytes: number, memoryLimit: number, config: LearnerConfig, split: Split, probe: PackedSamples, budget: number,
+  bytes: Uint8Array,
+  wasmBytes: number,
+  memoryLimit: number,
+  config: LearnerConfig,
+  split: Split,
+  probe: PackedSamples,
+  budget: number,
 ): Promise<{ result: RuleResult; representation: Activity | null }> {
   const algorithm = config.algorithm!;
   const failed = (error: string): { result: RuleResult; representation: null } => ({
     result: {
-      algorithm, error, accuracy: NaN, trainSeconds: NaN, samples: 0, samplesPerSecond: NaN, epochs: 0, stoppedByBudget: false,
-      arenaBytes: NaN, paramsBytes: NaN, wasmBytes, layers: [], active: NaN, hoyer: NaN, ensembleOverlap: NaN, ckaLayer: -1, config,
+      algorithm,
+      error,
+      accuracy: NaN,
+      trainSeconds: NaN,
+      samples: 0,
+      samplesPerSecond: NaN,
+      epochs: 0,
+      stoppedByBudget: false,
+      arenaBytes: NaN,
+      paramsBytes: NaN,
+      wasmBytes,
+      layers: [],
+      active: NaN,
+      hoyer: NaN,
+      ensembleOverlap: NaN,
+      ckaLayer: -1,
+      config,
     },
     representation: null,
   });
@@ -318,19 +363,31 @@ async function runRule(
     throw e;
   }
   const run = await fit(learner, split.train, { epochs: split.epochs, seed: config.seed, timeBudgetSeconds: budget });
-  const accuracy = evaluate(learner, split.test, "goodness", split.classes).accuracy;
-  const withHead = learner.current!.softmaxHead && algorithm !== "ed";
-  const headAccuracy = withHead ? evaluate(learner, split.test, "head", split.classes).accuracy : undefined;
+  const accuracy = evaluate(learner, split.test, 'goodness', split.classes).accuracy;
+  const withHead = learner.current!.softmaxHead && algorithm !== 'ed';
+  const headAccuracy = withHead ? evaluate(learner, split.test, 'head', split.classes).accuracy : undefined;
 
   const { layers, activities } = representationMetrics(learner, probe, split.classes);
   const hiddenCount = layers.length;
   return {
     result: {
-      algorithm, accuracy, ...(headAccuracy !== undefined ? { headAccuracy } : {}),
-      trainSeconds: run.trainSeconds, samples: run.samples, samplesPerSecond: run.samples / run.trainSeconds,
-      epochs: run.epochs, stoppedByBudget: run.stoppedByBudget, arenaBytes, paramsBytes, wasmBytes, layers,
-      active: mean(layers.map((l) => l.active)), hoyer: mean(layers.map((l) => l.hoyer)),
-      ensembleOverlap: mean(layers.map((l) => l.ensembleOverlap)), ckaLayer: hiddenCount - 1, config,
+      algorithm,
+      accuracy,
+      ...(headAccuracy !== undefined ? { headAccuracy } : {}),
+      trainSeconds: run.trainSeconds,
+      samples: run.samples,
+      samplesPerSecond: run.samples / run.trainSeconds,
+      epochs: run.epochs,
+      stoppedByBudget: run.stoppedByBudget,
+      arenaBytes,
+      paramsBytes,
+      wasmBytes,
+      layers,
+      active: mean(layers.map((l) => l.active)),
+      hoyer: mean(layers.map((l) => l.hoyer)),
+      ensembleOverlap: mean(layers.map((l) => l.ensembleOverlap)),
+      ckaLayer: hiddenCount - 1,
+      config,
     },
     representation: activities[hiddenCount - 1],
   };
@@ -344,7 +401,7 @@ async function runRule(
  */
 export function representationMetrics(learner: Learner, data: PackedSamples, classes: number): { layers: LayerRepresentation[]; activities: Activity[] } {
   const config = learner.current;
-  if (!config) throw new TypeError("representationMetrics: configure the learner first");
+  if (!config) throw new TypeError('representationMetrics: configure the learner first');
   const hiddenCount = config.layers.length - (OUTPUT_LAYER_ALGORITHMS.includes(config.algorithm) ? 1 : 0);
   const D = data.inputSize;
   const perLayer: number[][][] = Array.from({ length: hiddenCount }, () => []);
@@ -357,10 +414,18 @@ export function representationMetrics(learner: Learner, data: PackedSamples, cla
   const labelled = Array.from(data.labels, (y) => (y >= 0 && y < classes ? y : -1));
   const keep = labelled.map((y, i) => (y >= 0 ? i : -1)).filter((i) => i >= 0);
   const layers = activities.map((a, l) => ({
-    layer: l, width: a.width, active: activeFraction(a), hoyer: hoyer(a),
-    ensembleOverlap: keep.length === a.count
-      ? ensembleOverlap(a, labelled, classes)
-      : ensembleOverlap(activity(keep.map((i) => perLayer[l][i])), keep.map((i) => labelled[i]), classes),
+    layer: l,
+    width: a.width,
+    active: activeFraction(a),
+    hoyer: hoyer(a),
+    ensembleOverlap:
+      keep.length === a.count
+        ? ensembleOverlap(a, labelled, classes)
+        : ensembleOverlap(
+            activity(keep.map((i) => perLayer[l][i])),
+            keep.map((i) => labelled[i]),
+            classes,
+          ),
   }));
   return { layers, activities };
 }
@@ -368,65 +433,92 @@ export function representationMetrics(learner: Learner, data: PackedSamples, cla
 // ---- output ----
 
 const SHORT: Record<Algorithm, string> = {
-  "ff": "FF", "hebbian-ff": "Hebb", "spiking-ff": "Spike", "pepita": "PEP", "pepita-mirror": "PEP-WM", "ed": "ED",
-  "backprop": "BP", "backprop-ff": "BP-FF", "feedback-alignment": "FA",
+  ff: 'FF',
+  'hebbian-ff': 'Hebb',
+  'spiking-ff': 'Spike',
+  pepita: 'PEP',
+  'pepita-mirror': 'PEP-WM',
+  ed: 'ED',
+  backprop: 'BP',
+  'backprop-ff': 'BP-FF',
+  'feedback-alignment': 'FA',
 };
 
-const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : "-");
-const fixed = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : "-");
-const whole = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : "-");
+const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : '-');
+const fixed = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+const whole = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '-');
 
 /** What a --quick table is for, said where its numbers are read. */
-export const QUICK_NOTE = "**Smoke test, not a comparison:** `--quick` trains 32-32 layers for 1-2 epochs on a few hundred samples, " +
-  "so most accuracies are near chance and rank nothing. It checks that every rule runs; run without `--quick` to compare the rules.";
+export const QUICK_NOTE =
+  '**Smoke test, not a comparison:** `--quick` trains 32-32 layers for 1-2 epochs on a few hundred samples, ' +
+  'so most accuracies are near chance and rank nothing. It checks that every rule runs; run without `--quick` to compare the rules.';
 
 /** The results as markdown: one table per dataset and its CKA matrix. */
 export function compareMarkdown(result: CompareResult): string {
   const out: string[] = [];
-  out.push(`# Learning rules compared${result.quick ? " (quick run: a smoke test)" : ""}`, "");
-  if (result.quick) out.push(QUICK_NOTE, "");
-  out.push(`${result.createdAt}, Node ${result.node}, \`${result.wasm}\` (${result.wasmBytes} bytes; scalar release ff-core.wasm ${result.coreWasmBytes ?? "not built"} bytes), ` +
-    `memory budget ${result.memoryLimit} bytes per rule, seed ${result.seed}. Command: \`${result.command}\`.`, "");
+  out.push(`# Learning rules compared${result.quick ? ' (quick run: a smoke test)' : ''}`, '');
+  if (result.quick) out.push(QUICK_NOTE, '');
+  out.push(
+    `${result.createdAt}, Node ${result.node}, \`${result.wasm}\` (${result.wasmBytes} bytes; scalar release ff-core.wasm ${result.coreWasmBytes ?? 'not built'} bytes), ` +
+      `memory budget ${result.memoryLimit} bytes per rule, seed ${result.seed}. Command: \`${result.command}\`.`,
+    '',
+  );
   for (const d of result.datasets) {
-    out.push(`## ${d.dataset === "mnist" ? "MNIST" : "IMU gestures"}`, "");
-    out.push(`${d.description}: ${d.trainCount} train / ${d.testCount} test, ${d.inputSize} inputs, ${d.classes} classes; hidden layers ${d.hidden.join("-")}, ` +
-      `${d.epochs} epochs at most per rule. Sparsity and ensembles: hidden layers on ${d.cka.samples} test samples (mean over layers).`, "");
-    out.push("| rule | test accuracy | head accuracy | train s | samples/s | arena bytes | wasm bytes | active | Hoyer | ensemble overlap |");
-    out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    out.push(`## ${d.dataset === 'mnist' ? 'MNIST' : 'IMU gestures'}`, '');
+    out.push(
+      `${d.description}: ${d.trainCount} train / ${d.testCount} test, ${d.inputSize} inputs, ${d.classes} classes; hidden layers ${d.hidden.join('-')}, ` +
+        `${d.epochs} epochs at most per rule. Sparsity and ensembles: hidden layers on ${d.cka.samples} test samples (mean over layers).`,
+      '',
+    );
+    out.push('| rule | test accuracy | head accuracy | train s | samples/s | arena bytes | wasm bytes | active | Hoyer | ensemble overlap |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of d.rules) {
-      const note = r.error ? ` (${r.error})` : r.stoppedByBudget ? ` (time budget: ${r.samples} samples)` : "";
-      out.push(`| ${r.algorithm}${note} | ${pct(r.accuracy)} | ${r.headAccuracy === undefined ? "" : pct(r.headAccuracy)} | ${fixed(r.trainSeconds, 1)} | ${whole(r.samplesPerSecond)} | ` +
-        `${whole(r.arenaBytes)} | ${r.wasmBytes} | ${fixed(r.active)} | ${fixed(r.hoyer)} | ${fixed(r.ensembleOverlap)} |`);
+      const note = r.error ? ` (${r.error})` : r.stoppedByBudget ? ` (time budget: ${r.samples} samples)` : '';
+      out.push(
+        `| ${r.algorithm}${note} | ${pct(r.accuracy)} | ${r.headAccuracy === undefined ? '' : pct(r.headAccuracy)} | ${fixed(r.trainSeconds, 1)} | ${whole(r.samplesPerSecond)} | ` +
+          `${whole(r.arenaBytes)} | ${r.wasmBytes} | ${fixed(r.active)} | ${fixed(r.hoyer)} | ${fixed(r.ensembleOverlap)} |`,
+      );
     }
-    out.push("", `Linear CKA between the rules' top hidden layers (${d.cka.samples} test samples):`, "");
-    out.push(`| | ${d.cka.algorithms.map((a) => SHORT[a]).join(" | ")} |`);
-    out.push(`|---|${d.cka.algorithms.map(() => "---:").join("|")}|`);
-    d.cka.matrix.forEach((row, i) => out.push(`| ${SHORT[d.cka.algorithms[i]]} | ${row.map((v) => fixed(v)).join(" | ")} |`));
-    out.push("");
+    out.push('', `Linear CKA between the rules' top hidden layers (${d.cka.samples} test samples):`, '');
+    out.push(`| | ${d.cka.algorithms.map((a) => SHORT[a]).join(' | ')} |`);
+    out.push(`|---|${d.cka.algorithms.map(() => '---:').join('|')}|`);
+    d.cka.matrix.forEach((row, i) => out.push(`| ${SHORT[d.cka.algorithms[i]]} | ${row.map((v) => fixed(v)).join(' | ')} |`));
+    out.push('');
   }
-  return out.join("\n");
+  return out.join('\n');
 }
 
 const num = (v: number) => (Math.round(v * 10) / 10).toString();
 
 /** Per dataset: test accuracy bars, sparsity bars (active, Hoyer) and the CKA heatmap, as one SVG. */
 export function compareSvg(result: CompareResult): string {
-  const rowHeight = 16, panelGap = 40, outer = 16, header = 56;
-  const labelWidth = 130, barWidth = 230, cell = 28;
+  const rowHeight = 16,
+    panelGap = 40,
+    outer = 16,
+    header = 56;
+  const labelWidth = 130,
+    barWidth = 230,
+    cell = 28;
   const heights = result.datasets.map((d) => 60 + Math.max(d.rules.length * rowHeight, d.cka.algorithms.length * cell + 40));
   const width = outer * 2 + 2 * (labelWidth + barWidth + panelGap) + 60 + Math.max(...result.datasets.map((d) => d.cka.algorithms.length)) * cell + 40;
   const height = header + heights.reduce((a, b) => a + b, 0) + outer;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, 'DejaVu Sans', sans-serif" font-size="11" fill="#222">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, 'DejaVu Sans', sans-serif" font-size="11" fill="#222">`,
+  );
   out.push(`<title>Learning rules compared</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="${outer}" y="28" font-size="18" font-weight="bold">Learning rules compared${result.quick ? " (quick run)" : ""}</text>`);
-  out.push(`<text x="${outer}" y="46" font-size="12" fill="#555">${escapeXml(`same split, seed ${result.seed} and memory budget per dataset; ${result.createdAt}`)}</text>`);
+  out.push(`<text x="${outer}" y="28" font-size="18" font-weight="bold">Learning rules compared${result.quick ? ' (quick run)' : ''}</text>`);
+  out.push(
+    `<text x="${outer}" y="46" font-size="12" fill="#555">${escapeXml(`same split, seed ${result.seed} and memory budget per dataset; ${result.createdAt}`)}</text>`,
+  );
   let y0 = header;
   result.datasets.forEach((d, k) => {
-    const name = d.dataset === "mnist" ? "MNIST" : "IMU gestures";
+    const name = d.dataset === 'mnist' ? 'MNIST' : 'IMU gestures';
     out.push(`<g data-dataset="${d.dataset}">`);
-    out.push(`<text x="${outer}" y="${y0 + 16}" font-size="14" font-weight="bold">${escapeXml(`${name}: ${d.trainCount} train / ${d.testCount} test, hidden ${d.hidden.join("-")}`)}</text>`);
+    out.push(
+      `<text x="${outer}" y="${y0 + 16}" font-size="14" font-weight="bold">${escapeXml(`${name}: ${d.trainCount} train / ${d.testCount} test, hidden ${d.hidden.join('-')}`)}</text>`,
+    );
     const top = y0 + 44;
     // Accuracy bars.
     const ax = outer + labelWidth;
@@ -440,13 +532,17 @@ export function compareSvg(result: CompareResult): string {
       const y = top + i * rowHeight;
       out.push(`<text x="${ax - 6}" y="${y + 11}" text-anchor="end">${escapeXml(r.algorithm)}</text>`);
       const w = Number.isFinite(r.accuracy) ? r.accuracy * barWidth : 0;
-      out.push(`<rect x="${ax}" y="${y + 2}" width="${num(w)}" height="${rowHeight - 4}" fill="#4878a8" data-algorithm="${r.algorithm}" data-value="${r.accuracy}"/>`);
+      out.push(
+        `<rect x="${ax}" y="${y + 2}" width="${num(w)}" height="${rowHeight - 4}" fill="#4878a8" data-algorithm="${r.algorithm}" data-value="${r.accuracy}"/>`,
+      );
       out.push(`<text x="${num(ax + w + 4)}" y="${y + 11}" fill="#333">${pct(r.accuracy)}</text>`);
     });
     out.push(`</g>`);
     // Sparsity: active fraction and Hoyer, two thin bars per rule.
     const sx = ax + barWidth + panelGap + labelWidth;
-    out.push(`<g data-panel="sparsity"><text x="${sx}" y="${top - 8}" font-weight="bold">hidden layers: <tspan fill="#d08030">active fraction</tspan>, <tspan fill="#5a9a5a">Hoyer</tspan></text>`);
+    out.push(
+      `<g data-panel="sparsity"><text x="${sx}" y="${top - 8}" font-weight="bold">hidden layers: <tspan fill="#d08030">active fraction</tspan>, <tspan fill="#5a9a5a">Hoyer</tspan></text>`,
+    );
     for (const t of niceTicks(0, 1, 5)) {
       const x = sx + t * barWidth;
       out.push(`<line x1="${num(x)}" y1="${top - 2}" x2="${num(x)}" y2="${top + d.rules.length * rowHeight}" stroke="#ddd"/>`);
@@ -455,8 +551,11 @@ export function compareSvg(result: CompareResult): string {
     d.rules.forEach((r, i) => {
       const y = top + i * rowHeight;
       out.push(`<text x="${sx - 6}" y="${y + 11}" text-anchor="end">${escapeXml(r.algorithm)}</text>`);
-      const a = Number.isFinite(r.active) ? r.active : 0, h = Number.isFinite(r.hoyer) ? r.hoyer : 0;
-      out.push(`<rect x="${sx}" y="${y + 2}" width="${num(a * barWidth)}" height="5" fill="#d08030" data-algorithm="${r.algorithm}" data-active="${r.active}"/>`);
+      const a = Number.isFinite(r.active) ? r.active : 0,
+        h = Number.isFinite(r.hoyer) ? r.hoyer : 0;
+      out.push(
+        `<rect x="${sx}" y="${y + 2}" width="${num(a * barWidth)}" height="5" fill="#d08030" data-algorithm="${r.algorithm}" data-active="${r.active}"/>`,
+      );
       out.push(`<rect x="${sx}" y="${y + 8}" width="${num(h * barWidth)}" height="5" fill="#5a9a5a" data-algorithm="${r.algorithm}" data-hoyer="${r.hoyer}"/>`);
     });
     out.push(`</g>`);
@@ -468,8 +567,12 @@ export function compareSvg(result: CompareResult): string {
       out.push(`<text x="${hx - 4}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${SHORT[d.cka.algorithms[i]]}</text>`);
       row.forEach((v, j) => {
         const shade = Number.isFinite(v) ? Math.round(255 - 200 * Math.max(0, Math.min(1, v))) : 255;
-        out.push(`<rect x="${hx + j * cell}" y="${top + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="rgb(${shade},${shade},255)" data-row="${d.cka.algorithms[i]}" data-column="${d.cka.algorithms[j]}" data-value="${v}"/>`);
-        out.push(`<text x="${hx + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 3}" text-anchor="middle" font-size="8" fill="${Number.isFinite(v) && v > 0.6 ? "#fff" : "#222"}">${Number.isFinite(v) ? v.toFixed(2) : "-"}</text>`);
+        out.push(
+          `<rect x="${hx + j * cell}" y="${top + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="rgb(${shade},${shade},255)" data-row="${d.cka.algorithms[i]}" data-column="${d.cka.algorithms[j]}" data-value="${v}"/>`,
+        );
+        out.push(
+          `<text x="${hx + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 3}" text-anchor="middle" font-size="8" fill="${Number.isFinite(v) && v > 0.6 ? '#fff' : '#222'}">${Number.isFinite(v) ? v.toFixed(2) : '-'}</text>`,
+        );
       });
     });
     d.cka.algorithms.forEach((a, j) => {
@@ -479,15 +582,15 @@ export function compareSvg(result: CompareResult): string {
     y0 += heights[k];
   });
   out.push(`</svg>`);
-  return out.join("\n");
+  return out.join('\n');
 }
 
 /** Writes compare.md, compare.json and compare.svg into `dir`; returns their paths. */
 export async function writeCompare(result: CompareResult, dir: string): Promise<{ markdown: string; json: string; svg: string }> {
   await mkdir(dir, { recursive: true });
-  const paths = { markdown: join(dir, "compare.md"), json: join(dir, "compare.json"), svg: join(dir, "compare.svg") };
-  await writeFile(paths.markdown, compareMarkdown(result) + "\n");
-  await writeFile(paths.json, JSON.stringify(result, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
-  await writeFile(paths.svg, compareSvg(result) + "\n");
+  const paths = { markdown: join(dir, 'compare.md'), json: join(dir, 'compare.json'), svg: join(dir, 'compare.svg') };
+  await writeFile(paths.markdown, compareMarkdown(result) + '\n');
+  await writeFile(paths.json, JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  await writeFile(paths.svg, compareSvg(result) + '\n');
   return paths;
 }

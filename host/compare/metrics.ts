@@ -26,7 +26,7 @@ export interface Activity {
 
 export function activity(rows: ArrayLike<number>[]): Activity {
   const count = rows.length;
-  if (count === 0) throw new TypeError("activity needs at least one sample");
+  if (count === 0) throw new TypeError('activity needs at least one sample');
   const width = rows[0].length;
   const values = new Float64Array(count * width);
   rows.forEach((r, i) => {
@@ -48,7 +48,8 @@ export function hoyer(a: Activity): number {
   const root = Math.sqrt(n);
   let total = 0;
   for (let s = 0; s < a.count; s++) {
-    let l1 = 0, l2 = 0;
+    let l1 = 0,
+      l2 = 0;
     for (let j = 0; j < n; j++) {
       const v = a.values[s * n + j];
       l1 += Math.abs(v);
@@ -83,8 +84,11 @@ export function ensembleOverlap(a: Activity, labels: ArrayLike<number>, classes:
   if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${fraction}`);
   const k = Math.max(1, Math.round(fraction * a.width));
   const seen = new Set(Array.from(labels));
-  const ensembles = classMeans(a, labels, classes).map((m, c) => (seen.has(c) ? topUnits(m, k) : null)).filter((e) => e !== null) as Set<number>[];
-  let total = 0, pairs = 0;
+  const ensembles = classMeans(a, labels, classes)
+    .map((m, c) => (seen.has(c) ? topUnits(m, k) : null))
+    .filter((e) => e !== null) as Set<number>[];
+  let total = 0,
+    pairs = 0;
   for (let x = 0; x < ensembles.length; x++) {
     for (let y = x + 1; y < ensembles.length; y++) {
       let shared = 0;
@@ -129,7 +133,9 @@ function crossNorm(A: Float64Array, p: number, B: Float64Array, q: number, n: nu
 /** Linear CKA of two activities on the same samples, in [0, 1]; NaN if either is constant. */
 export function linearCka(x: Activity, y: Activity): number {
   if (x.count !== y.count) throw new TypeError(`CKA needs the same samples: ${x.count} vs ${y.count}`);
-  const X = centred(x), Y = centred(y), n = x.count;
+  const X = centred(x),
+    Y = centred(y),
+    n = x.count;
   const xy = crossNorm(X, x.width, Y, y.width, n);
   const xx = crossNorm(X, x.width, X, x.width, n);
   const yy = crossNorm(Y, y.width, Y, y.width, n);

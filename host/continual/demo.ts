@@ -10,8 +10,12 @@ import { RULES, STRATEGIES } from './strategies.js';
 
 try {
   await continualCommand({
-    scenario: 'class-incremental', source: 'imu', strategies: STRATEGIES.join(','), rules: RULES.join(','),
-    trainSize: '2000', out: join(packageRoot, 'out', 'demo-continual'),
+    scenario: 'class-incremental',
+    source: 'imu',
+    strategies: STRATEGIES.join(','),
+    rules: RULES.join(','),
+    trainSize: '2000',
+    out: join(packageRoot, 'out', 'demo-continual'),
   });
 } catch (err) {
   process.stderr.write(`${describeError(err as Error)}\n`);

@@ -6,7 +6,10 @@ import { PrequentialAccuracy } from './metrics.js';
 /** Window accuracies of a hit sequence, as the runner computes them. */
 function windowed(hits: number[], window: number): number[] {
   const p = new PrequentialAccuracy(window);
-  return hits.map((h) => { p.add(h, 1); return p.windowAccuracy!; });
+  return hits.map((h) => {
+    p.add(h, 1);
+    return p.windowAccuracy!;
+  });
 }
 
 test('recovery: counted from the boundary to the end of the first full post-drift window back in the band', () => {

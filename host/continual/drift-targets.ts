@@ -37,8 +37,14 @@ export const DETECTION_HORIZON = 2000;
  * `windowAccuracy[p]`: prequential accuracy over the `window` samples ending
  * at stream position p (the runner's PrequentialAccuracy.windowAccuracy).
  */
-export function recoverySamples(windowAccuracy: ArrayLike<number>, boundary: number, window: number, band: number = DRIFT_GOALS.band): { before: number; samples: number | null } {
-  if (!Number.isInteger(boundary) || boundary < window) throw new RangeError(`the boundary (${boundary}) needs ${window} samples before it to measure the level before the drift`);
+export function recoverySamples(
+  windowAccuracy: ArrayLike<number>,
+  boundary: number,
+  window: number,
+  band: number = DRIFT_GOALS.band,
+): { before: number; samples: number | null } {
+  if (!Number.isInteger(boundary) || boundary < window)
+    throw new RangeError(`the boundary (${boundary}) needs ${window} samples before it to measure the level before the drift`);
   const before = windowAccuracy[boundary - 1]!;
   for (let p = boundary + window - 1; p < windowAccuracy.length; p++) {
     if (windowAccuracy[p]! >= before - band) return { before, samples: p - boundary + 1 };
@@ -54,11 +60,19 @@ export function driftTargets(boundary: number, alarms: readonly number[], window
   const { before, samples } = recoverySamples(windowAccuracy, boundary, window);
   let lowest = Infinity;
   for (let p = boundary + window - 1; p < Math.min(windowAccuracy.length, boundary + DRIFT_GOALS.recovery); p++) lowest = Math.min(lowest, windowAccuracy[p]!);
-  return { delay: first === undefined ? null : first - boundary, falseAlarms, falsePer10k: (falseAlarms * 10_000) / windowAccuracy.length, before, recovery: samples, lowest };
+  return {
+    delay: first === undefined ? null : first - boundary,
+    falseAlarms,
+    falsePer10k: (falseAlarms * 10_000) / windowAccuracy.length,
+    before,
+    recovery: samples,
+    lowest,
+  };
 }
 
 /** Whether every target is met (a drift that was never detected misses). */
 export function driftTargetsMet(t: DriftTargets): boolean {
-  return t.delay !== null && t.delay <= DRIFT_GOALS.delay && t.falsePer10k <= DRIFT_GOALS.falsePer10k
-    && t.recovery !== null && t.recovery <= DRIFT_GOALS.recovery;
+  return (
+    t.delay !== null && t.delay <= DRIFT_GOALS.delay && t.falsePer10k <= DRIFT_GOALS.falsePer10k && t.recovery !== null && t.recovery <= DRIFT_GOALS.recovery
+  );
 }

@@ -22,7 +22,8 @@ test('IMU axis rotation keeps the norm of every accelerometer and gyroscope trip
     const y = t(x, new Rng(1));
     let moved = 0;
     for (let i = 0; i < x.length; i += 3) {
-      const n0 = Math.hypot(x[i]!, x[i + 1]!, x[i + 2]!), n1 = Math.hypot(y[i]!, y[i + 1]!, y[i + 2]!);
+      const n0 = Math.hypot(x[i]!, x[i + 1]!, x[i + 2]!),
+        n1 = Math.hypot(y[i]!, y[i + 1]!, y[i + 2]!);
       assert.ok(Math.abs(n0 - n1) < 1e-5, `${spec} triple ${i / 3}: |x| ${n0} vs ${n1}`);
       moved += Math.abs(x[i]! - y[i]!) + Math.abs(x[i + 1]! - y[i + 1]!) + Math.abs(x[i + 2]! - y[i + 2]!);
     }

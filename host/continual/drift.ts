@@ -52,7 +52,8 @@ export function parseDrift(text: string): DriftSpec {
     return { kind, value: 0, text };
   }
   const value = Number(a);
-  if (a === undefined || a === '' || !Number.isFinite(value)) throw new DriftSpecError(`drift ${JSON.stringify(text)} needs a number, e.g. ${kind}:2; ${usage}`);
+  if (a === undefined || a === '' || !Number.isFinite(value))
+    throw new DriftSpecError(`drift ${JSON.stringify(text)} needs a number, e.g. ${kind}:2; ${usage}`);
   if (kind === 'noise' && value < 0) throw new DriftSpecError(`noise:S needs S >= 0, got ${value}`);
   if (kind === 'rotate') {
     if (b !== undefined && b !== 'x' && b !== 'y' && b !== 'z') throw new DriftSpecError(`rotate axis must be x, y or z; got ${JSON.stringify(b)}`);
@@ -64,7 +65,9 @@ export function parseDrift(text: string): DriftSpec {
 
 /** Rotation matrix (row-major 3x3) of `deg` degrees about a coordinate axis. */
 export function axisRotation(deg: number, axis: 'x' | 'y' | 'z'): number[] {
-  const r = (deg * Math.PI) / 180, c = Math.cos(r), s = Math.sin(r);
+  const r = (deg * Math.PI) / 180,
+    c = Math.cos(r),
+    s = Math.sin(r);
   if (axis === 'x') return [1, 0, 0, 0, c, -s, 0, s, c];
   if (axis === 'y') return [c, 0, s, 0, 1, 0, -s, 0, c];
   return [c, -s, 0, s, c, 0, 0, 0, 1];
@@ -75,7 +78,10 @@ function rotateTriples(x: Float32Array, channels: number, m: number[]): Float32A
   const out = Float32Array.from(x);
   for (let t = 0; t + channels <= x.length; t += channels) {
     for (let g = 0; g + 3 <= channels; g += 3) {
-      const i = t + g, a = x[i]!, b = x[i + 1]!, c = x[i + 2]!;
+      const i = t + g,
+        a = x[i]!,
+        b = x[i + 1]!,
+        c = x[i + 2]!;
       out[i] = m[0]! * a + m[1]! * b + m[2]! * c;
       out[i + 1] = m[3]! * a + m[4]! * b + m[5]! * c;
       out[i + 2] = m[6]! * a + m[7]! * b + m[8]! * c;
@@ -87,14 +93,22 @@ function rotateTriples(x: Float32Array, channels: number, m: number[]): Float32A
 /** Image rotated by `deg` about its centre: each output pixel samples the input bilinearly (0 outside). */
 export function rotateImage(x: Float32Array, side: number, deg: number): Float32Array {
   const out = new Float32Array(x.length);
-  const r = (deg * Math.PI) / 180, c = Math.cos(r), s = Math.sin(r), mid = (side - 1) / 2;
+  const r = (deg * Math.PI) / 180,
+    c = Math.cos(r),
+    s = Math.sin(r),
+    mid = (side - 1) / 2;
   const at = (row: number, col: number): number => (row >= 0 && row < side && col >= 0 && col < side ? x[row * side + col]! : 0);
   for (let row = 0; row < side; row++) {
     for (let col = 0; col < side; col++) {
       // Inverse mapping: where in the source does this output pixel come from.
-      const dx = col - mid, dy = row - mid;
-      const sc = c * dx + s * dy + mid, sr = -s * dx + c * dy + mid;
-      const r0 = Math.floor(sr), c0 = Math.floor(sc), fr = sr - r0, fc = sc - c0;
+      const dx = col - mid,
+        dy = row - mid;
+      const sc = c * dx + s * dy + mid,
+        sr = -s * dx + c * dy + mid;
+      const r0 = Math.floor(sr),
+        c0 = Math.floor(sc),
+        fr = sr - r0,
+        fc = sc - c0;
       out[row * side + col] = (1 - fr) * ((1 - fc) * at(r0, c0) + fc * at(r0, c0 + 1)) + fr * ((1 - fc) * at(r0 + 1, c0) + fc * at(r0 + 1, c0 + 1));
     }
   }

@@ -13,16 +13,23 @@ test('ACC, BWT, FWT of a hand-computed 3-task matrix (GEM eqs. 2-4)', () => {
   const b = [0.1, 0.2, 0.25];
   const m = continualMetrics(R, b);
   close(m.acc, (0.4 + 0.6 + 0.7) / 3, 'ACC');
-  close(m.bwt, ((0.4 - 0.9) + (0.6 - 0.8)) / 2, 'BWT'); // -0.35
-  close(m.fwt, ((0.1 - 0.2) + (0.3 - 0.25)) / 2, 'FWT'); // -0.025
+  close(m.bwt, (0.4 - 0.9 + (0.6 - 0.8)) / 2, 'BWT'); // -0.35
+  close(m.fwt, (0.1 - 0.2 + (0.3 - 0.25)) / 2, 'FWT'); // -0.025
   assert.equal(continualMetrics(R, null).fwt, null, 'FWT needs b');
 });
 
 test('no forgetting gives BWT 0; perfect fine-tune forgetting of one-class tasks gives BWT -1', () => {
-  const keep = [[1, 0], [1, 1]];
+  const keep = [
+    [1, 0],
+    [1, 1],
+  ];
   assert.equal(continualMetrics(keep).bwt, 0);
   assert.equal(continualMetrics(keep).acc, 1);
-  const forget = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const forget = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
   const m = continualMetrics(forget, [0, 0, 0]);
   close(m.acc, 1 / 3, 'ACC');
   close(m.bwt, -1, 'BWT');
@@ -32,12 +39,20 @@ test('no forgetting gives BWT 0; perfect fine-tune forgetting of one-class tasks
 });
 
 test('accuracyMatrix places task-eval entries and b; a missing row makes the metrics refuse', () => {
-  const m = accuracyMatrix([
-    { afterTask: -1, task: 0, accuracy: 0.1 }, { afterTask: -1, task: 1, accuracy: 0.3 },
-    { afterTask: 0, task: 0, accuracy: 0.9 }, { afterTask: 0, task: 1, accuracy: 0.2 },
-  ], 2);
+  const m = accuracyMatrix(
+    [
+      { afterTask: -1, task: 0, accuracy: 0.1 },
+      { afterTask: -1, task: 1, accuracy: 0.3 },
+      { afterTask: 0, task: 0, accuracy: 0.9 },
+      { afterTask: 0, task: 1, accuracy: 0.2 },
+    ],
+    2,
+  );
   assert.deepEqual(m.baseline, [0.1, 0.3]);
-  assert.deepEqual(m.R, [[0.9, 0.2], [null, null]]);
+  assert.deepEqual(m.R, [
+    [0.9, 0.2],
+    [null, null],
+  ]);
   assert.throws(() => continualMetrics(m.R, m.baseline), /R\[1\]\[0\] is missing/);
   assert.throws(() => accuracyMatrix([{ afterTask: 0, task: 2, accuracy: 1 }], 2), RangeError);
 });

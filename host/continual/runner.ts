@@ -54,7 +54,9 @@ export interface ScenarioResult {
 export async function runScenario(session: Session, scenario: Scenario, config: LearnerConfig, o: RunScenarioOptions = {}): Promise<ScenarioResult> {
   const mode = o.mode ?? 'goodness';
   const every = o.prequentialEvery ?? 100;
-  const write = async (r: LogRecord): Promise<void> => { if (o.log) await o.log.append(r); };
+  const write = async (r: LogRecord): Promise<void> => {
+    if (o.log) await o.log.append(r);
+  };
   const started = performance.now();
   await session.configure(config);
   const T = scenario.tasks.length;
@@ -64,7 +66,8 @@ export async function runScenario(session: Session, scenario: Scenario, config: 
     const row: number[] = [];
     for (let j = 0; j < T; j++) {
       const set = scenario.tasks[j]!.eval;
-      if (set.count === 0) throw new RangeError(`task ${scenario.tasks[j]!.name} has no held-out samples: R cannot be measured (use more data or a larger holdout)`);
+      if (set.count === 0)
+        throw new RangeError(`task ${scenario.tasks[j]!.name} has no held-out samples: R cannot be measured (use more data or a larger holdout)`);
       const e = await session.evaluate(packedSource(set, { name: scenario.tasks[j]!.name, classes: scenario.classes }), { mode, log: false });
       row.push(e.accuracy);
       evals.push({ afterTask, task: j, accuracy: e.accuracy });
@@ -83,7 +86,14 @@ export async function runScenario(session: Session, scenario: Scenario, config: 
   for (let k = 0; k < T && !o.signal?.aborted; k++) {
     const b = scenario.boundaries[k]!;
     await write({
-      type: 'boundary', t: Date.now(), sample: b.sample, step: session.step, task: b.task, from: b.from, kind: b.kind, name: b.name,
+      type: 'boundary',
+      t: Date.now(),
+      sample: b.sample,
+      step: session.step,
+      task: b.task,
+      from: b.from,
+      kind: b.kind,
+      name: b.name,
       ...(b.until !== undefined ? { until: b.until } : {}),
     });
     const tasksOf: number[] = [];
@@ -110,10 +120,19 @@ export async function runScenario(session: Session, scenario: Scenario, config: 
           pending.push(write({ type: 'drift', t: Date.now(), sample: position, step, task }));
         }
         if (preq.n > 0 && (position + 1) % every === 0) {
-          pending.push(write({
-            type: 'prequential', t: Date.now(), sample: position, step, task, accuracy: preq.accuracy!, n: preq.n,
-            window: preq.window, windowAccuracy: preq.windowAccuracy!,
-          }));
+          pending.push(
+            write({
+              type: 'prequential',
+              t: Date.now(),
+              sample: position,
+              step,
+              task,
+              accuracy: preq.accuracy!,
+              n: preq.n,
+              window: preq.window,
+              windowAccuracy: preq.windowAccuracy!,
+            }),
+          );
         }
         o.onTrained?.(trained, scenario.length);
       },
@@ -130,15 +149,39 @@ export async function runScenario(session: Session, scenario: Scenario, config: 
   const R = m.R as number[][];
   const metrics = continualMetrics(R, baseline);
   const prequential = preq.accuracy;
-  const detection = detectionDelays(scenario.boundaries.map((b) => b.sample), alarms);
+  const detection = detectionDelays(
+    scenario.boundaries.map((b) => b.sample),
+    alarms,
+  );
   await write({
-    type: 'continual-summary', t: Date.now(), tasks: T, R, baseline, acc: metrics.acc, bwt: metrics.bwt, fwt: metrics.fwt,
-    prequential, prequentialN: preq.n, scenario: scenario.name, description: scenario.description,
-    taskNames: scenario.tasks.map((t) => t.name), predictionsMissing: preq.missing, driftAlarms: alarms.length,
-    detectionDelays: detection.delays, falseAlarms: detection.falseAlarms,
+    type: 'continual-summary',
+    t: Date.now(),
+    tasks: T,
+    R,
+    baseline,
+    acc: metrics.acc,
+    bwt: metrics.bwt,
+    fwt: metrics.fwt,
+    prequential,
+    prequentialN: preq.n,
+    scenario: scenario.name,
+    description: scenario.description,
+    taskNames: scenario.tasks.map((t) => t.name),
+    predictionsMissing: preq.missing,
+    driftAlarms: alarms.length,
+    detectionDelays: detection.delays,
+    falseAlarms: detection.falseAlarms,
   });
   return {
-    R, baseline, metrics, prequential, prequentialN: preq.n, predictionsMissing: preq.missing, driftAlarms: alarms, detection,
-    trained, seconds: (performance.now() - started) / 1000,
+    R,
+    baseline,
+    metrics,
+    prequential,
+    prequentialN: preq.n,
+    predictionsMissing: preq.missing,
+    driftAlarms: alarms,
+    detection,
+    trained,
+    seconds: (performance.now() - started) / 1000,
   };
 }

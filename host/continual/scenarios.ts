@@ -139,9 +139,14 @@ function assemble(name: string, description: string, base: BaseData, plans: Task
   });
   const tasks: ScenarioTask[] = plans.map((p) => ({ name: p.name, trainCount: p.count, eval: p.eval, classes: classesOf(p.rows) }));
   return {
-    name, description, inputSize: base.inputSize, classes: base.classes,
+    name,
+    description,
+    inputSize: base.inputSize,
+    classes: base.classes,
     ...(base.classNames ? { classNames: base.classNames } : {}),
-    tasks, boundaries, length: at,
+    tasks,
+    boundaries,
+    length: at,
     *stream() {
       let index = 0;
       // During a gradual transition the previous task keeps streaming from where it stopped.
@@ -163,14 +168,19 @@ function assemble(name: string, description: string, base: BaseData, plans: Task
 
 /** "0,1/2,3" -> [[0,1],[2,3]]; class names are accepted too. */
 export function parseTaskGroups(text: string, classes: number, classNames?: readonly string[]): number[][] {
-  const groups = text.split(/[/;]/).map((g) => g.split(/[,\s]+/).filter(Boolean).map((c) => {
-    const named = classNames?.indexOf(c) ?? -1;
-    const k = named >= 0 ? named : Number(c);
-    if (!Number.isInteger(k) || k < 0 || k >= classes) {
-      throw new ScenarioError(`--tasks: ${JSON.stringify(c)} is not a class (0..${classes - 1}${classNames ? ` or ${classNames.join(', ')}` : ''})`);
-    }
-    return k;
-  }));
+  const groups = text.split(/[/;]/).map((g) =>
+    g
+      .split(/[,\s]+/)
+      .filter(Boolean)
+      .map((c) => {
+        const named = classNames?.indexOf(c) ?? -1;
+        const k = named >= 0 ? named : Number(c);
+        if (!Number.isInteger(k) || k < 0 || k >= classes) {
+          throw new ScenarioError(`--tasks: ${JSON.stringify(c)} is not a class (0..${classes - 1}${classNames ? ` or ${classNames.join(', ')}` : ''})`);
+        }
+        return k;
+      }),
+  );
   if (groups.some((g) => g.length === 0)) throw new ScenarioError(`--tasks ${JSON.stringify(text)} has an empty task; write class groups as 0,1/2,3/4`);
   const seen = new Set<number>();
   for (const k of groups.flat()) {
@@ -203,11 +213,22 @@ export function classIncremental(base: BaseData, groups: number[][], o: CommonSc
     const rows = selectRows(base.train, (_, l) => set.has(l));
     if (rows.count === 0) throw new ScenarioError(`task {${g.map((k) => className(base, k)).join(', ')}} has no training samples in ${base.name}`);
     return {
-      name: g.map((k) => className(base, k)).join('+'), rows, eval: selectRows(base.eval, (_, l) => set.has(l)),
-      transform: null, order: 'shuffled', count: o.samplesPerTask ?? rows.count,
+      name: g.map((k) => className(base, k)).join('+'),
+      rows,
+      eval: selectRows(base.eval, (_, l) => set.has(l)),
+      transform: null,
+      order: 'shuffled',
+      count: o.samplesPerTask ?? rows.count,
     };
   });
-  return assemble('class-incremental', `${base.name}: ${groups.length} tasks of classes ${plans.map((p) => `{${p.name}}`).join(' -> ')}`, base, plans, o.seed, 0);
+  return assemble(
+    'class-incremental',
+    `${base.name}: ${groups.length} tasks of classes ${plans.map((p) => `{${p.name}}`).join(' -> ')}`,
+    base,
+    plans,
+    o.seed,
+    0,
+  );
 }
 
 /** Task 0 clean, task k under drifts[k-1]; each task trains on its own disjoint slice of the training rows. */
@@ -230,12 +251,23 @@ export function domainDrift(base: BaseData, drifts: DriftSpec[], o: CommonScenar
     const mine = new Set(Array.from(order.subarray(k * slice, (k + 1) * slice)));
     if (!evalFor.has(c.transform)) evalFor.set(c.transform, mapRows(base.eval, c.transform, mixSeed(o.seed, 0xe7a1, k)));
     return {
-      name: k === T - 1 && o.recurring ? 'clean (again)' : c.name, rows: selectRows(base.train, (i) => mine.has(i)),
-      eval: evalFor.get(c.transform)!, transform: c.transform, order: 'shuffled', count: o.samplesPerTask ?? slice,
+      name: k === T - 1 && o.recurring ? 'clean (again)' : c.name,
+      rows: selectRows(base.train, (i) => mine.has(i)),
+      eval: evalFor.get(c.transform)!,
+      transform: c.transform,
+      order: 'shuffled',
+      count: o.samplesPerTask ?? slice,
     };
   });
   const how = (o.gradual ?? 0) > 0 ? `gradual over ${o.gradual} samples` : 'abrupt';
-  return assemble(o.recurring ? 'recurring' : 'domain-drift', `${base.name}: ${plans.map((p) => p.name).join(' -> ')} (${how})`, base, plans, o.seed, o.gradual ?? 0);
+  return assemble(
+    o.recurring ? 'recurring' : 'domain-drift',
+    `${base.name}: ${plans.map((p) => p.name).join(' -> ')} (${how})`,
+    base,
+    plans,
+    o.seed,
+    o.gradual ?? 0,
+  );
 }
 
 /** A -> B -> A over class groups: [A, B] trained, then A again (a fresh pass, the same held-out set). */
@@ -247,7 +279,14 @@ export function recurringClasses(base: BaseData, groups: number[][], o: CommonSc
   const plans: TaskPlan[] = [...groups, groups[0]!].map((g, k) => {
     const s = new Set(g);
     const r = k === 2 ? rows : selectRows(base.train, (_, l) => s.has(l));
-    return { name: two.tasks[k % 2]!.name + (k === 2 ? ' (again)' : ''), rows: r, eval: two.tasks[k % 2]!.eval, transform: null, order: 'shuffled', count: o.samplesPerTask ?? r.count };
+    return {
+      name: two.tasks[k % 2]!.name + (k === 2 ? ' (again)' : ''),
+      rows: r,
+      eval: two.tasks[k % 2]!.eval,
+      transform: null,
+      order: 'shuffled',
+      count: o.samplesPerTask ?? r.count,
+    };
   });
   return assemble('recurring', `${base.name}: ${plans.map((p) => `{${p.name}}`).join(' -> ')}`, base, plans, o.seed, 0);
 }
@@ -257,7 +296,11 @@ export function recurringClasses(base: BaseData, groups: number[][], o: CommonSc
  * each run of equal values is a task, in file order; `holdout` of each value's
  * rows (seeded) is its held-out set, shared by segments with the same value.
  */
-export function taskColumn(base: Omit<BaseData, 'train' | 'eval'> & { rows: PackedSamples }, tasks: readonly string[], o: { seed: number; holdout?: number }): Scenario {
+export function taskColumn(
+  base: Omit<BaseData, 'train' | 'eval'> & { rows: PackedSamples },
+  tasks: readonly string[],
+  o: { seed: number; holdout?: number },
+): Scenario {
   const { rows } = base;
   if (tasks.length !== rows.count) throw new ScenarioError(`task column has ${tasks.length} values for ${rows.count} rows`);
   const holdout = o.holdout ?? 0.2;
@@ -271,16 +314,28 @@ export function taskColumn(base: Omit<BaseData, 'train' | 'eval'> & { rows: Pack
     const cut = Math.round(mine.length * holdout);
     const out = new Set(Array.from(order.subarray(0, cut), (j) => mine[j]!));
     for (const i of out) held.add(i);
-    evals.set(v, selectRows(rows, (i) => out.has(i)));
+    evals.set(
+      v,
+      selectRows(rows, (i) => out.has(i)),
+    );
   });
   const plans: TaskPlan[] = [];
   for (let i = 0; i < rows.count;) {
     let j = i;
     while (j < rows.count && tasks[j] === tasks[i]) j++;
-    const from = i, to = j;
+    const from = i,
+      to = j;
     const seg = selectRows(rows, (r) => r >= from && r < to && !held.has(r));
     const again = plans.some((p) => p.name === tasks[from]);
-    if (seg.count > 0) plans.push({ name: tasks[from]! + (again ? ' (again)' : ''), rows: seg, eval: evals.get(tasks[from]!)!, transform: null, order: 'file', count: seg.count });
+    if (seg.count > 0)
+      plans.push({
+        name: tasks[from]! + (again ? ' (again)' : ''),
+        rows: seg,
+        eval: evals.get(tasks[from]!)!,
+        transform: null,
+        order: 'file',
+        count: seg.count,
+      });
     i = j;
   }
   const data: BaseData = { ...base, train: rows, eval: rows };

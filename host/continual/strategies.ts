@@ -43,15 +43,26 @@ export class StrategyError extends TypeError {
  * threshold 50) never raised there: a drift costs this model a few points
  * for a few hundred samples, within the error's own noise.
  */
-export const DRIFT_DETECTION = { detector: 'page-hinkley', signal: 'goodness', delta: 0.2, threshold: 100, minSamples: 30, reaction: 'restart-schedule' } as const;
+export const DRIFT_DETECTION = {
+  detector: 'page-hinkley',
+  signal: 'goodness',
+  delta: 0.2,
+  threshold: 100,
+  minSamples: 30,
+  reaction: 'restart-schedule',
+} as const;
 
 export function strategyFragment(name: string, o: StrategyOptions = DEFAULT_STRATEGY_OPTIONS): StrategyFragment {
   const replay = { mode: o.replayMode, capacity: o.replayCapacity, storage: o.replayStorage ?? 'raw', ratio: o.replayRatio } as const;
   switch (name) {
-    case 'fine-tune': return { prequential: o.prequential };
-    case 'replay': return { prequential: o.prequential, replay };
-    case 'replay+detection': return { prequential: o.prequential, replay, drift: DRIFT_DETECTION };
-    default: throw new StrategyError(`unknown strategy ${JSON.stringify(name)}: use one of ${STRATEGIES.join(', ')}`);
+    case 'fine-tune':
+      return { prequential: o.prequential };
+    case 'replay':
+      return { prequential: o.prequential, replay };
+    case 'replay+detection':
+      return { prequential: o.prequential, replay, drift: DRIFT_DETECTION };
+    default:
+      throw new StrategyError(`unknown strategy ${JSON.stringify(name)}: use one of ${STRATEGIES.join(', ')}`);
   }
 }
 

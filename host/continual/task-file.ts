@@ -28,7 +28,8 @@ export function splitCsvTaskColumn(text: string, column: string, file = '<csv>')
   const headerCells = lines[first]!.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   const byIndex = /^-?\d+$/.test(column);
   let index = byIndex ? Number(column) : headerCells.indexOf(column);
-  if (!byIndex && index < 0) throw new SampleFileError(file, first + 1, `no column named ${JSON.stringify(column)} for --task-column (header: ${headerCells.join(', ')})`);
+  if (!byIndex && index < 0)
+    throw new SampleFileError(file, first + 1, `no column named ${JSON.stringify(column)} for --task-column (header: ${headerCells.join(', ')})`);
   if (index < 0) index += headerCells.length;
   const header = !byIndex || headerCells.some((c) => c !== '' && !Number.isFinite(Number(c)));
   const tasks: string[] = [];
@@ -43,7 +44,11 @@ export function splitCsvTaskColumn(text: string, column: string, file = '<csv>')
   return { text: out.join('\n'), tasks, header };
 }
 
-export async function loadTaskFile(path: string, column: string, options: { label?: string | number | null; classNames?: readonly string[] } = {}): Promise<TaskFile> {
+export async function loadTaskFile(
+  path: string,
+  column: string,
+  options: { label?: string | number | null; classNames?: readonly string[] } = {},
+): Promise<TaskFile> {
   const text = await readFile(path, 'utf8');
   const common = options.classNames ? { classNames: options.classNames } : {};
   if (path.endsWith('.jsonl')) {
@@ -51,7 +56,11 @@ export async function loadTaskFile(path: string, column: string, options: { labe
     text.split(/\r?\n/).forEach((line, i) => {
       if (line.trim() === '') return;
       let value: unknown;
-      try { value = JSON.parse(line); } catch { return; } // parseJsonl reports it with the line number
+      try {
+        value = JSON.parse(line);
+      } catch {
+        return;
+      } // parseJsonl reports it with the line number
       const task = (value as Record<string, unknown> | null)?.[column];
       if (task === undefined || task === null) throw new SampleFileError(path, i + 1, `has no "${column}" (the --task-column key)`);
       tasks.push(String(task));

@@ -23,7 +23,10 @@ test('a directory as the target: an EISDIR error and no stray temporary file', a
   mkdirSync(dir);
   await assert.rejects(writeFileAtomic(dir, 'x'), { code: 'EISDIR' });
   assert.throws(() => writeFileAtomicSync(dir, 'x'), { code: 'EISDIR' });
-  assert.deepEqual(readdirSync(work).filter((f) => f.endsWith('.tmp') || f.endsWith('.partial')), []);
+  assert.deepEqual(
+    readdirSync(work).filter((f) => f.endsWith('.tmp') || f.endsWith('.partial')),
+    [],
+  );
 });
 
 test('a missing folder: ENOENT, nothing created', async () => {
@@ -50,7 +53,9 @@ test('a FIFO is written in place and stays a FIFO', { skip: spawnSync('mkfifo', 
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
   const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
   let read = '';
-  reader.stdout.on('data', (d: Buffer) => { read += d; });
+  reader.stdout.on('data', (d: Buffer) => {
+    read += d;
+  });
   const closed = new Promise((r) => reader.on('close', r));
   await writeFileAtomic(fifo, 'through the pipe');
   await closed;

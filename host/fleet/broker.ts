@@ -30,10 +30,14 @@ export async function startEmbeddedBroker(port = 0, host = '127.0.0.1'): Promise
   const aedes = await Aedes.createBroker();
   const server: Server = createServer(aedes.handle);
   const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
-      ? new BrokerError(`port ${port} is in use: pass another --broker-port (0 = any free port)`) : err));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new BrokerError(`port ${port} is in use: pass another --broker-port (0 = any free port)`) : err),
+    );
     server.listen(port, host, () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
@@ -71,7 +75,10 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
     if (child.exitCode !== null) throw new BrokerError(`mosquitto exited with code ${child.exitCode} before listening on ${port}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connectTcp(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -88,16 +95,27 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
 export async function startMosquitto(port?: number): Promise<RunningBroker & { process: ChildProcess }> {
   const bin = mosquittoPath();
   if (!bin) throw new BrokerError(MOSQUITTO_MISSING);
-  const p = port ?? await freePort();
+  const p = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'ffedge-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [
-    `listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false',
-    'max_queued_messages 0', 'max_inflight_messages 100', 'log_dest stderr', 'log_type error', '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `listener ${p} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'max_queued_messages 0',
+      'max_inflight_messages 100',
+      'log_dest stderr',
+      'log_type error',
+      '',
+    ].join('\n'),
+  );
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let said = '';
-  child.stderr!.on('data', (d: Buffer) => { said = (said + d.toString()).slice(-2000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    said = (said + d.toString()).slice(-2000);
+  });
   try {
     await waitForPort(p, child, 5000);
   } catch (err) {
@@ -106,7 +124,9 @@ export async function startMosquitto(port?: number): Promise<RunningBroker & { p
     throw new BrokerError(`${(err as Error).message}${said ? `; it said: ${said.trim()}` : ''}`);
   }
   return {
-    url: `mqtt://127.0.0.1:${p}`, port: p, process: child,
+    url: `mqtt://127.0.0.1:${p}`,
+    port: p,
+    process: child,
     close: async () => {
       if (child.exitCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
@@ -132,8 +152,12 @@ export async function connectClient(url: string, options: ClientOptions): Promis
     throw new BrokerError(`broker URL ${JSON.stringify(url)} must start with mqtt:// or mqtts:// (e.g. mqtt://localhost:1883)`);
   }
   const opts: IClientOptions = {
-    clientId: options.clientId, clean: true, keepalive: options.keepalive ?? 10,
-    reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4,
+    clientId: options.clientId,
+    clean: true,
+    keepalive: options.keepalive ?? 10,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    protocolVersion: 4,
     ...(options.will ? { will: { topic: options.will.topic, payload: options.will.payload, qos: 1, retain: true } } : {}),
   };
   try {

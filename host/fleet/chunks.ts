@@ -68,7 +68,8 @@ export function decodeChunk(message: Uint8Array): { header: ChunkHeader; data: U
     if (!Number.isSafeInteger(header[f]) || header[f] < 0) throw new ChunkError(`chunk header field ${f} is not a non-negative integer`);
   }
   const data = buffer.subarray(4 + length);
-  if (header.index >= header.count || header.offset + data.length > header.total) throw new ChunkError(`chunk ${header.index}/${header.count} at ${header.offset} does not fit a blob of ${header.total} bytes`);
+  if (header.index >= header.count || header.offset + data.length > header.total)
+    throw new ChunkError(`chunk ${header.index}/${header.count} at ${header.offset} does not fit a blob of ${header.total} bytes`);
   return { header, data };
 }
 
@@ -107,7 +108,15 @@ export class ChunkAssembler {
       p = undefined;
     }
     if (!p) {
-      p = { round: header.round, total: header.total, crc: header.crc, samples: header.samples, count: header.count, blob: new Uint8Array(header.total), seen: new Set() };
+      p = {
+        round: header.round,
+        total: header.total,
+        crc: header.crc,
+        samples: header.samples,
+        count: header.count,
+        blob: new Uint8Array(header.total),
+        seen: new Set(),
+      };
       this.pending.set(sender, p);
     }
     if (header.total !== p.total || header.crc !== p.crc || header.count !== p.count || header.samples !== p.samples) {

@@ -19,9 +19,7 @@ import type { MqttClient } from 'mqtt';
 import { BrokerError, connectClient, publish } from './broker.js';
 import { ChunkAssembler, ChunkError, DEFAULT_CHUNK_BYTES, encodeChunks } from './chunks.js';
 import { averageLabelInputsOverHolders, federatedAverage, withServerMomentum, type Contribution, type LabelInputs } from './fedavg.js';
-import {
-  COORDINATOR, decodeJson, encodeJson, parseTopic, topic, type RoundPayload, type StatusPayload, type SummaryPayload,
-} from './topics.js';
+import { COORDINATOR, decodeJson, encodeJson, parseTopic, topic, type RoundPayload, type StatusPayload, type SummaryPayload } from './topics.js';
 
 export interface CoordinatorOptions {
   fleet: string;
@@ -65,18 +63,27 @@ export class Coordinator extends EventEmitter {
   private current: { round: number; weights: Uint8Array } | null = null;
   private readonly assembler = new ChunkAssembler();
   private collecting: {
-    round: number; waiting: Set<string>; delivered: Map<string, Contribution>; excluded: Map<string, string>; bytesIn: number; wake: () => void;
+    round: number;
+    waiting: Set<string>;
+    delivered: Map<string, Contribution>;
+    excluded: Map<string, string>;
+    bytesIn: number;
+    wake: () => void;
   } | null = null;
   private statusWaiters: (() => void)[] = [];
   private velocity: Float64Array | null = null;
 
-  private constructor(private readonly options: CoordinatorOptions, private readonly client: MqttClient) {
+  private constructor(
+    private readonly options: CoordinatorOptions,
+    private readonly client: MqttClient,
+  ) {
     super();
   }
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new TypeError(`rounds must be a positive integer, got ${options.rounds}`);
-    if (!Number.isInteger(options.roundSamples) || options.roundSamples < 1) throw new TypeError(`roundSamples must be a positive integer, got ${options.roundSamples}`);
+    if (!Number.isInteger(options.roundSamples) || options.roundSamples < 1)
+      throw new TypeError(`roundSamples must be a positive integer, got ${options.roundSamples}`);
     const { fleet } = options;
     const will: StatusPayload = { t: Date.now(), device: COORDINATOR, state: 'offline', reason: 'last-will' };
     const client = await connectClient(options.brokerUrl, {
@@ -158,17 +165,27 @@ export class Coordinator extends EventEmitter {
     while (this.online.size < want) {
       const left = until - Date.now();
       if (left <= 0) {
-        throw new CoordinatorError(`only ${this.online.size} of ${want} devices came online in fleet ${this.options.fleet} within ${this.options.waitDevicesMs ?? 60_000} ms: start them with ffedge fleet --join URL --fleet ${this.options.fleet}, or lower --min-devices`);
+        throw new CoordinatorError(
+          `only ${this.online.size} of ${want} devices came online in fleet ${this.options.fleet} within ${this.options.waitDevicesMs ?? 60_000} ms: start them with ffedge fleet --join URL --fleet ${this.options.fleet}, or lower --min-devices`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.statusWaiters.push(() => { clearTimeout(timer); resolve(); });
+        this.statusWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }
 
   private async publishJson(kind: 'round' | 'eval' | 'summary', body: object, retain = false): Promise<void> {
-    await publish(this.client, topic(this.options.fleet, COORDINATOR, kind), encodeJson({ t: Date.now(), seq: ++this.seq, instance: this.instance, ...body }), retain);
+    await publish(
+      this.client,
+      topic(this.options.fleet, COORDINATOR, kind),
+      encodeJson({ t: Date.now(), seq: ++this.seq, instance: this.instance, ...body }),
+      retain,
+    );
   }
 
   /** Runs every round; resolves with one result per round. */
@@ -180,7 +197,14 @@ export class Coordinator extends EventEmitter {
       if (participants.length === 0) throw new CoordinatorError(`round ${r}: no device is online in fleet ${o.fleet}`);
       const started = performance.now();
       let wake = (): void => undefined;
-      const state = { round: r, waiting: new Set(participants), delivered: new Map<string, Contribution>(), excluded: new Map<string, string>(), bytesIn: 0, wake: () => wake() };
+      const state = {
+        round: r,
+        waiting: new Set(participants),
+        delivered: new Map<string, Contribution>(),
+        excluded: new Map<string, string>(),
+        bytesIn: 0,
+        wake: () => wake(),
+      };
       this.collecting = state;
       const round: Omit<RoundPayload, 't' | 'seq'> = { round: r, state: 'training', samples: o.roundSamples, participants, sharedBytes: o.sharedBytes };
       this.emit('round', round);
@@ -189,12 +213,18 @@ export class Coordinator extends EventEmitter {
       while (state.waiting.size > 0) {
         const left = deadline - Date.now();
         if (left <= 0) {
-          for (const d of [...state.waiting]) { this.assembler.drop(d); this.exclude(d, `not done within the round timeout (${o.roundTimeoutMs ?? 600_000} ms)`); }
+          for (const d of [...state.waiting]) {
+            this.assembler.drop(d);
+            this.exclude(d, `not done within the round timeout (${o.roundTimeoutMs ?? 600_000} ms)`);
+          }
           break;
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, left);
-          wake = () => { clearTimeout(timer); resolve(); };
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
       this.collecting = null;
@@ -221,9 +251,12 @@ export class Coordinator extends EventEmitter {
         }
       }
       const summary: Omit<SummaryPayload, 't' | 'seq'> = {
-        round: r, averaged: contributions.map((c) => c.device).sort(),
+        round: r,
+        averaged: contributions.map((c) => c.device).sort(),
         excluded: [...state.excluded].map(([device, reason]) => ({ device, reason })),
-        samples: contributions.reduce((s, c) => s + c.samples, 0), bytesIn: state.bytesIn, bytesOut,
+        samples: contributions.reduce((s, c) => s + c.samples, 0),
+        bytesIn: state.bytesIn,
+        bytesOut,
         seconds: (performance.now() - started) / 1000,
       };
       await this.publishJson('summary', summary);
@@ -242,10 +275,17 @@ export class Coordinator extends EventEmitter {
 
   async stop(): Promise<void> {
     try {
-      await publish(this.client, topic(this.options.fleet, COORDINATOR, 'status'), encodeJson({ t: Date.now(), device: COORDINATOR, state: 'offline', reason: 'closed' }), true);
+      await publish(
+        this.client,
+        topic(this.options.fleet, COORDINATOR, 'status'),
+        encodeJson({ t: Date.now(), device: COORDINATOR, state: 'offline', reason: 'closed' }),
+        true,
+      );
       await this.client.endAsync();
     } catch (err) {
-      if (!(err instanceof BrokerError)) { /* broker gone: nothing more to say */ }
+      if (!(err instanceof BrokerError)) {
+        /* broker gone: nothing more to say */
+      }
     }
   }
 }

@@ -23,7 +23,10 @@ export function fleetData(source: string, seed: number): FleetData {
     case 'mnist': {
       const m = loadMnist();
       return {
-        name: 'mnist (7,996 train / 2,004 test)', train: m.train, test: m.test, classes: MNIST_CLASSES,
+        name: 'mnist (7,996 train / 2,004 test)',
+        train: m.train,
+        test: m.test,
+        classes: MNIST_CLASSES,
         config: { inputSize: MNIST_INPUT_SIZE, classes: MNIST_CLASSES, layers: [256], learningRate: 0.001, seed },
       };
     }
@@ -31,8 +34,19 @@ export function fleetData(source: string, seed: number): FleetData {
       const train = imuGestureDataset(6000, { seed });
       const test = imuGestureDataset(1000, { seed: seed + 1000 });
       return {
-        name: 'imu gestures (6,000 train / 1,000 test)', train: train.packed, test: test.packed, classes: train.classes,
-        config: { inputSize: IMU_CHANNELS * IMU_DEFAULT_STEPS, classes: train.classes, layers: [64, 32], learningRate: 0.003, negatives: 'hard', peerWeight: 0.03, seed },
+        name: 'imu gestures (6,000 train / 1,000 test)',
+        train: train.packed,
+        test: test.packed,
+        classes: train.classes,
+        config: {
+          inputSize: IMU_CHANNELS * IMU_DEFAULT_STEPS,
+          classes: train.classes,
+          layers: [64, 32],
+          learningRate: 0.003,
+          negatives: 'hard',
+          peerWeight: 0.03,
+          seed,
+        },
       };
     }
     default:

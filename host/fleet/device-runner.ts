@@ -74,11 +74,16 @@ export class DeviceRunner extends EventEmitter {
   private stopped = false;
   private finishedResolve!: () => void;
   /** Resolves when the coordinator ends the run (or the runner stops). */
-  readonly finished: Promise<void> = new Promise((r) => { this.finishedResolve = r; });
+  readonly finished: Promise<void> = new Promise((r) => {
+    this.finishedResolve = r;
+  });
   /** The first failure of session work (the runner stops working but stays connected). */
   failure: Error | undefined;
 
-  private constructor(private readonly options: DeviceRunnerOptions, private readonly client: MqttClient) {
+  private constructor(
+    private readonly options: DeviceRunnerOptions,
+    private readonly client: MqttClient,
+  ) {
     super();
     this.name = options.name;
     if (options.train.indices.length === 0) throw new TypeError(`device ${options.name} has no training samples in its part of the split`);
@@ -97,8 +102,14 @@ export class DeviceRunner extends EventEmitter {
     await client.subscribeAsync([topic(fleet, COORDINATOR, 'round'), topic(fleet, COORDINATOR, 'model'), topic(fleet, name, 'model')], { qos: 1 });
     const s = options.session;
     const online: StatusPayload = {
-      t: Date.now(), device: name, state: 'online', transport: s.transport.description, host: hostname(), runtime: s.device.runtime,
-      samples: options.train.indices.length, ...(options.classes ? { classes: options.classes } : {}),
+      t: Date.now(),
+      device: name,
+      state: 'online',
+      transport: s.transport.description,
+      host: hostname(),
+      runtime: s.device.runtime,
+      samples: options.train.indices.length,
+      ...(options.classes ? { classes: options.classes } : {}),
     };
     await publish(client, topic(fleet, name, 'status'), encodeJson(online), true);
     return runner;
@@ -113,7 +124,10 @@ export class DeviceRunner extends EventEmitter {
       // A retained round began before this runner subscribed: it is not in it (it joins the next one).
       if (retained) return;
       if (round.state === 'done') {
-        this.enqueue(async () => { this.emit('done'); this.finishedResolve(); });
+        this.enqueue(async () => {
+          this.emit('done');
+          this.finishedResolve();
+        });
         return;
       }
       if (!Array.isArray(round.participants) || !round.participants.includes(name) || round.round <= this.lastTrainedRound) return;
@@ -152,7 +166,11 @@ export class DeviceRunner extends EventEmitter {
 
   private async publishRecord(kind: RecordKind, body: Record<string, unknown>): Promise<void> {
     const seq = ++this.seq;
-    await publish(this.client, topic(this.options.fleet, this.name, kind), encodeJson({ t: Date.now(), seq, instance: this.instance, device: this.name, ...body }));
+    await publish(
+      this.client,
+      topic(this.options.fleet, this.name, kind),
+      encodeJson({ t: Date.now(), seq, instance: this.instance, device: this.name, ...body }),
+    );
     this.counts.published[kind]++;
   }
 
@@ -200,7 +218,8 @@ export class DeviceRunner extends EventEmitter {
     const session = this.options.session;
     let weights = model.weights;
     const own = session.config ? weightBytes(session.config) : weights.length;
-    if (weights.length > own) throw new TypeError(`the average of round ${model.round} has ${weights.length} bytes, this device's model ${own}: the coordinator runs another model`);
+    if (weights.length > own)
+      throw new TypeError(`the average of round ${model.round} has ${weights.length} bytes, this device's model ${own}: the coordinator runs another model`);
     // Lower layers only: the average goes over this device's own (personal) top layers.
     if (weights.length < own) weights = withPersonalLayers(weights, (await session.getCheckpoint()).weights);
     await session.putCheckpoint(weights);
@@ -227,7 +246,9 @@ export class DeviceRunner extends EventEmitter {
     try {
       await publish(this.client, topic(this.options.fleet, this.name, 'status'), encodeJson(offline), true);
       await this.client.endAsync();
-    } catch { /* broker already gone: nothing more to tell it */ }
+    } catch {
+      /* broker already gone: nothing more to tell it */
+    }
     await this.options.session.close();
     this.finishedResolve();
   }

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { averageLabelInputsOverHolders, federatedAverage, labelInputs, parseShare, sharedBytes, weightBytes, withPersonalLayers, withServerMomentum } from './fedavg.js';
+import {
+  averageLabelInputsOverHolders,
+  federatedAverage,
+  labelInputs,
+  parseShare,
+  sharedBytes,
+  weightBytes,
+  withPersonalLayers,
+  withServerMomentum,
+} from './fedavg.js';
 
 const blob = (values: number[]): Uint8Array => {
   const out = new Uint8Array(values.length * 4);
@@ -12,25 +21,34 @@ const floats = (b: Uint8Array): number[] => Array.from({ length: b.length / 4 },
 
 test('the average matches one computed by hand: weights by samples seen', () => {
   // (100*1 + 300*5) / 400 = 4, (100*2 + 300*-2)/400 = -1, (100*0.5 + 300*0.5)/400 = 0.5
-  const avg = federatedAverage([
-    { device: 'a', weights: blob([1, 2, 0.5]), samples: 100 },
-    { device: 'b', weights: blob([5, -2, 0.5]), samples: 300 },
-  ], 12);
+  const avg = federatedAverage(
+    [
+      { device: 'a', weights: blob([1, 2, 0.5]), samples: 100 },
+      { device: 'b', weights: blob([5, -2, 0.5]), samples: 300 },
+    ],
+    12,
+  );
   assert.deepEqual(floats(avg), [4, -1, 0.5]);
   // Three devices, one with no samples this round: it does not pull the average.
-  const three = federatedAverage([
-    { device: 'a', weights: blob([3, 0]), samples: 1 },
-    { device: 'b', weights: blob([6, 3]), samples: 2 },
-    { device: 'c', weights: blob([1000, 1000]), samples: 0 },
-  ], 8);
+  const three = federatedAverage(
+    [
+      { device: 'a', weights: blob([3, 0]), samples: 1 },
+      { device: 'b', weights: blob([6, 3]), samples: 2 },
+      { device: 'c', weights: blob([1000, 1000]), samples: 0 },
+    ],
+    8,
+  );
   assert.deepEqual(floats(three), [5, 2]);
 });
 
-test('only the shared prefix is averaged; the personal top layers stay the device\'s', () => {
-  const avg = federatedAverage([
-    { device: 'a', weights: blob([2, 4, 9, 9]), samples: 1 },
-    { device: 'b', weights: blob([4, 8, 7, 7]), samples: 1 },
-  ], 8);
+test("only the shared prefix is averaged; the personal top layers stay the device's", () => {
+  const avg = federatedAverage(
+    [
+      { device: 'a', weights: blob([2, 4, 9, 9]), samples: 1 },
+      { device: 'b', weights: blob([4, 8, 7, 7]), samples: 1 },
+    ],
+    8,
+  );
   assert.deepEqual(floats(avg), [3, 6]);
   assert.deepEqual(floats(withPersonalLayers(avg, blob([0, 0, 7, 7]))), [3, 6, 7, 7]);
   assert.throws(() => withPersonalLayers(blob([1, 2, 3]), blob([1])), /larger than the device's weights/);

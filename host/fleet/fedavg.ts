@@ -120,7 +120,8 @@ export function averageLabelInputsOverHolders(average: Uint8Array, contributions
  */
 export function withServerMomentum(global: Uint8Array, average: Uint8Array, velocity: Float64Array, beta: number): Uint8Array {
   if (!(beta >= 0 && beta < 1)) throw new TypeError(`server momentum must be in [0, 1), got ${beta}`);
-  if (global.length !== average.length || velocity.length * F32 !== average.length) throw new TypeError('server momentum: the global model, the average and the velocity must have the same length');
+  if (global.length !== average.length || velocity.length * F32 !== average.length)
+    throw new TypeError('server momentum: the global model, the average and the velocity must have the same length');
   const g = new DataView(global.buffer, global.byteOffset, global.byteLength);
   const a = new DataView(average.buffer, average.byteOffset, average.byteLength);
   const out = new Uint8Array(average.length);
@@ -143,7 +144,8 @@ export function federatedAverage(contributions: readonly Contribution[], bytes: 
   if (!Number.isInteger(bytes) || bytes < 0 || bytes % F32 !== 0) throw new TypeError(`bytes must be a multiple of ${F32}, got ${bytes}`);
   let total = 0;
   for (const c of contributions) {
-    if (c.weights.length < bytes) throw new TypeError(`${c.device} sent ${c.weights.length} bytes of weights, the average needs ${bytes}: is it running the same model?`);
+    if (c.weights.length < bytes)
+      throw new TypeError(`${c.device} sent ${c.weights.length} bytes of weights, the average needs ${bytes}: is it running the same model?`);
     if (!Number.isInteger(c.samples) || c.samples < 0) throw new TypeError(`${c.device}: samples must be a non-negative integer, got ${c.samples}`);
     total += c.samples;
   }
@@ -168,7 +170,8 @@ export function federatedAverage(contributions: readonly Contribution[], bytes: 
 
 /** The average's prefix over a device's own blob: its personal layers stay as they are. */
 export function withPersonalLayers(average: Uint8Array, own: Uint8Array): Uint8Array {
-  if (average.length > own.length) throw new TypeError(`the average (${average.length} bytes) is larger than the device's weights (${own.length} bytes): a different model`);
+  if (average.length > own.length)
+    throw new TypeError(`the average (${average.length} bytes) is larger than the device's weights (${own.length} bytes): a different model`);
   if (average.length === own.length) return average;
   const merged = Uint8Array.from(own);
   merged.set(average, 0);

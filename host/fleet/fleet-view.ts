@@ -42,7 +42,11 @@ export interface FleetViewState {
 
 const WATCHED = ['status', 'train', 'eval', 'link', 'drift', 'round', 'summary'];
 
-interface SeqTrack { seen: Set<number>; max: number; repeats: number }
+interface SeqTrack {
+  seen: Set<number>;
+  max: number;
+  repeats: number;
+}
 
 export class FleetView {
   private readonly devices = new Map<string, DeviceView>();
@@ -57,7 +61,22 @@ export class FleetView {
   private device(name: string): DeviceView {
     let d = this.devices.get(name);
     if (!d) {
-      d = { device: name, online: false, reason: null, transport: null, host: null, trained: 0, round: 0, layers: [], accuracy: null, drifts: 0, retransmits: 0, received: 0, missing: 0, repeats: 0 };
+      d = {
+        device: name,
+        online: false,
+        reason: null,
+        transport: null,
+        host: null,
+        trained: 0,
+        round: 0,
+        layers: [],
+        accuracy: null,
+        drifts: 0,
+        retransmits: 0,
+        received: 0,
+        missing: 0,
+        repeats: 0,
+      };
       this.devices.set(name, d);
     }
     return d;
@@ -75,7 +94,10 @@ export class FleetView {
     const key = typeof instance === 'string' ? instance : '';
     let s = instances.get(key);
     if (!s) instances.set(key, (s = { seen: new Set(), max: 0, repeats: 0 }));
-    if (s.seen.has(seq)) { s.repeats++; return false; }
+    if (s.seen.has(seq)) {
+      s.repeats++;
+      return false;
+    }
     s.seen.add(seq);
     s.max = Math.max(s.max, seq);
     return true;
@@ -102,17 +124,28 @@ export class FleetView {
     const parsed = parseTopic(topicName);
     if (!parsed || parsed.fleet !== this.fleet || parsed.kind === 'weights' || parsed.kind === 'model') return;
     const body = decodeJson(payload);
-    if (!body) { this.state.undecodable++; return; }
+    if (!body) {
+      this.state.undecodable++;
+      return;
+    }
     if (parsed.device === COORDINATOR) {
       const c = this.state.coordinator;
       if (parsed.kind === 'status') c.online = body.state === 'online';
-      if (parsed.kind === 'round') { c.round = Number(body.round); c.state = String(body.state); c.participants = (body.participants as string[]) ?? []; }
+      if (parsed.kind === 'round') {
+        c.round = Number(body.round);
+        c.state = String(body.state);
+        c.participants = (body.participants as string[]) ?? [];
+      }
       if (!this.count(COORDINATOR, body.seq, body.instance)) return;
       if (parsed.kind === 'eval') this.state.averaged.push({ round: Number(body.round), accuracy: Number(body.accuracy), n: Number(body.n) });
       if (parsed.kind === 'summary') {
         this.state.rounds.push({
-          round: Number(body.round), averaged: body.averaged as string[], excluded: body.excluded as { device: string; reason: string }[],
-          bytesIn: Number(body.bytesIn), bytesOut: Number(body.bytesOut), seconds: Number(body.seconds),
+          round: Number(body.round),
+          averaged: body.averaged as string[],
+          excluded: body.excluded as { device: string; reason: string }[],
+          bytesIn: Number(body.bytesIn),
+          bytesOut: Number(body.bytesOut),
+          seconds: Number(body.seconds),
         });
       }
       return;
@@ -121,15 +154,23 @@ export class FleetView {
     if (parsed.kind === 'status') {
       d.online = body.state === 'online';
       d.reason = d.online ? null : String(body.reason ?? 'offline');
-      if (d.online) { d.transport = (body.transport as string) ?? null; d.host = (body.host as string) ?? null; }
+      if (d.online) {
+        d.transport = (body.transport as string) ?? null;
+        d.host = (body.host as string) ?? null;
+      }
       return;
     }
-    if (!this.count(parsed.device, body.seq, body.instance)) { d.repeats++; return; }
+    if (!this.count(parsed.device, body.seq, body.instance)) {
+      d.repeats++;
+      return;
+    }
     d.received++;
     d.missing = this.delivery(parsed.device).missing;
     switch (parsed.kind) {
       case 'train':
-        d.trained = Number(body.trained); d.round = Number(body.round); d.layers = body.layers as LayerMeans[];
+        d.trained = Number(body.trained);
+        d.round = Number(body.round);
+        d.layers = body.layers as LayerMeans[];
         break;
       case 'eval':
         d.accuracy = Number(body.accuracy);
@@ -154,6 +195,15 @@ export async function watchFleet(brokerUrl: string, fleet: string): Promise<{ vi
   const client = await connectClient(brokerUrl, { clientId: `ffedge-${fleet}-watch-${process.pid}-${Math.random().toString(36).slice(2, 8)}` });
   client.on('message', (t, payload) => view.apply(t, payload));
   // Records and status only: the weights chunks are the coordinator's business.
-  await client.subscribeAsync(WATCHED.map((k) => `${fleetFilter(fleet).slice(0, -1)}+/${k}`), { qos: 1 });
-  return { view, client, close: async () => { await client.endAsync(); } };
+  await client.subscribeAsync(
+    WATCHED.map((k) => `${fleetFilter(fleet).slice(0, -1)}+/${k}`),
+    { qos: 1 },
+  );
+  return {
+    view,
+    client,
+    close: async () => {
+      await client.endAsync();
+    },
+  };
 }

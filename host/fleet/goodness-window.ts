@@ -25,9 +25,18 @@ export class GoodnessWindow {
     if (!result.layers) return; // reply lost after training: counted, no metrics
     result.layers.forEach((layer, l) => {
       const s = (this.sums[l] ??= { gpos: 0, gneg: 0, loss: 0, ngpos: 0, ngneg: 0, nloss: 0 });
-      if (Number.isFinite(layer.goodnessPositive)) { s.gpos += layer.goodnessPositive; s.ngpos++; }
-      if (Number.isFinite(layer.goodnessNegative)) { s.gneg += layer.goodnessNegative; s.ngneg++; }
-      if (Number.isFinite(layer.loss)) { s.loss += layer.loss; s.nloss++; }
+      if (Number.isFinite(layer.goodnessPositive)) {
+        s.gpos += layer.goodnessPositive;
+        s.ngpos++;
+      }
+      if (Number.isFinite(layer.goodnessNegative)) {
+        s.gneg += layer.goodnessNegative;
+        s.ngneg++;
+      }
+      if (Number.isFinite(layer.loss)) {
+        s.loss += layer.loss;
+        s.nloss++;
+      }
     });
   }
 

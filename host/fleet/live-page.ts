@@ -16,19 +16,27 @@ const num = (v: number | null | undefined, digits = 3): string => (v === null ||
 /** The body of the page for a state (also what the refresh script rebuilds, via the same markup from state.json). */
 export function renderBody(s: FleetViewState): string {
   const last = s.averaged[s.averaged.length - 1];
-  const rows = s.devices.map((d) => {
-    const top = d.layers[d.layers.length - 1];
-    return `<tr class="device ${d.online ? 'online' : 'offline'}" data-device="${esc(d.device)}"><td>${esc(d.device)}</td>`
-      + `<td class="state">${d.online ? 'online' : `offline (${esc(d.reason ?? '?')})`}</td><td>${d.trained}</td>`
-      + `<td>${num(top?.gpos, 2)}</td><td>${num(top?.gneg, 2)}</td><td class="accuracy">${num(d.accuracy)}</td>`
-      + `<td>${d.received}</td><td>${d.missing}</td><td>${esc(d.transport ?? '')}</td></tr>`;
-  }).join('');
-  const curve = s.averaged.map((a) => `<li data-round="${a.round}">round ${a.round}: <span class="avg-accuracy">${num(a.accuracy)}</span> (n ${a.n})</li>`).join('');
-  return `<h1>fleet ${esc(s.fleet)}</h1>`
-    + `<p id="coordinator">coordinator ${s.coordinator.online ? 'online' : 'offline'}, round ${s.coordinator.round} (${esc(s.coordinator.state)}); `
-    + `averaged model accuracy <b id="average">${last ? num(last.accuracy) : '-'}</b></p>`
-    + `<table><thead><tr><th>device</th><th>state</th><th>trained</th><th>g+ (top)</th><th>g- (top)</th><th>accuracy</th><th>records</th><th>missing</th><th>link</th></tr></thead>`
-    + `<tbody>${rows}</tbody></table><h2>averaged model</h2><ol id="curve">${curve}</ol>`;
+  const rows = s.devices
+    .map((d) => {
+      const top = d.layers[d.layers.length - 1];
+      return (
+        `<tr class="device ${d.online ? 'online' : 'offline'}" data-device="${esc(d.device)}"><td>${esc(d.device)}</td>` +
+        `<td class="state">${d.online ? 'online' : `offline (${esc(d.reason ?? '?')})`}</td><td>${d.trained}</td>` +
+        `<td>${num(top?.gpos, 2)}</td><td>${num(top?.gneg, 2)}</td><td class="accuracy">${num(d.accuracy)}</td>` +
+        `<td>${d.received}</td><td>${d.missing}</td><td>${esc(d.transport ?? '')}</td></tr>`
+      );
+    })
+    .join('');
+  const curve = s.averaged
+    .map((a) => `<li data-round="${a.round}">round ${a.round}: <span class="avg-accuracy">${num(a.accuracy)}</span> (n ${a.n})</li>`)
+    .join('');
+  return (
+    `<h1>fleet ${esc(s.fleet)}</h1>` +
+    `<p id="coordinator">coordinator ${s.coordinator.online ? 'online' : 'offline'}, round ${s.coordinator.round} (${esc(s.coordinator.state)}); ` +
+    `averaged model accuracy <b id="average">${last ? num(last.accuracy) : '-'}</b></p>` +
+    `<table><thead><tr><th>device</th><th>state</th><th>trained</th><th>g+ (top)</th><th>g- (top)</th><th>accuracy</th><th>records</th><th>missing</th><th>link</th></tr></thead>` +
+    `<tbody>${rows}</tbody></table><h2>averaged model</h2><ol id="curve">${curve}</ol>`
+  );
 }
 
 function page(s: FleetViewState): string {
@@ -76,7 +84,12 @@ export async function serveFleetPage(view: FleetView, port = 0): Promise<FleetPa
   });
   const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${bound}/`, server,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    url: `http://127.0.0.1:${bound}/`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

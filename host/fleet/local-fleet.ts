@@ -93,7 +93,11 @@ export async function openDevice(spec: DeviceSpec, config: LearnerConfig, option
 }
 
 /** The virtual device the coordinator evaluates averages on. */
-export async function averageEvaluator(config: LearnerConfig, data: FleetData, samples: number): Promise<{ evaluate: (w: Uint8Array) => Promise<{ accuracy: number; n: number }>; close(): Promise<void> }> {
+export async function averageEvaluator(
+  config: LearnerConfig,
+  data: FleetData,
+  samples: number,
+): Promise<{ evaluate: (w: Uint8Array) => Promise<{ accuracy: number; n: number }>; close(): Promise<void> }> {
   const session = await openDevice({ device: 'virtual' }, config);
   const n = Math.min(samples, data.test.count);
   // Spread over the test set: it is stored sorted by class, so its first n would be one digit.
@@ -125,7 +129,9 @@ export async function runLocalFleet(o: LocalFleetOptions): Promise<LocalFleetRes
     await o.onBroker?.(brokerUrl);
     const shard = o.shard ?? { first: 0, parts: o.devices.length };
     if (shard.first + o.devices.length > shard.parts) {
-      throw new TypeError(`--shard ${shard.first}/${shard.parts} leaves no part for ${o.devices.length} devices: parts ${shard.first}..${shard.first + o.devices.length - 1} must be below ${shard.parts}`);
+      throw new TypeError(
+        `--shard ${shard.first}/${shard.parts} leaves no part for ${o.devices.length} devices: parts ${shard.first}..${shard.first + o.devices.length - 1} must be below ${shard.parts}`,
+      );
     }
     const parts = splitAcrossDevices(o.data.train.labels, o.data.classes, shard.parts, o.split, o.seed);
     const evalN = Math.min(o.deviceEvalSamples ?? 0, o.data.test.count);
@@ -138,9 +144,15 @@ export async function runLocalFleet(o: LocalFleetOptions): Promise<LocalFleetRes
       const session = await openDevice(spec, o.config, o.session);
       sessions.push(session);
       const runner = await DeviceRunner.start({
-        fleet: o.fleet, name: spec.name ?? `${host}-${shard.first + i}`, brokerUrl, session,
-        train: { data: o.data.train, indices: part.indices }, test: { data: o.data.test, indices: testIndices },
-        classes: part.classes, recordEvery: o.recordEvery ?? 100, ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}),
+        fleet: o.fleet,
+        name: spec.name ?? `${host}-${shard.first + i}`,
+        brokerUrl,
+        session,
+        train: { data: o.data.train, indices: part.indices },
+        test: { data: o.data.test, indices: testIndices },
+        classes: part.classes,
+        recordEvery: o.recordEvery ?? 100,
+        ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}),
       });
       runners.push(runner);
       o.onRunner?.(runner, i);
@@ -150,10 +162,18 @@ export async function runLocalFleet(o: LocalFleetOptions): Promise<LocalFleetRes
       const averageEval = o.averageEvalSamples ?? o.data.test.count;
       if (o.average && averageEval > 0 && o.share.layers === 'all') evaluator = await averageEvaluator(o.config, o.data, averageEval);
       coordinator = await Coordinator.start({
-        fleet: o.fleet, brokerUrl, rounds: o.rounds, roundSamples: o.roundSamples, average: o.average,
-        sharedBytes: sharedBytes(o.config, o.share), weightBytes: weightBytes(o.config), minDevices: o.minDevices ?? o.devices.length,
-        labelInputs: o.labelHolders === false ? null : labelInputs(o.config), serverMomentum: o.serverMomentum ?? 0,
-        ...(o.roundTimeoutMs ? { roundTimeoutMs: o.roundTimeoutMs } : {}), ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}),
+        fleet: o.fleet,
+        brokerUrl,
+        rounds: o.rounds,
+        roundSamples: o.roundSamples,
+        average: o.average,
+        sharedBytes: sharedBytes(o.config, o.share),
+        weightBytes: weightBytes(o.config),
+        minDevices: o.minDevices ?? o.devices.length,
+        labelInputs: o.labelHolders === false ? null : labelInputs(o.config),
+        serverMomentum: o.serverMomentum ?? 0,
+        ...(o.roundTimeoutMs ? { roundTimeoutMs: o.roundTimeoutMs } : {}),
+        ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}),
         ...(evaluator ? { evaluate: evaluator.evaluate } : {}),
       });
       o.onCoordinator?.(coordinator);

@@ -15,11 +15,18 @@ const num = (v: number | null | undefined, digits = 2): string => (v === null ||
 export function renderFleet(s: FleetViewState, rounds: number | null): string[] {
   const online = s.devices.filter((d) => d.online).length;
   const last = s.averaged[s.averaged.length - 1];
-  const lines = [`round ${s.coordinator.round}${rounds ? `/${rounds}` : ''}  devices ${online}/${s.devices.length} online${last ? `  average acc ${num(last.accuracy, 3)}` : ''}`];
+  const lines = [
+    `round ${s.coordinator.round}${rounds ? `/${rounds}` : ''}  devices ${online}/${s.devices.length} online${last ? `  average acc ${num(last.accuracy, 3)}` : ''}`,
+  ];
   for (const d of s.devices) {
-    if (!d.online) { lines.push(`  ${d.device}  OFFLINE (${d.reason ?? '?'})`); continue; }
+    if (!d.online) {
+      lines.push(`  ${d.device}  OFFLINE (${d.reason ?? '?'})`);
+      continue;
+    }
     const top = d.layers[d.layers.length - 1];
-    lines.push(`  ${d.device}  online  ${int(d.trained)} trained  g+ ${num(top?.gpos)} g- ${num(top?.gneg)}  acc ${num(d.accuracy, 3)}${d.drifts ? `  drift ${d.drifts}` : ''}`);
+    lines.push(
+      `  ${d.device}  online  ${int(d.trained)} trained  g+ ${num(top?.gpos)} g- ${num(top?.gneg)}  acc ${num(d.accuracy, 3)}${d.drifts ? `  drift ${d.drifts}` : ''}`,
+    );
   }
   return lines;
 }
@@ -29,7 +36,12 @@ export class FleetProgress {
   private drawn = 0;
   private readonly tty: boolean;
 
-  constructor(private readonly view: FleetView, private readonly rounds: number | null, private readonly stream: NodeJS.WriteStream = process.stderr, private readonly everyMs = 0) {
+  constructor(
+    private readonly view: FleetView,
+    private readonly rounds: number | null,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly everyMs = 0,
+  ) {
     this.tty = stream.isTTY === true;
   }
 
@@ -48,7 +60,10 @@ export class FleetProgress {
 
   /** A message above the block. */
   log(message: string): void {
-    if (this.tty && this.drawn > 0) { this.stream.write(`\x1b[${this.drawn}A\x1b[J`); this.drawn = 0; }
+    if (this.tty && this.drawn > 0) {
+      this.stream.write(`\x1b[${this.drawn}A\x1b[J`);
+      this.drawn = 0;
+    }
     this.stream.write(`${message}\n`);
   }
 

@@ -7,7 +7,10 @@ const labels = Int32Array.from({ length: 1000 }, (_, i) => i % 10);
 test('iid: every sample to exactly one device, sizes within one, every class everywhere', () => {
   const parts = splitAcrossDevices(labels, 10, 8, parseSplit('iid'), 1);
   const all = parts.flatMap((p) => [...p.indices]).sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    all,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   const sizes = parts.map((p) => p.indices.length);
   assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1);
   for (const p of parts) assert.deepEqual(p.classes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -24,7 +24,8 @@ test('payloads are JSON objects; anything else is refused, not guessed', () => {
 
 test('the view counts records per sender by seq: repeats once, gaps as missing', () => {
   const view = new FleetView('lab');
-  const train = (seq: number): Buffer => encodeJson({ t: 1, seq, device: 'd0', round: 1, n: 10, trained: seq * 10, step: seq * 10, layers: [{ gpos: 3, gneg: 1, loss: 0.2 }], accuracy: null });
+  const train = (seq: number): Buffer =>
+    encodeJson({ t: 1, seq, device: 'd0', round: 1, n: 10, trained: seq * 10, step: seq * 10, layers: [{ gpos: 3, gneg: 1, loss: 0.2 }], accuracy: null });
   view.apply('ffedge/lab/d0/status', encodeJson({ t: 1, device: 'd0', state: 'online', transport: 'virtual' }));
   for (const s of [1, 2, 2, 4]) view.apply('ffedge/lab/d0/train', train(s));
   view.apply('ffedge/lab/d0/eval', encodeJson({ t: 1, seq: 5, device: 'd0', round: 1, scope: 'average', step: 40, accuracy: 0.75, n: 100 }));
@@ -43,7 +44,8 @@ test('the view counts records per sender by seq: repeats once, gaps as missing',
 
 test('a restarted device counts seq from 1 under a new instance: not repeats, gaps per instance', () => {
   const view = new FleetView('lab');
-  const train = (instance: string, seq: number): Buffer => encodeJson({ t: 1, seq, instance, device: 'd3', round: 1, n: 10, trained: 10, step: 10, layers: [], accuracy: null });
+  const train = (instance: string, seq: number): Buffer =>
+    encodeJson({ t: 1, seq, instance, device: 'd3', round: 1, n: 10, trained: 10, step: 10, layers: [], accuracy: null });
   for (const s of [1, 2, 3]) view.apply('ffedge/lab/d3/train', train('first', s));
   for (const s of [1, 2, 2, 4]) view.apply('ffedge/lab/d3/train', train('second', s)); // after the restart
   const d = view.snapshot().devices[0]!;
@@ -53,6 +55,7 @@ test('a restarted device counts seq from 1 under a new instance: not repeats, ga
   assert.deepEqual(view.delivery('d3'), { received: 6, highest: 4, missing: 1, repeats: 1, instances: 2 });
   // Without instances the same seqs would have been taken for repeats.
   const old = new FleetView('lab');
-  for (const s of [1, 2, 3, 1, 2]) old.apply('ffedge/lab/d3/train', encodeJson({ t: 1, seq: s, device: 'd3', round: 1, n: 1, trained: 1, step: 1, layers: [], accuracy: null }));
+  for (const s of [1, 2, 3, 1, 2])
+    old.apply('ffedge/lab/d3/train', encodeJson({ t: 1, seq: s, device: 'd3', round: 1, n: 1, trained: 1, step: 1, layers: [], accuracy: null }));
   assert.equal(old.snapshot().devices[0]!.repeats, 2);
 });

@@ -35,7 +35,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Throws a TypeError saying what a fleet or device name may hold. */
 export function checkName(what: 'fleet' | 'device', name: string): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new TypeError(`${what} name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it is one MQTT topic level)`);
+    throw new TypeError(
+      `${what} name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (it is one MQTT topic level)`,
+    );
   }
   return name;
 }

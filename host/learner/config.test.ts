@@ -15,6 +15,9 @@ test('unknown config keys are refused with the closest valid name', () => {
   assert.equal(closestConfigKey('zzzzzzzz'), undefined);
   assert.throws(() => checkConfigKeys({ layers: [4], layerz: [4] }), { name: 'TypeError', message: /unknown config key "layerz": did you mean "layers"\?/ });
   assert.throws(() => checkConfigKeys({ lr: 0.1 }), /did you mean "learningRate"\?/);
-  assert.throws(() => checkConfigKeys({ zzzzzzzz: 1 }), (err: Error) => !/did you mean/.test(err.message) && /valid keys: inputSize, layers/.test(err.message));
+  assert.throws(
+    () => checkConfigKeys({ zzzzzzzz: 1 }),
+    (err: Error) => !/did you mean/.test(err.message) && /valid keys: inputSize, layers/.test(err.message),
+  );
   checkConfigKeys({ inputSize: 4, layers: [4], classes: 2, ...DEFAULTS });
 });

@@ -3,10 +3,10 @@
 // rule comparison; the streaming path (session.ts) trains sample by sample
 // on a device instead.
 
-import type { Learner, PredictMode, StepStats } from "./learner.js";
-import type { PackedSamples } from "../sources/sample.js";
-import { Xoshiro128 } from "./reference/prng.js";
-import { permutation } from "../sources/prng.js";
+import type { Learner, PredictMode, StepStats } from './learner.js';
+import type { PackedSamples } from '../sources/sample.js';
+import { Xoshiro128 } from './reference/prng.js';
+import { permutation } from '../sources/prng.js';
 
 export interface FitOptions {
   epochs: number;
@@ -51,23 +51,30 @@ export function shuffledOrder(count: number, rng: Xoshiro128): Uint32Array {
 
 export async function fit(learner: Learner, data: PackedSamples, options: FitOptions): Promise<FitResult> {
   const config = learner.current;
-  if (!config) throw new TypeError("fit: configure the learner first");
+  if (!config) throw new TypeError('fit: configure the learner first');
   if (data.inputSize !== config.inputSize) throw new TypeError(`fit: data has ${data.inputSize} inputs per sample; the model expects ${config.inputSize}`);
-  if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new TypeError("fit: epochs must be a positive integer");
-  const B = config.batch, D = data.inputSize;
+  if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new TypeError('fit: epochs must be a positive integer');
+  const B = config.batch,
+    D = data.inputSize;
   const rng = new Xoshiro128(options.seed ?? 1);
-  const xb = new Float32Array(B * D), yb = new Int32Array(B);
+  const xb = new Float32Array(B * D),
+    yb = new Int32Array(B);
   const augment = options.augment;
   const jitterRng = new Xoshiro128(((options.seed ?? 1) ^ 0x5bd1e995) >>> 0);
   const random = (): number => jitterRng.nextUnit();
   const total = options.epochs * data.count;
   const every = options.progressEvery ?? 1000;
-  let trainSeconds = 0, samples = 0, epoch = 0, stopped = false;
+  let trainSeconds = 0,
+    samples = 0,
+    epoch = 0,
+    stopped = false;
   const budget = options.timeBudgetSeconds;
   const retime = options.cooldownOnBudget === true && budget !== undefined;
   const retimeEvery = options.cooldownEverySeconds ?? 2;
   const stepsPerEpoch = Math.ceil(data.count / B);
-  let nextRetime = retimeEvery, calls = 0, cooldownSteps: number | undefined;
+  let nextRetime = retimeEvery,
+    calls = 0,
+    cooldownSteps: number | undefined;
   for (; epoch < options.epochs && !stopped; epoch++) {
     const order = shuffledOrder(data.count, rng);
     const start = performance.now();
@@ -114,12 +121,16 @@ export interface Evaluation {
 export function evaluate(learner: Learner, data: PackedSamples, mode: PredictMode, classes: number): Evaluation {
   const start = performance.now();
   const predicted = learner.predictMany(data.inputs, mode);
-  const hits = new Array<number>(classes).fill(0), seen = new Array<number>(classes).fill(0);
+  const hits = new Array<number>(classes).fill(0),
+    seen = new Array<number>(classes).fill(0);
   let correct = 0;
   for (let i = 0; i < data.count; i++) {
     const y = data.labels[i];
     seen[y]++;
-    if (predicted[i] === y) { correct++; hits[y]++; }
+    if (predicted[i] === y) {
+      correct++;
+      hits[y]++;
+    }
   }
   return {
     accuracy: correct / data.count,

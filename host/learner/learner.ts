@@ -3,10 +3,10 @@
 // no imports); its memory is read and written through typed-array views that
 // are re-made whenever configure() may have grown the memory.
 
-import { readFile } from "node:fs/promises";
-import { encodeConfig, resolveConfig, type LearnerConfig, type ResolvedConfig } from "./config.js";
-import { learnerError, LearnerStatus, SampleError, LearnerStateError } from "./errors.js";
-import { wasmPath } from "../paths.js";
+import { readFile } from 'node:fs/promises';
+import { encodeConfig, resolveConfig, type LearnerConfig, type ResolvedConfig } from './config.js';
+import { learnerError, LearnerStatus, SampleError, LearnerStateError } from './errors.js';
+import { wasmPath } from '../paths.js';
 
 /** The raw exports of ff-core.wasm (see assembly/core.ts). */
 export interface CoreExports {
@@ -81,7 +81,7 @@ export interface StepStats {
  * label variants; "ed": its energy head; the output family: its output
  * layer). "head": the softmax head (the output layer for the output family).
  */
-export type PredictMode = "goodness" | "head";
+export type PredictMode = 'goodness' | 'head';
 
 export interface Prediction {
   label: number;
@@ -109,17 +109,19 @@ export class Learner {
   }
 
   static async load(options: LoadOptions = {}): Promise<Learner> {
-    const source = options.wasm ?? wasmPath("ff-core");
-    const bytes = typeof source === "string" ? await readFile(source) : source;
+    const source = options.wasm ?? wasmPath('ff-core');
+    const bytes = typeof source === 'string' ? await readFile(source) : source;
     const module = await WebAssembly.compile(new Uint8Array(bytes));
     const instance = await WebAssembly.instantiate(module, {});
     const exports = instance.exports as unknown as CoreExports;
-    if (typeof exports.abiVersion !== "function" || exports.abiVersion() !== CORE_ABI_VERSION) {
-      throw new Error(`${typeof source === "string" ? source : "the wasm"} is not an ff-core module of ABI ${CORE_ABI_VERSION}; rebuild it with npm run build:wasm`);
+    if (typeof exports.abiVersion !== 'function' || exports.abiVersion() !== CORE_ABI_VERSION) {
+      throw new Error(
+        `${typeof source === 'string' ? source : 'the wasm'} is not an ff-core module of ABI ${CORE_ABI_VERSION}; rebuild it with npm run build:wasm`,
+      );
     }
     const learner = new Learner(exports);
     if (options.memoryLimit !== undefined) {
-      if (!Number.isInteger(options.memoryLimit) || options.memoryLimit < 0) throw new TypeError("memoryLimit must be a non-negative integer (bytes)");
+      if (!Number.isInteger(options.memoryLimit) || options.memoryLimit < 0) throw new TypeError('memoryLimit must be a non-negative integer (bytes)');
       exports.setMemoryLimit(options.memoryLimit);
     }
     return learner;
@@ -137,7 +139,7 @@ export class Learner {
   }
 
   private requireConfig(): ResolvedConfig {
-    if (!this.config) throw new LearnerStateError("the learner is not configured: call configure() first", LearnerStatus.NOT_CONFIGURED, 0);
+    if (!this.config) throw new LearnerStateError('the learner is not configured: call configure() first', LearnerStatus.NOT_CONFIGURED, 0);
     return this.config;
   }
 
@@ -235,24 +237,24 @@ export class Learner {
   }
 
   /** Predicts one sample (inputSize values). */
-  predict(input: Float32Array, mode: PredictMode = "goodness"): Prediction {
+  predict(input: Float32Array, mode: PredictMode = 'goodness'): Prediction {
     const c = this.requireConfig();
     if (input.length !== c.inputSize) throw new SampleError(`input has ${input.length} values; inputSize is ${c.inputSize}`, LearnerStatus.BATCH, 0);
     this.f32.set(input, this.exports.inputPtr() >>> 2);
-    const label = this.exports.predict(0, mode === "goodness" ? 0 : 1);
+    const label = this.exports.predict(0, mode === 'goodness' ? 0 : 1);
     if (label < 0) this.check(-label);
     const at = this.exports.scoresPtr() >>> 2;
     return { label, scores: this.f32.slice(at, at + c.classes) };
   }
 
   /** Predicts many samples (n x inputSize); returns labels. */
-  predictMany(inputs: Float32Array, mode: PredictMode = "goodness"): Int32Array {
+  predictMany(inputs: Float32Array, mode: PredictMode = 'goodness'): Int32Array {
     const c = this.requireConfig();
     const n = inputs.length / c.inputSize;
     if (!Number.isInteger(n)) throw new SampleError(`inputs has ${inputs.length} values, not a multiple of inputSize ${c.inputSize}`, LearnerStatus.BATCH, 0);
     const out = new Int32Array(n);
     const base = this.exports.inputPtr() >>> 2;
-    const m = mode === "goodness" ? 0 : 1;
+    const m = mode === 'goodness' ? 0 : 1;
     for (let i = 0; i < n; i++) {
       this.f32.set(inputs.subarray(i * c.inputSize, (i + 1) * c.inputSize), base);
       const label = this.exports.predict(0, m);
@@ -312,7 +314,11 @@ export class Learner {
     this.requireConfig();
     const size = this.exports.paramsByteLength();
     if (bytes.length !== size) {
-      throw new LearnerStateError(`weights have ${bytes.length} bytes; this model has ${size} bytes of parameters; load a checkpoint made for the same config`, LearnerStatus.WEIGHTS_LENGTH, size);
+      throw new LearnerStateError(
+        `weights have ${bytes.length} bytes; this model has ${size} bytes of parameters; load a checkpoint made for the same config`,
+        LearnerStatus.WEIGHTS_LENGTH,
+        size,
+      );
     }
     this.u8.set(bytes, this.exports.paramsPtr());
     this.check(this.exports.weightsLoaded(bytes.length));
@@ -340,7 +346,11 @@ export class Learner {
     const e = this.exports;
     const size = e.snapshotBytes();
     if (bytes.length !== size) {
-      throw new LearnerStateError(`the state snapshot has ${bytes.length} bytes; this config's has ${size}: restore a snapshot made under the same config`, LearnerStatus.SNAPSHOT_MISMATCH, size);
+      throw new LearnerStateError(
+        `the state snapshot has ${bytes.length} bytes; this config's has ${size}: restore a snapshot made under the same config`,
+        LearnerStatus.SNAPSHOT_MISMATCH,
+        size,
+      );
     }
     const headerBytes = e.snapshotHeaderBytes();
     e.snapshotBeginRestore();

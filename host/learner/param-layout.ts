@@ -34,7 +34,12 @@ export function paramLayout(config: LearnerConfig): { firstInputs: number; array
     const first = c.skipFirstLayer && c.layers.length > 1 ? 1 : 0;
     const head = c.layers.slice(first).reduce((a, b) => a + b, 0);
     if (head > 0) {
-      arrays.push({ name: 'head_w', rows: c.classes, cols: head, comment: `softmax head: weights [${c.classes} x ${head}] on the activities of layers ${first}..${c.layers.length - 1}` });
+      arrays.push({
+        name: 'head_w',
+        rows: c.classes,
+        cols: head,
+        comment: `softmax head: weights [${c.classes} x ${head}] on the activities of layers ${first}..${c.layers.length - 1}`,
+      });
       arrays.push({ name: 'head_b', rows: 1, cols: c.classes, comment: `softmax head: biases [${c.classes}]` });
     }
   }

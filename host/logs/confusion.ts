@@ -35,8 +35,14 @@ export function confusionRecord(confusion: Confusion): MetaRecord {
 
 function isConfusion(v: unknown): v is Confusion {
   const c = v as Confusion;
-  return typeof c === 'object' && c !== null && Array.isArray(c.classes) && Array.isArray(c.matrix)
-    && c.matrix.length === c.classes.length && c.matrix.every((row) => Array.isArray(row) && row.length === c.classes.length);
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    Array.isArray(c.classes) &&
+    Array.isArray(c.matrix) &&
+    c.matrix.length === c.classes.length &&
+    c.matrix.every((row) => Array.isArray(row) && row.length === c.classes.length)
+  );
 }
 
 /** The last confusion matrix in a log, if any. */
@@ -57,6 +63,8 @@ export function renderConfusion(c: Confusion): string {
   const correct = c.matrix.reduce((a, row, i) => a + row[i], 0);
   const header = ['true \\ predicted', ...c.classes, 'n', 'recall', 'precision'];
   const rows = c.matrix.map((row, i) => [c.classes[i], ...row.map(String), String(rowTotals[i]), ratio(row[i], rowTotals[i]), ratio(row[i], colTotals[i])]);
-  return `Confusion matrix at step ${c.step.toLocaleString('en-US')} (${c.mode}; ${n} held-out samples, accuracy ${ratio(correct, n)})\n`
-    + renderTable(header, rows, ['left', ...new Array(k + 3).fill('right')]);
+  return (
+    `Confusion matrix at step ${c.step.toLocaleString('en-US')} (${c.mode}; ${n} held-out samples, accuracy ${ratio(correct, n)})\n` +
+    renderTable(header, rows, ['left', ...new Array(k + 3).fill('right')])
+  );
 }

@@ -10,35 +10,82 @@ import { renderSummary, summarize } from './summary.js';
 
 const layer = { gpos: 3, gneg: 1, loss: 0.5, active: 0.5, hoyer: 0.3 };
 function log(complete: boolean, predictions: boolean): LogRecord[] {
-  const R = [[0.9, 0.1], [0.4, 0.8]];
+  const R = [
+    [0.9, 0.1],
+    [0.4, 0.8],
+  ];
   const b = [0.5, 0.2];
   const out: LogRecord[] = [{ type: 'meta', t: 0, config: { algorithm: 'ff' } }];
   b.forEach((accuracy, task) => out.push({ type: 'task-eval', t: 1, step: 0, afterTask: -1, task, accuracy, n: 10 }));
   for (let k = 0; k < 2; k++) {
     out.push({ type: 'boundary', t: 2, sample: k * 100, step: k * 100, task: k, from: k ? k - 1 : null, kind: 'abrupt', name: `T${k}` });
     for (let i = 0; i < 100; i++) out.push({ type: 'train', t: 3, seq: i, step: k * 100 + i + 1, label: k, layers: [layer] });
-    if (predictions) out.push({ type: 'prequential', t: 4, sample: k * 100 + 99, step: k * 100 + 100, task: k, accuracy: 0.7, n: 100 * (k + 1), window: 50, windowAccuracy: 0.6 });
+    if (predictions)
+      out.push({
+        type: 'prequential',
+        t: 4,
+        sample: k * 100 + 99,
+        step: k * 100 + 100,
+        task: k,
+        accuracy: 0.7,
+        n: 100 * (k + 1),
+        window: 50,
+        windowAccuracy: 0.6,
+      });
     if (k === 1) out.push({ type: 'drift', t: 4, sample: 130, step: 130, task: 1 });
     if (k === 1 && !complete) break;
     R[k]!.forEach((accuracy, task) => out.push({ type: 'task-eval', t: 5, step: (k + 1) * 100, afterTask: k, task, accuracy, n: 10 }));
   }
   if (complete) {
-    out.push({ type: 'continual-summary', t: 6, tasks: 2, R, baseline: b, acc: 0.6, bwt: -0.5, fwt: 0.1 - 0.2, prequential: predictions ? 0.7 : null, prequentialN: predictions ? 200 : 0, taskNames: ['T0', 'T1'] });
+    out.push({
+      type: 'continual-summary',
+      t: 6,
+      tasks: 2,
+      R,
+      baseline: b,
+      acc: 0.6,
+      bwt: -0.5,
+      fwt: 0.1 - 0.2,
+      prequential: predictions ? 0.7 : null,
+      prequentialN: predictions ? 200 : 0,
+      taskNames: ['T0', 'T1'],
+    });
   }
   return out;
 }
 
 test('continual records validate; bad ones name the field', () => {
-  const text = log(true, true).map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const text =
+    log(true, true)
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n';
   assert.equal(parseLog(text).length, log(true, true).length);
   assert.throws(() => validateRecord({ type: 'boundary', t: 0, sample: 0, step: 0, task: 0, from: null, kind: 'sudden' }), /kind/);
   assert.throws(() => validateRecord({ type: 'task-eval', t: 0, step: 0, afterTask: -2, task: 0, accuracy: 0.5, n: 1 }), /afterTask/);
-  assert.throws(() => validateRecord({ type: 'continual-summary', t: 0, tasks: 2, R: [[1, 0]], baseline: null, acc: 1, bwt: null, fwt: null, prequential: null, prequentialN: 0 }), /R must be an array of 2 rows/);
+  assert.throws(
+    () =>
+      validateRecord({
+        type: 'continual-summary',
+        t: 0,
+        tasks: 2,
+        R: [[1, 0]],
+        baseline: null,
+        acc: 1,
+        bwt: null,
+        fwt: null,
+        prequential: null,
+        prequentialN: 0,
+      }),
+    /R must be an array of 2 rows/,
+  );
 });
 
 test('summary prints R with b, ACC/BWT/FWT computed from the task-eval records, prequential accuracy and drift alarms', () => {
   const s = summarize(log(true, true));
-  assert.deepEqual(s.continual?.R, [[0.9, 0.1], [0.4, 0.8]]);
+  assert.deepEqual(s.continual?.R, [
+    [0.9, 0.1],
+    [0.4, 0.8],
+  ]);
   assert.equal(s.continual?.driftAlarms.length, 1);
   const text = renderSummary(s);
   assert.match(text, /R\[i\]\[j\] \(%\)\s+task 0 T0\s+task 1 T1/);

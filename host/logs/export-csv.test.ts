@@ -10,17 +10,27 @@ import type { EvalRecord, LinkRecord, MetaRecord, TrainRecord } from './records.
 /** A small RFC 4180 reader written for the test (quotes, doubled quotes, commas and newlines in quotes). */
 function readCsv(text: string): string[][] {
   const rows: string[][] = [];
-  let row: string[] = [], cell = '', quoted = false;
+  let row: string[] = [],
+    cell = '',
+    quoted = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; }
-    else if (ch === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; }
-    else cell += ch;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += ch;
   }
   assert.equal(cell + row.join(''), '', 'text ends with a newline');
   return rows;
@@ -49,10 +59,16 @@ test('one row per train record per layer, one per eval/link, header first', () =
     }
   });
   const evalRows = body.filter((r) => r.type === 'eval');
-  assert.deepEqual(evalRows.map((r) => Number(r.accuracy)), evals.map((e) => e.accuracy));
+  assert.deepEqual(
+    evalRows.map((r) => Number(r.accuracy)),
+    evals.map((e) => e.accuracy),
+  );
   assert.deepEqual(evalRows[0].perClass.split(';').map(Number), evals[0].perClass);
   assert.equal(evalRows[0].layer, '');
-  assert.deepEqual(body.filter((r) => r.type === 'link').map((r) => Number(r.retransmits)), links.map((l) => l.retransmits));
+  assert.deepEqual(
+    body.filter((r) => r.type === 'link').map((r) => Number(r.retransmits)),
+    links.map((l) => l.retransmits),
+  );
   assert.equal(body.filter((r) => r.type === 'meta').length, 0, 'meta skipped by default');
 });
 
@@ -75,7 +91,8 @@ test('exportCsv streams a file and matches recordsToCsv', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ffedge-csv-'));
   try {
     const records = exampleLog({ steps: 3000, layers: 2 });
-    const log = join(dir, 'run.jsonl'), csv = join(dir, 'run.csv');
+    const log = join(dir, 'run.jsonl'),
+      csv = join(dir, 'run.csv');
     await writeFile(log, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const result = await exportCsv(log, csv);
     assert.equal(await readFile(csv, 'utf8'), recordsToCsv(records));

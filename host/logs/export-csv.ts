@@ -15,10 +15,25 @@ import { atomicPlan } from '../files/atomic-write.js';
 import { readLog, RECORD_TYPES, type LogRecord, type ParseLogOptions, type RecordType } from './records.js';
 
 export const CSV_COLUMNS = [
-  'type', 't', 'seq', 'step', 'label', 'predicted', 'layer',
-  'gpos', 'gneg', 'loss', 'active', 'hoyer',
-  'accuracy', 'n', 'perClass',
-  'framesDropped', 'crcErrors', 'retransmits', 'duplicates',
+  'type',
+  't',
+  'seq',
+  'step',
+  'label',
+  'predicted',
+  'layer',
+  'gpos',
+  'gneg',
+  'loss',
+  'active',
+  'hoyer',
+  'accuracy',
+  'n',
+  'perClass',
+  'framesDropped',
+  'crcErrors',
+  'retransmits',
+  'duplicates',
   'meta',
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -52,19 +67,37 @@ export function recordRows(record: LogRecord): Partial<Record<CsvColumn, unknown
     case 'train':
       if (record.layers === null) return [{ type: 'train', t: record.t, seq: record.seq, label: record.label }]; // reply lost: no numbers
       return record.layers.map((layer, i) => ({
-        type: 'train', t: record.t, seq: record.seq, step: record.step, label: record.label,
-        predicted: record.predicted, layer: i + 1, ...layer,
+        type: 'train',
+        t: record.t,
+        seq: record.seq,
+        step: record.step,
+        label: record.label,
+        predicted: record.predicted,
+        layer: i + 1,
+        ...layer,
       }));
     case 'eval':
-      return [{
-        type: 'eval', t: record.t, step: record.step, accuracy: record.accuracy, n: record.n,
-        perClass: record.perClass?.map((a) => (a === null ? '' : String(a))).join(';'),
-      }];
+      return [
+        {
+          type: 'eval',
+          t: record.t,
+          step: record.step,
+          accuracy: record.accuracy,
+          n: record.n,
+          perClass: record.perClass?.map((a) => (a === null ? '' : String(a))).join(';'),
+        },
+      ];
     case 'link':
-      return [{
-        type: 'link', t: record.t, framesDropped: record.framesDropped, crcErrors: record.crcErrors,
-        retransmits: record.retransmits, duplicates: record.duplicates,
-      }];
+      return [
+        {
+          type: 'link',
+          t: record.t,
+          framesDropped: record.framesDropped,
+          crcErrors: record.crcErrors,
+          retransmits: record.retransmits,
+          duplicates: record.duplicates,
+        },
+      ];
     case 'end':
       return [{ type: 'end', t: record.t, meta: JSON.stringify({ ok: record.ok, reason: record.reason, trained: record.trained, inDoubt: record.inDoubt }) }];
     case 'meta': {

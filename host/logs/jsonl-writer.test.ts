@@ -12,8 +12,12 @@ import { loadLog, type LogRecord, type TrainRecord } from './records.js';
 import { exampleLog } from '../../test/support/example-log.js';
 
 let dir = '';
-before(async () => { dir = await mkdtemp(join(tmpdir(), 'ffedge-writer-')); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ffedge-writer-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('append + close writes every record as one line, readable by loadLog', async () => {
   const path = join(dir, 'a.jsonl');

@@ -11,10 +11,18 @@ import { parseXml } from '../../test/support/xml-check.js';
 import type { LogRecord } from './records.js';
 
 let dir = '';
-before(async () => { dir = await mkdtemp(join(tmpdir(), 'ffedge-dash-')); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ffedge-dash-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
-interface SseEvent { id?: string; event: string; data: string }
+interface SseEvent {
+  id?: string;
+  event: string;
+  data: string;
+}
 
 /** A minimal SSE client: collects events and lets the test wait for the n-th one. */
 function sse(url: string, headers: Record<string, string> = {}) {
@@ -39,7 +47,10 @@ function sse(url: string, headers: Record<string, string> = {}) {
             if (!m) continue;
             if (m[1] === 'id') ev.id = m[2];
             if (m[1] === 'event') ev.event = m[2];
-            if (m[1] === 'data') { ev.data += m[2]; isEvent = true; }
+            if (m[1] === 'data') {
+              ev.data += m[2];
+              isEvent = true;
+            }
           }
           if (isEvent) events.push(ev);
         }
@@ -57,11 +68,16 @@ function sse(url: string, headers: Record<string, string> = {}) {
       const deadline = Date.now() + timeoutMs;
       while (events.length < n) {
         if (Date.now() > deadline) throw new Error(`only ${events.length} of ${n} events: ${JSON.stringify(events)}`);
-        await new Promise<void>((r) => { wake = r; setTimeout(r, 50); });
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 50);
+        });
       }
       return events;
     },
-    close() { res?.destroy(); },
+    close() {
+      res?.destroy();
+    },
   };
 }
 
@@ -72,7 +88,9 @@ async function get(url: string): Promise<{ status: number; type: string; body: s
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -114,7 +132,10 @@ test('streams existing and newly appended records; partial lines wait for their 
   try {
     assert.match((await client.opened).headers['content-type'] ?? '', /text\/event-stream/);
     await client.waitFor(3);
-    assert.deepEqual(client.events.map((e) => JSON.parse(e.data)), [first, second, third]);
+    assert.deepEqual(
+      client.events.map((e) => JSON.parse(e.data)),
+      [first, second, third],
+    );
     assert.equal(Number(client.events[2].id), (await stat(log)).size, 'id = byte offset after the line');
 
     // Appended through the real writer while the client listens.
@@ -122,7 +143,10 @@ test('streams existing and newly appended records; partial lines wait for their 
     await writer.append(later[0]);
     await writer.append(later[1]);
     await client.waitFor(5);
-    assert.deepEqual(client.events.slice(3).map((e) => JSON.parse(e.data)), later.slice(0, 2));
+    assert.deepEqual(
+      client.events.slice(3).map((e) => JSON.parse(e.data)),
+      later.slice(0, 2),
+    );
 
     // Half a line: nothing until the rest (and its newline) arrives.
     const text = line(later[2]);

@@ -183,7 +183,11 @@ export async function earlierRecords(path: string, end: number): Promise<Earlier
     for await (const { line } of wholeLines(fh, 0, end, () => false)) {
       if (line.trim() === '') continue;
       let record: LogRecord;
-      try { record = parseRecordLine(line, 0, path); } catch { continue; } // the live stream reports bad lines only from its start
+      try {
+        record = parseRecordLine(line, 0, path);
+      } catch {
+        continue;
+      } // the live stream reports bad lines only from its start
       earlier.counts[record.type] = (earlier.counts[record.type] ?? 0) + 1;
       if (record.type === 'eval') earlier.lastEval = record;
       const confusion = record.type === 'meta' ? (record.confusion as { classes?: unknown } | undefined) : undefined;
@@ -353,11 +357,13 @@ export async function serveDashboard(logPath: string, port: number, options: Das
     }
     switch (url.pathname) {
       case '/':
-        res.writeHead(200, {
-          'content-type': 'text/html; charset=utf-8',
-          'cache-control': 'no-store',
-          'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
-        }).end(html);
+        res
+          .writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'cache-control': 'no-store',
+            'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+          })
+          .end(html);
         return;
       case '/events': {
         const from = url.searchParams.get('from');
@@ -399,13 +405,16 @@ export async function serveDashboard(logPath: string, port: number, options: Das
         try {
           const s = await stat(logPath);
           key = `${s.size}:${s.mtimeMs}`;
-        } catch { /* empty plot */ }
+        } catch {
+          /* empty plot */
+        }
         if (plotCache?.key !== key) plotCache = { key, svg: goodnessPlotSvg(await loadRecords(), { title, ...options.plot }) };
         res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'no-store' }).end(plotCache.svg);
         return;
       }
       case '/summary.txt':
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+        res
+          .writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
           .end(renderSummary(summarize(await loadRecords()), { title }));
         return;
       default:

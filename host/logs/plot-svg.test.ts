@@ -40,7 +40,8 @@ test('movingAverage matches a naive centred mean and skips NaN', () => {
   const v = [1, 5, Number.NaN, 2, 8, 3, 3, Number.NaN, Number.NaN, Number.NaN, 4];
   for (const w of [1, 2, 3, 4, 7]) {
     const got = movingAverage(v, w);
-    const left = Math.floor((w - 1) / 2), right = w - 1 - left;
+    const left = Math.floor((w - 1) / 2),
+      right = w - 1 - left;
     v.forEach((_, i) => {
       const win = v.slice(Math.max(0, i - left), i + right + 1).filter((x) => !Number.isNaN(x));
       const expected = win.length ? win.reduce((a, b) => a + b) / win.length : Number.NaN;
@@ -51,13 +52,22 @@ test('movingAverage matches a naive centred mean and skips NaN', () => {
 });
 
 test('niceTicks are 1/2/5 x 10^k steps inside the range; thinIndices keeps both ends', () => {
-  for (const [lo, hi] of [[0, 1], [0, 899], [-3.2, 7.9], [1234, 1290], [0.001, 0.0042]]) {
+  for (const [lo, hi] of [
+    [0, 1],
+    [0, 899],
+    [-3.2, 7.9],
+    [1234, 1290],
+    [0.001, 0.0042],
+  ]) {
     const t = niceTicks(lo, hi, 5);
     assert.ok(t.length >= 2 && t.length <= 10, `${lo}..${hi}: ${t}`);
     assert.ok(t[0] >= lo - 1e-12 && t[t.length - 1] <= hi + 1e-12);
     const step = t[1] - t[0];
     const mant = step / 10 ** Math.floor(Math.log10(step));
-    assert.ok([1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9), `step ${step}`);
+    assert.ok(
+      [1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9),
+      `step ${step}`,
+    );
   }
   assert.deepEqual(thinIndices(5, 10), [0, 1, 2, 3, 4]);
   const th = thinIndices(1001, 10);
@@ -66,7 +76,12 @@ test('niceTicks are 1/2/5 x 10^k steps inside the range; thinIndices keeps both 
   assert.equal(th[9], 1000);
 });
 
-interface PanelInfo { g: XmlElement; xDomain: number[]; yDomain: number[]; rect: number[] }
+interface PanelInfo {
+  g: XmlElement;
+  xDomain: number[];
+  yDomain: number[];
+  rect: number[];
+}
 
 function panels(svg: XmlElement): Map<string, PanelInfo> {
   const out = new Map<string, PanelInfo>();
@@ -89,12 +104,13 @@ function pathData(p: PanelInfo, id: string): { pts: [number, number][]; subpaths
   assert.match(d, /^M[-\d.]+,[-\d.]+([ML][-\d.]+,[-\d.]+)*$/);
   const [rx, ry, rw, rh] = p.rect;
   const pts = [...d.matchAll(/[ML]([-\d.]+),([-\d.]+)/g)].map((m) => {
-    const x = Number(m[1]), y = Number(m[2]);
+    const x = Number(m[1]),
+      y = Number(m[2]);
     assert.ok(x >= rx - 0.01 && x <= rx + rw + 0.01 && y >= ry - 0.01 && y <= ry + rh + 0.01, `point ${x},${y} outside the plot area`);
-    return [
-      p.xDomain[0] + ((x - rx) / rw) * (p.xDomain[1] - p.xDomain[0]),
-      p.yDomain[0] + ((ry + rh - y) / rh) * (p.yDomain[1] - p.yDomain[0]),
-    ] as [number, number];
+    return [p.xDomain[0] + ((x - rx) / rw) * (p.xDomain[1] - p.xDomain[0]), p.yDomain[0] + ((ry + rh - y) / rh) * (p.yDomain[1] - p.yDomain[0])] as [
+      number,
+      number,
+    ];
   });
   return { pts, subpaths: (d.match(/M/g) ?? []).length };
 }
@@ -113,10 +129,14 @@ test('valid SVG whose unsmoothed lines span exactly the data extent', () => {
   const yTol = (p: PanelInfo) => (0.011 * (p.yDomain[1] - p.yDomain[0])) / p.rect[3];
   for (let l = 0; l < 3; l++) {
     const p = ps.get(`layer${l + 1}`)!;
-    for (const [id, k] of [['gpos', 'gpos'], ['gneg', 'gneg']] as const) {
+    for (const [id, k] of [
+      ['gpos', 'gpos'],
+      ['gneg', 'gneg'],
+    ] as const) {
       const { pts } = pathData(p, id);
       assert.equal(pts.length, train.length);
-      const xs = pts.map((q) => q[0]), ys = pts.map((q) => q[1]);
+      const xs = pts.map((q) => q[0]),
+        ys = pts.map((q) => q[1]);
       const values = train.map((r) => r.layers[l][k]!);
       assert.ok(Math.abs(Math.min(...xs) - Math.min(...steps)) <= xTol(p));
       assert.ok(Math.abs(Math.max(...xs) - Math.max(...steps)) <= xTol(p));
@@ -157,13 +177,22 @@ test('smoothing and thinning keep the step extent; nulls break lines; titles are
   assert.ok(Math.abs(pts[0][0] - 0) <= xTol && Math.abs(pts[pts.length - 1][0] - 2999) <= xTol);
 
   const rec = (step: number, gneg: number | null): TrainRecord => ({
-    type: 'train', t: step, seq: step, step, label: 0, layers: [{ gpos: 3, gneg, loss: 0.5, active: 0.5, hoyer: 0.5 }],
+    type: 'train',
+    t: step,
+    seq: step,
+    step,
+    label: 0,
+    layers: [{ gpos: 3, gneg, loss: 0.5, active: 0.5, hoyer: 0.5 }],
   });
   const gappy: LogRecord[] = [rec(0, 1), rec(1, 1.5), rec(2, null), rec(3, 0.5), rec(4, 0.25)];
   const g = panels(parseXml(goodnessPlotSvg(gappy, { smoothing: 1 }))).get('layer1')!;
   assert.equal(pathData(g, 'gneg').subpaths, 2);
   assert.equal(pathData(g, 'gpos').subpaths, 1);
-  assert.equal(buildGoodnessPlot(gappy).panels.some((q) => q.id === 'accuracy'), false, 'no accuracy panel without evals or predictions');
+  assert.equal(
+    buildGoodnessPlot(gappy).panels.some((q) => q.id === 'accuracy'),
+    false,
+    'no accuracy panel without evals or predictions',
+  );
   // No records at all: still a valid document.
   assert.equal(parseXml(goodnessPlotSvg([])).name, 'svg');
   assert.throws(() => goodnessPlotSvg(base, { maxPoints: 1 }), { name: 'TypeError', message: /maxPoints/ });
@@ -173,7 +202,8 @@ test('writeGoodnessPlot reads a log file and writes the same SVG', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ffedge-plot-'));
   try {
     const records = exampleLog({ steps: 300, layers: 2 });
-    const log = join(dir, 'run.jsonl'), svg = join(dir, 'run.svg');
+    const log = join(dir, 'run.jsonl'),
+      svg = join(dir, 'run.svg');
     await writeFile(log, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     await writeGoodnessPlot(log, svg);
     assert.equal(await readFile(svg, 'utf8'), goodnessPlotSvg(records));
@@ -189,14 +219,23 @@ test('the threshold label sits where no curve passes (it used to cover curves en
   const records: LogRecord[] = [{ type: 'meta', t: 0, config: { threshold: 2 } }];
   for (let i = 1; i <= n; i++) {
     const f = i / n;
-    records.push({ type: 'train', t: i, seq: i, step: i, label: 0, layers: [{ gpos: 2.12 * f, gneg: 1.88 * f, loss: 1 - f / 2, active: 0.5, hoyer: 0.3 }] } as TrainRecord);
+    records.push({
+      type: 'train',
+      t: i,
+      seq: i,
+      step: i,
+      label: 0,
+      layers: [{ gpos: 2.12 * f, gneg: 1.88 * f, loss: 1 - f / 2, active: 0.5, hoyer: 0.3 }],
+    } as TrainRecord);
   }
   const doc = parseXml(goodnessPlotSvg(records));
   const labels = findAll(doc, (e) => e.name === 'text' && e.text.startsWith('threshold'));
   assert.ok(labels.length >= 1);
   for (const label of labels) {
     // The text's box from its anchor point: 10px type, ~6px per character, baseline 2px above the box's bottom.
-    const x = Number(label.attrs.x), y = Number(label.attrs.y), w = label.text.length * 6 + 4;
+    const x = Number(label.attrs.x),
+      y = Number(label.attrs.y),
+      w = label.text.length * 6 + 4;
     const [x0, x1] = label.attrs['text-anchor'] === 'end' ? [x - w + 2, x + 2] : [x - 2, x + w - 2];
     const [y0, y1] = [y + 2 - 12, y + 2];
     const panel = findAll(doc, (e) => e.name === 'g' && 'data-panel' in e.attrs && findAll(e, (t) => t === label).length > 0)[0];
@@ -204,7 +243,8 @@ test('the threshold label sits where no curve passes (it used to cover curves en
       const pts = [...path.attrs.d.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
       for (let i = 0; i + 1 < pts.length; i++) {
         const [[xa, ya], [xb, yb]] = [pts[i], pts[i + 1]];
-        const lo = Math.max(Math.min(xa, xb), x0), hi = Math.min(Math.max(xa, xb), x1);
+        const lo = Math.max(Math.min(xa, xb), x0),
+          hi = Math.min(Math.max(xa, xb), x1);
         if (lo > hi) continue;
         const at = (x: number) => (xb === xa ? ya : ya + ((x - xa) / (xb - xa)) * (yb - ya));
         const overlaps = Math.max(at(lo), at(hi)) >= y0 && Math.min(at(lo), at(hi)) <= y1;

@@ -88,17 +88,20 @@ const layerColor = (l: number) => LAYER_COLORS[l % LAYER_COLORS.length];
 export function movingAverage(values: ArrayLike<number>, window: number): Float64Array {
   if (!Number.isInteger(window) || window < 1) throw new TypeError(`window must be a positive integer, got ${window}`);
   const n = values.length;
-  const sum = new Float64Array(n + 1), cnt = new Float64Array(n + 1);
+  const sum = new Float64Array(n + 1),
+    cnt = new Float64Array(n + 1);
   for (let i = 0; i < n; i++) {
     const v = values[i];
     const ok = !Number.isNaN(v);
     sum[i + 1] = sum[i] + (ok ? v : 0);
     cnt[i + 1] = cnt[i] + (ok ? 1 : 0);
   }
-  const left = Math.floor((window - 1) / 2), right = window - 1 - left;
+  const left = Math.floor((window - 1) / 2),
+    right = window - 1 - left;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const a = Math.max(0, i - left), b = Math.min(n, i + right + 1);
+    const a = Math.max(0, i - left),
+      b = Math.min(n, i + right + 1);
     const c = cnt[b] - cnt[a];
     out[i] = c > 0 ? (sum[b] - sum[a]) / c : Number.NaN;
   }
@@ -182,7 +185,9 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
     if (r.type === 'train') {
       if (r.layers === null) continue; // reply lost: nothing to plot
       train.push({
-        step: r.step, label: r.label, predicted: r.predicted,
+        step: r.step,
+        label: r.label,
+        predicted: r.predicted,
         values: r.layers.map((m) => [m.gpos, m.gneg, m.loss, m.active, m.hoyer]),
       });
       layers = Math.max(layers, r.layers.length);
@@ -207,8 +212,12 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
   evals.sort((a, b) => a.step - b.step);
   const window = options.smoothing ?? Math.max(1, Math.round(train.length / 60));
 
-  let xlo = Infinity, xhi = -Infinity;
-  for (const r of [...train, ...evals, ...taskEvals]) { xlo = Math.min(xlo, r.step); xhi = Math.max(xhi, r.step); }
+  let xlo = Infinity,
+    xhi = -Infinity;
+  for (const r of [...train, ...evals, ...taskEvals]) {
+    xlo = Math.min(xlo, r.step);
+    xhi = Math.max(xhi, r.step);
+  }
   if (xlo > xhi) [xlo, xhi] = [0, 1];
   if (xlo === xhi) [xlo, xhi] = [xlo - 1, xhi + 1];
 
@@ -219,8 +228,12 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
     const smooth = movingAverage(raw, window);
     const keep = thinIndices(rows.length, maxPoints);
     return {
-      id, label, color, ...(dash ? { dash } : {}),
-      x: keep.map((i) => rows[i].step), y: keep.map((i) => smooth[i]),
+      id,
+      label,
+      color,
+      ...(dash ? { dash } : {}),
+      x: keep.map((i) => rows[i].step),
+      y: keep.map((i) => smooth[i]),
     };
   };
 
@@ -236,7 +249,9 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
   }
   if (layers > 0) {
     panels.push({
-      id: 'loss', title: 'Loss per layer', yLabel: 'loss',
+      id: 'loss',
+      title: 'Loss per layer',
+      yLabel: 'loss',
       series: Array.from({ length: layers }, (_, l) => line(l, 2, `loss${l + 1}`, `layer ${l + 1}`, layerColor(l))),
     });
   }
@@ -247,9 +262,19 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
       series.push({ id: 'eval', label: 'eval', color: '#000000', markers: evals.length <= 60, x: evals.map((e) => e.step), y: evals.map((e) => e.accuracy) });
     }
     if (predicted.length > 0) {
-      const smooth = movingAverage(predicted.map((r) => (r.predicted === r.label ? 1 : 0)), Math.max(window, 25));
+      const smooth = movingAverage(
+        predicted.map((r) => (r.predicted === r.label ? 1 : 0)),
+        Math.max(window, 25),
+      );
       const keep = thinIndices(predicted.length, maxPoints);
-      series.push({ id: 'train-acc', label: 'train (running)', color: '#009E73', dash: '5 3', x: keep.map((i) => predicted[i].step), y: keep.map((i) => smooth[i]) });
+      series.push({
+        id: 'train-acc',
+        label: 'train (running)',
+        color: '#009E73',
+        dash: '5 3',
+        x: keep.map((i) => predicted[i].step),
+        y: keep.map((i) => smooth[i]),
+      });
     }
     panels.push({ id: 'accuracy', title: 'Accuracy', yLabel: 'accuracy', series, yDomain: [0, 1] });
   }
@@ -266,10 +291,24 @@ export function buildGoodnessPlot(records: Iterable<LogRecord>, options: PlotOpt
     const tasks = Math.max(...taskEvals.map((e) => e.task)) + 1;
     const series: PlotSeries[] = Array.from({ length: tasks }, (_, j) => {
       const mine = taskEvals.filter((e) => e.task === j);
-      return { id: `task${j}`, label: `task ${j}`, color: layerColor(j), markers: mine.length <= 60, x: mine.map((e) => e.step), y: mine.map((e) => e.accuracy) };
+      return {
+        id: `task${j}`,
+        label: `task ${j}`,
+        color: layerColor(j),
+        markers: mine.length <= 60,
+        x: mine.map((e) => e.step),
+        y: mine.map((e) => e.accuracy),
+      };
     });
     if (preq.length > 0) {
-      series.push({ id: 'prequential', label: 'prequential (window)', color: '#555555', dash: '4 3', x: preq.map((p) => p.step), y: preq.map((p) => p.accuracy) });
+      series.push({
+        id: 'prequential',
+        label: 'prequential (window)',
+        color: '#555555',
+        dash: '4 3',
+        x: preq.map((p) => p.step),
+        y: preq.map((p) => p.accuracy),
+      });
     }
     panels.push({ id: 'tasks', title: 'Accuracy per task (held out), boundaries grey, drift alarms red', yLabel: 'accuracy', series, yDomain: [0, 1] });
   }
@@ -290,7 +329,10 @@ export function renderSvg(model: PlotModel, options: PlotOptions = {}): string {
   if (!(width >= 300)) throw new TypeError(`options.width must be >= 300, got ${width}`);
   if (!(panelHeight >= 120)) throw new TypeError(`options.panelHeight must be >= 120, got ${panelHeight}`);
   if (!Number.isInteger(columns) || columns < 1) throw new TypeError(`options.columns must be a positive integer, got ${columns}`);
-  const outer = 16, gapX = 24, gapY = 18, header = 64;
+  const outer = 16,
+    gapX = 24,
+    gapY = 18,
+    header = 64;
   const panelW = (width - 2 * outer - (columns - 1) * gapX) / columns;
   const rows = Math.max(1, Math.ceil(model.panels.length / columns));
   const height = header + rows * panelHeight + (rows - 1) * gapY + outer;
@@ -338,9 +380,18 @@ export function renderSvg(model: PlotModel, options: PlotOptions = {}): string {
     });
     const extra = (legendRows.length - 1) * 14;
     const plot = { x: gx + m.left, y: gy + m.top + extra, w: panelW - m.left - m.right, h: panelHeight - m.top - m.bottom - extra };
-    let ylo = Infinity, yhi = -Infinity;
-    for (const s of panel.series) for (const v of s.y) if (!Number.isNaN(v)) { ylo = Math.min(ylo, v); yhi = Math.max(yhi, v); }
-    for (const h of panel.hlines ?? []) { ylo = Math.min(ylo, h.y); yhi = Math.max(yhi, h.y); }
+    let ylo = Infinity,
+      yhi = -Infinity;
+    for (const s of panel.series)
+      for (const v of s.y)
+        if (!Number.isNaN(v)) {
+          ylo = Math.min(ylo, v);
+          yhi = Math.max(yhi, v);
+        }
+    for (const h of panel.hlines ?? []) {
+      ylo = Math.min(ylo, h.y);
+      yhi = Math.max(yhi, h.y);
+    }
     const yTarget = Math.max(3, Math.round(plot.h / 40));
     const nice = panel.yDomain ? undefined : niceDomain(ylo, yhi, yTarget);
     const [y0, y1] = panel.yDomain ?? nice!.domain;
@@ -371,29 +422,46 @@ export function renderSvg(model: PlotModel, options: PlotOptions = {}): string {
       out.push(`<text x="${x}" y="${px(plot.y + plot.h + 16)}" text-anchor="middle" fill="#444">${formatTick(t, xStep)}</text>`);
     }
     out.push(`<text x="${px(plot.x + plot.w / 2)}" y="${px(plot.y + plot.h + 32)}" text-anchor="middle" fill="#444">${escapeXml(model.xLabel)}</text>`);
-    const ylx = gx + 12, yly = plot.y + plot.h / 2;
-    out.push(`<text x="${px(ylx)}" y="${px(yly)}" text-anchor="middle" transform="rotate(-90 ${px(ylx)} ${px(yly)})" fill="#444">${escapeXml(panel.yLabel)}</text>`);
+    const ylx = gx + 12,
+      yly = plot.y + plot.h / 2;
+    out.push(
+      `<text x="${px(ylx)}" y="${px(yly)}" text-anchor="middle" transform="rotate(-90 ${px(ylx)} ${px(yly)})" fill="#444">${escapeXml(panel.yLabel)}</text>`,
+    );
 
     for (const h of panel.hlines ?? []) {
       const y = px(sy(h.y));
-      out.push(`<line data-hline="${escapeXml(h.label)}" x1="${px(plot.x)}" y1="${y}" x2="${px(plot.x + plot.w)}" y2="${y}" stroke="#666" stroke-dasharray="2 3"/>`);
-      const box = labelBox(h.label, sy(h.y), plot, panel.series.map((series) => ({ x: Array.from(series.x, sx), y: Array.from(series.y, sy) })));
-      out.push(`<text data-hline-label="${escapeXml(h.label)}" data-box="${px(box.x0)} ${px(box.y0)} ${px(box.x1)} ${px(box.y1)}" x="${px(box.anchorX)}" y="${px(box.y1 - 2)}" `
-        + `text-anchor="${box.anchor}" font-size="10" fill="#666" stroke="#fafafa" stroke-width="3" paint-order="stroke">${escapeXml(h.label)}</text>`);
+      out.push(
+        `<line data-hline="${escapeXml(h.label)}" x1="${px(plot.x)}" y1="${y}" x2="${px(plot.x + plot.w)}" y2="${y}" stroke="#666" stroke-dasharray="2 3"/>`,
+      );
+      const box = labelBox(
+        h.label,
+        sy(h.y),
+        plot,
+        panel.series.map((series) => ({ x: Array.from(series.x, sx), y: Array.from(series.y, sy) })),
+      );
+      out.push(
+        `<text data-hline-label="${escapeXml(h.label)}" data-box="${px(box.x0)} ${px(box.y0)} ${px(box.x1)} ${px(box.y1)}" x="${px(box.anchorX)}" y="${px(box.y1 - 2)}" ` +
+          `text-anchor="${box.anchor}" font-size="10" fill="#666" stroke="#fafafa" stroke-width="3" paint-order="stroke">${escapeXml(h.label)}</text>`,
+      );
     }
 
     for (const v of panel.vlines ?? []) {
       if (v.x < x0 || v.x > x1) continue;
       const x = px(sx(v.x));
       const color = v.kind === 'drift' ? '#D55E00' : '#888888';
-      out.push(`<line data-vline="${v.kind}" x1="${x}" y1="${px(plot.y)}" x2="${x}" y2="${px(plot.y + plot.h)}" stroke="${color}" stroke-dasharray="${v.kind === 'drift' ? '1 2' : '4 2'}"><title>${escapeXml(v.label)}</title></line>`);
+      out.push(
+        `<line data-vline="${v.kind}" x1="${x}" y1="${px(plot.y)}" x2="${x}" y2="${px(plot.y + plot.h)}" stroke="${color}" stroke-dasharray="${v.kind === 'drift' ? '1 2' : '4 2'}"><title>${escapeXml(v.label)}</title></line>`,
+      );
     }
 
     for (const s of panel.series) {
       let d = '';
       let pen = false;
       for (let i = 0; i < s.x.length; i++) {
-        if (Number.isNaN(s.y[i])) { pen = false; continue; }
+        if (Number.isNaN(s.y[i])) {
+          pen = false;
+          continue;
+        }
         d += `${pen ? 'L' : 'M'}${px(sx(s.x[i]))},${px(sy(s.y[i]))}`;
         pen = true;
       }
@@ -434,7 +502,14 @@ export function goodnessPlotSvg(records: Iterable<LogRecord>, options: PlotOptio
 /** Pixel width of a 10px Helvetica/Arial label, generously (digits and letters ~0.6 em). */
 const labelWidth = (text: string): number => text.length * 6 + 4;
 
-interface LabelBox { x0: number; y0: number; x1: number; y1: number; anchor: 'start' | 'end'; anchorX: number }
+interface LabelBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  anchor: 'start' | 'end';
+  anchorX: number;
+}
 
 /** Does the polyline (pixel coordinates) pass through the box? Exact for straight segments. */
 function crosses(line: { x: number[]; y: number[] }, b: LabelBox): boolean {
@@ -445,10 +520,12 @@ function crosses(line: { x: number[]; y: number[] }, b: LabelBox): boolean {
     const j = i + 1;
     if (j >= line.x.length || Number.isNaN(line.y[j])) continue;
     const [xb, yb] = [line.x[j], line.y[j]];
-    const lo = Math.max(Math.min(xa, xb), b.x0), hi = Math.min(Math.max(xa, xb), b.x1);
+    const lo = Math.max(Math.min(xa, xb), b.x0),
+      hi = Math.min(Math.max(xa, xb), b.x1);
     if (lo > hi) continue;
     const at = (x: number) => (xb === xa ? ya : ya + ((x - xa) / (xb - xa)) * (yb - ya));
-    const ylo = Math.min(at(lo), at(hi)), yhi = Math.max(at(lo), at(hi));
+    const ylo = Math.min(at(lo), at(hi)),
+      yhi = Math.max(at(lo), at(hi));
     if (yhi >= b.y0 && ylo <= b.y1) return true;
   }
   return false;
@@ -460,7 +537,8 @@ function crosses(line: { x: number[]; y: number[] }, b: LabelBox): boolean {
  * fewest curves cross), so the label never hides the data it annotates.
  */
 function labelBox(label: string, y: number, plot: { x: number; y: number; w: number; h: number }, lines: { x: number[]; y: number[] }[]): LabelBox {
-  const w = labelWidth(label), h = 12;
+  const w = labelWidth(label),
+    h = 12;
   const candidates: LabelBox[] = [];
   for (const side of ['end', 'start'] as const) {
     for (const dy of [-(h + 1), 1]) {
@@ -469,10 +547,14 @@ function labelBox(label: string, y: number, plot: { x: number; y: number; w: num
       candidates.push({ x0, y0, x1: x0 + w, y1: y0 + h, anchor: side, anchorX: side === 'end' ? x0 + w - 2 : x0 + 2 });
     }
   }
-  let best = candidates[0], fewest = Infinity;
+  let best = candidates[0],
+    fewest = Infinity;
   for (const c of candidates) {
     const n = lines.filter((line) => crosses(line, c)).length;
-    if (n < fewest) { best = c; fewest = n; }
+    if (n < fewest) {
+      best = c;
+      fewest = n;
+    }
     if (n === 0) break;
   }
   return best;

@@ -3,14 +3,20 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  LogLineParser, LogParseError, loadLog, parseLog, parseRecordLine, validateRecord, type LogRecord,
-} from './records.js';
+import { LogLineParser, LogParseError, loadLog, parseLog, parseRecordLine, validateRecord, type LogRecord } from './records.js';
 import { exampleLog } from '../../test/support/example-log.js';
 
 const train = {
-  type: 'train', t: 1700000000000, seq: 5, step: 4, label: 3, predicted: 3,
-  layers: [{ gpos: 2.5, gneg: 0.75, loss: 0.31, active: 0.4, hoyer: 0.55 }, { gpos: 1, gneg: null, loss: null, active: 1, hoyer: 0 }],
+  type: 'train',
+  t: 1700000000000,
+  seq: 5,
+  step: 4,
+  label: 3,
+  predicted: 3,
+  layers: [
+    { gpos: 2.5, gneg: 0.75, loss: 0.31, active: 0.4, hoyer: 0.55 },
+    { gpos: 1, gneg: null, loss: null, active: 1, hoyer: 0 },
+  ],
 };
 const evalRec = { type: 'eval', t: 1, step: 100, accuracy: 0.9, n: 2004, perClass: [1, 0.8, null] };
 const link = { type: 'link', t: 1, framesDropped: 0, crcErrors: 2, retransmits: 3, duplicates: 1 };
@@ -28,7 +34,12 @@ test('the fields the session adds are declared and checked when present', () => 
     { ...train, sample: 12 },
     { ...evalRec, mode: 'head' },
     { ...link, repliesLost: 1, hostDropped: { frames: 40, badCrc: 1, malformed: 0, tooLarge: 0 }, deviceDropped: null },
-    { ...link, repliesLost: 0, hostDropped: { frames: 40, badCrc: 0, malformed: 0, tooLarge: 0 }, deviceDropped: { framesOk: 39, badCrc: 2, malformed: 0, tooLarge: 1 } },
+    {
+      ...link,
+      repliesLost: 0,
+      hostDropped: { frames: 40, badCrc: 0, malformed: 0, tooLarge: 0 },
+      deviceDropped: { framesOk: 39, badCrc: 2, malformed: 0, tooLarge: 1 },
+    },
     { ...meta, arenaUsed: 43824 },
   ];
   for (const r of session) assert.deepEqual(validateRecord(JSON.parse(JSON.stringify(r))), r);
@@ -52,7 +63,10 @@ test('a reset record (host/session/recovery.ts) is valid', () => {
 test('invalid records name the bad field', () => {
   const cases: [unknown, RegExp][] = [
     [[1], /must be a JSON object/],
-    [{ ...train, type: 'trian' }, /^type must be one of meta, train, eval, link, boundary, drift, prequential, task-eval, continual-summary, end, reset, got "trian"/],
+    [
+      { ...train, type: 'trian' },
+      /^type must be one of meta, train, eval, link, boundary, drift, prequential, task-eval, continual-summary, end, reset, got "trian"/,
+    ],
     [{ ...train, t: '2024' }, /^t must be a finite number/],
     [{ ...train, seq: -1 }, /^seq must be an integer >= 0, got -1/],
     [{ ...train, step: 1.5 }, /^step must be an integer/],
@@ -75,12 +89,15 @@ test('invalid records name the bad field', () => {
 
 test('parse errors carry the line number', () => {
   const text = [JSON.stringify(meta), '', JSON.stringify(train), '{"type":"eval","t":1,"step":1,"accuracy":1.2,"n":1}', JSON.stringify(link)].join('\n') + '\n';
-  assert.throws(() => parseLog(text, { source: 'run.jsonl' }), (err: unknown) => {
-    assert.ok(err instanceof LogParseError);
-    assert.equal(err.line, 4);
-    assert.equal(err.message, 'run.jsonl:4: accuracy must be in [0, 1], got 1.2');
-    return true;
-  });
+  assert.throws(
+    () => parseLog(text, { source: 'run.jsonl' }),
+    (err: unknown) => {
+      assert.ok(err instanceof LogParseError);
+      assert.equal(err.line, 4);
+      assert.equal(err.message, 'run.jsonl:4: accuracy must be in [0, 1], got 1.2');
+      return true;
+    },
+  );
   assert.throws(() => parseRecordLine('{"type":', 9, 'x'), { name: 'LogParseError', line: 9, message: /^x:9: not valid JSON/ });
 });
 

@@ -303,7 +303,8 @@ function counters(o: Record<string, unknown>, key: string, fields: readonly stri
   if (!isObject(v)) throw new LogRecordError(key, `must be an object${nullable ? ' or null' : ''} when present, got ${JSON.stringify(v)}`);
   for (const field of fields) {
     const n = v[field];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new LogRecordError(`${key}.${field}`, `must be an integer >= 0, got ${JSON.stringify(n)}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw new LogRecordError(`${key}.${field}`, `must be an integer >= 0, got ${JSON.stringify(n)}`);
   }
 }
 
@@ -378,7 +379,8 @@ export function validateRecord(value: unknown): LogRecord {
     case 'boundary':
       for (const key of ['sample', 'step', 'task']) integer(value, key, 0);
       if (value.from !== null) integer(value, 'from', 0);
-      if (value.kind !== 'abrupt' && value.kind !== 'gradual') throw new LogRecordError('kind', `must be "abrupt" or "gradual", got ${JSON.stringify(value.kind)}`);
+      if (value.kind !== 'abrupt' && value.kind !== 'gradual')
+        throw new LogRecordError('kind', `must be "abrupt" or "gradual", got ${JSON.stringify(value.kind)}`);
       if (value.until !== undefined) integer(value, 'until', 0);
       break;
     case 'drift':

@@ -16,7 +16,8 @@ test('window means, separation, slope and accuracies match a direct computation'
   const s = summarize(records, { windowFraction: 0.2 });
   const train = records.filter((r): r is TrainRecord => r.type === 'train');
   const steps = train.map((r) => r.step);
-  const lo = Math.min(...steps), hi = Math.max(...steps);
+  const lo = Math.min(...steps),
+    hi = Math.max(...steps);
   assert.deepEqual(s.steps, { first: lo, last: hi });
   const first = train.filter((r) => r.step <= lo + 0.2 * (hi - lo));
   const last = train.filter((r) => r.step >= hi - 0.2 * (hi - lo));
@@ -27,14 +28,32 @@ test('window means, separation, slope and accuracies match a direct computation'
     assert.equal(L.layer, l + 1);
     assert.equal(L.first.count, first.length);
     assert.equal(L.last.count, last.length);
-    close(L.first.gpos, avg(first, (r) => r.layers[l].gpos!), 'first gpos');
-    close(L.last.gneg, avg(last, (r) => r.layers[l].gneg!), 'last gneg');
+    close(
+      L.first.gpos,
+      avg(first, (r) => r.layers[l].gpos!),
+      'first gpos',
+    );
+    close(
+      L.last.gneg,
+      avg(last, (r) => r.layers[l].gneg!),
+      'last gneg',
+    );
     close(L.last.separation, avg(last, (r) => r.layers[l].gpos!) - avg(last, (r) => r.layers[l].gneg!), 'last separation');
-    close(L.first.hoyer, avg(first, (r) => r.layers[l].hoyer!), 'first hoyer');
-    close(L.last.active, avg(last, (r) => r.layers[l].active!), 'last active');
+    close(
+      L.first.hoyer,
+      avg(first, (r) => r.layers[l].hoyer!),
+      'first hoyer',
+    );
+    close(
+      L.last.active,
+      avg(last, (r) => r.layers[l].active!),
+      'last active',
+    );
     // Least squares slope, written out the textbook way.
-    const xs = train.map((r) => r.step), ys = train.map((r) => r.layers[l].loss!);
-    const mx = xs.reduce((a, b) => a + b) / xs.length, my = ys.reduce((a, b) => a + b) / ys.length;
+    const xs = train.map((r) => r.step),
+      ys = train.map((r) => r.layers[l].loss!);
+    const mx = xs.reduce((a, b) => a + b) / xs.length,
+      my = ys.reduce((a, b) => a + b) / ys.length;
     const b = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
     close(L.lossSlopePer1k, b * 1000, 'loss slope');
     // The example run learns: separation grows, loss falls.
@@ -55,7 +74,12 @@ test('window means, separation, slope and accuracies match a direct computation'
 
 test('null metrics are left out; unlabelled or unpredicted samples do not count for accuracy', () => {
   const rec = (step: number, gneg: number | null, label: number, predicted?: number): TrainRecord => ({
-    type: 'train', t: step, seq: step, step, label, ...(predicted !== undefined ? { predicted } : {}),
+    type: 'train',
+    t: step,
+    seq: step,
+    step,
+    label,
+    ...(predicted !== undefined ? { predicted } : {}),
     layers: [{ gpos: 2, gneg, loss: null, active: 0.5, hoyer: null }],
   });
   const s = summarize([rec(0, 1, 1, 1), rec(1, null, -1, 3), rec(2, 3, 2), rec(3, null, 0, 1)]);
@@ -65,7 +89,10 @@ test('null metrics are left out; unlabelled or unpredicted samples do not count 
   assert.equal(s.layers[0].lossSlopePer1k, null);
   assert.deepEqual(s.trainAccuracy.overall, { n: 2, accuracy: 0.5 });
   // Window edges are inclusive: steps 0..10 with 10% windows -> first = steps 0, 1; last = steps 9, 10.
-  const edge = summarize(Array.from({ length: 11 }, (_, k) => rec(k, k, 0)), { windowFraction: 0.1 });
+  const edge = summarize(
+    Array.from({ length: 11 }, (_, k) => rec(k, k, 0)),
+    { windowFraction: 0.1 },
+  );
   assert.equal(edge.layers[0].first.count, 2);
   assert.equal(edge.layers[0].first.gneg, 0.5);
   assert.equal(edge.layers[0].last.count, 2);
@@ -78,10 +105,20 @@ test('null metrics are left out; unlabelled or unpredicted samples do not count 
 });
 
 test('renderTable aligns every column', () => {
-  const t = renderTable(['name', 'value'], [['a', '1.5'], ['longer name', '-12.25']], ['left', 'right']);
+  const t = renderTable(
+    ['name', 'value'],
+    [
+      ['a', '1.5'],
+      ['longer name', '-12.25'],
+    ],
+    ['left', 'right'],
+  );
   const lines = t.split('\n');
   assert.equal(lines.length, 4);
-  assert.ok(lines.every((l) => l.length === lines[0].length), t);
+  assert.ok(
+    lines.every((l) => l.length === lines[0].length),
+    t,
+  );
   assert.equal(lines[3], 'longer name  -12.25');
   assert.equal(lines[2], 'a' + ' '.repeat(15) + '1.5'); // 'a' padded to 11, 2 between, '1.5' padded to 6
 });
@@ -99,7 +136,10 @@ test('renderSummary: aligned tables with a row per layer and the numbers of the 
   assert.equal(tables.length, 3, text);
   for (const b of tables) {
     const lines = b.split('\n').slice(1);
-    assert.ok(lines.every((l) => l.length === lines[0].length), b);
+    assert.ok(
+      lines.every((l) => l.length === lines[0].length),
+      b,
+    );
   }
   const goodness = tables[0].split('\n');
   assert.equal(goodness.length, 1 + 2 + 2);

@@ -18,7 +18,15 @@
 
 import { accuracyMatrix, continualMetrics, type ContinualMetrics } from '../continual/metrics.js';
 import {
-  readLog, type ContinualSummaryRecord, type EndRecord, type EvalRecord, type LinkRecord, type LogRecord, type MetaRecord, type ParseLogOptions, type RecordType,
+  readLog,
+  type ContinualSummaryRecord,
+  type EndRecord,
+  type EvalRecord,
+  type LinkRecord,
+  type LogRecord,
+  type MetaRecord,
+  type ParseLogOptions,
+  type RecordType,
 } from './records.js';
 
 export interface SummaryOptions {
@@ -210,9 +218,14 @@ export class SummaryBuilder {
     const complete = m.tasks > 0 && m.R.every((row) => row.every((v) => v !== null));
     const names = s && Array.isArray(s.taskNames) ? (s.taskNames as string[]) : null;
     return {
-      tasks: m.tasks, taskNames: names, R: m.R, baseline: m.baseline,
+      tasks: m.tasks,
+      taskNames: names,
+      R: m.R,
+      baseline: m.baseline,
       metrics: complete ? continualMetrics(m.R, m.baseline) : null,
-      boundaries: this.boundaries, driftAlarms: [...this.driftAlarms], prequential: this.prequential,
+      boundaries: this.boundaries,
+      driftAlarms: [...this.driftAlarms],
+      prequential: this.prequential,
       scenario: typeof s?.description === 'string' ? s.description : null,
     };
   }
@@ -220,11 +233,17 @@ export class SummaryBuilder {
   finish(options: SummaryOptions = {}): LogSummary {
     const f = options.windowFraction ?? 0.1;
     if (!(f > 0 && f <= 1)) throw new TypeError(`options.windowFraction must be in (0, 1], got ${f}`);
-    let lo = Infinity, hi = -Infinity;
-    for (const c of this.layers) for (const s of c.step) { lo = Math.min(lo, s); hi = Math.max(hi, s); }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const c of this.layers)
+      for (const s of c.step) {
+        lo = Math.min(lo, s);
+        hi = Math.max(hi, s);
+      }
     const steps = lo <= hi ? { first: lo, last: hi } : null;
     const span = steps ? hi - lo : 0;
-    const firstTo = lo + f * span, lastFrom = hi - f * span;
+    const firstTo = lo + f * span,
+      lastFrom = hi - f * span;
     const inFirst = (s: number) => s <= firstTo;
     const inLast = (s: number) => s >= lastFrom;
 
@@ -238,8 +257,13 @@ export class SummaryBuilder {
     }));
 
     const accuracyIn = (keep: (s: number) => boolean): WindowAccuracy => {
-      let n = 0, ok = 0;
-      for (const p of this.predictions) if (keep(p.step)) { n++; if (p.correct) ok++; }
+      let n = 0,
+        ok = 0;
+      for (const p of this.predictions)
+        if (keep(p.step)) {
+          n++;
+          if (p.correct) ok++;
+        }
       return { n, accuracy: n > 0 ? ok / n : null };
     };
 
@@ -267,9 +291,13 @@ export class SummaryBuilder {
 }
 
 function mean(values: number[], keep: (i: number) => boolean): number | null {
-  let s = 0, n = 0;
+  let s = 0,
+    n = 0;
   for (let i = 0; i < values.length; i++) {
-    if (keep(i) && !Number.isNaN(values[i])) { s += values[i]; n++; }
+    if (keep(i) && !Number.isNaN(values[i])) {
+      s += values[i];
+      n++;
+    }
   }
   return n > 0 ? s / n : null;
 }
@@ -278,21 +306,37 @@ function windowMeans(c: LayerColumns, inWindow: (step: number) => boolean, fromS
   const keep = (i: number) => inWindow(c.step[i]);
   let count = 0;
   for (const s of c.step) if (inWindow(s)) count++;
-  const gpos = mean(c.gpos, keep), gneg = mean(c.gneg, keep);
+  const gpos = mean(c.gpos, keep),
+    gneg = mean(c.gneg, keep);
   return {
-    fromStep, toStep, count, gpos, gneg,
+    fromStep,
+    toStep,
+    count,
+    gpos,
+    gneg,
     separation: gpos !== null && gneg !== null ? gpos - gneg : null,
-    loss: mean(c.loss, keep), active: mean(c.active, keep), hoyer: mean(c.hoyer, keep),
+    loss: mean(c.loss, keep),
+    active: mean(c.active, keep),
+    hoyer: mean(c.hoyer, keep),
   };
 }
 
 /** Least-squares slope of y on x, times `per`; NaN y values skipped. */
 function slope(x: number[], y: number[], per: number): number | null {
-  let n = 0, sx = 0, sy = 0;
-  for (let i = 0; i < x.length; i++) if (!Number.isNaN(y[i])) { n++; sx += x[i]; sy += y[i]; }
+  let n = 0,
+    sx = 0,
+    sy = 0;
+  for (let i = 0; i < x.length; i++)
+    if (!Number.isNaN(y[i])) {
+      n++;
+      sx += x[i];
+      sy += y[i];
+    }
   if (n < 2) return null;
-  const mx = sx / n, my = sy / n;
-  let sxy = 0, sxx = 0;
+  const mx = sx / n,
+    my = sy / n;
+  let sxy = 0,
+    sxx = 0;
   for (let i = 0; i < x.length; i++) {
     if (Number.isNaN(y[i])) continue;
     sxy += (x[i] - mx) * (y[i] - my);
@@ -395,9 +439,12 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
         ['layer', 'gpos first', 'gpos last', 'gneg first', 'gneg last', 'sep first', 'sep last', 'sep change'],
         s.layers.map((l) => [
           String(l.layer),
-          formatNumber(l.first.gpos), formatNumber(l.last.gpos),
-          formatNumber(l.first.gneg), formatNumber(l.last.gneg),
-          formatNumber(l.first.separation), formatNumber(l.last.separation),
+          formatNumber(l.first.gpos),
+          formatNumber(l.last.gpos),
+          formatNumber(l.first.gneg),
+          formatNumber(l.last.gneg),
+          formatNumber(l.first.separation),
+          formatNumber(l.last.separation),
           signed(l.first.separation !== null && l.last.separation !== null ? l.last.separation - l.first.separation : null),
         ]),
       ),
@@ -408,9 +455,13 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
         ['layer', 'loss first', 'loss last', 'loss /1k steps', 'active first', 'active last', 'hoyer first', 'hoyer last'],
         s.layers.map((l) => [
           String(l.layer),
-          formatNumber(l.first.loss), formatNumber(l.last.loss), signed(l.lossSlopePer1k),
-          formatNumber(l.first.active), formatNumber(l.last.active),
-          formatNumber(l.first.hoyer), formatNumber(l.last.hoyer),
+          formatNumber(l.first.loss),
+          formatNumber(l.last.loss),
+          signed(l.lossSlopePer1k),
+          formatNumber(l.first.active),
+          formatNumber(l.last.active),
+          formatNumber(l.first.hoyer),
+          formatNumber(l.last.hoyer),
         ]),
       ),
     );
@@ -425,7 +476,12 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
       for (let k = 0; k < maxEvalRows; k++) keep.add(Math.round((k * (s.evals.length - 1)) / Math.max(1, maxEvalRows - 1)));
       shown = s.evals.filter((_, i) => keep.has(i));
     }
-    out.push(renderTable(['step', 'accuracy', 'n'], shown.map((e) => [int(e.step), formatNumber(e.accuracy), int(e.n)])));
+    out.push(
+      renderTable(
+        ['step', 'accuracy', 'n'],
+        shown.map((e) => [int(e.step), formatNumber(e.accuracy), int(e.n)]),
+      ),
+    );
   }
 
   const ta = s.trainAccuracy;
@@ -438,8 +494,11 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
   }
   if (s.continual) out.push('', renderContinual(s.continual));
   if (s.resets) {
-    out.push('', `Device resets: ${int(s.resets.count)}, recovered from snapshots; ${int(s.resets.replayed)} samples trained again ` +
-      '(their train records appear twice: the later one counts)');
+    out.push(
+      '',
+      `Device resets: ${int(s.resets.count)}, recovered from snapshots; ${int(s.resets.replayed)} samples trained again ` +
+        '(their train records appear twice: the later one counts)',
+    );
   }
   if (s.link) {
     const l = s.link;
@@ -459,8 +518,10 @@ const points = (v: number | null) => (v === null ? 'n/a' : `${v > 0 ? '+' : ''}$
 export function renderContinual(c: ContinualLogSummary): string {
   const out: string[] = [];
   const alarms = c.driftAlarms.length;
-  out.push(`Continual learning: ${c.tasks} tasks, ${c.boundaries} boundaries, ${alarms} drift alarm${alarms === 1 ? '' : 's'}` +
-    (alarms > 0 ? ` (at samples ${c.driftAlarms.slice(0, 10).join(', ')}${alarms > 10 ? ', ...' : ''})` : ''));
+  out.push(
+    `Continual learning: ${c.tasks} tasks, ${c.boundaries} boundaries, ${alarms} drift alarm${alarms === 1 ? '' : 's'}` +
+      (alarms > 0 ? ` (at samples ${c.driftAlarms.slice(0, 10).join(', ')}${alarms > 10 ? ', ...' : ''})` : ''),
+  );
   if (c.scenario) out.push(`  scenario: ${c.scenario}`);
   out.push(renderAccuracyMatrix(c.R, c.baseline, c.taskNames));
   if (c.metrics) {
@@ -470,14 +531,20 @@ export function renderContinual(c: ContinualLogSummary): string {
     out.push('ACC/BWT/FWT: n/a (R is incomplete: the run stopped before its last task)');
   }
   const p = c.prequential;
-  out.push(p
-    ? `Prequential (test-then-train) accuracy: ${pct(p.accuracy)}% over ${p.n.toLocaleString('en-US')} samples; last ${p.window}: ${pct(p.windowAccuracy)}%`
-    : 'Prequential accuracy: n/a (device sent no predictions)');
+  out.push(
+    p
+      ? `Prequential (test-then-train) accuracy: ${pct(p.accuracy)}% over ${p.n.toLocaleString('en-US')} samples; last ${p.window}: ${pct(p.windowAccuracy)}%`
+      : 'Prequential accuracy: n/a (device sent no predictions)',
+  );
   return out.join('\n');
 }
 
 /** R as a table in percent: one row per "after task i" (and "untrained" for b), one column per task. */
-export function renderAccuracyMatrix(R: readonly (readonly (number | null)[])[], baseline: readonly (number | null)[] | null, names: readonly string[] | null = null): string {
+export function renderAccuracyMatrix(
+  R: readonly (readonly (number | null)[])[],
+  baseline: readonly (number | null)[] | null,
+  names: readonly string[] | null = null,
+): string {
   const T = R.length;
   const header = ['R[i][j] (%)', ...Array.from({ length: T }, (_, j) => `task ${j}${names?.[j] ? ` ${names[j]}` : ''}`)];
   const rows: string[][] = [];

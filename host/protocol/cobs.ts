@@ -17,14 +17,21 @@ export function cobsEncode(input: Uint8Array): Uint8Array {
   let open = true;
   for (let i = 0; i < input.length; i++) {
     const byte = input[i]!;
-    if (!open) { codeAt = o++; code = 1; open = true; }
+    if (!open) {
+      codeAt = o++;
+      code = 1;
+      open = true;
+    }
     if (byte === 0) {
       out[codeAt] = code;
       codeAt = o++;
       code = 1;
     } else {
       out[o++] = byte;
-      if (++code === 0xff) { out[codeAt] = 0xff; open = false; }
+      if (++code === 0xff) {
+        out[codeAt] = 0xff;
+        open = false;
+      }
     }
   }
   if (open) out[codeAt] = code;

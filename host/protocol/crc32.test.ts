@@ -33,7 +33,10 @@ test('crc32 matches a bit-at-a-time reference on random data', () => {
   let seed = 12345;
   for (let n = 0; n < 50; n++) {
     const bytes = new Uint8Array(n * 7);
-    for (let i = 0; i < bytes.length; i++) { seed = (seed * 1103515245 + 12345) >>> 0; bytes[i] = seed >>> 24; }
+    for (let i = 0; i < bytes.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      bytes[i] = seed >>> 24;
+    }
     assert.equal(crc32(bytes), reference(bytes));
   }
 });

@@ -32,8 +32,17 @@ export const FAULT_DETAIL_BASE = 256;
  * wasm-rt-pool.c turns it into unreachable). The firmware's pre-encoded frames
  * (scripts/fatal-frames.ts) and the virtual device (virtual-device-child.ts) use it too.
  */
-export const TRAP_NAMES = ['unknown', 'oob', 'int-overflow', 'div-by-zero', 'invalid-conversion', 'unreachable',
-  'call-indirect', 'uncaught-exception', 'exhaustion'] as const;
+export const TRAP_NAMES = [
+  'unknown',
+  'oob',
+  'int-overflow',
+  'div-by-zero',
+  'invalid-conversion',
+  'unreachable',
+  'call-indirect',
+  'uncaught-exception',
+  'exhaustion',
+] as const;
 
 /** Number of the external-interrupt entry: vectors.c reports any interrupt as this exception. */
 export const FAULT_IRQ = 16;
@@ -44,8 +53,16 @@ export const FAULT_IRQ = 16;
  * to the fatal report. 0 stands for an exception not listed.
  */
 export const FAULT_NAMES: ReadonlyArray<readonly [exception: number, name: string]> = [
-  [0, 'unknown'], [2, 'nmi'], [3, 'hardfault'], [4, 'memmanage'], [5, 'busfault'], [6, 'usagefault'],
-  [11, 'svcall'], [12, 'debugmon'], [14, 'pendsv'], [FAULT_IRQ, 'unexpected-irq'],
+  [0, 'unknown'],
+  [2, 'nmi'],
+  [3, 'hardfault'],
+  [4, 'memmanage'],
+  [5, 'busfault'],
+  [6, 'usagefault'],
+  [11, 'svcall'],
+  [12, 'debugmon'],
+  [14, 'pendsv'],
+  [FAULT_IRQ, 'unexpected-irq'],
 ];
 
 /**
@@ -67,9 +84,7 @@ export const LEARNER_CODE_MAX = 63;
 export const PROTOCOL_CODE_MIN = 64;
 export const PROTOCOL_CODE_MAX = 127;
 
-const names = new Map<number, ErrorCodeName>(
-  (Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name]),
-);
+const names = new Map<number, ErrorCodeName>((Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name]));
 
 /** "BAD_CRC" for 64, "LEARNER_12" for a learner code, "CODE_200" otherwise. */
 export function errorName(code: number): string {
@@ -159,8 +174,10 @@ export class ProtocolError extends Error {
     const where = options.remote ? 'device reported' : 'host detected';
     const said = options.deviceText ? ` "${options.deviceText}"` : '';
     const context = options.context ? `: ${options.context}` : '';
-    super(message ?? `${errorName(code)} (${where}${said}${context}) — ${adviceFor(code, detail)}`,
-      options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      message ?? `${errorName(code)} (${where}${said}${context}) — ${adviceFor(code, detail)}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.detail = detail;
     this.remote = options.remote ?? false;

@@ -4,9 +4,7 @@ import { test } from 'node:test';
 import { cobsDecode } from './cobs.js';
 import { crc32 } from './crc32.js';
 import { ErrorCode } from './errors.js';
-import {
-  Deframer, DeframerStream, encodeFrame, MAX_PAYLOAD, PROTOCOL_VERSION, type Frame,
-} from './frame.js';
+import { Deframer, DeframerStream, encodeFrame, MAX_PAYLOAD, PROTOCOL_VERSION, type Frame } from './frame.js';
 
 const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 const payloadOf = (n: number, seed = 1): Uint8Array => {
@@ -14,8 +12,7 @@ const payloadOf = (n: number, seed = 1): Uint8Array => {
   for (let i = 0; i < n; i++) p[i] = (i * 31 + seed) % 7 === 0 ? 0 : (i * 31 + seed) & 0xff;
   return p;
 };
-const summary = (frames: Frame[]): string[] =>
-  frames.map((f) => `${f.version}/${f.type}/${f.seq}/${Buffer.from(f.payload).toString('hex')}`);
+const summary = (frames: Frame[]): string[] => frames.map((f) => `${f.version}/${f.type}/${f.seq}/${Buffer.from(f.payload).toString('hex')}`);
 
 test('encodeFrame: COBS of header | payload | CRC-32 LE, then one 0x00', () => {
   const payload = new Uint8Array([0x00, 0x01, 0xfe]);
@@ -36,8 +33,7 @@ test('encodeFrame rejects out-of-range fields with a TypeError naming them', () 
 });
 
 test('Deframer returns the same frames for every way of cutting the stream in two', () => {
-  const stream = concat(encodeFrame(3, 1, payloadOf(40)), encodeFrame(4, 2, payloadOf(300, 5)),
-    encodeFrame(7, 3, new Uint8Array()));
+  const stream = concat(encodeFrame(3, 1, payloadOf(40)), encodeFrame(4, 2, payloadOf(300, 5)), encodeFrame(7, 3, new Uint8Array()));
   const whole = summary(new Deframer().push(stream));
   assert.equal(whole.length, 3);
   for (let cut = 0; cut <= stream.length; cut++) {
@@ -68,8 +64,7 @@ test('garbage before the first delimiter is dropped and counted; the next frame 
 
 test('garbage glued to a frame (no delimiter between) costs that one frame only', () => {
   const d = new Deframer();
-  const stream = concat(new Uint8Array([0x05, 0x01]), encodeFrame(8, 1, new Uint8Array()),
-    encodeFrame(8, 2, new Uint8Array()));
+  const stream = concat(new Uint8Array([0x05, 0x01]), encodeFrame(8, 1, new Uint8Array()), encodeFrame(8, 2, new Uint8Array()));
   assert.deepEqual(summary(d.push(stream)), [`${PROTOCOL_VERSION}/8/2/`]);
   assert.equal(d.stats.frames, 1);
 });
@@ -109,13 +104,19 @@ test('truncated frames are MALFORMED or BAD_CRC and never returned', () => {
 test('oversize frames are dropped as FRAME_TOO_LARGE and the stream recovers', () => {
   const d = new Deframer({ maxPayload: 64 });
   const frames = d.push(concat(encodeFrame(3, 1, payloadOf(65)), encodeFrame(3, 2, payloadOf(64))));
-  assert.deepEqual(frames.map((f) => f.seq), [2]);
+  assert.deepEqual(
+    frames.map((f) => f.seq),
+    [2],
+  );
   assert.equal(d.stats.tooLarge, 1);
   const full = new Deframer();
   assert.equal(full.push(encodeFrame(3, 3, payloadOf(MAX_PAYLOAD))).length, 1);
   // Far longer than any frame, with no delimiter for a long time: still recovers.
   const flood = new Uint8Array(20000).fill(0x55);
-  assert.deepEqual(full.push(concat(flood, new Uint8Array([0]), encodeFrame(3, 4, new Uint8Array()))).map((f) => f.seq), [4]);
+  assert.deepEqual(
+    full.push(concat(flood, new Uint8Array([0]), encodeFrame(3, 4, new Uint8Array()))).map((f) => f.seq),
+    [4],
+  );
   assert.equal(full.stats.tooLarge, 1);
 });
 
@@ -133,7 +134,10 @@ test('DeframerStream turns a chunked byte stream into frame objects and reports 
   stream.on('drop', (code: number) => drops.push(code));
   const frames: Frame[] = [];
   for await (const frame of Readable.from(chunks).pipe(stream)) frames.push(frame as Frame);
-  assert.deepEqual(frames.map((f) => f.seq), [1, 2]);
+  assert.deepEqual(
+    frames.map((f) => f.seq),
+    [1, 2],
+  );
   assert.deepEqual(drops, [ErrorCode.MALFORMED]);
   assert.equal(stream.stats.frames, 2);
 });

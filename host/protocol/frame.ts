@@ -29,10 +29,7 @@ export interface Frame {
 }
 
 /** Why a frame was dropped. */
-export type DropCode =
-  | typeof ErrorCode.BAD_CRC
-  | typeof ErrorCode.MALFORMED
-  | typeof ErrorCode.FRAME_TOO_LARGE;
+export type DropCode = typeof ErrorCode.BAD_CRC | typeof ErrorCode.MALFORMED | typeof ErrorCode.FRAME_TOO_LARGE;
 
 export interface DeframerStats {
   frames: number;
@@ -42,9 +39,7 @@ export interface DeframerStats {
 }
 
 /** Encode one frame, including the trailing 0x00 delimiter. */
-export function encodeFrame(
-  type: number, seq: number, payload: Uint8Array, version: number = PROTOCOL_VERSION,
-): Uint8Array {
+export function encodeFrame(type: number, seq: number, payload: Uint8Array, version: number = PROTOCOL_VERSION): Uint8Array {
   if (!Number.isInteger(type) || type < 0 || type > 0xff) throw new TypeError(`type must be a u8, got ${type}`);
   if (!Number.isInteger(seq) || seq < 0 || seq > 0xffff) throw new TypeError(`seq must be a u16, got ${seq}`);
   if (!Number.isInteger(version) || version < 0 || version > 0xff) throw new TypeError(`version must be a u8, got ${version}`);
@@ -99,7 +94,11 @@ export class Deframer {
 
   /** Forget any partial frame (counters are kept). */
   reset(): void {
-    this.length = 0; this.remaining = 0; this.zeroNext = false; this.seen = 0; this.dropCause = 0;
+    this.length = 0;
+    this.remaining = 0;
+    this.zeroNext = false;
+    this.seen = 0;
+    this.dropCause = 0;
   }
 
   push(chunk: Uint8Array): Frame[] {
@@ -180,11 +179,16 @@ export class DeframerStream extends Transform {
     super({ ...streamOptions, readableObjectMode: true });
     this.deframer = new Deframer({
       ...(maxPayload === undefined ? {} : { maxPayload }),
-      onDrop: (code) => { onDrop?.(code); this.emit('drop', code); },
+      onDrop: (code) => {
+        onDrop?.(code);
+        this.emit('drop', code);
+      },
     });
   }
 
-  get stats(): DeframerStats { return this.deframer.stats; }
+  get stats(): DeframerStats {
+    return this.deframer.stats;
+  }
 
   override _transform(chunk: Buffer | Uint8Array, _encoding: BufferEncoding, callback: TransformCallback): void {
     for (const frame of this.deframer.push(chunk)) this.push(frame);

@@ -3,8 +3,16 @@ import { test } from 'node:test';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { Deframer, encodeFrame, PROTOCOL_VERSION } from './frame.js';
 import {
-  decodeMessage, decodePayload, encodeMessage, encodePayload, errorFromMessage, isSequenced,
-  MessageType, quantize, sampleToFloat32, type Message,
+  decodeMessage,
+  decodePayload,
+  encodeMessage,
+  encodePayload,
+  errorFromMessage,
+  isSequenced,
+  MessageType,
+  quantize,
+  sampleToFloat32,
+  type Message,
 } from './messages.js';
 
 const roundTrip = (message: Message, seq = 5): Message => {
@@ -16,8 +24,8 @@ const roundTrip = (message: Message, seq = 5): Message => {
 };
 
 // Plain arrays for deepEqual against decoded typed arrays.
-const plain = (m: Message): unknown => JSON.parse(JSON.stringify(m, (_k, v: unknown) =>
-  ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v));
+const plain = (m: Message): unknown =>
+  JSON.parse(JSON.stringify(m, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v)));
 
 const messages: Message[] = [
   { type: 'HELLO_REQUEST' },
@@ -33,10 +41,17 @@ const messages: Message[] = [
   { type: 'PING' },
   { type: 'HELLO', protocolVersion: 1, window: 8, maxPayload: 4096, arenaFree: 60000, buildId: 0x01020304, nextExpected: 17, runtime: 'node-wasi' },
   { type: 'CONFIG_OK', arenaUsed: 1234, arenaFree: 5678 },
-  { type: 'GOODNESS', sampleSeq: 17, step: 99, prediction: 3, drift: true, layers: [
-    { goodnessPositive: 2.5, goodnessNegative: 0.25, loss: 0.125, activeFraction: 0.5, hoyer: 0.75 },
-    { goodnessPositive: 3, goodnessNegative: 1, loss: 0.5, activeFraction: 0.25, hoyer: 0.5 },
-  ] },
+  {
+    type: 'GOODNESS',
+    sampleSeq: 17,
+    step: 99,
+    prediction: 3,
+    drift: true,
+    layers: [
+      { goodnessPositive: 2.5, goodnessNegative: 0.25, loss: 0.125, activeFraction: 0.5, hoyer: 0.75 },
+      { goodnessPositive: 3, goodnessNegative: 1, loss: 0.5, activeFraction: 0.25, hoyer: 0.5 },
+    ],
+  },
   { type: 'PREDICTION', label: 4, scores: new Float32Array([0.5, 1.5, -2]) },
   { type: 'CHECKPOINT_DATA', offset: 0, total: 3, blobCrc: 1, data: new Uint8Array([0, 0, 0]) },
   { type: 'ACK', nextExpected: 65535, reason: 'gap' },
@@ -55,14 +70,22 @@ test('every message type appears in the round-trip list', () => {
 });
 
 test('GOODNESS keeps fields beyond v1 in extra, and pads missing ones with NaN', () => {
-  const m: Message = { type: 'GOODNESS', sampleSeq: 1, step: 2, prediction: null, drift: false, layers: [
-    { goodnessPositive: 1, goodnessNegative: 2, loss: 3, activeFraction: 4, hoyer: 5, extra: [6, 7] },
-  ] };
+  const m: Message = {
+    type: 'GOODNESS',
+    sampleSeq: 1,
+    step: 2,
+    prediction: null,
+    drift: false,
+    layers: [{ goodnessPositive: 1, goodnessNegative: 2, loss: 3, activeFraction: 4, hoyer: 5, extra: [6, 7] }],
+  };
   assert.deepEqual(plain(roundTrip(m)), plain(m));
   // A hypothetical older record with 3 fields per layer.
   const payload = new Uint8Array(12 + 12);
   const view = new DataView(payload.buffer);
-  view.setUint8(2, 1); view.setUint8(3, 3); view.setInt16(8, -1, true); view.setFloat32(12, 1, true);
+  view.setUint8(2, 1);
+  view.setUint8(3, 3);
+  view.setInt16(8, -1, true);
+  view.setFloat32(12, 1, true);
   const decoded = decodePayload(MessageType.GOODNESS, payload);
   assert.ok(decoded.type === 'GOODNESS');
   assert.equal(decoded.layers[0]!.goodnessPositive, 1);
@@ -86,8 +109,14 @@ test('GOODNESS prediction and drift: offsets 8 (i16, -1 = null) and 10 (bit 0), 
   assert.throws(() => encodePayload({ type: 'GOODNESS', sampleSeq: 0, step: 0, prediction: -1, drift: false, layers: [layer] }), /prediction must be null/);
   const bad = bytes.slice();
   new DataView(bad.buffer).setInt16(8, -2, true);
-  assert.throws(() => decodePayload(MessageType.GOODNESS, bad), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED);
-  assert.throws(() => decodePayload(MessageType.GOODNESS, bytes.subarray(0, 11)), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED);
+  assert.throws(
+    () => decodePayload(MessageType.GOODNESS, bad),
+    (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED,
+  );
+  assert.throws(
+    () => decodePayload(MessageType.GOODNESS, bytes.subarray(0, 11)),
+    (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED,
+  );
 });
 
 test('f32 samples always carry scale 1.0 on the wire', () => {
@@ -98,17 +127,24 @@ test('f32 samples always carry scale 1.0 on the wire', () => {
 test('sample length mismatches are SAMPLE_LENGTH, out-of-range fields MALFORMED', () => {
   const good = encodePayload({ type: 'SAMPLE', kind: 'positive', label: 1, encoding: 'int16', scale: 1, values: [1, 2] });
   const code = (payload: Uint8Array): number => {
-    try { decodePayload(MessageType.SAMPLE, payload); } catch (e) { return (e as ProtocolError).code; }
+    try {
+      decodePayload(MessageType.SAMPLE, payload);
+    } catch (e) {
+      return (e as ProtocolError).code;
+    }
     return 0;
   };
   assert.equal(code(good), 0);
   assert.equal(code(good.subarray(0, good.length - 1)), ErrorCode.SAMPLE_LENGTH);
   assert.equal(code(good.subarray(0, 11)), ErrorCode.SAMPLE_LENGTH);
-  const badKind = good.slice(); badKind[0] = 3;
+  const badKind = good.slice();
+  badKind[0] = 3;
   assert.equal(code(badKind), ErrorCode.MALFORMED);
-  const badEncoding = good.slice(); badEncoding[1] = 9;
+  const badEncoding = good.slice();
+  badEncoding[1] = 9;
   assert.equal(code(badEncoding), ErrorCode.MALFORMED);
-  const badLabel = good.slice(); new DataView(badLabel.buffer).setInt16(2, -2, true);
+  const badLabel = good.slice();
+  new DataView(badLabel.buffer).setInt16(2, -2, true);
   assert.equal(code(badLabel), ErrorCode.MALFORMED);
 });
 
@@ -128,9 +164,21 @@ test('other malformed payloads throw MALFORMED; unknown types UNKNOWN_TYPE', () 
 
 test('HELLO runtime names over 32 bytes and ERROR texts over 64 are MALFORMED (docs/protocol.md limits)', () => {
   const expectMalformed = (type: number, payload: Uint8Array): void => {
-    assert.throws(() => decodePayload(type, payload), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED);
+    assert.throws(
+      () => decodePayload(type, payload),
+      (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MALFORMED,
+    );
   };
-  const hello = encodePayload({ type: 'HELLO', protocolVersion: 1, window: 8, maxPayload: 4096, arenaFree: 1, buildId: 1, nextExpected: 0, runtime: 'x'.repeat(32) });
+  const hello = encodePayload({
+    type: 'HELLO',
+    protocolVersion: 1,
+    window: 8,
+    maxPayload: 4096,
+    arenaFree: 1,
+    buildId: 1,
+    nextExpected: 0,
+    runtime: 'x'.repeat(32),
+  });
   assert.equal((decodePayload(MessageType.HELLO, hello) as { runtime: string }).runtime.length, 32);
   const longHello = new Uint8Array(hello.length + 1);
   longHello.set(hello);
@@ -149,7 +197,10 @@ test('HELLO runtime names over 32 bytes and ERROR texts over 64 are MALFORMED (d
 test('a frame of another version is VERSION_MISMATCH, except ERROR which always decodes', () => {
   const other = PROTOCOL_VERSION + 1;
   const [v2] = new Deframer().push(encodeFrame(MessageType.PING, 1, new Uint8Array(), other));
-  assert.throws(() => decodeMessage(v2!), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.VERSION_MISMATCH && e.detail === other);
+  assert.throws(
+    () => decodeMessage(v2!),
+    (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.VERSION_MISMATCH && e.detail === other,
+  );
   const error = encodePayload({ type: 'ERROR', code: ErrorCode.VERSION_MISMATCH, detail: other, text: 'protocol version mismatch' });
   const [fromV2] = new Deframer().push(encodeFrame(MessageType.ERROR, 1, error, other));
   const decoded = decodeMessage(fromV2!);
@@ -166,14 +217,27 @@ test('encoders reject bad fields with a TypeError naming the field', () => {
   assert.throws(() => encodePayload({ type: 'CONFIGURE', config: new Uint8Array(257) }), /config blob is 257 bytes/);
   assert.throws(() => encodePayload({ type: 'ERROR', code: 1, detail: 0, text: 'é' }), /text must be printable ASCII/);
   assert.throws(() => encodePayload({ type: 'SAMPLE', kind: 'positive', label: 0, encoding: 'f32', values: new Float32Array(1022) }), /protocol limit/);
-  assert.throws(() => encodePayload({ type: 'GOODNESS', sampleSeq: 0, step: 0, prediction: null, drift: false, layers: [
-    { goodnessPositive: 0, goodnessNegative: 0, loss: 0, activeFraction: 0, hoyer: 0, extra: [1] },
-    { goodnessPositive: 0, goodnessNegative: 0, loss: 0, activeFraction: 0, hoyer: 0 },
-  ] }), /layers\[1\] has 0 extra fields/);
+  assert.throws(
+    () =>
+      encodePayload({
+        type: 'GOODNESS',
+        sampleSeq: 0,
+        step: 0,
+        prediction: null,
+        drift: false,
+        layers: [
+          { goodnessPositive: 0, goodnessNegative: 0, loss: 0, activeFraction: 0, hoyer: 0, extra: [1] },
+          { goodnessPositive: 0, goodnessNegative: 0, loss: 0, activeFraction: 0, hoyer: 0 },
+        ],
+      }),
+    /layers\[1\] has 0 extra fields/,
+  );
 });
 
 test('sequenced requests are exactly CONFIGURE..RESET, SAMPLE_PART and INFER_PART', () => {
-  const sequenced = Object.entries(MessageType).filter(([, t]) => isSequenced(t)).map(([n]) => n);
+  const sequenced = Object.entries(MessageType)
+    .filter(([, t]) => isSequenced(t))
+    .map(([n]) => n);
   assert.deepEqual(sequenced, ['CONFIGURE', 'SAMPLE', 'INFER', 'CHECKPOINT_GET', 'CHECKPOINT_PUT', 'RESET', 'SAMPLE_PART', 'INFER_PART']);
 });
 
@@ -186,7 +250,10 @@ test('sample parts: the encoder refuses an empty part or one past total; the dec
   assert.deepEqual([decoded.total, decoded.first, Array.from(decoded.values)], [4, 1, [7, 8, 9]]);
   const wrong = encodePayload({ ...part, first: 1, values: [7, 8, 9] });
   new DataView(wrong.buffer).setUint16(4, 3, true); // total 3: [1, 4) runs past it
-  assert.throws(() => decodePayload(MessageType.SAMPLE_PART, wrong), (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.SAMPLE_LENGTH);
+  assert.throws(
+    () => decodePayload(MessageType.SAMPLE_PART, wrong),
+    (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.SAMPLE_LENGTH,
+  );
 });
 
 test('quantize + sampleToFloat32 reproduce values within half a step', () => {
@@ -195,7 +262,9 @@ test('quantize + sampleToFloat32 reproduce values within half a step', () => {
     const q = quantize(values, encoding);
     const back = sampleToFloat32({ kind: 'positive', label: 0, ...q });
     let worst = 0;
-    values.forEach((v, i) => { worst = Math.max(worst, Math.abs(back[i]! - v)); });
+    values.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(back[i]! - v));
+    });
     assert.ok(worst <= q.scale / 2 + 1e-6, `${encoding}: max error ${worst}, half step ${q.scale / 2}`);
   }
   assert.equal(quantize([0, 0], 'int8').scale, 1);

@@ -30,14 +30,11 @@ export const MessageType = {
 } as const;
 export type MessageTypeName = keyof typeof MessageType;
 
-const typeNames = new Map<number, MessageTypeName>(
-  (Object.keys(MessageType) as MessageTypeName[]).map((name) => [MessageType[name], name]),
-);
+const typeNames = new Map<number, MessageTypeName>((Object.keys(MessageType) as MessageTypeName[]).map((name) => [MessageType[name], name]));
 
 /** Requests 0x02..0x07, 0x09 and 0x0a are sequenced: applied once, in order (docs/protocol.md §6). */
 export function isSequenced(type: number): boolean {
-  return (type >= MessageType.CONFIGURE && type <= MessageType.RESET)
-    || type === MessageType.SAMPLE_PART || type === MessageType.INFER_PART;
+  return (type >= MessageType.CONFIGURE && type <= MessageType.RESET) || type === MessageType.SAMPLE_PART || type === MessageType.INFER_PART;
 }
 
 export const MAX_CONFIG_BYTES = 256;
@@ -129,26 +126,38 @@ export type Message =
   | { type: 'RESET' }
   | { type: 'PING' }
   | {
-    type: 'HELLO'; protocolVersion: number; window: number; maxPayload: number; arenaFree: number;
-    buildId: number; nextExpected: number; runtime: string;
-  }
+      type: 'HELLO';
+      protocolVersion: number;
+      window: number;
+      maxPayload: number;
+      arenaFree: number;
+      buildId: number;
+      nextExpected: number;
+      runtime: string;
+    }
   | { type: 'CONFIG_OK'; arenaUsed: number; arenaFree: number }
   | {
-    type: 'GOODNESS'; sampleSeq: number; step: number;
-    /** Label the device predicted before training on the sample (prequential); null when off or unlabelled. */
-    prediction: number | null;
-    /** The device's drift detector raised an alarm at this sample. */
-    drift: boolean;
-    layers: GoodnessLayer[];
-  }
+      type: 'GOODNESS';
+      sampleSeq: number;
+      step: number;
+      /** Label the device predicted before training on the sample (prequential); null when off or unlabelled. */
+      prediction: number | null;
+      /** The device's drift detector raised an alarm at this sample. */
+      drift: boolean;
+      layers: GoodnessLayer[];
+    }
   | { type: 'PREDICTION'; label: number; scores: ArrayLike<number> }
   | ({ type: 'CHECKPOINT_DATA' } & CheckpointChunk)
   | { type: 'ACK'; nextExpected: number; reason: AckReason }
   | { type: 'ERROR'; code: number; detail: number; text: string }
   | {
-    type: 'PONG'; nextExpected: number; framesOk: number; badCrc: number; malformed: number;
-    tooLarge: number;
-  };
+      type: 'PONG';
+      nextExpected: number;
+      framesOk: number;
+      badCrc: number;
+      malformed: number;
+      tooLarge: number;
+    };
 
 export type MessageOf<T extends MessageTypeName> = Extract<Message, { type: T }>;
 
@@ -327,8 +336,7 @@ export function encodePayload(message: Message): Uint8Array {
         if ((layer.extra?.length ?? 0) !== extra) {
           throw new TypeError(`layers[${l}] has ${layer.extra?.length ?? 0} extra fields, layers[0] has ${extra}: all layers need the same`);
         }
-        const fields = [layer.goodnessPositive, layer.goodnessNegative, layer.loss, layer.activeFraction,
-          layer.hoyer, ...(layer.extra ?? [])];
+        const fields = [layer.goodnessPositive, layer.goodnessNegative, layer.loss, layer.activeFraction, layer.hoyer, ...(layer.extra ?? [])];
         fields.forEach((v, f) => w.view.setFloat32(GOODNESS_FIXED + (l * fieldCount + f) * 4, v, true));
       });
       return w.bytes;
@@ -428,8 +436,7 @@ function decodeSample(payload: Uint8Array, view: DataView, seq?: number, partCou
   }
   const scale = view.getFloat32(8, true);
   const raw = payload.slice(SAMPLE_FIXED).buffer;
-  const values = encoding === 'f32' ? littleEndianF32(raw, count)
-    : encoding === 'int8' ? new Int8Array(raw) : littleEndianI16(raw, count);
+  const values = encoding === 'f32' ? littleEndianF32(raw, count) : encoding === 'int8' ? new Int8Array(raw) : littleEndianI16(raw, count);
   return { kind, label, encoding, scale, values };
 }
 
@@ -522,12 +529,15 @@ export function decodePayload(type: number, payload: Uint8Array, seq?: number): 
       const layerCount = view.getUint8(2);
       const fieldCount = view.getUint8(3);
       if (payload.length !== GOODNESS_FIXED + layerCount * fieldCount * 4) {
-        fail(ErrorCode.MALFORMED, seq, `GOODNESS of ${layerCount} layers x ${fieldCount} fields needs ${GOODNESS_FIXED + layerCount * fieldCount * 4} bytes, got ${payload.length}`);
+        fail(
+          ErrorCode.MALFORMED,
+          seq,
+          `GOODNESS of ${layerCount} layers x ${fieldCount} fields needs ${GOODNESS_FIXED + layerCount * fieldCount * 4} bytes, got ${payload.length}`,
+        );
       }
       const predicted = view.getInt16(8, true);
       if (predicted < -1) fail(ErrorCode.MALFORMED, seq, `GOODNESS prediction ${predicted} is below -1`);
-      const field = (l: number, f: number): number =>
-        f < fieldCount ? view.getFloat32(GOODNESS_FIXED + (l * fieldCount + f) * 4, true) : NaN;
+      const field = (l: number, f: number): number => (f < fieldCount ? view.getFloat32(GOODNESS_FIXED + (l * fieldCount + f) * 4, true) : NaN);
       const layers: GoodnessLayer[] = [];
       for (let l = 0; l < layerCount; l++) {
         const layer: GoodnessLayer = {
@@ -544,8 +554,12 @@ export function decodePayload(type: number, payload: Uint8Array, seq?: number): 
         layers.push(layer);
       }
       return {
-        type: name, sampleSeq: view.getUint16(0, true), step: view.getUint32(4, true),
-        prediction: predicted < 0 ? null : predicted, drift: (view.getUint8(10) & GOODNESS_DRIFT) !== 0, layers,
+        type: name,
+        sampleSeq: view.getUint16(0, true),
+        step: view.getUint32(4, true),
+        prediction: predicted < 0 ? null : predicted,
+        drift: (view.getUint8(10) & GOODNESS_DRIFT) !== 0,
+        layers,
       };
     }
     case 'PREDICTION': {
@@ -608,7 +622,10 @@ export function decodeMessage(frame: Frame): Message {
 /** The ProtocolError a device ERROR message stands for. */
 export function errorFromMessage(message: MessageOf<'ERROR'>, seq?: number): ProtocolError {
   return new ProtocolError(message.code, undefined, {
-    detail: message.detail, remote: true, seq, deviceText: message.text,
+    detail: message.detail,
+    remote: true,
+    seq,
+    deviceText: message.text,
   });
 }
 
@@ -628,9 +645,7 @@ export function sampleToFloat32(sample: Sample): Float32Array {
  * Quantise values to int8/int16 with one symmetric scale: scale = max|v| / qmax,
  * q = round(v / scale). Returns the encoding fields of a Sample.
  */
-export function quantize(
-  values: ArrayLike<number>, encoding: 'int8' | 'int16',
-): { encoding: 'int8' | 'int16'; scale: number; values: Int8Array | Int16Array } {
+export function quantize(values: ArrayLike<number>, encoding: 'int8' | 'int16'): { encoding: 'int8' | 'int16'; scale: number; values: Int8Array | Int16Array } {
   const qmax = encoding === 'int8' ? 0x7f : 0x7fff;
   let maxAbs = 0;
   for (let i = 0; i < values.length; i++) maxAbs = Math.max(maxAbs, Math.abs(values[i]!));

@@ -28,7 +28,10 @@ test('the window limits the span of unanswered sequence numbers, across the wrap
   w.receive(ackApplied(65535), 65535, 5);
   assert.equal(w.canSend(), false);
   const { completed } = w.receive(ackApplied(65534), 65534, 6);
-  assert.deepEqual(completed.map((c) => c.tag), [0]);
+  assert.deepEqual(
+    completed.map((c) => c.tag),
+    [0],
+  );
   assert.equal(w.canSend(), true);
   assert.equal(w.deviceNextExpected, 0);
 });
@@ -38,7 +41,10 @@ test('replies complete requests once; duplicate replies are counted and ignored'
   w.send({ type: 'CHECKPOINT_GET', offset: 0, maxLength: 8 }, 'get', 0);
   const reply: Message = { type: 'CHECKPOINT_DATA', offset: 0, total: 1, blobCrc: 0, data: new Uint8Array(1) };
   const first = w.receive(reply, 10, 20);
-  assert.deepEqual(first.completed.map((c) => [c.tag, c.outcome, c.reply?.type]), [['get', 'replied', 'CHECKPOINT_DATA']]);
+  assert.deepEqual(
+    first.completed.map((c) => [c.tag, c.outcome, c.reply?.type]),
+    [['get', 'replied', 'CHECKPOINT_DATA']],
+  );
   assert.equal(w.receive(reply, 10, 21).completed.length, 0);
   assert.equal(w.duplicateReplies, 1);
   assert.equal(w.inFlight, 0);
@@ -77,8 +83,10 @@ test('timeouts retransmit with exponential backoff and end in ProtocolError TIME
   assert.deepEqual(w.poll(299), [], 'second timeout is doubled');
   assert.equal(w.poll(300).length, 1);
   assert.equal(w.poll(700).length, 1);
-  assert.throws(() => w.poll(1500), (e: unknown) =>
-    e instanceof ProtocolError && e.code === ErrorCode.TIMEOUT && /stopped answering/.test(e.message));
+  assert.throws(
+    () => w.poll(1500),
+    (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.TIMEOUT && /stopped answering/.test(e.message),
+  );
 });
 
 test('a timeout on a request not yet known applied also resends everything after it', () => {
@@ -131,9 +139,11 @@ test('proven losses do not back off, and restart the silent-timeout count; too m
   assert.equal(w.poll(t + 100).length, 1, 'silent timeouts count again from zero: no TIMEOUT after maxRetries in all');
   const mark = w.probeMark();
   w.receive(pong(0), 200, t + 101);
-  assert.throws(() => w.probed(mark, t + 101), (e: unknown) =>
-    e instanceof ProtocolError && e.code === ErrorCode.TIMEOUT && e.detail === 3
-    && /lost 3 times in a row while the device kept answering/.test(e.message));
+  assert.throws(
+    () => w.probed(mark, t + 101),
+    (e: unknown) =>
+      e instanceof ProtocolError && e.code === ErrorCode.TIMEOUT && e.detail === 3 && /lost 3 times in a row while the device kept answering/.test(e.message),
+  );
 });
 
 test('RTT samples adapt the timeout (Karn: only never-retransmitted requests count)', () => {
@@ -151,7 +161,10 @@ test('ACK duplicate-uncached completes the request as applied with its reply los
   const w = new SendWindow<number>({ window: 4, firstSeq: 7 });
   w.send(reset, 0, 0);
   const { completed } = w.receive({ type: 'ACK', nextExpected: 8, reason: 'duplicate-uncached' }, 7, 5);
-  assert.deepEqual(completed.map((c) => [c.seq, c.outcome, c.reply]), [[7, 'reply-lost', null]]);
+  assert.deepEqual(
+    completed.map((c) => [c.seq, c.outcome, c.reply]),
+    [[7, 'reply-lost', null]],
+  );
 });
 
 test('a device acknowledging what was never sent, or going backwards, is LINK_DESYNC', () => {
@@ -168,8 +181,10 @@ test('wrap-window reset: ACK(0, duplicate-uncached) for a never-answered request
   // boot HELLO is lost; a fresh device (expects 0) takes 65530 for an old duplicate.
   const w = new SendWindow<number>({ window: 8, firstSeq: 65530 });
   for (let i = 0; i < 8; i++) w.send(reset, i, 0);
-  const desync = (seq: number) => (e: unknown): boolean => e instanceof ProtocolError && e.code === ErrorCode.LINK_DESYNC
-    && /suspected device reset/.test(e.message) && e.seq === seq;
+  const desync =
+    (seq: number) =>
+    (e: unknown): boolean =>
+      e instanceof ProtocolError && e.code === ErrorCode.LINK_DESYNC && /suspected device reset/.test(e.message) && e.seq === seq;
   assert.throws(() => w.receive({ type: 'ACK', nextExpected: 0, reason: 'duplicate-uncached' }, 65530, 5), desync(65530));
   // Nothing was counted as trained, and the device's nextExpected was not taken on.
   assert.equal(w.inFlight, 8);
@@ -189,7 +204,10 @@ test('wrap window, no reset: answered requests and duplicate-uncached replies pa
   assert.equal(w.receive({ type: 'ACK', nextExpected: 0, reason: 'duplicate-uncached' }, 65534, 2).completed.length, 0);
   // Past the wrap, duplicate-uncached is the ordinary "applied, reply gone".
   const { completed } = w.receive({ type: 'ACK', nextExpected: 1, reason: 'duplicate-uncached' }, 0, 3);
-  assert.deepEqual(completed.map((c) => [c.seq, c.outcome]), [[0, 'reply-lost']]);
+  assert.deepEqual(
+    completed.map((c) => [c.seq, c.outcome]),
+    [[0, 'reply-lost']],
+  );
 });
 
 test('VERSION_MISMATCH and UNKNOWN_TYPE errors are delivered but do not count as applied', () => {

@@ -42,9 +42,12 @@ export interface SendWindowOptions {
   maxLosses?: number;
 }
 
-export type RequestMessage = Extract<Message, {
-  type: 'CONFIGURE' | 'SAMPLE' | 'INFER' | 'CHECKPOINT_GET' | 'CHECKPOINT_PUT' | 'RESET' | 'SAMPLE_PART' | 'INFER_PART';
-}>;
+export type RequestMessage = Extract<
+  Message,
+  {
+    type: 'CONFIGURE' | 'SAMPLE' | 'INFER' | 'CHECKPOINT_GET' | 'CHECKPOINT_PUT' | 'RESET' | 'SAMPLE_PART' | 'INFER_PART';
+  }
+>;
 
 export interface Completion<T> {
   seq: number;
@@ -110,11 +113,17 @@ export class SendWindow<T = unknown> {
   }
 
   /** Sequence number the next send() gets. */
-  get nextSeq(): number { return this.next; }
+  get nextSeq(): number {
+    return this.next;
+  }
   /** The device's next expected sequence number, as acknowledged so far. */
-  get deviceNextExpected(): number { return this.acked; }
+  get deviceNextExpected(): number {
+    return this.acked;
+  }
   /** Requests sent and not yet answered. */
-  get inFlight(): number { return this.entries.length; }
+  get inFlight(): number {
+    return this.entries.length;
+  }
   /**
    * Requests the device has applied (they lie before its nextExpected) whose
    * replies have not arrived yet, oldest first.
@@ -124,7 +133,9 @@ export class SendWindow<T = unknown> {
   }
 
   /** Current retransmission timeout (before backoff). */
-  get rtoMs(): number { return this.rto; }
+  get rtoMs(): number {
+    return this.rto;
+  }
 
   /** True when a new request fits: its seq is within `window` of the oldest unanswered one. */
   canSend(): boolean {
@@ -138,7 +149,15 @@ export class SendWindow<T = unknown> {
     const seq = this.next;
     const frame = encodeFrame(MessageType[message.type], seq, encodePayload(message));
     this.entries.push({
-      seq, tag, frame, firstSentAt: now, lastSentAt: now, lastSentSerial: ++this.sendSerial, timeouts: 0, losses: 0, retransmitted: false,
+      seq,
+      tag,
+      frame,
+      firstSentAt: now,
+      lastSentAt: now,
+      lastSentSerial: ++this.sendSerial,
+      timeouts: 0,
+      losses: 0,
+      retransmitted: false,
     });
     this.next = seqAdd(seq, 1);
     return { seq, frame };
@@ -182,7 +201,9 @@ export class SendWindow<T = unknown> {
       default:
         if (isSequenced(MessageType[message.type])) {
           throw new ProtocolError(ErrorCode.UNKNOWN_TYPE, undefined, {
-            detail: MessageType[message.type], seq, context: `${message.type} is a request, not a reply`,
+            detail: MessageType[message.type],
+            seq,
+            context: `${message.type} is a request, not a reply`,
           });
         }
         this.complete(seq, 'replied', message, now, completed, retransmit);
@@ -194,7 +215,9 @@ export class SendWindow<T = unknown> {
    * Mark for a probe: a PING written now follows every frame this window has
    * written so far. Pass it to probed() with the PING's PONG.
    */
-  probeMark(): number { return this.sendSerial; }
+  probeMark(): number {
+    return this.sendSerial;
+  }
 
   /**
    * The PONG to a PING written at `mark` (probeMark()) arrived. The device answers
@@ -218,7 +241,8 @@ export class SendWindow<T = unknown> {
       if (wasLost) this.probedLosses++;
       if (wasLost && ++entry.losses >= this.maxLosses) {
         throw new ProtocolError(ErrorCode.TIMEOUT, undefined, {
-          seq: entry.seq, detail: entry.losses,
+          seq: entry.seq,
+          detail: entry.losses,
           context: `request ${entry.seq} (${entry.frame.length} bytes on the wire) was lost ${entry.losses} times in a row while the device kept answering: the link delivers too few frames of this size`,
         });
       }
@@ -239,7 +263,8 @@ export class SendWindow<T = unknown> {
       if (now - entry.lastSentAt < this.timeoutOf(entry)) continue;
       if (entry.timeouts >= this.maxRetries) {
         throw new ProtocolError(ErrorCode.TIMEOUT, undefined, {
-          seq: entry.seq, context: `request ${entry.seq} unanswered after ${entry.timeouts} retransmissions`,
+          seq: entry.seq,
+          context: `request ${entry.seq} unanswered after ${entry.timeouts} retransmissions`,
         });
       }
       entry.timeouts++;
@@ -289,7 +314,8 @@ export class SendWindow<T = unknown> {
     if (nextExpected !== 0 || seqDiff(seq, 0) >= 0) return;
     if (!this.entries.some((e) => e.seq === seq)) return; // answered before: a harmless late duplicate
     throw new ProtocolError(ErrorCode.LINK_DESYNC, undefined, {
-      seq, detail: nextExpected,
+      seq,
+      detail: nextExpected,
       context: `suspected device reset: ACK(0, duplicate-uncached) for seq ${seq}, which was never answered, while the host's sequence numbers wrap; a freshly booted device expects seq 0 and takes ${seq} for an old duplicate, so it was probably never trained`,
     });
   }
@@ -305,14 +331,19 @@ export class SendWindow<T = unknown> {
   }
 
   private complete(
-    seq: number, outcome: Completion<T>['outcome'], reply: Message | null, now: number,
-    completed: Completion<T>[], retransmit: Uint8Array[],
+    seq: number,
+    outcome: Completion<T>['outcome'],
+    reply: Message | null,
+    now: number,
+    completed: Completion<T>[],
+    retransmit: Uint8Array[],
   ): void {
     const index = this.entries.findIndex((e) => e.seq === seq);
     if (index < 0) {
       if (seqDiff(seq, this.next) >= 0) {
         throw new ProtocolError(ErrorCode.LINK_DESYNC, undefined, {
-          seq, context: `reply for seq ${seq}, which the host has not sent yet (next is ${this.next})`,
+          seq,
+          context: `reply for seq ${seq}, which the host has not sent yet (next is ${this.next})`,
         });
       }
       this.duplicateReplies++;

@@ -38,7 +38,10 @@ export interface CheckpointFile {
 
 export class CheckpointFileError extends Error {
   override readonly name = 'CheckpointFileError';
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`${file}: ${reason}`);
   }
 }
@@ -46,15 +49,18 @@ export class CheckpointFileError extends Error {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export async function writeCheckpointFile(path: string, checkpoint: CheckpointFile): Promise<void> {
-  const header = Buffer.from(JSON.stringify({
-    ...(checkpoint.config ? { config: checkpoint.config } : {}),
-    ...(checkpoint.configBlob ? { configBlob: hex(checkpoint.configBlob) } : {}),
-    crc: checkpoint.crc >>> 0,
-    weightsBytes: checkpoint.weights.length,
-    savedAt: checkpoint.savedAt ?? new Date().toISOString(),
-    ...(checkpoint.steps !== undefined ? { steps: checkpoint.steps } : {}),
-    ...(checkpoint.device ? { device: checkpoint.device } : {}),
-  }), 'utf8');
+  const header = Buffer.from(
+    JSON.stringify({
+      ...(checkpoint.config ? { config: checkpoint.config } : {}),
+      ...(checkpoint.configBlob ? { configBlob: hex(checkpoint.configBlob) } : {}),
+      crc: checkpoint.crc >>> 0,
+      weightsBytes: checkpoint.weights.length,
+      savedAt: checkpoint.savedAt ?? new Date().toISOString(),
+      ...(checkpoint.steps !== undefined ? { steps: checkpoint.steps } : {}),
+      ...(checkpoint.device ? { device: checkpoint.device } : {}),
+    }),
+    'utf8',
+  );
   const fixed = Buffer.alloc(FIXED_BYTES);
   fixed.writeUInt32LE(MAGIC, 0);
   fixed.writeUInt32LE(FORMAT_VERSION, 4);
@@ -66,13 +72,24 @@ export async function writeCheckpointFile(path: string, checkpoint: CheckpointFi
 export async function readCheckpointFile(path: string): Promise<CheckpointFile> {
   const bytes = await readFile(path);
   if (bytes.length < FIXED_BYTES || bytes.readUInt32LE(0) !== MAGIC) {
-    throw new CheckpointFileError(path, 'not an ff-edge checkpoint (no FFCK header); make one with `ffedge checkpoint get` or `ffedge stream --save-checkpoint`');
+    throw new CheckpointFileError(
+      path,
+      'not an ff-edge checkpoint (no FFCK header); make one with `ffedge checkpoint get` or `ffedge stream --save-checkpoint`',
+    );
   }
   const version = bytes.readUInt32LE(4);
   if (version !== FORMAT_VERSION) throw new CheckpointFileError(path, `checkpoint format v${version}; this ffedge reads v${FORMAT_VERSION}`);
   const headerLength = bytes.readUInt32LE(8);
   if (FIXED_BYTES + headerLength > bytes.length) throw new CheckpointFileError(path, 'truncated header');
-  let header: { config?: LearnerConfig; configBlob?: string; crc?: number; weightsBytes?: number; savedAt?: string; steps?: number; device?: Record<string, unknown> };
+  let header: {
+    config?: LearnerConfig;
+    configBlob?: string;
+    crc?: number;
+    weightsBytes?: number;
+    savedAt?: string;
+    steps?: number;
+    device?: Record<string, unknown>;
+  };
   try {
     header = JSON.parse(bytes.subarray(FIXED_BYTES, FIXED_BYTES + headerLength).toString('utf8'));
   } catch (err) {
@@ -83,11 +100,13 @@ export async function readCheckpointFile(path: string): Promise<CheckpointFile> 
     throw new CheckpointFileError(path, `holds ${weights.length} weight bytes, its header says ${header.weightsBytes}: the file is truncated`);
   }
   const crc = crc32(weights);
-  if (header.crc !== crc) throw new CheckpointFileError(path, `weights CRC-32 is ${crc.toString(16)}, the header says ${(header.crc ?? 0).toString(16)}: the file is damaged`);
+  if (header.crc !== crc)
+    throw new CheckpointFileError(path, `weights CRC-32 is ${crc.toString(16)}, the header says ${(header.crc ?? 0).toString(16)}: the file is damaged`);
   return {
     ...(header.config ? { config: header.config } : {}),
     ...(header.configBlob ? { configBlob: new Uint8Array(Buffer.from(header.configBlob, 'hex')) } : {}),
-    weights, crc,
+    weights,
+    crc,
     ...(header.savedAt ? { savedAt: header.savedAt } : {}),
     ...(Number.isInteger(header.steps) && header.steps! >= 0 ? { steps: header.steps } : {}),
     ...(header.device ? { device: header.device } : {}),

@@ -28,9 +28,7 @@ function* offsets(start: number, end: number, step: number): Generator<number> {
 export async function downloadCheckpoint(link: Link, onProgress?: TransferProgress, blob: CheckpointBlob = 'weights'): Promise<Checkpoint> {
   const fetch = async (offset: number, maxLength: number): Promise<MessageOf<'CHECKPOINT_DATA'>> => {
     for (;;) {
-      const c = await link.request(blob === 'state'
-        ? { type: 'CHECKPOINT_GET', offset, maxLength, blob }
-        : { type: 'CHECKPOINT_GET', offset, maxLength });
+      const c = await link.request(blob === 'state' ? { type: 'CHECKPOINT_GET', offset, maxLength, blob } : { type: 'CHECKPOINT_GET', offset, maxLength });
       const d = expectReply(c, 'CHECKPOINT_DATA', link.device);
       if (d && (d.blob ?? 'weights') !== blob) {
         throw new ProtocolError(ErrorCode.MALFORMED, undefined, {
@@ -50,19 +48,28 @@ export async function downloadCheckpoint(link: Link, onProgress?: TransferProgre
   let received = chunk;
   onProgress?.(received, total);
   let firstError: Error | undefined;
-  await pipeline(link, offsets(chunk, total, chunk), async (offset) => {
-    const want = Math.min(chunk, total - offset);
-    await fetch(offset, want).then((d) => {
-      if (d.total !== total || d.blobCrc !== blobCrc || d.offset !== offset || d.data.length !== want) {
-        throw new ProtocolError(ErrorCode.CHECKPOINT_CRC, undefined, {
-          context: `chunk at ${offset} does not belong to the same weights (did training run during the download?)`,
+  await pipeline(
+    link,
+    offsets(chunk, total, chunk),
+    async (offset) => {
+      const want = Math.min(chunk, total - offset);
+      await fetch(offset, want)
+        .then((d) => {
+          if (d.total !== total || d.blobCrc !== blobCrc || d.offset !== offset || d.data.length !== want) {
+            throw new ProtocolError(ErrorCode.CHECKPOINT_CRC, undefined, {
+              context: `chunk at ${offset} does not belong to the same weights (did training run during the download?)`,
+            });
+          }
+          weights.set(d.data, offset);
+          received += d.data.length;
+          onProgress?.(received, total);
+        })
+        .catch((err: Error) => {
+          firstError ??= err;
         });
-      }
-      weights.set(d.data, offset);
-      received += d.data.length;
-      onProgress?.(received, total);
-    }).catch((err: Error) => { firstError ??= err; });
-  }, () => firstError !== undefined);
+    },
+    () => firstError !== undefined,
+  );
   if (firstError) throw firstError;
   const crc = crc32(weights);
   if (crc !== blobCrc) {
@@ -78,9 +85,7 @@ export async function downloadCheckpoint(link: Link, onProgress?: TransferProgre
  * applies them whole or not at all. With blob 'state', a full-state snapshot: the
  * device is unconfigured until it is whole and checked (§5.13).
  */
-export async function uploadCheckpoint(
-  link: Link, weights: Uint8Array, onProgress?: TransferProgress, blob: CheckpointBlob = 'weights',
-): Promise<void> {
+export async function uploadCheckpoint(link: Link, weights: Uint8Array, onProgress?: TransferProgress, blob: CheckpointBlob = 'weights'): Promise<void> {
   const total = weights.length;
   const blobCrc = crc32(weights);
   const chunk = link.device!.maxPayload - PUT_FIXED_BYTES;
@@ -88,16 +93,27 @@ export async function uploadCheckpoint(
   let sent = 0;
   // An empty blob still takes one (empty) chunk at offset 0.
   const chunks = total === 0 ? [0] : offsets(0, total, chunk);
-  await pipeline(link, chunks, async (offset) => {
-    const data = weights.subarray(offset, Math.min(total, offset + chunk));
-    const put = blob === 'state'
-      ? { type: 'CHECKPOINT_PUT' as const, offset, total, blobCrc, data, blob }
-      : { type: 'CHECKPOINT_PUT' as const, offset, total, blobCrc, data };
-    await link.request(put).then((c) => {
-      expectReply(c, 'ACK', link.device);
-      sent += data.length;
-      onProgress?.(sent, total);
-    }).catch((err: Error) => { firstError ??= err; });
-  }, () => firstError !== undefined);
+  await pipeline(
+    link,
+    chunks,
+    async (offset) => {
+      const data = weights.subarray(offset, Math.min(total, offset + chunk));
+      const put =
+        blob === 'state'
+          ? { type: 'CHECKPOINT_PUT' as const, offset, total, blobCrc, data, blob }
+          : { type: 'CHECKPOINT_PUT' as const, offset, total, blobCrc, data };
+      await link
+        .request(put)
+        .then((c) => {
+          expectReply(c, 'ACK', link.device);
+          sent += data.length;
+          onProgress?.(sent, total);
+        })
+        .catch((err: Error) => {
+          firstError ??= err;
+        });
+    },
+    () => firstError !== undefined,
+  );
   if (firstError) throw firstError;
 }

@@ -5,15 +5,26 @@ import { encodeMessage } from '../protocol/index.js';
 import type { LinkStats } from './types.js';
 
 const stats = (device: LinkStats['device'], retransmits = 0, pingsSent = 0): LinkStats => ({
-  host: { frames: 0, badCrc: 0, malformed: 0, tooLarge: 0 }, device, retransmits, duplicates: 0, repliesLost: 0,
-  undecodable: 0, pingsSent, probedLosses: 0, timeouts: 0, congestionWindow: 8,
+  host: { frames: 0, badCrc: 0, malformed: 0, tooLarge: 0 },
+  device,
+  retransmits,
+  duplicates: 0,
+  repliesLost: 0,
+  undecodable: 0,
+  pingsSent,
+  probedLosses: 0,
+  timeouts: 0,
+  congestionWindow: 8,
 });
 
 test('part size: whole frames on a clean link, smaller parts as damage grows', () => {
   assert.equal(bestPartValues(192, 4, 0), 0);
   assert.equal(bestPartValues(192, 4, 0.0001), 0, 'parts must promise a real gain');
   const sizes = [0.001, 0.002, 0.005, 0.01].map((e) => bestPartValues(192, 4, e));
-  assert.ok(sizes.every((v) => v > 0 && v < 192), `${sizes}`);
+  assert.ok(
+    sizes.every((v) => v > 0 && v < 192),
+    `${sizes}`,
+  );
   for (let i = 1; i < sizes.length; i++) assert.ok(sizes[i]! <= sizes[i - 1]!, `${sizes}`);
   // At 0.5% the chosen size beats its neighbours in the model.
   const best = sizes[2]!;
@@ -24,15 +35,31 @@ test('part size: whole frames on a clean link, smaller parts as damage grows', (
 test('splitSample: consecutive slices covering [0, total), the fields of the whole', () => {
   const values = Float32Array.from({ length: 50 }, (_, i) => i);
   const parts = splitSample({ type: 'INFER', kind: 'negative', label: -1, encoding: 'f32', values }, 16);
-  assert.deepEqual(parts.map((p) => [p.type, p.first, p.values.length, p.total]),
-    [['INFER_PART', 0, 16, 50], ['INFER_PART', 16, 16, 50], ['INFER_PART', 32, 16, 50], ['INFER_PART', 48, 2, 50]]);
-  assert.deepEqual(parts.flatMap((p) => Array.from(p.values)), Array.from(values));
+  assert.deepEqual(
+    parts.map((p) => [p.type, p.first, p.values.length, p.total]),
+    [
+      ['INFER_PART', 0, 16, 50],
+      ['INFER_PART', 16, 16, 50],
+      ['INFER_PART', 32, 16, 50],
+      ['INFER_PART', 48, 2, 50],
+    ],
+  );
+  assert.deepEqual(
+    parts.flatMap((p) => Array.from(p.values)),
+    Array.from(values),
+  );
   assert.ok(parts.every((p) => p.kind === 'negative' && p.label === -1));
   const q = splitSample({ type: 'SAMPLE', kind: 'positive', label: 2, encoding: 'int8', scale: 0.5, values: [1, 2, 3] }, 2);
-  assert.deepEqual(q.map((p) => [p.type, p.scale, Array.from(p.values)]), [['SAMPLE_PART', 0.5, [1, 2]], ['SAMPLE_PART', 0.5, [3]]]);
+  assert.deepEqual(
+    q.map((p) => [p.type, p.scale, Array.from(p.values)]),
+    [
+      ['SAMPLE_PART', 0.5, [1, 2]],
+      ['SAMPLE_PART', 0.5, [3]],
+    ],
+  );
 });
 
-test('sampleWireBytes bounds the encoded frame length within COBS\'s overhead', () => {
+test("sampleWireBytes bounds the encoded frame length within COBS's overhead", () => {
   for (const n of [1, 16, 60, 192, 1000]) {
     const bound = sampleWireBytes(n, 4);
     for (const fill of [0, 1.0000001]) {

@@ -120,7 +120,7 @@ export class PartSizer {
     const d = link.device ?? { framesOk: 0, badCrc: 0, malformed: 0, tooLarge: 0 };
     const bad = d.badCrc + d.malformed + d.tooLarge;
     const ok = d.framesOk;
-    const seen = (ok - this.lastOk) + (bad - this.lastBad);
+    const seen = ok - this.lastOk + (bad - this.lastBad);
     let windowDamage: number;
     if (seen >= MIN_FRAMES) {
       const pings = link.pingsSent - this.lastPings;
@@ -144,9 +144,14 @@ export class PartSizer {
 
   /** Values per part for a sample of `total` values (0: send it whole). */
   valuesPerPart(total: number, encoding: SampleEncoding): number {
-    const values = this.mode === 'off' ? 0
-      : this.mode === 'auto' ? bestPartValues(total, ENCODING_WIDTH[encoding], this.damage ?? START_DAMAGE)
-        : this.mode < total ? this.mode : 0;
+    const values =
+      this.mode === 'off'
+        ? 0
+        : this.mode === 'auto'
+          ? bestPartValues(total, ENCODING_WIDTH[encoding], this.damage ?? START_DAMAGE)
+          : this.mode < total
+            ? this.mode
+            : 0;
     this.stats.valuesPerPart = values;
     return values;
   }
@@ -160,15 +165,21 @@ export function splitSample(message: WholeSample, valuesPerPart: number): Part[]
   const total = message.values.length;
   const type = message.type === 'SAMPLE' ? 'SAMPLE_PART' : 'INFER_PART';
   const values = message.values;
-  const slice = (from: number, to: number): ArrayLike<number> => (ArrayBuffer.isView(values)
-    ? (values as Float32Array | Int8Array | Int16Array).subarray(from, to)
-    : Array.prototype.slice.call(values, from, to) as number[]);
+  const slice = (from: number, to: number): ArrayLike<number> =>
+    ArrayBuffer.isView(values)
+      ? (values as Float32Array | Int8Array | Int16Array).subarray(from, to)
+      : (Array.prototype.slice.call(values, from, to) as number[]);
   const parts: Part[] = [];
   for (let first = 0; first < total; first += valuesPerPart) {
     parts.push({
-      type, kind: message.kind, label: message.label, encoding: message.encoding,
+      type,
+      kind: message.kind,
+      label: message.label,
+      encoding: message.encoding,
       ...(message.scale !== undefined ? { scale: message.scale } : {}),
-      total, first, values: slice(first, Math.min(total, first + valuesPerPart)),
+      total,
+      first,
+      values: slice(first, Math.min(total, first + valuesPerPart)),
     });
   }
   return parts;

@@ -5,8 +5,21 @@
 
 export { Session } from './session.js';
 export type {
-  Checkpoint, ConfigureResult, DeviceCounters, DeviceInfo, EvalResult, FragmentMode, FragmentStats, LinkStats, PredictionResult, PredictMode,
-  RecordSink, SessionOptions, StreamOptions, StreamSummary, TrainResult,
+  Checkpoint,
+  ConfigureResult,
+  DeviceCounters,
+  DeviceInfo,
+  EvalResult,
+  FragmentMode,
+  FragmentStats,
+  LinkStats,
+  PredictionResult,
+  PredictMode,
+  RecordSink,
+  SessionOptions,
+  StreamOptions,
+  StreamSummary,
+  TrainResult,
 } from './types.js';
 export { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError, SessionClosedError } from './errors.js';
 export { arenaLowerBound, type ArenaLowerBound } from './arena.js';

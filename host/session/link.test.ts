@@ -7,7 +7,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeMessage, Deframer, encodeMessage, ErrorCode, PROTOCOL_VERSION, ProtocolError, seqDiff, type Message, type RequestMessage,
+  decodeMessage,
+  Deframer,
+  encodeMessage,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  seqDiff,
+  type Message,
+  type RequestMessage,
 } from '../protocol/index.js';
 import type { Transport, TransportEventName, TransportEvents } from '../transport/transport.js';
 import { DeviceDisconnectedError, DeviceTimeoutError, SessionClosedError } from './errors.js';
@@ -124,9 +132,21 @@ class MemoryDevice {
           this.ignoreHellos--;
           continue;
         }
-        this.reply(encodeMessage({
-          type: 'HELLO', protocolVersion: PROTOCOL_VERSION, window: 2, maxPayload: 256, arenaFree: 4096, buildId: 1, nextExpected: this.expected, runtime: 'memory',
-        }, seq));
+        this.reply(
+          encodeMessage(
+            {
+              type: 'HELLO',
+              protocolVersion: PROTOCOL_VERSION,
+              window: 2,
+              maxPayload: 256,
+              arenaFree: 4096,
+              buildId: 1,
+              nextExpected: this.expected,
+              runtime: 'memory',
+            },
+            seq,
+          ),
+        );
       } else if (message.type === 'PING') {
         if (this.ignorePings > 0) {
           this.ignorePings--;
@@ -208,7 +228,15 @@ async function openLink(more: Partial<LinkOptions> = {}): Promise<{ link: Link; 
 /** Records how a promise settled, without waiting for it. */
 function watch<T>(p: Promise<T>): { settled: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
   const state: { settled: 'pending' | 'resolved' | 'rejected'; error?: unknown } = { settled: 'pending' };
-  p.then(() => { state.settled = 'resolved'; }, (error: unknown) => { state.settled = 'rejected'; state.error = error; });
+  p.then(
+    () => {
+      state.settled = 'resolved';
+    },
+    (error: unknown) => {
+      state.settled = 'rejected';
+      state.error = error;
+    },
+  );
   return state;
 }
 
@@ -326,7 +354,7 @@ describe('link engine on a fake clock', () => {
     assert.match(failure.message, /48 bytes arrived that made no valid frame \(12 damaged or undecodable frames\): garbage on the line/);
   });
 
-  test('9600 baud, 3 KB frames: silence counts from when the host\'s bytes have crossed, so no false alarm', async () => {
+  test("9600 baud, 3 KB frames: silence counts from when the host's bytes have crossed, so no false alarm", async () => {
     const bytesPerSecond = 960; // 9600 baud, 8N1
     const { link, transport, clock } = await openLink({ bytesPerSecond, rtoInitialMs: 20000, rtoMaxMs: 20000 });
     const device = transport.device;
@@ -340,7 +368,7 @@ describe('link engine on a fake clock', () => {
     assert.ok(crossing > 3100 && crossing < 3250, `a ${frame}-byte frame takes ${crossing} ms at 9600 baud`);
     // The device answers once the frame has crossed: 3.4 s with nothing received, more than 3 s.
     await clock.advance(3400);
-    assert.equal(link.failure, undefined, 'not dead: the host\'s own frame was still on the wire');
+    assert.equal(link.failure, undefined, "not dead: the host's own frame was still on the wire");
     device.release();
     await clock.advance(0);
     assert.equal(sent.settled, 'resolved');
@@ -465,7 +493,11 @@ describe('link engine on a fake clock', () => {
     assert.equal(applied.settled, 'resolved', 'applied for certain, only its reply is missing');
     assert.equal(onTheWire.settled, 'rejected');
     assert.equal(queued.settled, 'rejected');
-    assert.deepEqual(link.inDoubt.map((m) => m.type), ['RESET'], 'only the one sent and not known applied');
+    assert.deepEqual(
+      link.inDoubt.map((m) => m.type),
+      ['RESET'],
+      'only the one sent and not known applied',
+    );
     assert.equal(link.stats.repliesLost, 1);
   });
 

@@ -31,8 +31,22 @@
 // links on one transport.
 
 import {
-  CRC_BYTES, decodeMessage, Deframer, encodeMessage, ErrorCode, errorFromMessage, HEADER_BYTES, MAX_PAYLOAD, PROTOCOL_VERSION, ProtocolError,
-  SendWindow, type Completion, type Frame, type Message, type MessageOf, type RequestMessage,
+  CRC_BYTES,
+  decodeMessage,
+  Deframer,
+  encodeMessage,
+  ErrorCode,
+  errorFromMessage,
+  HEADER_BYTES,
+  MAX_PAYLOAD,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  SendWindow,
+  type Completion,
+  type Frame,
+  type Message,
+  type MessageOf,
+  type RequestMessage,
 } from '../protocol/index.js';
 import type { Transport, TransportCloseInfo } from '../transport/transport.js';
 import { DeviceDisconnectedError, DeviceTimeoutError, LinkTooLossyError, SessionClosedError } from './errors.js';
@@ -197,9 +211,14 @@ export class Link {
   private readonly onClose = (info: TransportCloseInfo): void => {
     if (this.closed) return;
     const why = info.reason ?? info.error?.message ?? 'no reason given';
-    this.fail(info.disconnected
-      ? new DeviceDisconnectedError(`the link to the device went away (${this.transport.description}): ${why}. Check the device and the cable, then connect again`, { cause: info.error })
-      : new SessionClosedError(`the transport was closed under the session (${this.transport.description})`));
+    this.fail(
+      info.disconnected
+        ? new DeviceDisconnectedError(
+            `the link to the device went away (${this.transport.description}): ${why}. Check the device and the cable, then connect again`,
+            { cause: info.error },
+          )
+        : new SessionClosedError(`the transport was closed under the session (${this.transport.description})`),
+    );
   };
 
   constructor(transport: Transport, options: LinkOptions = {}, clock: Clock = realClock) {
@@ -238,7 +257,10 @@ export class Link {
     return {
       host: { frames: s.frames - b.frames, badCrc: s.badCrc - b.badCrc, malformed: s.malformed - b.malformed, tooLarge: s.tooLarge - b.tooLarge },
       device: d && {
-        framesOk: d.framesOk - db.framesOk, badCrc: d.badCrc - db.badCrc, malformed: d.malformed - db.malformed, tooLarge: d.tooLarge - db.tooLarge,
+        framesOk: d.framesOk - db.framesOk,
+        badCrc: d.badCrc - db.badCrc,
+        malformed: d.malformed - db.malformed,
+        tooLarge: d.tooLarge - db.tooLarge,
       },
       retransmits: this.window?.retransmissions ?? 0,
       duplicates: this.window?.duplicateReplies ?? 0,
@@ -279,14 +301,20 @@ export class Link {
     try {
       const hello = await new Promise<MessageOf<'HELLO'>>((resolve, reject) => {
         this.helloWaiter = resolve;
-        this.waiters.push(() => { if (this.failureError) reject(this.failureError); });
+        this.waiters.push(() => {
+          if (this.failureError) reject(this.failureError);
+        });
         // One 0x00 ends any partial frame the device holds (docs/protocol.md §2).
         this.writeBytes(new Uint8Array([0]));
         const ask = (): void => {
           if (this.clock.now() - started >= handshakeTimeout) {
-            reject(new DeviceTimeoutError(
-              `no HELLO from the device within ${handshakeTimeout} ms on ${this.transport.description}: check that it runs the ff-edge device program, that the port and baud rate are right, and that nothing else uses the port`,
-              'handshake', this.clock.now() - this.lastHeard));
+            reject(
+              new DeviceTimeoutError(
+                `no HELLO from the device within ${handshakeTimeout} ms on ${this.transport.description}: check that it runs the ff-edge device program, that the port and baud rate are right, and that nothing else uses the port`,
+                'handshake',
+                this.clock.now() - this.lastHeard,
+              ),
+            );
             return;
           }
           const tag = this.tag();
@@ -313,13 +341,18 @@ export class Link {
   private accept(hello: MessageOf<'HELLO'>): void {
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
       throw new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, {
-        detail: hello.protocolVersion, context: `HELLO from ${hello.runtime} announces protocol v${hello.protocolVersion}`,
+        detail: hello.protocolVersion,
+        context: `HELLO from ${hello.runtime} announces protocol v${hello.protocolVersion}`,
       });
     }
     if (hello.window < 1) throw new ProtocolError(ErrorCode.MALFORMED, undefined, { context: 'HELLO window is 0' });
     this.hello = {
-      protocolVersion: hello.protocolVersion, window: hello.window, maxPayload: Math.min(hello.maxPayload, MAX_PAYLOAD),
-      arenaFree: hello.arenaFree, buildId: hello.buildId, runtime: hello.runtime,
+      protocolVersion: hello.protocolVersion,
+      window: hello.window,
+      maxPayload: Math.min(hello.maxPayload, MAX_PAYLOAD),
+      arenaFree: hello.arenaFree,
+      buildId: hello.buildId,
+      runtime: hello.runtime,
     };
     const o = this.options;
     this.window = new SendWindow<PendingRequest>({
@@ -350,9 +383,13 @@ export class Link {
       message = decodeMessage(frame);
     } catch (err) {
       if (err instanceof ProtocolError && err.code === ErrorCode.VERSION_MISMATCH) {
-        this.fail(new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, {
-          detail: frame.version, seq: frame.seq, context: `the device sent a v${frame.version} frame (type 0x${frame.type.toString(16)})`,
-        }));
+        this.fail(
+          new ProtocolError(ErrorCode.VERSION_MISMATCH, undefined, {
+            detail: frame.version,
+            seq: frame.seq,
+            context: `the device sent a v${frame.version} frame (type 0x${frame.type.toString(16)})`,
+          }),
+        );
       } else {
         this.undecodable++;
       }
@@ -378,9 +415,12 @@ export class Link {
           return; // a boot HELLO before our reply: ours follows
         }
         if (this.helloTags.has(frame.seq)) return; // a late reply to a repeated HELLO_REQUEST
-        this.fail(new ProtocolError(ErrorCode.LINK_DESYNC, undefined, {
-          detail: message.nextExpected, context: `unprompted HELLO from ${message.runtime} mid-session`,
-        }));
+        this.fail(
+          new ProtocolError(ErrorCode.LINK_DESYNC, undefined, {
+            detail: message.nextExpected,
+            context: `unprompted HELLO from ${message.runtime} mid-session`,
+          }),
+        );
         return;
       case 'PONG': {
         if (message.badCrc + message.malformed + message.tooLarge > this.deviceBadCrc) {
@@ -388,7 +428,10 @@ export class Link {
           this.deviceBadCrc = message.badCrc + message.malformed + message.tooLarge;
         }
         this.deviceCounters = {
-          framesOk: message.framesOk, badCrc: message.badCrc, malformed: message.malformed, tooLarge: message.tooLarge,
+          framesOk: message.framesOk,
+          badCrc: message.badCrc,
+          malformed: message.malformed,
+          tooLarge: message.tooLarge,
         };
         const waiter = this.pongWaiters.get(frame.seq);
         this.pongWaiters.delete(frame.seq);
@@ -564,9 +607,16 @@ export class Link {
       }
     } catch (err) {
       const t = this.clock.now();
-      this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
-        ? new DeviceTimeoutError(`the device stopped answering on ${this.transport.description}: ${err.message}; ${this.silenceAccount(t)}`, 'request', t - this.lastHeard, { cause: err })
-        : err as Error);
+      this.fail(
+        err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
+          ? new DeviceTimeoutError(
+              `the device stopped answering on ${this.transport.description}: ${err.message}; ${this.silenceAccount(t)}`,
+              'request',
+              t - this.lastHeard,
+              { cause: err },
+            )
+          : (err as Error),
+      );
       return;
     }
     this.armRetransmit();
@@ -623,9 +673,13 @@ export class Link {
         setImmediate(() => this.onHeartbeat(true));
         return;
       }
-      this.fail(new DeviceTimeoutError(
-        `the device stopped answering on ${this.transport.description}: ${this.silenceAccount(t)}. Check that it is powered and connected, and whether it crashed or was reset`,
-        'heartbeat', t - this.lastHeard));
+      this.fail(
+        new DeviceTimeoutError(
+          `the device stopped answering on ${this.transport.description}: ${this.silenceAccount(t)}. Check that it is powered and connected, and whether it crashed or was reset`,
+          'heartbeat',
+          t - this.lastHeard,
+        ),
+      );
       return;
     }
     if (t - since >= this.heartbeatIdle && t - this.lastPingAt >= this.heartbeatIdle) this.sendPing();
@@ -642,7 +696,9 @@ export class Link {
     parts.push(`${this.pingsUnanswered} PING${this.pingsUnanswered === 1 ? '' : 's'} and ${resent} re-sent request${resent === 1 ? '' : 's'} went unanswered`);
     const dropped = this.droppedFrames() - this.droppedAtHeard;
     if (this.bytesUnframed > 0) {
-      parts.push(`${this.bytesUnframed} bytes arrived that made no valid frame${dropped > 0 ? ` (${dropped} damaged or undecodable frames)` : ''}: garbage on the line (wrong baud rate? a device printing text?)`);
+      parts.push(
+        `${this.bytesUnframed} bytes arrived that made no valid frame${dropped > 0 ? ` (${dropped} damaged or undecodable frames)` : ''}: garbage on the line (wrong baud rate? a device printing text?)`,
+      );
     } else {
       parts.push('no bytes at all arrived');
     }
@@ -704,7 +760,11 @@ export class Link {
       });
       if (pong) return this.deviceCounters!;
     }
-    const error = new DeviceTimeoutError(`the device did not answer ${tries} PINGs on ${this.transport.description}: ${this.silenceAccount(this.clock.now())}`, 'ping', this.clock.now() - this.lastHeard);
+    const error = new DeviceTimeoutError(
+      `the device did not answer ${tries} PINGs on ${this.transport.description}: ${this.silenceAccount(this.clock.now())}`,
+      'ping',
+      this.clock.now() - this.lastHeard,
+    );
     this.fail(error);
     throw error;
   }
@@ -727,13 +787,16 @@ export class Link {
     const tag = this.sendPing();
     this.probeTag = tag;
     this.clock.clearTimeout(this.probeTimer);
-    this.probeTimer = this.clock.setTimeout(() => {
-      this.probeTimer = undefined;
-      if (this.probeTag !== tag || this.failureError || this.closed || !this.window || this.window.inFlight === 0) return;
-      this.probeMisses++;
-      this.probeTag = undefined;
-      this.sendProbe();
-    }, Math.max(1, Math.ceil(this.probeWaitMs())));
+    this.probeTimer = this.clock.setTimeout(
+      () => {
+        this.probeTimer = undefined;
+        if (this.probeTag !== tag || this.failureError || this.closed || !this.window || this.window.inFlight === 0) return;
+        this.probeMisses++;
+        this.probeTag = undefined;
+        this.sendProbe();
+      },
+      Math.max(1, Math.ceil(this.probeWaitMs())),
+    );
   }
 
   /**
@@ -780,11 +843,17 @@ export class Link {
     try {
       resent = window.probed(sent.mark, this.clock.now());
     } catch (err) {
-      this.fail(err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
-        ? new LinkTooLossyError(`the link to ${this.transport.description} loses too many frames: ${err.message}. `
-          + 'The device answers, so it is the link: check the cable and baud rate, or send smaller frames (--encoding int8)',
-          err.seq ?? -1, err.detail, { cause: err })
-        : err as Error);
+      this.fail(
+        err instanceof ProtocolError && err.code === ErrorCode.TIMEOUT
+          ? new LinkTooLossyError(
+              `the link to ${this.transport.description} loses too many frames: ${err.message}. ` +
+                'The device answers, so it is the link: check the cable and baud rate, or send smaller frames (--encoding int8)',
+              err.seq ?? -1,
+              err.detail,
+              { cause: err },
+            )
+          : (err as Error),
+      );
       return false;
     }
     for (const f of resent) this.writeBytes(f);
@@ -811,7 +880,7 @@ export class Link {
     // reply is missing. Not after a desync: a rebooted device's nextExpected says
     // nothing about what the old one applied (window.ts checkNotRebooted).
     const desync = error instanceof ProtocolError && error.code === ErrorCode.LINK_DESYNC;
-    for (const { seq, tag } of desync ? [] : this.window?.appliedUnanswered() ?? []) {
+    for (const { seq, tag } of desync ? [] : (this.window?.appliedUnanswered() ?? [])) {
       if (!this.inFlight.delete(tag)) continue;
       this.repliesLost++;
       tag.resolve({ seq, tag, outcome: 'reply-lost', reply: null });

@@ -11,8 +11,11 @@ import type { DeviceInfo, EvalResult, LinkStats, TrainResult } from './types.js'
 /** One GOODNESS layer record (docs/protocol.md §5.8) as a log layer. */
 export function layerRecord(layer: GoodnessLayer): LayerGoodness {
   const record: LayerGoodness & { peer?: number } = {
-    gpos: layer.goodnessPositive, gneg: layer.goodnessNegative, loss: layer.loss,
-    active: layer.activeFraction, hoyer: layer.hoyer,
+    gpos: layer.goodnessPositive,
+    gneg: layer.goodnessNegative,
+    loss: layer.loss,
+    active: layer.activeFraction,
+    hoyer: layer.hoyer,
   };
   // Field 5 (protocol "extra" 0) of this device is the peer-normalisation penalty.
   if (layer.extra && layer.extra.length > 0) record.peer = layer.extra[0]!;
@@ -29,8 +32,13 @@ export function trainRecord(result: TrainResult): TrainRecord | LostReplyTrainRe
     return { type: 'train', t: Date.now(), seq: result.seq, step: null, label: result.label, layers: null, replyLost: true, sample: result.index };
   }
   const record: TrainRecord = {
-    type: 'train', t: Date.now(), seq: result.seq, step: result.step!, label: result.label,
-    layers: result.layers.map(layerRecord), sample: result.index,
+    type: 'train',
+    t: Date.now(),
+    seq: result.seq,
+    step: result.step!,
+    label: result.label,
+    layers: result.layers.map(layerRecord),
+    sample: result.index,
   };
   if (result.prediction !== null) record.predicted = result.prediction;
   return record;
@@ -39,13 +47,24 @@ export function trainRecord(result: TrainResult): TrainRecord | LostReplyTrainRe
 /** The record closing a run: `error` stopped it, or (undefined) it ended as `reason` says. */
 export function endRecord(trained: number, inDoubt: number, error?: Error, reason = 'completed'): EndRecord {
   return {
-    type: 'end', t: Date.now(), ok: error === undefined, reason: error ? `${error.name}: ${error.message}` : reason, trained, inDoubt,
+    type: 'end',
+    t: Date.now(),
+    ok: error === undefined,
+    reason: error ? `${error.name}: ${error.message}` : reason,
+    trained,
+    inDoubt,
   };
 }
 
 export function evalRecord(result: EvalResult): EvalRecord {
   return {
-    type: 'eval', t: Date.now(), step: result.step, accuracy: result.accuracy, n: result.n, perClass: result.perClass, mode: result.mode,
+    type: 'eval',
+    t: Date.now(),
+    step: result.step,
+    accuracy: result.accuracy,
+    n: result.n,
+    perClass: result.perClass,
+    mode: result.mode,
   };
 }
 
@@ -53,7 +72,8 @@ export function evalRecord(result: EvalResult): EvalRecord {
 export function linkRecord(s: LinkStats): LinkRecord {
   const d = s.device ?? { badCrc: 0, malformed: 0, tooLarge: 0 };
   return {
-    type: 'link', t: Date.now(),
+    type: 'link',
+    t: Date.now(),
     framesDropped: s.host.badCrc + s.host.malformed + s.host.tooLarge + d.badCrc + d.malformed + d.tooLarge,
     crcErrors: s.host.badCrc + d.badCrc,
     retransmits: s.retransmits,

@@ -12,7 +12,10 @@ class FakeWindow implements Sendable {
   maxInFlight = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly answers: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  constructor(private readonly window: number, private failure?: Error) {}
+  constructor(
+    private readonly window: number,
+    private failure?: Error,
+  ) {}
 
   whenSendable(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -27,10 +30,18 @@ class FakeWindow implements Sendable {
   send(): Promise<void> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    return new Promise((resolve, reject) => this.answers.push({
-      resolve: () => { this.inFlight--; resolve(); },
-      reject: (error) => { this.inFlight--; reject(error); },
-    }));
+    return new Promise((resolve, reject) =>
+      this.answers.push({
+        resolve: () => {
+          this.inFlight--;
+          resolve();
+        },
+        reject: (error) => {
+          this.inFlight--;
+          reject(error);
+        },
+      }),
+    );
   }
   /** Answers the oldest request. */
   answer(): void {
@@ -68,7 +79,12 @@ test('pipeline: at most a window in flight, the source read no further ahead', a
   const src = source(5);
   const sent: number[] = [];
   let done = false;
-  const run = pipeline(link, src.items, async (i) => { sent.push(i); await link.send(); }).then(() => { done = true; });
+  const run = pipeline(link, src.items, async (i) => {
+    sent.push(i);
+    await link.send();
+  }).then(() => {
+    done = true;
+  });
   await turn();
   assert.deepEqual(sent, [0, 1]);
   assert.equal(src.pulled(), 2, 'the third item is not taken before a slot is free');
@@ -88,16 +104,23 @@ test('pipeline: stop() ends taking items, started ones are waited for, the sourc
   const src = source(100);
   const sent: number[] = [];
   let answered = 0;
-  const run = pipeline(link, src.items, async (i) => {
-    sent.push(i);
-    await link.send();
-    answered++;
-  }, () => sent.length >= 3);
+  const run = pipeline(
+    link,
+    src.items,
+    async (i) => {
+      sent.push(i);
+      await link.send();
+      answered++;
+    },
+    () => sent.length >= 3,
+  );
   await turn();
   assert.deepEqual(sent, [0, 1, 2]);
   assert.ok(src.closed(), 'closed as soon as no more items are wanted');
   let settled = false;
-  void run.then(() => { settled = true; });
+  void run.then(() => {
+    settled = true;
+  });
   await turn();
   assert.equal(settled, false, 'still waiting for the three in flight');
   for (let i = 0; i < 3; i++) link.answer();
@@ -125,7 +148,9 @@ test('pipeline: a send still running when the items end rejects the pipeline; a 
   const ended = new FakeWindow(1);
   const gone = new Error('link gone');
   const src = source(10);
-  const stuck = pipeline(ended, src.items, async () => { await ended.send(); });
+  const stuck = pipeline(ended, src.items, async () => {
+    await ended.send();
+  });
   await turn();
   ended.fail(gone);
   await assert.rejects(stuck, (err) => err === gone);
@@ -138,7 +163,14 @@ test('pipeline: when the link ends, every send it settled has finished before th
   const gone = new Error('link gone');
   const finished: string[] = [];
   const run = pipeline(link, source(10).items, async (i) => {
-    await link.send().then(() => { finished.push(`${i} trained`); }, () => { finished.push(`${i} in doubt`); });
+    await link.send().then(
+      () => {
+        finished.push(`${i} trained`);
+      },
+      () => {
+        finished.push(`${i} in doubt`);
+      },
+    );
     await turn(); // reporting a result takes a few turns (log, progress)
     finished.push(`${i} reported`);
   });

@@ -27,9 +27,8 @@ export async function pipeline<T>(
   stop: () => boolean = () => false,
 ): Promise<void> {
   const inflight = new Set<Promise<void>>();
-  const iterator = (Symbol.asyncIterator in items
-    ? (items as AsyncIterable<T>)[Symbol.asyncIterator]()
-    : (items as Iterable<T>)[Symbol.iterator]()) as AsyncIterator<T> | Iterator<T>;
+  const iterator = (Symbol.asyncIterator in items ? (items as AsyncIterable<T>)[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as
+    AsyncIterator<T> | Iterator<T>;
   try {
     while (!stop()) {
       await link.whenSendable();

@@ -83,7 +83,11 @@ export interface RecoverySummary extends StreamSummary {
 /** The device reset more often than allowed. */
 export class DeviceResetLimitError extends Error {
   override readonly name = 'DeviceResetLimitError';
-  constructor(readonly resets: number, readonly limit: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly resets: number,
+    readonly limit: number,
+    options?: { cause?: unknown },
+  ) {
     super(`the device reset ${resets} times, more than the limit of ${limit}: check its power supply and watchdog, or raise the limit (--max-resets)`, options);
   }
 }
@@ -125,7 +129,10 @@ export class RecoveringSession {
   private readonly limit: number;
   private readonly reopenMs: number;
 
-  private constructor(private readonly options: RecoveryOptions, session: Session) {
+  private constructor(
+    private readonly options: RecoveryOptions,
+    session: Session,
+  ) {
     this.current = session;
     this.every = checkCount('snapshotEvery', options.snapshotEvery ?? 1000, 1);
     this.seconds = options.snapshotSeconds ?? 0;
@@ -160,18 +167,24 @@ export class RecoveringSession {
   }
 
   /** The session in use now (a new one after each reset). */
-  get session(): Session { return this.current; }
-  get resets(): number { return this.resetCount; }
-  get replayed(): number { return this.replayedCount; }
+  get session(): Session {
+    return this.current;
+  }
+  get resets(): number {
+    return this.resetCount;
+  }
+  get replayed(): number {
+    return this.replayedCount;
+  }
 
   /** Trains every sample exactly into the final state, recovering from resets. */
   async trainStream(samples: Iterable<Sample> | AsyncIterable<Sample>, options: RecoveryStreamOptions = {}): Promise<RecoverySummary> {
     const limit = options.limit ?? Infinity;
     if (!(limit >= 0)) throw new TypeError(`options.limit must be >= 0, got ${options.limit}`);
     const started = now();
-    const source = (Symbol.asyncIterator in samples
-      ? (samples as AsyncIterable<Sample>)[Symbol.asyncIterator]()
-      : (samples as Iterable<Sample>)[Symbol.iterator]()) as AsyncIterator<Sample> | Iterator<Sample>;
+    const source = (
+      Symbol.asyncIterator in samples ? (samples as AsyncIterable<Sample>)[Symbol.asyncIterator]() : (samples as Iterable<Sample>)[Symbol.iterator]()
+    ) as AsyncIterator<Sample> | Iterator<Sample>;
     let taken = 0;
     try {
       taken = await this.run(source, { ...options, limit });
@@ -179,10 +192,18 @@ export class RecoveringSession {
       await source.return?.();
     }
     return {
-      submitted: taken, trained: taken, refused: 0, repliesLost: 0,
-      total: this.snapshotAt + this.sinceSnapshot.length, resets: this.resetCount, replayed: this.replayedCount,
-      snapshots: this.snapshotCount, snapshotBytes: this.snapshot?.length ?? 0, snapshotSeconds: this.snapshotTime,
-      step: this.current.step, seconds: (now() - started) / 1000,
+      submitted: taken,
+      trained: taken,
+      refused: 0,
+      repliesLost: 0,
+      total: this.snapshotAt + this.sinceSnapshot.length,
+      resets: this.resetCount,
+      replayed: this.replayedCount,
+      snapshots: this.snapshotCount,
+      snapshotBytes: this.snapshot?.length ?? 0,
+      snapshotSeconds: this.snapshotTime,
+      step: this.current.step,
+      seconds: (now() - started) / 1000,
     };
   }
 
@@ -201,9 +222,13 @@ export class RecoveringSession {
   }
 
   /** The device's step, from the session in use. */
-  get step(): number { return this.current.step; }
+  get step(): number {
+    return this.current.step;
+  }
 
-  linkRecord(): LinkRecord { return this.current.linkRecord(); }
+  linkRecord(): LinkRecord {
+    return this.current.linkRecord();
+  }
 
   /**
    * The `end` record, counting every sample in the device's state: the
@@ -240,10 +265,7 @@ export class RecoveringSession {
    * and no new sample is to be taken (source ended, `limit` new ones taken,
    * aborted). Returns the new samples taken.
    */
-  private async run(
-    source: AsyncIterator<Sample> | Iterator<Sample> | undefined,
-    options: RecoveryStreamOptions & { limit: number },
-  ): Promise<number> {
+  private async run(source: AsyncIterator<Sample> | Iterator<Sample> | undefined, options: RecoveryStreamOptions & { limit: number }): Promise<number> {
     let exhausted = source === undefined;
     let taken = 0;
     const noMore = (): boolean => exhausted || taken >= options.limit || options.signal?.aborted === true;
@@ -252,7 +274,12 @@ export class RecoveringSession {
       const room = Math.max(1, this.every - this.sinceSnapshot.length);
       let pulled = 0;
       let due = false;
-      const timeout = this.seconds > 0 ? setTimeout(() => { due = true; }, this.seconds * 1000) : undefined;
+      const timeout =
+        this.seconds > 0
+          ? setTimeout(() => {
+              due = true;
+            }, this.seconds * 1000)
+          : undefined;
       const self = this;
       async function* feed(): AsyncGenerator<Sample> {
         while (pulled < room && !due) {
@@ -260,7 +287,10 @@ export class RecoveringSession {
           if (sample === undefined) {
             if (noMore()) return;
             const next = await source!.next();
-            if (next.done) { exhausted = true; return; }
+            if (next.done) {
+              exhausted = true;
+              return;
+            }
             sample = next.value;
             taken++;
           }
@@ -343,7 +373,12 @@ export class RecoveringSession {
 
   private async logReset(reason: string, replayed: number): Promise<void> {
     const record: ResetRecord = {
-      type: 'reset', t: Date.now(), reset: this.resetCount, reason, fromSample: this.snapshotAt, replayed,
+      type: 'reset',
+      t: Date.now(),
+      reset: this.resetCount,
+      reason,
+      fromSample: this.snapshotAt,
+      replayed,
     };
     await this.options.session?.log?.append(record);
     this.options.onReset?.(record);

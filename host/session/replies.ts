@@ -5,9 +5,7 @@
 // session's end (link.ts); what reaches here refuses one request only.
 
 import { ArenaTooSmallError, learnerError } from '../learner/errors.js';
-import {
-  ErrorCode, errorFromMessage, LEARNER_CODE_MAX, LEARNER_CODE_MIN, ProtocolError, type Message, type MessageOf,
-} from '../protocol/index.js';
+import { ErrorCode, errorFromMessage, LEARNER_CODE_MAX, LEARNER_CODE_MIN, ProtocolError, type Message, type MessageOf } from '../protocol/index.js';
 import type { RequestCompletion } from './link.js';
 import type { DeviceInfo } from './types.js';
 
@@ -18,7 +16,10 @@ export function replyError(reply: MessageOf<'ERROR'>, seq: number, device: Devic
     if (error instanceof ArenaTooSmallError && device) {
       return new ArenaTooSmallError(
         `${error.message} (device ${device.runtime} reported ${device.arenaFree} bytes of arena free in HELLO; the model needs ${reply.detail})`,
-        error.code, error.detail, error.bytesNeeded);
+        error.code,
+        error.detail,
+        error.bytesNeeded,
+      );
     }
     return error;
   }
@@ -30,15 +31,14 @@ export function replyError(reply: MessageOf<'ERROR'>, seq: number, device: Devic
  * reply lost (the link counts those); throws the typed error for an ERROR
  * reply and ProtocolError MALFORMED for a reply of another type.
  */
-export function expectReply<T extends Message['type']>(
-  c: RequestCompletion, type: T, device: DeviceInfo | undefined,
-): MessageOf<T> | null {
+export function expectReply<T extends Message['type']>(c: RequestCompletion, type: T, device: DeviceInfo | undefined): MessageOf<T> | null {
   if (c.outcome === 'reply-lost') return null;
   const reply = c.reply!;
   if (reply.type === 'ERROR') throw replyError(reply, c.seq, device);
   if (reply.type !== type) {
     throw new ProtocolError(ErrorCode.MALFORMED, undefined, {
-      seq: c.seq, context: `expected ${type} in reply to ${c.tag.message.type}, got ${reply.type}`,
+      seq: c.seq,
+      context: `expected ${type} in reply to ${c.tag.message.type}, got ${reply.type}`,
     });
   }
   return reply as MessageOf<T>;

@@ -59,12 +59,12 @@ export interface RunResult {
 
 /** Plain iterator over a source that the stream may pause and resume (it never calls return()). */
 function resumable(samples: Samples): { view: AsyncIterable<Sample>; close: () => Promise<void> } {
-  const it = Symbol.asyncIterator in samples
-    ? (samples as AsyncIterable<Sample>)[Symbol.asyncIterator]()
-    : (samples as Iterable<Sample>)[Symbol.iterator]();
+  const it = Symbol.asyncIterator in samples ? (samples as AsyncIterable<Sample>)[Symbol.asyncIterator]() : (samples as Iterable<Sample>)[Symbol.iterator]();
   return {
     view: { [Symbol.asyncIterator]: () => ({ next: async () => it.next() }) },
-    close: async () => { await it.return?.(); },
+    close: async () => {
+      await it.return?.();
+    },
   };
 }
 
@@ -137,7 +137,12 @@ async function run(session: RunTarget, plan: RunPlan): Promise<RunResult> {
   const final = last && last.step === session.step ? last : await evaluate();
   const link = plan.evalSet ? session.linkRecord() : await session.logLinkStats();
   return {
-    trained: done - refused, refused, seconds, samplesPerSecond: seconds > 0 ? (done - refused) / seconds : 0,
-    evals, final, link,
+    trained: done - refused,
+    refused,
+    seconds,
+    samplesPerSecond: seconds > 0 ? (done - refused) / seconds : 0,
+    evals,
+    final,
+    link,
   };
 }

@@ -42,8 +42,20 @@ import { endRecord, evalRecord, linkLogRecord, linkRecord, metaRecord, trainReco
 import { pipeline } from './pipeline.js';
 import { expectReply } from './replies.js';
 import type {
-  Checkpoint, ConfigureResult, DeviceCounters, DeviceInfo, EvalResult, FragmentStats, LinkStats, PredictionResult, PredictMode,
-  RecordSink, SessionOptions, StreamOptions, StreamSummary, TrainResult,
+  Checkpoint,
+  ConfigureResult,
+  DeviceCounters,
+  DeviceInfo,
+  EvalResult,
+  FragmentStats,
+  LinkStats,
+  PredictionResult,
+  PredictMode,
+  RecordSink,
+  SessionOptions,
+  StreamOptions,
+  StreamSummary,
+  TrainResult,
 } from './types.js';
 
 const now = (): number => performance.now();
@@ -181,7 +193,10 @@ export class Session {
       if (need.bytes > free) {
         throw new ArenaTooSmallError(
           `the model needs at least ${need.bytes} bytes for its ${need.params} parameters and ${resolved.optimizer} state, but the device (${this.device.runtime}) has ${free} bytes of arena free (HELLO): use fewer or narrower layers, or optimizer "sgd"`,
-          LearnerStatus.ARENA_TOO_SMALL, need.bytes, need.bytes);
+          LearnerStatus.ARENA_TOO_SMALL,
+          need.bytes,
+          need.bytes,
+        );
       }
     }
     await this.drain();
@@ -203,7 +218,8 @@ export class Session {
     if (bytes > max) {
       // The device would drop the frame unanswered (FRAME_TOO_LARGE): refuse it here, with the numbers.
       throw new ProtocolError(ErrorCode.FRAME_TOO_LARGE, undefined, {
-        detail: max, context: `a ${type} of ${inputs.length} ${this.encoding} values is ${bytes} bytes${width > 1 ? '; try encoding int8 or int16' : ''}`,
+        detail: max,
+        context: `a ${type} of ${inputs.length} ${this.encoding} values is ${bytes} bytes${width > 1 ? '; try encoding int8 or int16' : ''}`,
       });
     }
     if (this.encoding === 'f32') return { type, kind, label, encoding: 'f32', values: inputs };
@@ -262,8 +278,13 @@ export class Session {
     this.samplesTrained++;
     if (goodness) this.deviceStep = Math.max(this.deviceStep, goodness.step);
     return {
-      index, seq: c.seq, label, step: goodness?.step ?? null, layers: goodness?.layers ?? null,
-      prediction: goodness?.prediction ?? null, drift: goodness?.drift ?? false,
+      index,
+      seq: c.seq,
+      label,
+      step: goodness?.step ?? null,
+      layers: goodness?.layers ?? null,
+      prediction: goodness?.prediction ?? null,
+      drift: goodness?.drift ?? false,
     };
   }
 
@@ -297,27 +318,44 @@ export class Session {
         next++;
         if (r instanceof Error) continue;
         options.onResult?.(r);
-        this.logTrain(r).catch((err: Error) => { logError ??= err; });
+        this.logTrain(r).catch((err: Error) => {
+          logError ??= err;
+        });
       }
     };
-    await pipeline(this.link, samples, async (sample) => {
-      const index = this.samplesSubmitted++;
-      submitted++;
-      await this.submitTrain(sample, index).then((result) => {
-        trained++;
-        if (result.layers === null) lost++;
-        done.set(index, result);
-      }, (err: Error) => {
-        if (this.link.failure) throw err;
-        refused++;
-        if (onRefused === 'throw') firstRefusal ??= err;
-        done.set(index, err);
-      }).finally(flush);
-    }, () => submitted >= limit || options.signal?.aborted === true || firstRefusal !== undefined || logError !== undefined);
+    await pipeline(
+      this.link,
+      samples,
+      async (sample) => {
+        const index = this.samplesSubmitted++;
+        submitted++;
+        await this.submitTrain(sample, index)
+          .then(
+            (result) => {
+              trained++;
+              if (result.layers === null) lost++;
+              done.set(index, result);
+            },
+            (err: Error) => {
+              if (this.link.failure) throw err;
+              refused++;
+              if (onRefused === 'throw') firstRefusal ??= err;
+              done.set(index, err);
+            },
+          )
+          .finally(flush);
+      },
+      () => submitted >= limit || options.signal?.aborted === true || firstRefusal !== undefined || logError !== undefined,
+    );
     if (firstRefusal) throw firstRefusal;
     if (logError) throw logError;
     return {
-      submitted, trained, refused, repliesLost: lost, step: this.deviceStep, seconds: (now() - started) / 1000,
+      submitted,
+      trained,
+      refused,
+      repliesLost: lost,
+      step: this.deviceStep,
+      seconds: (now() - started) / 1000,
     };
   }
 
@@ -338,9 +376,15 @@ export class Session {
    * skipped). Waits for training in flight first, so the result belongs to
    * step `step`. Writes an `eval` record unless `log: false`.
    */
-  async evaluate(samples: Samples, options: {
-    mode?: PredictMode; limit?: number; onProgress?: (done: number) => void; log?: boolean;
-  } = {}): Promise<EvalResult> {
+  async evaluate(
+    samples: Samples,
+    options: {
+      mode?: PredictMode;
+      limit?: number;
+      onProgress?: (done: number) => void;
+      log?: boolean;
+    } = {},
+  ): Promise<EvalResult> {
     const mode = options.mode ?? 'goodness';
     const limit = options.limit ?? Infinity;
     await this.drain();
@@ -351,23 +395,39 @@ export class Session {
     let finished = 0;
     let correct = 0;
     let firstError: Error | undefined;
-    await pipeline(this.link, labelled(samples), async (sample) => {
-      const label = sample.label;
-      n++;
-      await this.infer(sample.inputs, mode).then((prediction) => {
-        if (label >= 0 && label < classes) seen[label]!++;
-        if (prediction.label === label) {
-          correct++;
-          if (label >= 0 && label < classes) right[label]!++;
-        }
-      }, (err: Error) => { firstError ??= err; }).finally(() => {
-        finished++;
-        options.onProgress?.(finished);
-      });
-    }, () => n >= limit || firstError !== undefined);
+    await pipeline(
+      this.link,
+      labelled(samples),
+      async (sample) => {
+        const label = sample.label;
+        n++;
+        await this.infer(sample.inputs, mode)
+          .then(
+            (prediction) => {
+              if (label >= 0 && label < classes) seen[label]!++;
+              if (prediction.label === label) {
+                correct++;
+                if (label >= 0 && label < classes) right[label]!++;
+              }
+            },
+            (err: Error) => {
+              firstError ??= err;
+            },
+          )
+          .finally(() => {
+            finished++;
+            options.onProgress?.(finished);
+          });
+      },
+      () => n >= limit || firstError !== undefined,
+    );
     if (firstError) throw firstError;
     const result: EvalResult = {
-      step: this.deviceStep, accuracy: n > 0 ? correct / n : 0, n, correct, mode,
+      step: this.deviceStep,
+      accuracy: n > 0 ? correct / n : 0,
+      n,
+      correct,
+      mode,
       perClass: seen.map((s, i) => (s > 0 ? right[i]! / s : null)),
     };
     if (options.log !== false) await this.record(evalRecord(result));

@@ -6,8 +6,12 @@ import { join } from 'node:path';
 import { loadCsv, loadJsonl, loadSampleFile, parseCsv, parseJsonl, SampleFileError, windowRows } from './files.js';
 
 let dir = '';
-before(async () => { dir = await mkdtemp(join(tmpdir(), 'ffedge-files-')); });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ffedge-files-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 const rows = [
   [0.5, -1, 2e-3, 1],
@@ -22,17 +26,29 @@ test('CSV with header and a named label column', () => {
   assert.equal(ds.packed.count, 3);
   assert.equal(ds.classes, 3, 'classes = max label + 1');
   assert.deepEqual(ds.inputColumns, ['ax', 'ay', 'az']);
-  assert.deepEqual(Array.from(ds.packed.labels), rows.map((r) => r[3]));
-  assert.deepEqual(Array.from(ds.packed.inputs), rows.flatMap((r) => r.slice(0, 3).map(Math.fround)));
+  assert.deepEqual(
+    Array.from(ds.packed.labels),
+    rows.map((r) => r[3]),
+  );
+  assert.deepEqual(
+    Array.from(ds.packed.inputs),
+    rows.flatMap((r) => r.slice(0, 3).map(Math.fround)),
+  );
 });
 
 test('CSV without header: label by index (negative from the end), or no label at all', () => {
   const text = rows.map((r) => [r[3], ...r.slice(0, 3)].join(';')).join('\r\n');
   const first = parseCsv(text, { delimiter: ';', label: 0, header: false });
-  assert.deepEqual(Array.from(first.packed.labels), rows.map((r) => r[3]));
+  assert.deepEqual(
+    Array.from(first.packed.labels),
+    rows.map((r) => r[3]),
+  );
   assert.equal(first.inputSize, 3);
   const last = parseCsv(rows.map((r) => r.join(',')).join('\n'), { label: -1 });
-  assert.deepEqual(Array.from(last.packed.labels), rows.map((r) => r[3]));
+  assert.deepEqual(
+    Array.from(last.packed.labels),
+    rows.map((r) => r[3]),
+  );
   const none = parseCsv(rows.map((r) => r.join(',')).join('\n'));
   assert.equal(none.inputSize, 4);
   assert.equal(none.classes, 0);
@@ -49,14 +65,17 @@ test('CSV skips blank and # lines, accepts class names and empty labels', () => 
 
 test('CSV errors carry the line number and say what is wrong', () => {
   const bad = (text: string, opts: Parameters<typeof parseCsv>[1], line: number, re: RegExp) => {
-    assert.throws(() => parseCsv(text, opts, 'x.csv'), (err: unknown) => {
-      assert.ok(err instanceof SampleFileError, String(err));
-      assert.equal(err.line, line);
-      assert.equal(err.file, 'x.csv');
-      assert.match(err.message, new RegExp(`^x\\.csv:${line}: `));
-      assert.match(err.message, re);
-      return true;
-    });
+    assert.throws(
+      () => parseCsv(text, opts, 'x.csv'),
+      (err: unknown) => {
+        assert.ok(err instanceof SampleFileError, String(err));
+        assert.equal(err.line, line);
+        assert.equal(err.file, 'x.csv');
+        assert.match(err.message, new RegExp(`^x\\.csv:${line}: `));
+        assert.match(err.message, re);
+        return true;
+      },
+    );
   };
   bad('a,b,c\n1,2,3\n\n4,5\n', {}, 4, /expected 3 columns, got 2/);
   bad('a,b,c\n1,2,3\n4,oops,6\n', {}, 3, /column 2 \('b'\) is not a number: "oops"/);
@@ -85,12 +104,15 @@ test('JSONL samples, optional labels, and located errors', () => {
   assert.equal(ds.packed.count, 4);
   assert.deepEqual(Array.from(ds.packed.labels), [...rows.map((r) => r[3]), -1]);
   const bad = (t: string, line: number, re: RegExp, opts = {}) =>
-    assert.throws(() => parseJsonl(t, opts, 'd.jsonl'), (e: unknown) => {
-      assert.ok(e instanceof SampleFileError);
-      assert.equal(e.line, line);
-      assert.match(e.message, re);
-      return true;
-    });
+    assert.throws(
+      () => parseJsonl(t, opts, 'd.jsonl'),
+      (e: unknown) => {
+        assert.ok(e instanceof SampleFileError);
+        assert.equal(e.line, line);
+        assert.match(e.message, re);
+        return true;
+      },
+    );
   bad('{"inputs":[1,2]}\n{"inputs":[1,2', 2, /not valid JSON/);
   bad('{"inputs":[1,2]}\n\n{"inputs":[1,2,3]}', 3, /has 3 values, expected 2/);
   bad('{"inputs":[1,"2"]}', 1, /"inputs"\[1\] is not a finite number/);
@@ -119,7 +141,10 @@ test('files load line by line and match the in-memory parsers', async () => {
   assert.deepEqual(j.packed.inputs, fromText.packed.inputs);
   const seen = [];
   for await (const s of j.samples()) seen.push(s.label);
-  assert.deepEqual(seen, rows.map((r) => r[3]));
+  assert.deepEqual(
+    seen,
+    rows.map((r) => r[3]),
+  );
 
   // Many rows (buffer growth) and an error far down the file.
   const many = Array.from({ length: 5000 }, (_, i) => `${i},${i * 0.5},${i % 4}`);
@@ -150,7 +175,10 @@ test('CSV like a logger writes it: ; or tab detected, word labels numbered in so
   // Names given (e.g. from the training file): the same numbering, and an unknown word is an error.
   const again = parseCsv('ax,ay,activity\n1,2,walk\n', { label: -1, classNames: ['idle', 'walk'] });
   assert.deepEqual(Array.from(again.packed.labels), [1]);
-  assert.throws(() => parseCsv('ax,ay,activity\n1,2,run\n', { label: -1, classNames: ['idle', 'walk'] }, 'e.csv'), /e\.csv:2: .*"run" is not one of the classes idle, walk/);
+  assert.throws(
+    () => parseCsv('ax,ay,activity\n1,2,run\n', { label: -1, classNames: ['idle', 'walk'] }, 'e.csv'),
+    /e\.csv:2: .*"run" is not one of the classes idle, walk/,
+  );
 });
 
 test('CSV columns: chosen by name or index, in the given order, or dropped', () => {
@@ -171,7 +199,15 @@ test('CSV garbage and wrong delimiters get messages that say what to do', () => 
 });
 
 test('windowRows: N consecutive rows per sample every hop rows, labelled by the majority (a tie: the latest row)', () => {
-  const rows = [[1, 'a'], [2, 'a'], [3, 'b'], [4, 'b'], [5, 'b'], [6, ''], [7, 'a']];
+  const rows = [
+    [1, 'a'],
+    [2, 'a'],
+    [3, 'b'],
+    [4, 'b'],
+    [5, 'b'],
+    [6, ''],
+    [7, 'a'],
+  ];
   const ds = parseCsv('x,label\n' + rows.map((r) => r.join(',')).join('\n'), { label: -1 }, 'w.csv');
   const w = windowRows(ds, 3, 2);
   assert.equal(w.inputSize, 3);

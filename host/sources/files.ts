@@ -108,9 +108,7 @@ function checkCommon(options: CommonOptions): void {
       throw new TypeError('options.classNames must be an array of non-empty strings');
     }
     if (options.classes !== undefined && options.classes !== options.classNames.length) {
-      throw new TypeError(
-        `options.classes (${options.classes}) disagrees with options.classNames (${options.classNames.length} names)`,
-      );
+      throw new TypeError(`options.classes (${options.classes}) disagrees with options.classNames (${options.classNames.length} names)`);
     }
   }
 }
@@ -171,7 +169,9 @@ class PackedBuilder {
       if (options.classes !== undefined && names.length > options.classes) {
         throw new SampleFileError(file, lastLine, `${names.length} class names (${names.join(', ')}) but classes = ${options.classes}`);
       }
-      this.words.forEach((w, i) => { labels[i] = w === undefined ? UNLABELLED : names.indexOf(w); });
+      this.words.forEach((w, i) => {
+        labels[i] = w === undefined ? UNLABELLED : names.indexOf(w);
+      });
       classNames = names;
     }
     const classes = options.classes ?? classNames?.length ?? this.maxLabel + 1;
@@ -181,8 +181,13 @@ class PackedBuilder {
       classes,
       ...(classNames !== undefined ? { classNames } : {}),
     });
-    return Object.assign(source, { file, lines }, inputColumns !== undefined ? { inputColumns } : {},
-      droppedColumns.length > 0 ? { droppedColumns } : {}, this.words !== undefined ? { namesFromFile: true } : {});
+    return Object.assign(
+      source,
+      { file, lines },
+      inputColumns !== undefined ? { inputColumns } : {},
+      droppedColumns.length > 0 ? { droppedColumns } : {},
+      this.words !== undefined ? { namesFromFile: true } : {},
+    );
   }
 }
 
@@ -193,11 +198,7 @@ const NAMED = -2;
  * Shared label rule: integer -1..classes-1, empty = unlabelled, one of
  * classNames, or (without classNames) any word, returned as NAMED.
  */
-function parseLabel(
-  raw: unknown,
-  options: CommonOptions,
-  fail: (reason: string) => never,
-): number {
+function parseLabel(raw: unknown, options: CommonOptions, fail: (reason: string) => never): number {
   if (raw === undefined || raw === null || raw === '') return UNLABELLED;
   let label: number;
   if (typeof raw === 'number') {
@@ -235,7 +236,10 @@ export function detectDelimiter(line: string): string {
   let most = 0;
   for (const d of DELIMITERS) {
     const n = line.split(d).length - 1;
-    if (n > most) { best = d; most = n; }
+    if (n > most) {
+      best = d;
+      most = n;
+    }
   }
   return best;
 }
@@ -347,9 +351,9 @@ class CsvParser {
       const label = this.options.label;
       const labelAt = typeof label === 'number' ? (label < 0 ? cells.length + label : label) : -1;
       const isHeader =
-        this.headerMode === true || typeof label === 'string' ||
-        (this.headerMode === 'auto' &&
-          cells.some((c, i) => i !== labelAt && parseNumber(c) === undefined && !this.options.classNames?.includes(c.trim())));
+        this.headerMode === true ||
+        typeof label === 'string' ||
+        (this.headerMode === 'auto' && cells.some((c, i) => i !== labelAt && parseNumber(c) === undefined && !this.options.classNames?.includes(c.trim())));
       if (isHeader) {
         this.header = cells.map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
         this.setColumns(cells.length, line, trimmed);
@@ -540,16 +544,26 @@ export function windowRows(data: FileDataset, window: number, hop = window): Fil
       if (l === UNLABELLED) continue;
       const n = (votes.get(l) ?? 0) + 1;
       votes.set(l, n);
-      if (n >= best) { best = n; label = l; } // >=: a later row wins a tie
+      if (n >= best) {
+        best = n;
+        label = l;
+      } // >=: a later row wins a tie
     }
     labels[w] = label;
     lines[w] = data.lines[first + window - 1];
   }
-  const source = packedSource({ count, inputSize: window * d, inputs, labels }, {
-    name: data.name, classes: data.classes, ...(data.classNames ? { classNames: data.classNames } : {}),
-  });
+  const source = packedSource(
+    { count, inputSize: window * d, inputs, labels },
+    {
+      name: data.name,
+      classes: data.classes,
+      ...(data.classNames ? { classNames: data.classNames } : {}),
+    },
+  );
   return Object.assign(source, {
-    file: data.file, lines, windowed: { window, hop },
+    file: data.file,
+    lines,
+    windowed: { window, hop },
     ...(data.inputColumns ? { inputColumns: data.inputColumns } : {}),
     ...(data.droppedColumns ? { droppedColumns: data.droppedColumns } : {}),
     ...(data.namesFromFile ? { namesFromFile: true } : {}),

@@ -6,13 +6,15 @@ const side = 8;
 const image = (): Float32Array => Float32Array.from({ length: side * side }, (_, i) => ((i * 37) % 11) / 10);
 
 test('zero jitter copies the image exactly', () => {
-  const src = image(), dst = new Float32Array(side * side);
+  const src = image(),
+    dst = new Float32Array(side * side);
   jitterImage(src, dst, side, { maxShift: 0, maxRotateDegrees: 0, maxScale: 0 }, Math.random);
   assert.deepEqual(dst, src);
 });
 
 test('a shift of one pixel moves every pixel by one, zero filling the edge', () => {
-  const src = image(), dst = new Float32Array(side * side);
+  const src = image(),
+    dst = new Float32Array(side * side);
   // random() = 1 - tiny gives shift ~ +maxShift on x and y; rotation, scale ~ their maxima (0 here).
   const draws = [0.5, 0.5, 1, 0.5];
   let k = 0;

@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  GESTURES, IMU_BOARD_NORMALIZE, generateImuGestures, imuBoardLines, imuGestureDataset, imuGestureSample, imuGestureStream,
-} from './imu-gestures.js';
+import { GESTURES, IMU_BOARD_NORMALIZE, generateImuGestures, imuBoardLines, imuGestureDataset, imuGestureSample, imuGestureStream } from './imu-gestures.js';
 import type { PackedSamples } from './sample.js';
 
 const K = GESTURES.length;
@@ -21,8 +19,12 @@ test('deterministic by seed and index; different seeds differ', () => {
 test('shape, range and balanced labels', () => {
   const ds = generateImuGestures(500, { seed: 3, steps: 40 });
   assert.equal(ds.inputSize, 40 * 6);
-  let lo = Infinity, hi = -Infinity;
-  for (const v of ds.inputs) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of ds.inputs) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   assert.ok(lo >= -1 && hi <= 1, `range [${lo}, ${hi}]`);
   assert.ok(hi - lo > 0.5, 'signals use a fair part of the range');
   for (let b = 0; b < 100; b++) {
@@ -39,7 +41,11 @@ function bestSingleValueAccuracy(train: number[][], trainY: ArrayLike<number>, t
   for (let i = 0; i < train[0].length; i++) {
     const sorted = train.map((x) => x[i]).sort((a, b) => a - b);
     const edges = Array.from({ length: bins - 1 }, (_, b) => sorted[Math.floor(((b + 1) * sorted.length) / bins)]);
-    const bin = (v: number) => { let b = 0; while (b < edges.length && v > edges[b]) b++; return b; };
+    const bin = (v: number) => {
+      let b = 0;
+      while (b < edges.length && v > edges[b]) b++;
+      return b;
+    };
     const votes = Array.from({ length: bins }, () => new Array<number>(K).fill(0));
     train.forEach((x, n) => votes[bin(x[i])][trainY[n]]++);
     const major = votes.map((v) => v.indexOf(Math.max(...v)));
@@ -51,12 +57,20 @@ function bestSingleValueAccuracy(train: number[][], trainY: ArrayLike<number>, t
 
 /** Per-channel mean, std, max, min, total variation: a tiny hand-made feature set. */
 function features(x: Float32Array): number[] {
-  const steps = x.length / 6, f: number[] = [];
+  const steps = x.length / 6,
+    f: number[] = [];
   for (let c = 0; c < 6; c++) {
-    let s = 0, s2 = 0, mx = -Infinity, mn = Infinity, tv = 0;
+    let s = 0,
+      s2 = 0,
+      mx = -Infinity,
+      mn = Infinity,
+      tv = 0;
     for (let t = 0; t < steps; t++) {
       const v = x[t * 6 + c];
-      s += v; s2 += v * v; mx = Math.max(mx, v); mn = Math.min(mn, v);
+      s += v;
+      s2 += v * v;
+      mx = Math.max(mx, v);
+      mn = Math.min(mn, v);
       if (t > 0) tv += Math.abs(v - x[(t - 1) * 6 + c]);
     }
     const m = s / steps;
@@ -113,7 +127,10 @@ test('board lines, normalised like the serial source does, give back the same wi
       assert.equal(cells.length, 7);
       assert.equal(cells[6], s.label);
       for (let c = 0; c < 6; c++) {
-        const v = Math.max(-IMU_BOARD_NORMALIZE.clip, Math.min(IMU_BOARD_NORMALIZE.clip, (cells[c] - IMU_BOARD_NORMALIZE.offset[c]) / IMU_BOARD_NORMALIZE.scale[c]));
+        const v = Math.max(
+          -IMU_BOARD_NORMALIZE.clip,
+          Math.min(IMU_BOARD_NORMALIZE.clip, (cells[c] - IMU_BOARD_NORMALIZE.offset[c]) / IMU_BOARD_NORMALIZE.scale[c]),
+        );
         assert.ok(Math.abs(v - s.inputs[t * 6 + c]) < 1e-4, `sample ${i} t ${t} c ${c}: ${v} vs ${s.inputs[t * 6 + c]}`);
       }
     }

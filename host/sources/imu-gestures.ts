@@ -44,10 +44,7 @@ const GYRO_FULL_SCALE_RAD = (GYRO_FULL_SCALE_DPS * Math.PI) / 180;
  */
 export const IMU_BOARD_NORMALIZE = {
   offset: [0, 0, 0, 0, 0, 0],
-  scale: [
-    ACCEL_FULL_SCALE_G, ACCEL_FULL_SCALE_G, ACCEL_FULL_SCALE_G,
-    GYRO_FULL_SCALE_DPS, GYRO_FULL_SCALE_DPS, GYRO_FULL_SCALE_DPS,
-  ],
+  scale: [ACCEL_FULL_SCALE_G, ACCEL_FULL_SCALE_G, ACCEL_FULL_SCALE_G, GYRO_FULL_SCALE_DPS, GYRO_FULL_SCALE_DPS, GYRO_FULL_SCALE_DPS],
   clip: 1,
 } as const;
 
@@ -88,7 +85,8 @@ function perpendicular(n: Vec3, rng: Rng): Vec3 {
 
 /** Rotates v about unit axis k by angle a (Rodrigues' formula). */
 function rotate(v: Vec3, k: Vec3, a: number): Vec3 {
-  const c = Math.cos(a), s = Math.sin(a);
+  const c = Math.cos(a),
+    s = Math.sin(a);
   const kxv = cross(k, v);
   const kdv = k[0] * v[0] + k[1] * v[1] + k[2] * v[2];
   return [0, 1, 2].map((i) => v[i] * c + kxv[i] * s + k[i] * kdv * (1 - c)) as Vec3;
@@ -126,7 +124,9 @@ export function gestureWindow(rng: Rng, gesture: number, steps = IMU_DEFAULT_STE
     case 'shake': {
       const axis = unitVector(rng);
       const wrist = perpendicular(axis, rng);
-      const f = rng.uniform(3, 6.5), amp = rng.uniform(0.5, 1.6), phase = rng.uniform(0, 2 * Math.PI);
+      const f = rng.uniform(3, 6.5),
+        amp = rng.uniform(0.5, 1.6),
+        phase = rng.uniform(0, 2 * Math.PI);
       const spin = rng.uniform(0.6, 2.5);
       for (let t = 0; t < steps; t++) {
         const w = 2 * Math.PI * f * t * dt + phase;
@@ -139,8 +139,11 @@ export function gestureWindow(rng: Rng, gesture: number, steps = IMU_DEFAULT_STE
       const normal = unitVector(rng);
       const u = perpendicular(normal, rng);
       const v = cross(normal, u);
-      const f = rng.uniform(0.9, 2), amp = rng.uniform(0.3, 1), phase = rng.uniform(0, 2 * Math.PI);
-      const dir = rng.sign(), twist = rng.uniform(0.2, 0.9);
+      const f = rng.uniform(0.9, 2),
+        amp = rng.uniform(0.3, 1),
+        phase = rng.uniform(0, 2 * Math.PI);
+      const dir = rng.sign(),
+        twist = rng.uniform(0.2, 0.9);
       for (let t = 0; t < steps; t++) {
         const w = dir * 2 * Math.PI * f * t * dt + phase;
         add(t, 0, [0, 1, 2].map((i) => amp * (Math.cos(w) * u[i] + Math.sin(w) * v[i])) as Vec3);
@@ -154,8 +157,11 @@ export function gestureWindow(rng: Rng, gesture: number, steps = IMU_DEFAULT_STE
       for (let k = 0; k < taps; k++) {
         const onset = 2 + rng.int(steps - 8);
         const dir = normalise([rng.normal() * 0.3, rng.normal() * 0.3, -1]);
-        const peak = rng.uniform(0.8, 3), tau = rng.uniform(0.8, 2.2), ring = rng.uniform(10, 20);
-        const kick = perpendicular(dir, rng), kickAmp = rng.uniform(0.3, 1.5);
+        const peak = rng.uniform(0.8, 3),
+          tau = rng.uniform(0.8, 2.2),
+          ring = rng.uniform(10, 20);
+        const kick = perpendicular(dir, rng),
+          kickAmp = rng.uniform(0.3, 1.5);
         for (let t = onset; t < steps; t++) {
           const s = t - onset;
           const env = Math.exp(-s / tau);
@@ -190,9 +196,13 @@ export function gestureWindow(rng: Rng, gesture: number, steps = IMU_DEFAULT_STE
   // Sensor and hand imperfections shared by every class.
   const aBias = [0, 1, 2].map(() => rng.normal() * 0.03 * noise);
   const gBias = [0, 1, 2].map(() => rng.normal() * 0.04 * noise);
-  const tremorAxis = unitVector(rng), tremorF = rng.uniform(0.5, 2.5), tremorPhase = rng.uniform(0, 2 * Math.PI);
-  const tremorA = rng.uniform(0, 0.12) * noise, tremorG = rng.uniform(0, 0.35) * noise;
-  const aNoise = rng.uniform(0.02, 0.06) * noise, gNoise = rng.uniform(0.02, 0.08) * noise;
+  const tremorAxis = unitVector(rng),
+    tremorF = rng.uniform(0.5, 2.5),
+    tremorPhase = rng.uniform(0, 2 * Math.PI);
+  const tremorA = rng.uniform(0, 0.12) * noise,
+    tremorG = rng.uniform(0, 0.35) * noise;
+  const aNoise = rng.uniform(0.02, 0.06) * noise,
+    gNoise = rng.uniform(0.02, 0.08) * noise;
   for (let t = 0; t < steps; t++) {
     const g = gravityAt(t);
     const w = 2 * Math.PI * tremorF * t * dt + tremorPhase;

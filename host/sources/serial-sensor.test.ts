@@ -8,7 +8,14 @@ import { SerialPort, SerialPortMock } from 'serialport';
 import { Rng } from './prng.js';
 import { IMU_BOARD_NORMALIZE, GESTURES, imuBoardLines, imuGestureSample } from './imu-gestures.js';
 import {
-  FormatCheck, guessFormat, SensorWindower, SerialSensorError, SerialSensorSource, windowLines, type BadLine, type SensorPort,
+  FormatCheck,
+  guessFormat,
+  SensorWindower,
+  SerialSensorError,
+  SerialSensorSource,
+  windowLines,
+  type BadLine,
+  type SensorPort,
 } from './serial-sensor.js';
 import type { Sample } from './sample.js';
 
@@ -30,7 +37,13 @@ function referenceWindows(rows: (number[] | null)[], window: number, hop: number
 
 test('windows match a naive reference for overlapping, exact and skipping hops, with bad lines', () => {
   const rng = new Rng(77);
-  for (const [window, hop] of [[4, 2], [4, 4], [3, 5], [1, 1], [6, 1]]) {
+  for (const [window, hop] of [
+    [4, 2],
+    [4, 4],
+    [3, 5],
+    [1, 1],
+    [6, 1],
+  ]) {
     const channels = 3;
     const rows: (number[] | null)[] = [];
     const lines: string[] = [];
@@ -60,7 +73,10 @@ test('bad lines are counted, reported in order with reasons, and not fatal', () 
   const w = new SensorWindower({ channels: 2, window: 2, labelColumn: 'optional', classes: 3, onBadLine: (b) => reported.push(b) });
   const lines = ['1,2', 'ax,ay', '1,2,3,4', '3,4,7', '5,6,1.5', '7,8,-1', '9,10,2', '11,12,2'];
   const out = lines.map((l) => w.push(l)).filter((s): s is Sample => s !== null);
-  assert.deepEqual(reported.map((b) => b.line), [2, 3, 4, 5]);
+  assert.deepEqual(
+    reported.map((b) => b.line),
+    [2, 3, 4, 5],
+  );
   assert.match(reported[0].reason, /value 1 is not a number: "ax"/);
   assert.match(reported[1].reason, /expected 2 or 3 \(with label\) values, got 4/);
   assert.match(reported[2].reason, /label 7 is not below classes = 3/);
@@ -71,15 +87,17 @@ test('bad lines are counted, reported in order with reasons, and not fatal', () 
   assert.deepEqual(Array.from(out[0].inputs), [7, 8, 9, 10]);
   assert.equal(out[0].label, 2);
   const keep = windowLines(['1,2', 'bad', '3,4'], { channels: 2, window: 2, resetOnBadLine: false, labelColumn: 'none' });
-  assert.deepEqual(keep.samples.map((s) => Array.from(s.inputs)), [[1, 2, 3, 4]]);
+  assert.deepEqual(
+    keep.samples.map((s) => Array.from(s.inputs)),
+    [[1, 2, 3, 4]],
+  );
   assert.equal(windowLines(['1,2,0'], { channels: 2, window: 1, labelColumn: 'none' }).stats.badLines, 1);
   assert.equal(windowLines(['1,2'], { channels: 2, window: 1, labelColumn: 'required' }).stats.badLines, 1);
 });
 
 test('window labels: agreement, majority, unlabelled, drop; class names', () => {
   const lines = ['0,1', '0,1', '0,2', '0,1', '0,2', '0,2'];
-  const by = (mixedLabels: 'majority' | 'unlabelled' | 'drop') =>
-    windowLines(lines, { channels: 1, window: 3, mixedLabels }).samples.map((s) => s.label);
+  const by = (mixedLabels: 'majority' | 'unlabelled' | 'drop') => windowLines(lines, { channels: 1, window: 3, mixedLabels }).samples.map((s) => s.label);
   assert.deepEqual(by('majority'), [1, 2]);
   assert.deepEqual(by('unlabelled'), [-1, -1]);
   const dropped = windowLines(lines, { channels: 1, window: 3, mixedLabels: 'drop' });
@@ -92,7 +110,9 @@ test('window labels: agreement, majority, unlabelled, drop; class names', () => 
 
 test('normalize scales per channel and clips', () => {
   const { samples } = windowLines(['2,100', '-8,-1000'], {
-    channels: 2, window: 2, normalize: { offset: [0, 100], scale: [4, 250], clip: 1 },
+    channels: 2,
+    window: 2,
+    normalize: { offset: [0, 100], scale: [4, 250], clip: 1 },
   });
   assert.deepEqual(Array.from(samples[0].inputs), [0.5, 0, -1, -1]);
   assert.throws(() => new SensorWindower({ channels: 2, window: 1, normalize: { scale: [1] } }), { name: 'TypeError', message: /normalize\.scale/ });
@@ -109,7 +129,13 @@ test('through a mock serial port: chunked bytes, windows, break closes the port'
   SerialPortMock.binding.createPort(path);
   let port: SerialPortMock | undefined;
   const source = new SerialSensorSource({
-    path, baudRate: 115200, channels: 2, window: 2, hop: 1, labelColumn: 'none', signal: AbortSignal.timeout(5000),
+    path,
+    baudRate: 115200,
+    channels: 2,
+    window: 2,
+    hop: 1,
+    labelColumn: 'none',
+    signal: AbortSignal.timeout(5000),
     openPort: (p, baudRate) => (port = new SerialPortMock({ path: p, baudRate, autoOpen: false })) as unknown as SensorPort,
   });
   await source.open();
@@ -122,7 +148,11 @@ test('through a mock serial port: chunked bytes, windows, break closes the port'
     got.push(Array.from(s.inputs));
     if (got.length === 3) break;
   }
-  assert.deepEqual(got, [[1, 2, 3, 4], [5, 6, 7, 8], [7, 8, 9, 10]]);
+  assert.deepEqual(got, [
+    [1, 2, 3, 4],
+    [5, 6, 7, 8],
+    [7, 8, 9, 10],
+  ]);
   assert.equal(source.stats.badLines, 1);
   assert.equal(port!.isOpen, false, 'breaking out of the loop closes the port');
 });
@@ -134,20 +164,30 @@ test('through a mock serial port: close() and abort end the iteration normally',
     const ac = new AbortController();
     let port: SerialPortMock | undefined;
     const source = new SerialSensorSource({
-      path, baudRate: 9600, channels: 1, window: 1, signal: ac.signal,
+      path,
+      baudRate: 9600,
+      channels: 1,
+      window: 1,
+      signal: ac.signal,
       openPort: (p, baudRate) => (port = new SerialPortMock({ path: p, baudRate, autoOpen: false })) as unknown as SensorPort,
     });
     const seen: number[] = [];
-    const done = (async () => { for await (const s of source.samples()) seen.push(s.inputs[0]); })();
+    const done = (async () => {
+      for await (const s of source.samples()) seen.push(s.inputs[0]);
+    })();
     const until = async (ok: () => boolean) => {
       for (const deadline = Date.now() + 3000; !ok(); await new Promise((r) => setTimeout(r, 5))) {
-        if (Date.now() > deadline) { await source.close(); assert.fail('timed out waiting'); }
+        if (Date.now() > deadline) {
+          await source.close();
+          assert.fail('timed out waiting');
+        }
       }
     };
     await until(() => !!port?.isOpen);
     port!.port!.emitData('1\n2\n');
     await until(() => seen.length >= 2);
-    if (how === 'close') await source.close(); else ac.abort();
+    if (how === 'close') await source.close();
+    else ac.abort();
     await done;
     assert.deepEqual(seen, [1, 2]);
     assert.equal(port!.isOpen, false);
@@ -160,11 +200,19 @@ test('a silent port times out with advice; idleTimeoutMs 0 waits', { timeout: 10
     SerialPortMock.binding.createPort(path);
     let port: SerialPortMock | undefined;
     const source = new SerialSensorSource({
-      path, baudRate: 9600, channels: 1, window: 1, idleTimeoutMs,
+      path,
+      baudRate: 9600,
+      channels: 1,
+      window: 1,
+      idleTimeoutMs,
       openPort: (p, baudRate) => (port = new SerialPortMock({ path: p, baudRate, autoOpen: false })) as unknown as SensorPort,
     });
     const started = Date.now();
-    const run = (async () => { for await (const _ of source.samples()) { /* none */ } })();
+    const run = (async () => {
+      for await (const _ of source.samples()) {
+        /* none */
+      }
+    })();
     if (idleTimeoutMs > 0) {
       await assert.rejects(run, (err: unknown) => err instanceof SerialSensorError && err.timedOut && /no line from .* for 80 ms/.test(err.message));
       assert.ok(Date.now() - started >= 75);
@@ -192,7 +240,8 @@ test('opening a missing port fails with advice', async () => {
 
 async function ptyPair(): Promise<{ a: string; b: string; socat: ChildProcess; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'ffedge-pty-'));
-  const a = join(dir, 'a'), b = join(dir, 'b');
+  const a = join(dir, 'a'),
+    b = join(dir, 'b');
   const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   socat.stderr!.on('data', (d) => (stderr += d));
@@ -202,7 +251,9 @@ async function ptyPair(): Promise<{ a: string; b: string; socat: ChildProcess; d
       await access(a);
       await access(b);
       if (/starting data transfer loop/.test(stderr)) break;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (socat.exitCode !== null) throw new Error(`socat exited early: ${stderr}`);
     if (Date.now() > deadline) throw new Error(`socat links did not appear: ${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -227,8 +278,14 @@ test('over a socat pty pair: synthetic IMU board lines become the generator wind
   const { a, b, socat, dir } = await ptyPair();
   const badLines: BadLine[] = [];
   const source = new SerialSensorSource({
-    path: b, baudRate: 115200, channels: 6, window: 32, labelColumn: 'required',
-    normalize: IMU_BOARD_NORMALIZE, classes: GESTURES.length, onBadLine: (x) => badLines.push(x),
+    path: b,
+    baudRate: 115200,
+    channels: 6,
+    window: 32,
+    labelColumn: 'required',
+    normalize: IMU_BOARD_NORMALIZE,
+    classes: GESTURES.length,
+    onBadLine: (x) => badLines.push(x),
     signal: AbortSignal.timeout(10_000), // a broken source fails the asserts below instead of hanging
   });
   let writer: SerialPort | undefined;
@@ -271,7 +328,13 @@ test('over a socat pty pair: synthetic IMU board lines become the generator wind
 test('over a socat pty pair: the link going away ends samples() with an error', { timeout: 20_000 }, async () => {
   const { a, b, socat, dir } = await ptyPair();
   const source = new SerialSensorSource({
-    path: b, baudRate: 9600, channels: 2, window: 1, labelColumn: 'none', idleTimeoutMs: 500, signal: AbortSignal.timeout(10_000),
+    path: b,
+    baudRate: 9600,
+    channels: 2,
+    window: 1,
+    labelColumn: 'none',
+    idleTimeoutMs: 500,
+    signal: AbortSignal.timeout(10_000),
   });
   let writer: SerialPort | undefined;
   try {
@@ -294,7 +357,10 @@ test('over a socat pty pair: the link going away ends samples() with an error', 
       },
     );
     assert.equal(source.stats.lines, 2);
-    assert.deepEqual(seen, [[1, 2], [3, 4]]);
+    assert.deepEqual(seen, [
+      [1, 2],
+      [3, 4],
+    ]);
   } finally {
     if (writer?.isOpen) await new Promise((r) => writer!.close(r));
     await stopSocat(socat);
@@ -324,9 +390,15 @@ test('FormatCheck: all-number lines of another length -> wrongChannels; garbage 
     }
     return undefined;
   };
-  const wrong = run(Array.from({ length: 10 }, () => '1,2,3'), 6);
+  const wrong = run(
+    Array.from({ length: 10 }, () => '1,2,3'),
+    6,
+  );
   assert.deepEqual(wrong?.wrongChannels, { expected: 6, seen: 3 });
-  const garbage = run(Array.from({ length: 10 }, () => '\u00ff\u00fe,x'), 6);
+  const garbage = run(
+    Array.from({ length: 10 }, () => '\u00ff\u00fe,x'),
+    6,
+  );
   assert.equal(garbage?.unreadable, true);
   assert.match(garbage!.message, /is the board printing at 9600 baud\?/);
   assert.equal(run(['1,2,3,4,5,6', ...Array.from({ length: 10 }, () => '1,2,3')], 6), undefined);

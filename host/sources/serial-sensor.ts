@@ -187,8 +187,7 @@ export class SensorWindower {
     this.counts.lines++;
     const cells = line.split(',');
     const c = this.channels;
-    const allowed =
-      this.labelColumn === 'none' ? [c] : this.labelColumn === 'required' ? [c + 1] : [c, c + 1];
+    const allowed = this.labelColumn === 'none' ? [c] : this.labelColumn === 'required' ? [c + 1] : [c, c + 1];
     if (!allowed.includes(cells.length)) {
       const want = allowed.length === 2 ? `${c} or ${c + 1} (with label)` : `${allowed[0]}`;
       return this.bad(line, `expected ${want} values, got ${cells.length}`);
@@ -326,7 +325,10 @@ export class FormatCheck {
   private garbage = 0;
   private settled = false;
 
-  constructor(private readonly channels: number, private readonly badLimit = 20) {}
+  constructor(
+    private readonly channels: number,
+    private readonly badLimit = 20,
+  ) {}
 
   /** Call after each line with the windower's stats; returns the error to end with, if any. */
   check(line: string, stats: WindowStats, path: string, baudRate: number): SerialSensorError | undefined {
@@ -341,11 +343,18 @@ export class FormatCheck {
     if (stats.badLines < this.badLimit) return undefined;
     const [seen, count] = [...this.lengths].sort((a, b) => b[1] - a[1])[0] ?? [0, 0];
     if (count > this.garbage) {
-      return new SerialSensorError(`${path} sends ${seen} numbers per line, not ${this.channels} (or ${this.channels + 1} with a label): `
-        + `${stats.badLines} lines and no reading`, path, { wrongChannels: { expected: this.channels, seen } });
+      return new SerialSensorError(
+        `${path} sends ${seen} numbers per line, not ${this.channels} (or ${this.channels + 1} with a label): ` + `${stats.badLines} lines and no reading`,
+        path,
+        { wrongChannels: { expected: this.channels, seen } },
+      );
     }
-    return new SerialSensorError(`${path}: ${stats.badLines} lines and none readable (e.g. ${JSON.stringify(stats.lastBadLine?.text ?? '')}); `
-      + `is the board printing at ${baudRate} baud?`, path, { unreadable: true });
+    return new SerialSensorError(
+      `${path}: ${stats.badLines} lines and none readable (e.g. ${JSON.stringify(stats.lastBadLine?.text ?? '')}); ` +
+        `is the board printing at ${baudRate} baud?`,
+      path,
+      { unreadable: true },
+    );
   }
 }
 
@@ -370,7 +379,10 @@ export function guessFormat(lines: readonly string[]): { channels: number; label
   const byLength = new Map<number, string[][]>();
   for (const line of lines) {
     if (numericCells(line) === null) continue;
-    const cells = line.trim().split(',').map((c) => c.trim());
+    const cells = line
+      .trim()
+      .split(',')
+      .map((c) => c.trim());
     byLength.set(cells.length, [...(byLength.get(cells.length) ?? []), cells]);
   }
   const rows = [...byLength.values()].sort((a, b) => b.length - a.length)[0];
@@ -378,8 +390,12 @@ export function guessFormat(lines: readonly string[]): { channels: number; label
   const n = rows[0].length;
   const distinct = (k: number) => new Set(rows.map((r) => r[k])).size;
   const last = rows.map((r) => Number(r[n - 1]));
-  const labelled = n >= 2 && rows.length >= 4 && last.every((v) => Number.isInteger(v) && v >= -1) && distinct(n - 1) <= 32
-    && Array.from({ length: n - 1 }, (_, k) => distinct(k)).every((d) => d > distinct(n - 1));
+  const labelled =
+    n >= 2 &&
+    rows.length >= 4 &&
+    last.every((v) => Number.isInteger(v) && v >= -1) &&
+    distinct(n - 1) <= 32 &&
+    Array.from({ length: n - 1 }, (_, k) => distinct(k)).every((d) => d > distinct(n - 1));
   return { channels: labelled ? n - 1 : n, labelled };
 }
 
@@ -388,7 +404,11 @@ export function guessFormat(lines: readonly string[]): { channels: number; label
  * and guesses the format. The first line is skipped (often a fragment).
  */
 export async function detectSensorFormat(options: {
-  path: string; baudRate: number; lines?: number; timeoutMs?: number; openPort?: (path: string, baudRate: number) => SensorPort;
+  path: string;
+  baudRate: number;
+  lines?: number;
+  timeoutMs?: number;
+  openPort?: (path: string, baudRate: number) => SensorPort;
 }): Promise<SensorFormat> {
   const { path, baudRate, lines: wanted = 40, timeoutMs = 5000 } = options;
   const probe = new SerialSensorSource({ path, baudRate, channels: 1, window: 1, ...(options.openPort ? { openPort: options.openPort } : {}) });
@@ -400,7 +420,10 @@ export async function detectSensorFormat(options: {
       const timer = setTimeout(resolve, timeoutMs);
       parser.on('data', (text: string) => {
         if (text.trim() !== '') seen.push({ text, at: performance.now() });
-        if (seen.length > wanted) { clearTimeout(timer); resolve(); }
+        if (seen.length > wanted) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
       port.pipe(parser);
     });
@@ -412,10 +435,13 @@ export async function detectSensorFormat(options: {
   const body = seen.slice(1);
   const guess = guessFormat(body.map((l) => l.text));
   if (!guess) {
-    throw new SerialSensorError(body.length === 0
-      ? `no line from ${path} in ${timeoutMs / 1000} s; is the board running and printing at ${baudRate} baud?`
-      : `${path}: ${body.length} lines and none readable (e.g. ${JSON.stringify(body[0]!.text.slice(0, 60))}); is the board printing at ${baudRate} baud?`,
-    path, body.length === 0 ? { timedOut: true } : { unreadable: true });
+    throw new SerialSensorError(
+      body.length === 0
+        ? `no line from ${path} in ${timeoutMs / 1000} s; is the board running and printing at ${baudRate} baud?`
+        : `${path}: ${body.length} lines and none readable (e.g. ${JSON.stringify(body[0]!.text.slice(0, 60))}); is the board printing at ${baudRate} baud?`,
+      path,
+      body.length === 0 ? { timedOut: true } : { unreadable: true },
+    );
   }
   const span = body.length >= 2 ? (body[body.length - 1]!.at - body[0]!.at) / 1000 : 0;
   return { ...guess, readingsPerSecond: span > 0 ? (body.length - 1) / span : null, lines: body.length };
@@ -536,9 +562,7 @@ export class SerialSensorSource implements SampleSource {
     this.opening = new Promise<SensorPort>((resolve, reject) => {
       let port: SensorPort;
       try {
-        port = this.options.openPort
-          ? this.options.openPort(path, baudRate)
-          : new SerialPort({ path, baudRate, autoOpen: false });
+        port = this.options.openPort ? this.options.openPort(path, baudRate) : new SerialPort({ path, baudRate, autoOpen: false });
       } catch (err) {
         reject(new SerialSensorError(`cannot create serial port ${path}: ${(err as Error).message}`, path, {}, { cause: err }));
         return;

@@ -48,8 +48,9 @@ export abstract class TransportBase extends EventEmitter implements Transport {
 
   async write(bytes: Uint8Array): Promise<void> {
     if (this.state !== 'open') {
-      throw new TransportError('not-open', `cannot write to ${this.description}: it is ${this.closeInfo?.disconnected ? 'disconnected' : 'not open'}`,
-        { disconnected: this.closeInfo?.disconnected ?? false });
+      throw new TransportError('not-open', `cannot write to ${this.description}: it is ${this.closeInfo?.disconnected ? 'disconnected' : 'not open'}`, {
+        disconnected: this.closeInfo?.disconnected ?? false,
+      });
     }
     await this.doWrite(bytes);
   }

@@ -41,7 +41,10 @@ test('a flip changes exactly one bit; a burst replaces burstLength bytes', () =>
   assert.equal(flipped.length, input.length);
   const changed = [...flipped].filter((b) => b !== 0);
   assert.equal(changed.length, flips.counts.flips);
-  assert.ok(changed.every((b) => (b & (b - 1)) === 0), 'one bit set in each damaged byte');
+  assert.ok(
+    changed.every((b) => (b & (b - 1)) === 0),
+    'one bit set in each damaged byte',
+  );
 
   const bursts = new LinkDamage(5, { burst: 0.001, burstLength: 20 });
   const out = bursts.apply(new Uint8Array(100_000));

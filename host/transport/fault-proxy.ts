@@ -95,7 +95,8 @@ export class LinkDamage {
     if (this.flip + this.drop + this.duplicate + this.burst > 1) throw new TypeError(`${what}: flip + drop + duplicate + burst must not exceed 1`);
     this.burstLength = faults.burstLength ?? 20;
     this.delayMs = faults.delayMs ?? 20;
-    if (!Number.isInteger(this.burstLength) || this.burstLength < 1) throw new TypeError(`${what}.burstLength must be a positive integer, got ${faults.burstLength}`);
+    if (!Number.isInteger(this.burstLength) || this.burstLength < 1)
+      throw new TypeError(`${what}.burstLength must be a positive integer, got ${faults.burstLength}`);
     if (!(this.delayMs >= 0)) throw new TypeError(`${what}.delayMs must be >= 0, got ${faults.delayMs}`);
   }
 
@@ -177,10 +178,15 @@ class OrderedDelivery {
       this.queue = this.queue.then(() => this.write(bytes));
       return;
     }
-    this.queue = this.queue.then(() => new Promise<void>((resolve) => setTimeout(() => {
-      this.write(bytes);
-      resolve();
-    }, delayMs)));
+    this.queue = this.queue.then(
+      () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            this.write(bytes);
+            resolve();
+          }, delayMs),
+        ),
+    );
   }
   drained(): Promise<void> {
     return this.queue;
@@ -240,9 +246,15 @@ export class FaultProxy {
     this.socat = socat;
     socat.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk));
     socat.stdin!.on('error', () => undefined);
-    const spawnFailed = new Promise<never>((_, reject) => socat.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT'
-      ? new TransportError('missing-tool', SOCAT_MISSING_ADVICE, { cause: err })
-      : new TransportError('start-failed', `cannot start ${socatBin}: ${err.message}`, { cause: err }))));
+    const spawnFailed = new Promise<never>((_, reject) =>
+      socat.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'ENOENT'
+            ? new TransportError('missing-tool', SOCAT_MISSING_ADVICE, { cause: err })
+            : new TransportError('start-failed', `cannot start ${socatBin}: ${err.message}`, { cause: err }),
+        ),
+      ),
+    );
     spawnFailed.catch(() => undefined);
     this.toHostQueue = new OrderedDelivery((bytes) => {
       if (!socat.stdin!.destroyed) socat.stdin!.write(bytes);

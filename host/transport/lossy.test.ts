@@ -30,7 +30,10 @@ async function roundTrip(options: ConstructorParameters<typeof LossyTransport>[1
   await link.close();
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return { out, link };
 }
 

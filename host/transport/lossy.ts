@@ -40,9 +40,11 @@ class Xorshift32 {
   }
   next(): number {
     let x = this.s;
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     this.s = x;
     return x / 0x100000000;
   }
@@ -107,7 +109,10 @@ export class LossyTransport extends TransportBase {
   };
   private readonly onClose = (info: TransportCloseInfo): void => this.finish(info);
 
-  constructor(private readonly inner: Transport, options: LossyLinkOptions = {}) {
+  constructor(
+    private readonly inner: Transport,
+    options: LossyLinkOptions = {},
+  ) {
     super();
     const seed = options.seed ?? 1;
     if (!Number.isInteger(seed)) throw new TypeError(`options.seed must be an integer, got ${seed}`);

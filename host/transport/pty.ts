@@ -53,7 +53,8 @@ export interface PtyDevice {
 // socat splits EXEC's command at spaces and its address syntax reserves , : ! and quotes.
 const SOCAT_SAFE = /^[A-Za-z0-9_./+@%=~-]+$/;
 
-export const SOCAT_MISSING_ADVICE = 'socat is not installed: install it (Debian/Ubuntu: sudo apt-get install socat, or run scripts/setup-toolchains.sh), or use --device virtual (child-process pipes, no system packages)';
+export const SOCAT_MISSING_ADVICE =
+  'socat is not installed: install it (Debian/Ubuntu: sudo apt-get install socat, or run scripts/setup-toolchains.sh), or use --device virtual (child-process pipes, no system packages)';
 
 /** Starts the virtual device behind a pty; resolves once the pty path exists. */
 export async function startPtyDevice(options: PtyDeviceOptions = {}): Promise<PtyDevice> {
@@ -75,8 +76,11 @@ export async function startPtyDevice(options: PtyDeviceOptions = {}): Promise<Pt
   const stderr = new StderrTail();
   if (options.detachedLog !== undefined && options.link === undefined) throw new TypeError('a detached pty device needs options.link');
   const logFd = options.detachedLog !== undefined ? openSync(options.detachedLog, 'a') : undefined;
-  const child = spawn(socat, [`pty,raw,echo=0,link=${link}`, `EXEC:${childArgs.join(' ')}`],
-    logFd !== undefined ? { stdio: ['ignore', 'ignore', logFd], detached: true } : { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    socat,
+    [`pty,raw,echo=0,link=${link}`, `EXEC:${childArgs.join(' ')}`],
+    logFd !== undefined ? { stdio: ['ignore', 'ignore', logFd], detached: true } : { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   if (logFd !== undefined) {
     closeSync(logFd);
     child.unref();
@@ -108,9 +112,11 @@ export async function startPtyDevice(options: PtyDeviceOptions = {}): Promise<Pt
 
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ENOENT'
-        ? new TransportError('missing-tool', SOCAT_MISSING_ADVICE, { cause: err })
-        : new TransportError('start-failed', `cannot start ${socat}: ${err.message}`, { cause: err }));
+      reject(
+        err.code === 'ENOENT'
+          ? new TransportError('missing-tool', SOCAT_MISSING_ADVICE, { cause: err })
+          : new TransportError('start-failed', `cannot start ${socat}: ${err.message}`, { cause: err }),
+      );
     });
   });
   spawnError.catch(() => undefined);
@@ -178,7 +184,10 @@ export class PtyDeviceTransport extends TransportBase {
     serial.on('close', (info: TransportCloseInfo) => {
       if (!info.disconnected) return; // our own close()
       void device.exited.then(({ code, signal }) => {
-        this.finish({ ...info, reason: `${describeExit('the pty device (socat)', code, signal, new StderrTail())}; ${device.diagnostics() || 'no diagnostics'}` });
+        this.finish({
+          ...info,
+          reason: `${describeExit('the pty device (socat)', code, signal, new StderrTail())}; ${device.diagnostics() || 'no diagnostics'}`,
+        });
       });
       void device.close();
     });

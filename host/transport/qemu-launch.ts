@@ -60,7 +60,9 @@ let exitHookInstalled = false;
 function trackUntilExit(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+    process.on('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
   }
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -78,10 +80,7 @@ export function launchQemu(options: QemuLaunchOptions): Promise<QemuInstance> {
   const qemu = options.qemu ?? 'qemu-system-arm';
   const machine = options.machine ?? 'mps2-an386';
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
-  const args = [
-    '-M', machine, '-nographic', '-monitor', 'none', '-serial', 'pty',
-    '-kernel', options.elf, ...(options.extraArgs ?? []),
-  ];
+  const args = ['-M', machine, '-nographic', '-monitor', 'none', '-serial', 'pty', '-kernel', options.elf, ...(options.extraArgs ?? [])];
 
   const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   trackUntilExit(child);
@@ -97,7 +96,11 @@ export function launchQemu(options: QemuLaunchOptions): Promise<QemuInstance> {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-        try { return await exited; } finally { clearTimeout(timer); }
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
       }
       return exited;
     })();
@@ -113,8 +116,10 @@ export function launchQemu(options: QemuLaunchOptions): Promise<QemuInstance> {
       void close();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new QemuLaunchError(
-      `${qemu} did not announce a pty within ${startTimeoutMs} ms; its output was: ${log.trim() || '(nothing)'}`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => fail(new QemuLaunchError(`${qemu} did not announce a pty within ${startTimeoutMs} ms; its output was: ${log.trim() || '(nothing)'}`)),
+      startTimeoutMs,
+    );
 
     const onOutput = (chunk: Buffer): void => {
       log += chunk.toString('utf8');
@@ -133,11 +138,15 @@ export function launchQemu(options: QemuLaunchOptions): Promise<QemuInstance> {
 
     child.once('error', (error: NodeJS.ErrnoException) => {
       const missing = error.code === 'ENOENT';
-      fail(new QemuLaunchError(missing
-        ? `${qemu} is not installed: run scripts/setup-toolchains.sh (Debian package qemu-system-arm)`
-        : `cannot start ${qemu}: ${error.message}`, { missing, cause: error }));
+      fail(
+        new QemuLaunchError(
+          missing ? `${qemu} is not installed: run scripts/setup-toolchains.sh (Debian package qemu-system-arm)` : `cannot start ${qemu}: ${error.message}`,
+          { missing, cause: error },
+        ),
+      );
     });
-    child.once('exit', (code, signal) => fail(new QemuLaunchError(
-      `${qemu} exited (${signal ?? `code ${code}`}) before announcing a pty: ${log.trim() || '(no output)'}`)));
+    child.once('exit', (code, signal) =>
+      fail(new QemuLaunchError(`${qemu} exited (${signal ?? `code ${code}`}) before announcing a pty: ${log.trim() || '(no output)'}`)),
+    );
   });
 }

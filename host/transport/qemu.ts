@@ -50,7 +50,10 @@ export class QemuTransport extends TransportBase {
 
   protected async doOpen(): Promise<void> {
     if (!existsSync(this.elf)) {
-      throw new TransportError('missing-file', `firmware ${this.elf} does not exist: build it with make -C firmware-targets/${this.options.board ?? 'cortex-m4-qemu'} (toolchains: scripts/setup-toolchains.sh)`);
+      throw new TransportError(
+        'missing-file',
+        `firmware ${this.elf} does not exist: build it with make -C firmware-targets/${this.options.board ?? 'cortex-m4-qemu'} (toolchains: scripts/setup-toolchains.sh)`,
+      );
     }
     const board = firmwareBoard(this.options.board ?? 'cortex-m4-qemu');
     let qemu: QemuInstance;
@@ -80,9 +83,12 @@ export class QemuTransport extends TransportBase {
     serial.on('data', (chunk) => this.deliver(chunk));
     serial.on('close', (info: TransportCloseInfo) => {
       if (!info.disconnected) return;
-      void qemu.close().then(({ code, signal }) => this.finish({
-        ...info, reason: `QEMU ended (${signal ?? `code ${code}`}): ${qemu.log().trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
-      }));
+      void qemu.close().then(({ code, signal }) =>
+        this.finish({
+          ...info,
+          reason: `QEMU ended (${signal ?? `code ${code}`}): ${qemu.log().trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+        }),
+      );
     });
   }
 

@@ -45,7 +45,8 @@ export function classifyOpenError(path: string, baudRate: number, err: Error): T
   let advice = 'check the path and the cable, then try again';
   if (/no such file|ENOENT|cannot find|not found|does not exist/i.test(text)) {
     code = 'not-found';
-    advice = 'the port does not exist: run `ffedge ports` (or ls /dev/serial/by-id /dev/ttyACM* /dev/ttyUSB*) to find the right path, and check that the board is plugged in';
+    advice =
+      'the port does not exist: run `ffedge ports` (or ls /dev/serial/by-id /dev/ttyACM* /dev/ttyUSB*) to find the right path, and check that the board is plugged in';
   } else if (/cannot lock|is locked|resource temporarily unavailable|busy|EBUSY|EAGAIN/i.test(text)) {
     code = 'busy';
     advice = 'another program holds the port (a serial monitor, another ffedge, ModemManager): close it, or find it with `fuser ' + path + '`';
@@ -131,7 +132,8 @@ export class SerialTransport extends TransportBase {
 
   private writeError(err: Error): TransportError {
     return new TransportError('not-open', `write to ${this.description} failed: ${err.message}; the port was probably unplugged`, {
-      disconnected: true, cause: err,
+      disconnected: true,
+      cause: err,
     });
   }
 

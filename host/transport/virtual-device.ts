@@ -129,7 +129,9 @@ export class VirtualDeviceTransport extends TransportBase {
     child.stdin!.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (err) => reject(new TransportError('start-failed', `cannot start ${this.description} (${this.file}): ${err.message}`, { cause: err })));
+      child.once('error', (err) =>
+        reject(new TransportError('start-failed', `cannot start ${this.description} (${this.file}): ${err.message}`, { cause: err })),
+      );
     });
     child.once('close', (code, signal) => {
       this.finish({ disconnected: true, reason: describeExit('the virtual device process', code, signal, this.stderr) });
@@ -145,8 +147,10 @@ export class VirtualDeviceTransport extends TransportBase {
     // EPIPE usually beats the exit event: wait for it briefly, so the
     // `close` event (with the exit code and stderr) is what reports the loss.
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 500))]);
-    const how = child.exitCode !== null || child.signalCode !== null
-      ? describeExit('the device process', child.exitCode, child.signalCode, this.stderr) : 'the device process is not reading';
+    const how =
+      child.exitCode !== null || child.signalCode !== null
+        ? describeExit('the device process', child.exitCode, child.signalCode, this.stderr)
+        : 'the device process is not reading';
     throw new TransportError('not-open', `write to ${this.description} failed (${failure.message}): ${how}`, { disconnected: true, cause: failure });
   }
 

@@ -6,12 +6,21 @@ function setup(io: WasiIo) {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const imports = wasiImports(() => memory, io);
   const view = () => new DataView(memory.buffer);
-  const iovec = (at: number, buf: number, len: number) => { view().setUint32(at, buf, true); view().setUint32(at + 4, len, true); };
+  const iovec = (at: number, buf: number, len: number) => {
+    view().setUint32(at, buf, true);
+    view().setUint32(at + 4, len, true);
+  };
   return { memory, imports, view, iovec };
 }
 
 test('fd_read fills the first non-empty buffer with what is there and stores the count', () => {
-  const { memory, imports, view, iovec } = setup({ read: (_fd, into) => { into.set([1, 2, 3]); return 3; }, write: () => 0 });
+  const { memory, imports, view, iovec } = setup({
+    read: (_fd, into) => {
+      into.set([1, 2, 3]);
+      return 3;
+    },
+    write: () => 0,
+  });
   iovec(0, 100, 0);
   iovec(8, 200, 16);
   assert.equal((imports.fd_read as unknown as (...a: number[]) => number)(0, 0, 2, 32), WasiErrno.SUCCESS);
@@ -29,7 +38,16 @@ test('fd_read at end of input stores 0', () => {
 
 test('guest pointers outside memory give EFAULT before any I/O', () => {
   let touched = 0;
-  const { imports, iovec } = setup({ read: () => { touched++; return 0; }, write: () => { touched++; return 0; } });
+  const { imports, iovec } = setup({
+    read: () => {
+      touched++;
+      return 0;
+    },
+    write: () => {
+      touched++;
+      return 0;
+    },
+  });
   iovec(0, 65536 - 4, 8); // buffer runs past the end
   assert.equal((imports.fd_read as unknown as (...a: number[]) => number)(0, 0, 1, 32), WasiErrno.FAULT);
   assert.equal((imports.fd_write as unknown as (...a: number[]) => number)(1, 0, 1, 32), WasiErrno.FAULT);
@@ -49,7 +67,13 @@ test('only fd 0 reads and fds 1/2 write', () => {
 
 test('fd_write writes every buffer in order across short writes', () => {
   const out: number[] = [];
-  const { memory, imports, view, iovec } = setup({ read: () => 0, write: (_fd, b) => { out.push(b[0]!); return 1; } });
+  const { memory, imports, view, iovec } = setup({
+    read: () => 0,
+    write: (_fd, b) => {
+      out.push(b[0]!);
+      return 1;
+    },
+  });
   new Uint8Array(memory.buffer).set([7, 8, 9], 100);
   new Uint8Array(memory.buffer).set([5], 300);
   iovec(0, 100, 3);
@@ -61,15 +85,31 @@ test('fd_write writes every buffer in order across short writes', () => {
 
 test('I/O errors become errnos; proc_exit unwinds with its code', () => {
   const epipe = Object.assign(new Error('gone'), { code: 'EPIPE' });
-  const { imports, iovec } = setup({ read: () => { throw new Error('x'); }, write: () => { throw epipe; } });
+  const { imports, iovec } = setup({
+    read: () => {
+      throw new Error('x');
+    },
+    write: () => {
+      throw epipe;
+    },
+  });
   iovec(0, 100, 4);
   assert.equal((imports.fd_read as unknown as (...a: number[]) => number)(0, 0, 1, 32), WasiErrno.IO);
   assert.equal((imports.fd_write as unknown as (...a: number[]) => number)(1, 0, 1, 32), WasiErrno.PIPE);
-  assert.throws(() => (imports.proc_exit as unknown as (...a: number[]) => number)(7), (e: unknown) => e instanceof WasiExit && e.code === 7);
+  assert.throws(
+    () => (imports.proc_exit as unknown as (...a: number[]) => number)(7),
+    (e: unknown) => e instanceof WasiExit && e.code === 7,
+  );
 });
 
 test('a memory that grows between calls is seen at its new size', () => {
-  const { memory, imports, iovec } = setup({ read: (_fd, into) => { into[0] = 42; return 1; }, write: () => 0 });
+  const { memory, imports, iovec } = setup({
+    read: (_fd, into) => {
+      into[0] = 42;
+      return 1;
+    },
+    write: () => 0,
+  });
   memory.grow(2);
   iovec(0, 3 * 65536 - 8, 4);
   assert.equal((imports.fd_read as unknown as (...a: number[]) => number)(0, 0, 1, 32), WasiErrno.SUCCESS);

@@ -29,14 +29,20 @@ export interface ExampleLogOptions {
 
 export function exampleLog(options: ExampleLogOptions = {}): LogRecord[] {
   const {
-    steps = 2000, layers = 3, classes = 10, seed = 1, threshold = 2,
-    evalEvery = Math.max(1, Math.round(steps / 10)), linkEvery = Math.max(1, Math.round(steps / 4)),
+    steps = 2000,
+    layers = 3,
+    classes = 10,
+    seed = 1,
+    threshold = 2,
+    evalEvery = Math.max(1, Math.round(steps / 10)),
+    linkEvery = Math.max(1, Math.round(steps / 4)),
     t0 = Date.UTC(2024, 0, 1),
   } = options;
   const rng = new Rng(seed);
   const out: LogRecord[] = [];
   const meta: MetaRecord = {
-    type: 'meta', t: t0,
+    type: 'meta',
+    t: t0,
     config: { algorithm: 'ff', layers: [784, ...Array.from({ length: layers }, () => 500)], threshold, learningRate: 0.03, seed },
     device: { runtime: 'example', arenaBytes: 1 << 20, protocol: 1 },
   };
@@ -67,9 +73,12 @@ export function exampleLog(options: ExampleLogOptions = {}): LogRecord[] {
     }
     if ((step + 1) % linkEvery === 0) {
       link = {
-        type: 'link', t: t + 2,
-        framesDropped: link.framesDropped + rng.int(3), crcErrors: link.crcErrors + rng.int(2),
-        retransmits: link.retransmits + rng.int(4), duplicates: link.duplicates + rng.int(2),
+        type: 'link',
+        t: t + 2,
+        framesDropped: link.framesDropped + rng.int(3),
+        crcErrors: link.crcErrors + rng.int(2),
+        retransmits: link.retransmits + rng.int(4),
+        duplicates: link.duplicates + rng.int(2),
       };
       out.push(link);
     }

@@ -12,7 +12,8 @@ export function hasSocat(): boolean {
 
 /** A socat pty pair: the test writes to `board`, the CLI reads `sensor`. */
 export async function ptyPair(dir: string): Promise<{ board: string; sensor: string; stop: () => void }> {
-  const board = join(dir, 'board'), sensor = join(dir, 'sensor');
+  const board = join(dir, 'board'),
+    sensor = join(dir, 'sensor');
   const socat = spawn('socat', [`pty,raw,echo=0,link=${board}`, `pty,raw,echo=0,link=${sensor}`], { stdio: 'ignore' });
   const deadline = Date.now() + 5000;
   while (!(existsSync(board) && existsSync(sensor))) {
@@ -23,8 +24,13 @@ export async function ptyPair(dir: string): Promise<{ board: string; sensor: str
 }
 
 /** Writes lines in batches (default 64 every 40 ms) until `until()` (or `limitMs`); returns how many. */
-export async function feedBoard(path: string, line: (i: number) => string, until: () => boolean, limitMs = 30_000,
-  pace: { batch: number; everyMs: number } = { batch: 64, everyMs: 40 }): Promise<number> {
+export async function feedBoard(
+  path: string,
+  line: (i: number) => string,
+  until: () => boolean,
+  limitMs = 30_000,
+  pace: { batch: number; everyMs: number } = { batch: 64, everyMs: 40 },
+): Promise<number> {
   const port = await new Promise<SerialPort>((resolve, reject) => {
     const p = new SerialPort({ path, baudRate: 115200 }, (err) => (err ? reject(err) : resolve(p)));
   });
@@ -41,4 +47,3 @@ export async function feedBoard(path: string, line: (i: number) => string, until
   await Promise.race([new Promise<void>((r) => port.close(() => r())), new Promise((r) => setTimeout(r, 1000))]);
   return i;
 }
-

@@ -7,8 +7,8 @@
 //
 // Non-goals: speed; the SIMD or fused orderings of the fast kernels.
 
-import { Xoshiro128 } from "./prng.js";
-import { resolveConfig, type LearnerConfig, type ResolvedConfig } from "../config.js";
+import { Xoshiro128 } from './prng.js';
+import { resolveConfig, type LearnerConfig, type ResolvedConfig } from '../config.js';
 
 export type Vector = Float64Array;
 
@@ -38,10 +38,10 @@ export function reluForward(layer: DenseLayer, x: Vector): Vector {
   return y;
 }
 
-export function goodness(y: Vector, kind: ResolvedConfig["goodness"]): number {
+export function goodness(y: Vector, kind: ResolvedConfig['goodness']): number {
   let g = 0;
   for (const v of y) g += v * v;
-  return kind === "mean-squares" ? g / y.length : g;
+  return kind === 'mean-squares' ? g / y.length : g;
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -81,8 +81,8 @@ export class ReferenceFF {
   constructor(config: LearnerConfig) {
     const c = (this.config = resolveConfig(config));
     this.rng = new Xoshiro128(c.seed);
-    const hybrid = c.negatives === "hybrid";
-    let nIn = c.inputSize + (!hybrid && c.overlay === "prepend" ? c.classes : 0);
+    const hybrid = c.negatives === 'hybrid';
+    let nIn = c.inputSize + (!hybrid && c.overlay === 'prepend' ? c.classes : 0);
     for (const nOut of c.layers) {
       const layer = { W: new Float64Array(nIn * nOut), b: new Float64Array(nOut), nIn, nOut };
       this.uniform(layer.W, nIn);
@@ -116,18 +116,21 @@ export class ReferenceFF {
     if (this.head) parts.push(this.head.W, this.head.b);
     const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
     let at = 0;
-    for (const p of parts) { out.set(p, at); at += p.length; }
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
     return out;
   }
 
   /** First-layer input: label one-hot (or neutral 1/C) replacing or before the inputs. */
   labelledInput(input: ArrayLike<number>, label: number): Vector {
     const c = this.config;
-    if (c.negatives === "hybrid") return Float64Array.from(input);
+    if (c.negatives === 'hybrid') return Float64Array.from(input);
     const C = c.classes;
     const one = (k: number) => (label < 0 ? c.overlayValue / C : k === label ? c.overlayValue : 0);
-    const x = new Float64Array(c.overlay === "prepend" ? input.length + C : input.length);
-    if (c.overlay === "prepend") x.set(Array.from(input), C);
+    const x = new Float64Array(c.overlay === 'prepend' ? input.length + C : input.length);
+    if (c.overlay === 'prepend') x.set(Array.from(input), C);
     else x.set(Array.from(input));
     for (let k = 0; k < C; k++) x[k] = one(k);
     return x;
@@ -135,12 +138,14 @@ export class ReferenceFF {
 
   /** Per layer: normalised input x_l and activity y_l. */
   forward(first: Vector): { xs: Vector[]; ys: Vector[] } {
-    const xs: Vector[] = [], ys: Vector[] = [];
+    const xs: Vector[] = [],
+      ys: Vector[] = [];
     let a: Vector = first;
     for (const layer of this.layers) {
       const x = normalize(a);
       const y = reluForward(layer, x);
-      xs.push(x); ys.push(y);
+      xs.push(x);
+      ys.push(y);
       a = y;
     }
     return { xs, ys };
@@ -162,7 +167,10 @@ export class ReferenceFF {
     const parts = ys.slice(this.firstScored).map((y) => normalize(y));
     const h = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
     let at = 0;
-    for (const p of parts) { h.set(p, at); at += p.length; }
+    for (const p of parts) {
+      h.set(p, at);
+      at += p.length;
+    }
     return h;
   }
 
@@ -180,12 +188,11 @@ export class ReferenceFF {
     return e.map((v) => v / sum);
   }
 
-  predict(input: ArrayLike<number>, mode: "goodness" | "head"): { label: number; scores: number[] } {
-    const scores = mode === "goodness"
-      ? this.goodnessScores(input)
-      : Array.from(this.headProbabilities(this.headInput(this.forward(this.labelledInput(input, -1)).ys)));
+  predict(input: ArrayLike<number>, mode: 'goodness' | 'head'): { label: number; scores: number[] } {
+    const scores =
+      mode === 'goodness' ? this.goodnessScores(input) : Array.from(this.headProbabilities(this.headInput(this.forward(this.labelledInput(input, -1)).ys)));
     // seenLabelsOnly: the best seen label (all before any is seen); the head is not masked.
-    const masked = mode === "goodness" && this.config.seenLabelsOnly && this.seen.size > 0;
+    const masked = mode === 'goodness' && this.config.seenLabelsOnly && this.seen.size > 0;
     let best = -1;
     for (let c = 0; c < scores.length; c++) {
       if (masked && !this.seen.has(c)) continue;
@@ -199,13 +206,15 @@ export class ReferenceFF {
     // seenLabelsOnly: only seen labels other than the true one, once there is one.
     const others = c.seenLabelsOnly ? [...this.seen].filter((k) => k !== label && k < c.classes).sort((a, b) => a - b) : [];
     const allowed = (k: number) => k !== label && (others.length === 0 || others.includes(k));
-    if (c.negatives === "random") {
+    if (c.negatives === 'random') {
       if (others.length > 0) return others[this.rng.nextBelow(others.length)];
       return (label + 1 + this.rng.nextBelow(c.classes - 1)) % c.classes;
     }
     const scores = this.goodnessScores(input);
     let top = -Infinity;
-    scores.forEach((s, k) => { if (allowed(k)) top = Math.max(top, s); });
+    scores.forEach((s, k) => {
+      if (allowed(k)) top = Math.max(top, s);
+    });
     const w = scores.map((s, k) => (allowed(k) ? Math.exp((s - top) / c.temperature) : 0));
     let pick = this.rng.nextUnit() * w.reduce((a, b) => a + b, 0);
     for (let k = 0; k < w.length; k++) {
@@ -219,17 +228,17 @@ export class ReferenceFF {
 
   /** Blurred, thresholded random mask (Hinton 2022, sec. 3.2). */
   mask(): Vector {
-    const W = this.config.imageWidth, H = this.config.imageHeight;
+    const W = this.config.imageWidth,
+      H = this.config.imageHeight;
     let m = new Float64Array(W * H);
     for (let i = 0; i < m.length; i++) m[i] = this.rng.nextUnit() < 0.5 ? 0 : 1;
     const blur = (src: Vector, horizontal: boolean) => {
       const out = new Float64Array(src.length);
-      for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) {
-        const at = (rr: number, cc: number) => src[Math.min(Math.max(rr, 0), H - 1) * W + Math.min(Math.max(cc, 0), W - 1)];
-        out[r * W + c] = horizontal
-          ? 0.25 * at(r, c - 1) + 0.5 * at(r, c) + 0.25 * at(r, c + 1)
-          : 0.25 * at(r - 1, c) + 0.5 * at(r, c) + 0.25 * at(r + 1, c);
-      }
+      for (let r = 0; r < H; r++)
+        for (let c = 0; c < W; c++) {
+          const at = (rr: number, cc: number) => src[Math.min(Math.max(rr, 0), H - 1) * W + Math.min(Math.max(cc, 0), W - 1)];
+          out[r * W + c] = horizontal ? 0.25 * at(r, c - 1) + 0.5 * at(r, c) + 0.25 * at(r, c + 1) : 0.25 * at(r - 1, c) + 0.5 * at(r, c) + 0.25 * at(r + 1, c);
+        }
       return out;
     };
     for (let pass = 0; pass < 6; pass++) m = blur(blur(m, true), false);
@@ -253,7 +262,7 @@ export class ReferenceFF {
   layerGradients(l: number, ys: Vector[], n: number): { dz: Vector[]; stats: ReferenceStats } {
     const c = this.config;
     const nOut = this.layers[l].nOut;
-    const slope = c.goodness === "mean-squares" ? 2 / nOut : 2;
+    const slope = c.goodness === 'mean-squares' ? 2 / nOut : 2;
     let peerGrad: Vector | null = null;
     let peerPenalty = 0;
     if (c.peerWeight > 0) {
@@ -273,7 +282,8 @@ export class ReferenceFF {
       const positive = r < n;
       const g = gs[r];
       let dLdG: number;
-      if (c.loss === "symba") { // one loss per pair (Lee & Song 2023)
+      if (c.loss === 'symba') {
+        // one loss per pair (Lee & Song 2023)
         const delta = positive ? g - gs[r + n] : gs[r - n] - g;
         if (positive) stats.loss += softplus(-delta / c.temperature) / n;
         const s = sigmoid(-delta / c.temperature) / c.temperature;
@@ -285,8 +295,14 @@ export class ReferenceFF {
       }
       if (positive) {
         stats.goodnessPositive += g / n;
-        let l1 = 0, l2 = 0, on = 0;
-        for (const v of y) { l1 += v; l2 += v * v; if (v > 0) on++; }
+        let l1 = 0,
+          l2 = 0,
+          on = 0;
+        for (const v of y) {
+          l1 += v;
+          l2 += v * v;
+          if (v > 0) on++;
+        }
         stats.active += on / nOut / n;
         stats.hoyer += (l2 > 0 && nOut > 1 ? (Math.sqrt(nOut) - l1 / Math.sqrt(l2)) / (Math.sqrt(nOut) - 1) : 1) / n;
       } else {
@@ -311,14 +327,14 @@ export class ReferenceFF {
     let s = this.state.get(p);
     if (!s) this.state.set(p, (s = [new Float64Array(p.length), new Float64Array(p.length)]));
     const [m, v] = s;
-    if (c.optimizer === "adam") {
+    if (c.optimizer === 'adam') {
       const c2 = Math.sqrt(1 - c.beta2 ** this.t);
-      const step = eta * c2 / (1 - c.beta1 ** this.t);
+      const step = (eta * c2) / (1 - c.beta1 ** this.t);
       const eps = 1e-8 * c2;
       for (let i = 0; i < p.length; i++) {
         m[i] = c.beta1 * m[i] + (1 - c.beta1) * g[i];
         v[i] = c.beta2 * v[i] + (1 - c.beta2) * g[i] * g[i];
-        p[i] = p[i] - step * m[i] / (Math.sqrt(v[i]) + eps) - eta * c.weightDecay * p[i];
+        p[i] = p[i] - (step * m[i]) / (Math.sqrt(v[i]) + eps) - eta * c.weightDecay * p[i];
       }
     } else {
       for (let i = 0; i < p.length; i++) {
@@ -330,7 +346,8 @@ export class ReferenceFF {
 
   /** Mean over pairs of dz (x) x: the gradient of layer l's W and b. */
   static gradients(layer: DenseLayer, dz: Vector[], xs: Vector[], n: number): { gW: Float64Array; gb: Float64Array } {
-    const gW = new Float64Array(layer.W.length), gb = new Float64Array(layer.nOut);
+    const gW = new Float64Array(layer.W.length),
+      gb = new Float64Array(layer.nOut);
     dz.forEach((d, r) => {
       for (let j = 0; j < layer.nOut; j++) {
         gb[j] += d[j] / n;
@@ -347,14 +364,12 @@ export class ReferenceFF {
   stepRows(inputs: ArrayLike<number>[], labels: number[]): Vector[] {
     const c = this.config;
     const n = inputs.length;
-    const hybrid = c.negatives === "hybrid";
+    const hybrid = c.negatives === 'hybrid';
     if (c.seenLabelsOnly) labels.forEach((l) => this.seen.add(l));
     const negLabels = hybrid ? [] : inputs.map((x, b) => this.wrongLabel(x, labels[b]));
     const rows: Vector[] = [];
     inputs.forEach((x, b) => rows.push(this.labelledInput(x, hybrid ? -1 : labels[b])));
-    inputs.forEach((x, b) => rows.push(hybrid
-      ? this.hybrid(x, n > 1 ? inputs[(b + 1) % n] : null)
-      : this.labelledInput(x, negLabels[b])));
+    inputs.forEach((x, b) => rows.push(hybrid ? this.hybrid(x, n > 1 ? inputs[(b + 1) % n] : null) : this.labelledInput(x, negLabels[b])));
     return rows;
   }
 
@@ -367,8 +382,17 @@ export class ReferenceFF {
     this.t++;
     this.lastStats = [];
     this.layers.forEach((layer, l) => {
-      const { dz, stats } = this.layerGradients(l, passes.map((p) => p.ys[l]), n);
-      const { gW, gb } = ReferenceFF.gradients(layer, dz, passes.map((p) => p.xs[l]), n);
+      const { dz, stats } = this.layerGradients(
+        l,
+        passes.map((p) => p.ys[l]),
+        n,
+      );
+      const { gW, gb } = ReferenceFF.gradients(
+        layer,
+        dz,
+        passes.map((p) => p.xs[l]),
+        n,
+      );
       this.apply(layer.W, gW, c.learningRate * scale);
       this.apply(layer.b, gb, c.learningRate * scale);
       this.lastStats.push(stats);
@@ -378,14 +402,16 @@ export class ReferenceFF {
       const head = this.head;
       const labelled = inputs.map((x, b) => [x, labels[b]] as const).filter(([, y]) => y >= 0);
       if (labelled.length > 0) {
-        const dz: Vector[] = [], hs: Vector[] = [];
+        const dz: Vector[] = [],
+          hs: Vector[] = [];
         let loss = 0;
         for (const [x, y] of labelled) {
           const h = this.headInput(this.forward(this.labelledInput(x, -1)).ys);
           const p = this.headProbabilities(h);
           loss -= Math.log(Math.max(p[y], 1e-30));
           p[y] -= 1;
-          dz.push(p); hs.push(h);
+          dz.push(p);
+          hs.push(h);
         }
         const { gW, gb } = ReferenceFF.gradients(head, dz, hs, labelled.length);
         this.apply(head.W, gW, c.headLearningRate * scale);

@@ -36,7 +36,12 @@ export class ReferencePageHinkley {
   }
 
   reset(): void {
-    this.count = 0; this.mean = 0; this.up = 0; this.upMin = 0; this.down = 0; this.downMax = 0;
+    this.count = 0;
+    this.mean = 0;
+    this.up = 0;
+    this.upMin = 0;
+    this.down = 0;
+    this.downMax = 0;
   }
 
   /** Feeds one value; true on an alarm (the detector then restarts). */

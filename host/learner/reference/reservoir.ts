@@ -7,10 +7,10 @@
 //   reservoir       Vitter's algorithm R (Vitter 1985).
 //   class-balanced  class-balanced reservoir sampling (Chrysakis & Moens 2020).
 
-import type { Xoshiro128 } from "./prng.js";
+import type { Xoshiro128 } from './prng.js';
 
-export type ReservoirMode = "reservoir" | "class-balanced";
-export type ReservoirStorage = "raw" | "int4";
+export type ReservoirMode = 'reservoir' | 'class-balanced';
+export type ReservoirStorage = 'raw' | 'int4';
 
 const QMAX = 127;
 const QMAX_INT4 = 15;
@@ -28,18 +28,23 @@ export class ReferenceReservoir {
   private readonly seenPerClass: number[];
 
   constructor(
-    readonly mode: ReservoirMode, readonly capacity: number, readonly classes: number, private readonly rng: Xoshiro128,
-    readonly storage: ReservoirStorage = "raw",
+    readonly mode: ReservoirMode,
+    readonly capacity: number,
+    readonly classes: number,
+    private readonly rng: Xoshiro128,
+    readonly storage: ReservoirStorage = 'raw',
   ) {
     this.stored = new Array<number>(classes).fill(0);
     this.seenPerClass = new Array<number>(classes).fill(0);
   }
 
-  get filled(): number { return this.labels.length; }
+  get filled(): number {
+    return this.labels.length;
+  }
 
   /** Offers a sample; returns the slot it went to or -1. */
   offer(input: ArrayLike<number>, label: number): number {
-    const slot = this.mode === "class-balanced" ? this.balancedSlot(label) : this.reservoirSlot();
+    const slot = this.mode === 'class-balanced' ? this.balancedSlot(label) : this.reservoirSlot();
     if (slot >= 0) this.put(slot, input, label);
     return slot;
   }
@@ -47,7 +52,7 @@ export class ReferenceReservoir {
   /** Slot i as f32 values (q * scale), as the device trains it. */
   load(i: number): Float32Array {
     const scale = this.scales[i]!;
-    if (this.storage === "int4") {
+    if (this.storage === 'int4') {
       const lo = this.lows[i]!;
       return Float32Array.from(this.values[i]!, (q) => f(lo + f(q * scale)));
     }
@@ -89,7 +94,10 @@ export class ReferenceReservoir {
   }
 
   private put(slot: number, input: ArrayLike<number>, label: number): void {
-    if (this.storage === "int4") { this.put4(slot, input, label); return; }
+    if (this.storage === 'int4') {
+      this.put4(slot, input, label);
+      return;
+    }
     let top = 0;
     for (let i = 0; i < input.length; i++) top = Math.max(top, Math.abs(f(input[i]!)));
     const scale = top > 0 ? f(top / QMAX) : 1;
@@ -104,8 +112,12 @@ export class ReferenceReservoir {
   }
 
   private put4(slot: number, input: ArrayLike<number>, label: number): void {
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < input.length; i++) { lo = Math.min(lo, f(input[i]!)); hi = Math.max(hi, f(input[i]!)); }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (let i = 0; i < input.length; i++) {
+      lo = Math.min(lo, f(input[i]!));
+      hi = Math.max(hi, f(input[i]!));
+    }
     const scale = hi > lo ? f(f(hi - lo) / QMAX_INT4) : 1;
     const q = new Int8Array(input.length);
     for (let i = 0; i < input.length; i++) {

@@ -11,9 +11,9 @@
 //
 // Non-goals: speed; the softmax head of the FF family (ReferenceFF has it).
 
-import { ReferenceFF, normalize, reluForward, goodness, ffLoss, type DenseLayer, type Vector } from "./ff-reference.js";
-import { Xoshiro128 } from "./prng.js";
-import { OUTPUT_LAYER_ALGORITHMS, type LearnerConfig } from "../config.js";
+import { ReferenceFF, normalize, reluForward, goodness, ffLoss, type DenseLayer, type Vector } from './ff-reference.js';
+import { Xoshiro128 } from './prng.js';
+import { OUTPUT_LAYER_ALGORITHMS, type LearnerConfig } from '../config.js';
 
 const f = Math.fround;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -38,10 +38,12 @@ export function softmax(z: ArrayLike<number>): Vector {
 
 /** Effective dimensionality of the rows' covariance, tr(C)^2 / |C|_F^2, from the O x O covariance itself. */
 export function effectiveDimensionality(rows: Vector[]): number {
-  const R = rows.length, O = rows[0].length;
+  const R = rows.length,
+    O = rows[0].length;
   const mean = new Float64Array(O);
   for (const r of rows) for (let j = 0; j < O; j++) mean[j] += r[j] / R;
-  let trace = 0, frobenius = 0;
+  let trace = 0,
+    frobenius = 0;
   for (let a = 0; a < O; a++) {
     for (let b = 0; b < O; b++) {
       let c = 0;
@@ -55,7 +57,8 @@ export function effectiveDimensionality(rows: Vector[]): number {
 
 /** Sum over rows of the outer product d_r (x) x_r, scaled: a layer's gradient. */
 function outer(layer: DenseLayer, dz: Vector[], xs: Vector[], scale: number): { gW: Float64Array; gb: Float64Array } {
-  const gW = new Float64Array(layer.W.length), gb = new Float64Array(layer.nOut);
+  const gW = new Float64Array(layer.W.length),
+    gb = new Float64Array(layer.nOut);
   dz.forEach((d, r) => {
     for (let j = 0; j < layer.nOut; j++) {
       if (d[j] === 0) continue;
@@ -84,14 +87,14 @@ export class ReferenceRules extends ReferenceFF {
   constructor(config: LearnerConfig) {
     super(config);
     const c = this.config;
-    if (c.algorithm === "feedback-alignment") {
+    if (c.algorithm === 'feedback-alignment') {
       this.layers.forEach((layer, l) => {
         const B = new Float64Array(l === 0 ? 0 : layer.W.length);
         if (l > 0) this.uniform(B, layer.nIn);
         this.feedback.push(B);
       });
     }
-    if (c.algorithm === "pepita" || c.algorithm === "pepita-mirror") {
+    if (c.algorithm === 'pepita' || c.algorithm === 'pepita-mirror') {
       const d = this.layers[0].nIn;
       const a = f(f(c.rule[0]) * f(Math.sqrt(f(6 / d))));
       const F = new Float64Array(c.classes * d);
@@ -104,7 +107,7 @@ export class ReferenceRules extends ReferenceFF {
   /** The wasm's checkpoint: the parameters, then pepita-mirror's learned F (arena.ts). */
   override parameters(): Float64Array {
     const p = super.parameters();
-    if (this.config.algorithm !== "pepita-mirror") return p;
+    if (this.config.algorithm !== 'pepita-mirror') return p;
     const F = this.feedback[0]!;
     const out = new Float64Array(p.length + F.length);
     out.set(p);
@@ -119,12 +122,15 @@ export class ReferenceRules extends ReferenceFF {
   /** The eligibility-trace decay of the Hebbian rules (0 = none). */
   get traceDecay(): number {
     const c = this.config;
-    return c.algorithm === "hebbian-ff" ? c.rule[0] : c.algorithm === "spiking-ff" ? c.rule[3] : 0;
+    return c.algorithm === 'hebbian-ff' ? c.rule[0] : c.algorithm === 'spiking-ff' ? c.rule[3] : 0;
   }
 
   /** The optimizer step of a layer, through the eligibility trace when one is kept. */
   private update(layer: DenseLayer, gW: Float64Array, gb: Float64Array, eta: number): void {
-    for (const [p, g] of [[layer.W, gW], [layer.b, gb]] as const) {
+    for (const [p, g] of [
+      [layer.W, gW],
+      [layer.b, gb],
+    ] as const) {
       if (this.traceDecay > 0) {
         let e = this.traces.get(p);
         if (!e) this.traces.set(p, (e = new Float64Array(p.length)));
@@ -151,13 +157,22 @@ export class ReferenceRules extends ReferenceFF {
 
   override train(inputs: ArrayLike<number>[], labels: number[]): void {
     switch (this.config.algorithm) {
-      case "ff": return super.train(inputs, labels);
-      case "hebbian-ff": return this.trainHebbian(inputs, labels);
-      case "spiking-ff": return this.trainSpiking(inputs, labels);
-      case "pepita": case "pepita-mirror": return this.trainPepita(inputs, labels);
-      case "ed": return this.trainDimension(inputs, labels);
-      case "backprop": case "feedback-alignment": return this.trainBackprop(inputs, labels);
-      case "backprop-ff": return this.trainBackpropFF(inputs, labels);
+      case 'ff':
+        return super.train(inputs, labels);
+      case 'hebbian-ff':
+        return this.trainHebbian(inputs, labels);
+      case 'spiking-ff':
+        return this.trainSpiking(inputs, labels);
+      case 'pepita':
+      case 'pepita-mirror':
+        return this.trainPepita(inputs, labels);
+      case 'ed':
+        return this.trainDimension(inputs, labels);
+      case 'backprop':
+      case 'feedback-alignment':
+        return this.trainBackprop(inputs, labels);
+      case 'backprop-ff':
+        return this.trainBackpropFF(inputs, labels);
     }
   }
 
@@ -166,13 +181,13 @@ export class ReferenceRules extends ReferenceFF {
     const c = this.config;
     let scores: number[];
     if (this.outputFamily) scores = Array.from(softmax(this.mlp(input).at(-1)!));
-    else if (c.algorithm === "ed") scores = Array.from(this.headProbabilities(this.energy([input], new Xoshiro128(EVALUATION_SEED))[0]));
-    else if (c.algorithm === "spiking-ff") {
+    else if (c.algorithm === 'ed') scores = Array.from(this.headProbabilities(this.energy([input], new Xoshiro128(EVALUATION_SEED))[0]));
+    else if (c.algorithm === 'spiking-ff') {
       const rng = new Xoshiro128(EVALUATION_SEED);
       const rows = Array.from({ length: c.classes }, (_, k) => this.labelledInput(input, k));
       const { rates } = this.spikeRun(rows, rng);
       scores = rows.map((_, k) => rates.slice(this.firstScored).reduce((s, layer) => s + goodness(layer[k], c.goodness), 0));
-    } else return this.predict(input, "goodness");
+    } else return this.predict(input, 'goodness');
     let best = 0;
     for (let k = 1; k < scores.length; k++) if (scores[k] > scores[best]) best = k;
     return { label: best, scores };
@@ -191,13 +206,22 @@ export class ReferenceRules extends ReferenceFF {
   }
 
   private trainHebbian(inputs: ArrayLike<number>[], labels: number[]): void {
-    const c = this.config, n = inputs.length;
+    const c = this.config,
+      n = inputs.length;
     const passes = this.stepRows(inputs, labels).map((r) => this.forward(r));
     const eta = c.learningRate * this.rateScale();
     this.t++;
     this.layers.forEach((layer, l) => {
-      const dz = this.hebbianFactors(passes.map((p) => p.ys[l]), n);
-      const { gW, gb } = outer(layer, dz, passes.map((p) => p.xs[l]), 1 / n);
+      const dz = this.hebbianFactors(
+        passes.map((p) => p.ys[l]),
+        n,
+      );
+      const { gW, gb } = outer(
+        layer,
+        dz,
+        passes.map((p) => p.xs[l]),
+        1 / n,
+      );
       this.update(layer, gW, gb, eta);
     });
     this.neutralHead(inputs, labels, eta / c.learningRate);
@@ -223,7 +247,12 @@ export class ReferenceRules extends ReferenceFF {
       p[y] -= 1;
       return p;
     });
-    const { gW, gb } = ReferenceFF.gradients(head, dz, rows.map(([h]) => h), rows.length);
+    const { gW, gb } = ReferenceFF.gradients(
+      head,
+      dz,
+      rows.map(([h]) => h),
+      rows.length,
+    );
     this.apply(head.W, gW, this.config.headLearningRate * scale);
     this.apply(head.b, gb, this.config.headLearningRate * scale);
     this.lastHeadLoss = loss / rows.length;
@@ -238,16 +267,19 @@ export class ReferenceRules extends ReferenceFF {
   spikeRun(rows: Vector[], rng: Xoshiro128): { inputRates: Vector[]; rates: Vector[][] } {
     const c = this.config;
     const [T, beta, vth] = [c.rule[0], f(c.rule[1]), f(c.rule[2])];
-    const R = rows.length, L = this.layers.length;
+    const R = rows.length,
+      L = this.layers.length;
     const inputCounts = rows.map((x) => new Float64Array(x.length));
     const v = this.layers.map((layer) => rows.map(() => new Float64Array(layer.nOut)));
     const counts = this.layers.map((layer) => rows.map(() => new Float64Array(layer.nOut)));
     for (let t = 0; t < T; t++) {
-      let spikes: Vector[] = rows.map((x, r) => x.map((p, i) => {
-        const s = rng.nextUnit() < Math.abs(f(p)) ? (p > 0 ? 1 : -1) : 0;
-        inputCounts[r][i] += s;
-        return s;
-      }));
+      let spikes: Vector[] = rows.map((x, r) =>
+        x.map((p, i) => {
+          const s = rng.nextUnit() < Math.abs(f(p)) ? (p > 0 ? 1 : -1) : 0;
+          inputCounts[r][i] += s;
+          return s;
+        }),
+      );
       for (let l = 0; l < L; l++) {
         const layer = this.layers[l];
         const out: Vector[] = [];
@@ -274,7 +306,8 @@ export class ReferenceRules extends ReferenceFF {
   }
 
   private trainSpiking(inputs: ArrayLike<number>[], labels: number[]): void {
-    const c = this.config, n = inputs.length;
+    const c = this.config,
+      n = inputs.length;
     const { inputRates, rates } = this.spikeRun(this.stepRows(inputs, labels), this.rng);
     const eta = c.learningRate * this.rateScale();
     this.t++;
@@ -288,8 +321,12 @@ export class ReferenceRules extends ReferenceFF {
   // ---- PEPITA ----
 
   private trainPepita(inputs: ArrayLike<number>[], labels: number[]): void {
-    const c = this.config, n = inputs.length, L = this.layers.length, C = c.classes;
-    const F = this.feedback[0], d = this.layers[0].nIn;
+    const c = this.config,
+      n = inputs.length,
+      L = this.layers.length,
+      C = c.classes;
+    const F = this.feedback[0],
+      d = this.layers[0].nIn;
     const first = inputs.map((x) => this.mlp(x));
     const errors = first.map((hs, b) => {
       const e = softmax(hs[L - 1]);
@@ -297,11 +334,13 @@ export class ReferenceRules extends ReferenceFF {
       return e;
     });
     this.lastHeadLoss = first.reduce((s, hs, b) => s - Math.log(Math.max(softmax(hs[L - 1])[labels[b]], 1e-30)), 0) / n;
-    const modulated = inputs.map((x, b) => Float64Array.from({ length: d }, (_, i) => {
-      let v = x[i];
-      for (let k = 0; k < C; k++) v += F[k * d + i] * errors[b][k];
-      return v;
-    }));
+    const modulated = inputs.map((x, b) =>
+      Float64Array.from({ length: d }, (_, i) => {
+        let v = x[i];
+        for (let k = 0; k < C; k++) v += F[k * d + i] * errors[b][k];
+        return v;
+      }),
+    );
     const second = modulated.map((x) => this.mlp(x));
     const eta = c.learningRate * this.rateScale();
     this.t++;
@@ -311,19 +350,23 @@ export class ReferenceRules extends ReferenceFF {
       const { gW, gb } = outer(layer, dz, below, 1 / n);
       this.update(layer, gW, gb, eta);
     });
-    if (c.algorithm === "pepita-mirror") this.mirror(inputs);
+    if (c.algorithm === 'pepita-mirror') this.mirror(inputs);
   }
 
   /** F <- F - eta_F xi o^T / sigma^2 (o = out(x + xi) - out(x)), then |F| back to its initial norm. */
   private mirror(inputs: ArrayLike<number>[]): void {
-    const c = this.config, n = inputs.length, L = this.layers.length, C = c.classes;
-    const F = this.feedback[0], d = this.layers[0].nIn;
+    const c = this.config,
+      n = inputs.length,
+      L = this.layers.length,
+      C = c.classes;
+    const F = this.feedback[0],
+      d = this.layers[0].nIn;
     const sigma = f(c.rule[2]);
     const noisy = inputs.map((x) => Float64Array.from({ length: d }, (_, i) => x[i] + sigma * this.unitNoise(this.rng)));
     for (let b = 0; b < n; b++) {
       const o = this.mlp(noisy[b])[L - 1].map((v, k) => v - this.mlp(inputs[b])[L - 1][k]);
       for (let k = 0; k < C; k++) {
-        for (let i = 0; i < d; i++) F[k * d + i] -= c.rule[1] * o[k] * (noisy[b][i] - inputs[b][i]) / (n * sigma * sigma);
+        for (let i = 0; i < d; i++) F[k * d + i] -= (c.rule[1] * o[k] * (noisy[b][i] - inputs[b][i])) / (n * sigma * sigma);
       }
     }
     const norm = Math.sqrt(F.reduce((s, v) => s + v * v, 0));
@@ -333,7 +376,9 @@ export class ReferenceRules extends ReferenceFF {
   // ---- backprop and feedback alignment ----
 
   private trainBackprop(inputs: ArrayLike<number>[], labels: number[]): void {
-    const c = this.config, n = inputs.length, L = this.layers.length;
+    const c = this.config,
+      n = inputs.length,
+      L = this.layers.length;
     const passes = inputs.map((x) => this.mlp(x));
     let dz: Vector[] = passes.map((hs, b) => {
       const e = softmax(hs[L - 1]);
@@ -346,7 +391,7 @@ export class ReferenceRules extends ReferenceFF {
     for (let l = L - 1; l >= 0; l--) {
       const layer = this.layers[l];
       const below = l === 0 ? inputs.map((x) => Float64Array.from(x)) : passes.map((hs) => hs[l - 1]);
-      const back = c.algorithm === "feedback-alignment" ? this.feedback[l] : layer.W;
+      const back = c.algorithm === 'feedback-alignment' ? this.feedback[l] : layer.W;
       const next = l > 0 ? transposeTimes(back, layer.nIn, layer.nOut, dz).map((d, b) => d.map((v, i) => (below[b][i] > 0 ? v : 0))) : [];
       const { gW, gb } = outer(layer, dz, below, 1 / n);
       this.update(layer, gW, gb, eta);
@@ -356,9 +401,10 @@ export class ReferenceRules extends ReferenceFF {
 
   /** Backprop through the FF stack of the summed FF losses: dL/dW of every layer. */
   backpropFFGradients(rows: Vector[], n: number): Array<{ gW: Float64Array; gb: Float64Array }> {
-    const c = this.config, L = this.layers.length;
+    const c = this.config,
+      L = this.layers.length;
     const passes = rows.map((r) => this.forward(r));
-    const slope = (width: number) => (c.goodness === "mean-squares" ? 2 / width : 2);
+    const slope = (width: number) => (c.goodness === 'mean-squares' ? 2 / width : 2);
     const grads: Array<{ gW: Float64Array; gb: Float64Array }> = new Array(L);
     let above: Vector[] | null = null; // dL/dy_l from the layers above
     for (let l = L - 1; l >= 0; l--) {
@@ -370,11 +416,18 @@ export class ReferenceRules extends ReferenceFF {
         const dG = (r < n ? p1 - 1 : p1) / c.temperature;
         return y.map((v, j) => (v > 0 ? dG * slope(layer.nOut) * v + (above ? above[r][j] : 0) : 0));
       });
-      grads[l] = outer(layer, dz, passes.map((p) => p.xs[l]), 1 / n);
+      grads[l] = outer(
+        layer,
+        dz,
+        passes.map((p) => p.xs[l]),
+        1 / n,
+      );
       if (l > 0) {
         const dx = transposeTimes(layer.W, layer.nIn, layer.nOut, dz);
-        above = dx.map((g, r) => { // through x = y / (rms(y) + eps)
-          const y = passes[r].ys[l - 1], N = y.length;
+        above = dx.map((g, r) => {
+          // through x = y / (rms(y) + eps)
+          const y = passes[r].ys[l - 1],
+            N = y.length;
           const s = Math.sqrt(y.reduce((a, v) => a + v * v, 0) / N);
           if (s === 0) return new Float64Array(N);
           const gy = g.reduce((a, v, i) => a + v * y[i], 0);
@@ -386,7 +439,8 @@ export class ReferenceRules extends ReferenceFF {
   }
 
   private trainBackpropFF(inputs: ArrayLike<number>[], labels: number[]): void {
-    const c = this.config, n = inputs.length;
+    const c = this.config,
+      n = inputs.length;
     const grads = this.backpropFFGradients(this.stepRows(inputs, labels), n);
     const eta = c.learningRate * this.rateScale();
     this.t++;
@@ -417,12 +471,18 @@ export class ReferenceRules extends ReferenceFF {
       const parts = this.layers.slice(this.firstScored).map((layer, s) => {
         const l = s + this.firstScored;
         const e = new Float64Array(layer.nOut);
-        for (let k = 0; k < K; k++) passes[b * K + k].ys[l].forEach((v, j) => { e[j] += (v * v) / K; });
+        for (let k = 0; k < K; k++)
+          passes[b * K + k].ys[l].forEach((v, j) => {
+            e[j] += (v * v) / K;
+          });
         return normalize(e);
       });
       const h = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
       let at = 0;
-      for (const p of parts) { h.set(p, at); at += p.length; }
+      for (const p of parts) {
+        h.set(p, at);
+        at += p.length;
+      }
       return h;
     });
   }
@@ -436,7 +496,10 @@ export class ReferenceRules extends ReferenceFF {
     const logEdGradient = (rows: Vector[]): Vector[] => {
       const R = rows.length;
       const mean = new Float64Array(O);
-      for (const r of rows) r.forEach((v, j) => { mean[j] += v / R; });
+      for (const r of rows)
+        r.forEach((v, j) => {
+          mean[j] += v / R;
+        });
       const Z = rows.map((r) => r.map((v, j) => v - mean[j]));
       const G = Z.map((a) => Z.map((b) => a.reduce((s, v, j) => s + v * b[j], 0)));
       const trace = G.reduce((s, row, a) => s + row[a], 0);
@@ -446,7 +509,10 @@ export class ReferenceRules extends ReferenceFF {
     };
     const means = Array.from({ length: n }, (_, b) => {
       const m = new Float64Array(O);
-      for (let k = 0; k < K; k++) ys[b * K + k].forEach((v, j) => { m[j] += v / K; });
+      for (let k = 0; k < K; k++)
+        ys[b * K + k].forEach((v, j) => {
+          m[j] += v / K;
+        });
       return m;
     });
     const across = logEdGradient(means);
@@ -459,13 +525,18 @@ export class ReferenceRules extends ReferenceFF {
   }
 
   private trainDimension(inputs: ArrayLike<number>[], labels: number[]): void {
-    const c = this.config, n = inputs.length, K = c.rule[0];
+    const c = this.config,
+      n = inputs.length,
+      K = c.rule[0];
     const rows = this.noisyCopies(inputs, this.rng);
     const passes = rows.map((r) => this.forward(r));
     const hs = inputs.map((_, b) => {
       const parts = this.layers.slice(this.firstScored).map((layer, s) => {
         const e = new Float64Array(layer.nOut);
-        for (let k = 0; k < K; k++) passes[b * K + k].ys[s + this.firstScored].forEach((v, j) => { e[j] += (v * v) / K; });
+        for (let k = 0; k < K; k++)
+          passes[b * K + k].ys[s + this.firstScored].forEach((v, j) => {
+            e[j] += (v * v) / K;
+          });
         return normalize(e);
       });
       return Float64Array.from(parts.flatMap((p) => Array.from(p)));
@@ -476,7 +547,12 @@ export class ReferenceRules extends ReferenceFF {
       const ys = passes.map((p) => p.ys[l]);
       const dy = ReferenceRules.dimensionGradient(ys, n, K, c.rule[2]);
       const dz = dy.map((d, r) => d.map((v, j) => (ys[r][j] > 0 ? v : 0)));
-      const { gW, gb } = outer(layer, dz, passes.map((p) => p.xs[l]), 1);
+      const { gW, gb } = outer(
+        layer,
+        dz,
+        passes.map((p) => p.xs[l]),
+        1,
+      );
       this.update(layer, gW, gb, eta);
     });
     this.headStep(hs, labels, eta / c.learningRate);
