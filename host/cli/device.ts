@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { Session, type RecordSink, type SessionOptions } from '../session/index.js';
 import { createTransport, DEVICE_KINDS, LossyTransport, type DeviceKind, type Transport } from '../transport/index.js';
-import type { SampleEncoding } from '../protocol/index.js';
+import { describeArenaFree, type SampleEncoding } from '../protocol/index.js';
 import { UsageError } from './errors.js';
 import { FIRMWARE_BOARDS, type FirmwareBoardName } from '../boards.js';
 
@@ -100,7 +100,7 @@ export async function openSession(flags: DeviceFlags, log?: RecordSink, quiet = 
   const session = await Session.connect(transport, options);
   if (!quiet) {
     const d = session.device;
-    const free = d.arenaFree >= 0xf0000000 ? 'unlimited' : `${d.arenaFree.toLocaleString('en-US')} B`;
+    const free = describeArenaFree(d.arenaFree);
     process.stderr.write(`device ${d.runtime}: protocol v${d.protocolVersion}, window ${d.window}, max payload ${d.maxPayload} B, arena free ${free}\n`);
   }
   return session;

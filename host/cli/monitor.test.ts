@@ -16,7 +16,7 @@ test('HELLO, GOODNESS, ERROR and PONG each become one line with their fields', (
       { type: 'HELLO', protocolVersion: 2, window: 8, maxPayload: 4096, arenaFree: 65536, buildId: 0x10002, nextExpected: 7, runtime: 'ff-edge/cortex-m4' },
       3,
     ),
-    'HELLO seq 3: ff-edge/cortex-m4, protocol v2, window 8, max payload 4096 B, arena free 65536 B, next expected 7, build 10002',
+    'HELLO seq 3: ff-edge/cortex-m4, protocol v2, window 8, max payload 4096 B, arena free 65,536 B, next expected 7, build 10002',
   );
   const goodness = line(
     {

@@ -7,7 +7,7 @@
 // Non-goals: sending samples (that is ffedge stream), sharing a port with a
 // running session (serialport locks it).
 
-import { Deframer, decodeMessage, encodeMessage, errorFromMessage, errorName, type Frame, type Message } from '../protocol/index.js';
+import { Deframer, decodeMessage, describeArenaFree, encodeMessage, errorFromMessage, errorName, type Frame, type Message } from '../protocol/index.js';
 import { TransportError } from '../transport/errors.js';
 import type { TransportCloseInfo } from '../transport/transport.js';
 import { makeTransport, openSession, type DeviceFlags } from './device.js';
@@ -26,7 +26,7 @@ export function describeMessage(message: Message, seq: number): string {
     case 'HELLO':
       return (
         `HELLO seq ${seq}: ${message.runtime}, protocol v${message.protocolVersion}, window ${message.window}, max payload ${message.maxPayload} B, ` +
-        `arena free ${message.arenaFree >= 0xf0000000 ? 'unlimited' : `${message.arenaFree} B`}, next expected ${message.nextExpected}, build ${message.buildId.toString(16)}`
+        `arena free ${describeArenaFree(message.arenaFree)}, next expected ${message.nextExpected}, build ${message.buildId.toString(16)}`
       );
     case 'GOODNESS':
       return (

@@ -205,3 +205,13 @@ test('the summary counts device resets and the samples trained again from snapsh
   assert.match(renderSummary(s), /Device resets: 2, recovered from snapshots; 20 samples trained again/);
   assert.equal(summarize(exampleLog()).resets, null);
 });
+
+test('a device without a RAM limit reads as arenaFree=unlimited, not 4294888592 (as the connect line says)', () => {
+  const device = { protocolVersion: 3, window: 8, maxPayload: 4096, arenaFree: 4294888592, buildId: 1, runtime: 'ff-edge/wasi', transport: 'virtual' };
+  const records: LogRecord[] = [{ type: 'meta', t: 0, config: { inputSize: 4 }, device, arenaUsed: 100 }, ...exampleLog().filter((r) => r.type !== 'meta')];
+  const text = renderSummary(summarize(records));
+  assert.match(text, /device: .*arenaFree=unlimited/);
+  assert.doesNotMatch(text, /4294888592/);
+  const limited = renderSummary(summarize([{ type: 'meta', t: 0, config: {}, device: { ...device, arenaFree: 52276 }, arenaUsed: 1 }]));
+  assert.match(limited, /arenaFree=52,276 B/);
+});

@@ -16,6 +16,7 @@
 //
 // Non-goals: statistics beyond means and a slope; plotting (plot-svg.ts).
 
+import { describeArenaFree } from '../protocol/messages.js';
 import { accuracyMatrix, continualMetrics, type ContinualMetrics } from '../continual/metrics.js';
 import {
   readLog,
@@ -424,7 +425,11 @@ export function renderSummary(s: LogSummary, options: RenderOptions = {}): strin
   if (s.end) out.push(`  ${describeEnd(s.end)}`);
   const config = describeConfig(s.meta, 100);
   if (config) out.push(`  config: ${config}`);
-  if (s.meta?.device) out.push(`  device: ${describeConfig({ type: 'meta', t: 0, config: s.meta.device }, 100)}`);
+  if (s.meta?.device) {
+    const device = { ...s.meta.device } as Record<string, unknown>;
+    if (typeof device.arenaFree === 'number') device.arenaFree = describeArenaFree(device.arenaFree);
+    out.push(`  device: ${describeConfig({ type: 'meta', t: 0, config: device }, 100)}`);
+  }
 
   if (s.layers.length > 0 && s.steps) {
     const pct = `${Number((s.windowFraction * 100).toFixed(1))}%`;

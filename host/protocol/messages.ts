@@ -159,6 +159,14 @@ export type Message =
       tooLarge: number;
     };
 
+/**
+ * HELLO.arenaFree for people: a device with no RAM limit reports what is left
+ * of the 4 GiB wasm32 address space (>= 0xF0000000), which reads as "unlimited".
+ */
+export function describeArenaFree(bytes: number): string {
+  return bytes >= 0xf0000000 ? 'unlimited' : `${bytes.toLocaleString('en-US')} B`;
+}
+
 export type MessageOf<T extends MessageTypeName> = Extract<Message, { type: T }>;
 
 // ---- encode ----
