@@ -40,6 +40,19 @@ export function speedMarkdown(report: SpeedReport): string {
   const ids = report.runtimes.filter((r) => r.available).map((r) => r.id);
   const label = (id: RuntimeId) => RUNTIMES.find((r) => r.id === id)!.label;
   const find = (model: string, id: RuntimeId): SpeedResult | undefined => report.results.find((r) => r.model === model && r.runtime === id);
+  /** One row per model, one column per runtime; `cell` renders a result ('-' where a runtime has none). */
+  const perModel = (runtimes: RuntimeId[], cell: (r: SpeedResult) => string | null): string =>
+    table(
+      ['model', 'params', ...runtimes.map(label)],
+      report.models.map((model) => [
+        model.name,
+        model.params.toLocaleString('en-US'),
+        ...runtimes.map((id) => {
+          const r = find(model.name, id);
+          return (r && cell(r)) ?? '-';
+        }),
+      ]),
+    );
   const out: string[] = [];
   const m = report.machine;
   out.push(`# Training-step speed${report.quick ? ' (--quick smoke run)' : ''}`, '');
@@ -51,49 +64,13 @@ export function speedMarkdown(report: SpeedReport): string {
     '',
   );
   out.push('## Time per training step', '');
-  out.push(
-    table(
-      ['model', 'params', ...ids.map(label)],
-      report.models.map((model) => [
-        model.name,
-        model.params.toLocaleString('en-US'),
-        ...ids.map((id) => {
-          const r = find(model.name, id);
-          return r ? `${formatDuration(r.nsPerStep)}${ratioText(r.timeVsCStrict)}` : '-';
-        }),
-      ]),
-    ),
-  );
+  out.push(perModel(ids, (r) => `${formatDuration(r.nsPerStep)}${ratioText(r.timeVsCStrict)}`));
   out.push('', '## Cost per parameter (ns / parameter / step)', '');
-  out.push(
-    table(
-      ['model', 'params', ...ids.map(label)],
-      report.models.map((model) => [
-        model.name,
-        model.params.toLocaleString('en-US'),
-        ...ids.map((id) => {
-          const r = find(model.name, id);
-          return r ? r.nsPerParam.toFixed(2) : '-';
-        }),
-      ]),
-    ),
-  );
+  out.push(perModel(ids, (r) => r.nsPerParam.toFixed(2)));
   const fastIds = ids.filter((id) => id !== 'c-fast-math');
   if (ids.includes('c-fast-math')) {
     out.push('', '## Speed relative to C fast-math (C fast-math time / runtime time; 1.00 = as fast)', '');
-    out.push(
-      table(
-        ['model', 'params', ...fastIds.map(label)],
-        report.models.map((model) => [
-          model.name,
-          model.params.toLocaleString('en-US'),
-          ...fastIds.map((id) => {
-            const r = find(model.name, id);
-            return r?.timeVsCFastMath ? (1 / r.timeVsCFastMath).toFixed(2) : '-';
-          }),
-        ]),
-      ),
-    );
+    out.push(perModel(fastIds, (r) => (r.timeVsCFastMath ? (1 / r.timeVsCFastMath).toFixed(2) : null)));
   }
   if (report.m4.length > 0) {
     out.push('', '## Cortex-M4 (QEMU mps2-an386, -icount shift=0): instructions per step, not cycles', '');
